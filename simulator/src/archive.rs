@@ -1,0 +1,187 @@
+//! The vendor's item index: every item's metadata sorted by `(captured_at, id)`, window queries
+//! with opaque cursors, and rendering on demand.
+//!
+//! Sizes are known up front (rendering a head is cheap); sha256 digests are computed the first
+//! time an item is listed or downloaded and then kept, so a large archive starts instantly.
+
+use std::sync::OnceLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::item::ItemSpec;
+use crate::people::Population;
+use crate::render::{Rendered, render};
+
+/// One archived item: what it is, its size, and (once computed) its digest.
+#[derive(Debug)]
+pub struct ArchivedItem {
+    /// The item.
+    pub spec: ItemSpec,
+    /// The real raw size.
+    pub size: u64,
+    sha256: OnceLock<String>,
+}
+
+/// The listing's view of an item (`ItemRef` in the contract).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemRef {
+    /// Item id.
+    pub id: String,
+    /// RFC 3339, UTC, milliseconds.
+    pub captured_at: String,
+    /// Raw size in bytes (as the listing reports it).
+    pub size: u64,
+    /// Lowercase hex sha256 of the raw bytes.
+    pub sha256: String,
+    /// `wechat` or `wecom`.
+    pub source: &'static str,
+    /// `chat`, `attachment`, `file`, `call` or `recall`.
+    pub kind: &'static str,
+}
+
+/// A window query that the archive refuses, with the reason for the 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadQuery(pub String);
+
+/// One page of a listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page {
+    /// The items.
+    pub items: Vec<ItemRef>,
+    /// Where the next page starts, or null at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// All items of a scenario and the people they involve.
+#[derive(Debug)]
+pub struct Archive {
+    /// Everyone.
+    pub population: Population,
+    items: Vec<ArchivedItem>,
+    by_id: std::collections::HashMap<String, usize>,
+}
+
+/// RFC 3339 with milliseconds in UTC, as the contract writes `captured_at`.
+pub fn format_ms(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ns(name: &str, value: &str) -> Result<i64, BadQuery> {
+    DateTime::parse_from_rfc3339(value)
+        .ok()
+        .and_then(|t| t.with_timezone(&Utc).timestamp_nanos_opt())
+        .ok_or_else(|| BadQuery(format!("`{name}` is not an RFC 3339 time between 1677 and 2262: {value:?}")))
+}
+
+impl Archive {
+    /// Indexes items (already sorted by `(captured_ms, id)`).
+    pub fn new(population: Population, specs: Vec<ItemSpec>) -> Archive {
+        let mut items = Vec::with_capacity(specs.len());
+        let mut by_id = std::collections::HashMap::with_capacity(specs.len());
+        for (i, spec) in specs.into_iter().enumerate() {
+            let size = render(&spec, &population).size();
+            by_id.insert(spec.id.clone(), i);
+            items.push(ArchivedItem { spec, size, sha256: OnceLock::new() });
+        }
+        Archive { population, items, by_id }
+    }
+
+    /// Every item in listing order.
+    pub fn items(&self) -> &[ArchivedItem] {
+        &self.items
+    }
+
+    /// An item by id.
+    pub fn get(&self, id: &str) -> Option<&ArchivedItem> {
+        self.by_id.get(id).map(|i| &self.items[*i])
+    }
+
+    /// Renders an item (streamable).
+    pub fn render(&self, item: &ArchivedItem) -> Rendered {
+        render(&item.spec, &self.population)
+    }
+
+    /// The item's sha256 (computed once).
+    pub fn sha256(&self, item: &ArchivedItem) -> String {
+        item.sha256.get_or_init(|| self.render(item).sha256()).clone()
+    }
+
+    /// The listing entry of an item.
+    pub fn item_ref(&self, item: &ArchivedItem) -> ItemRef {
+        ItemRef {
+            id: item.spec.id.clone(),
+            captured_at: format_ms(item.spec.captured_ms),
+            size: item.spec.listed_size.unwrap_or(item.size),
+            sha256: self.sha256(item),
+            source: item.spec.source.source(),
+            kind: item.spec.kind.as_str(),
+        }
+    }
+
+    /// The items with `from <= captured_at < to`, `limit` at a time, continuing after `cursor`.
+    pub fn list(&self, from: &str, to: &str, limit: usize, cursor: Option<&str>) -> Result<Page, BadQuery> {
+        let from_ns = parse_ns("from", from)?;
+        let to_ns = parse_ns("to", to)?;
+        if from_ns > to_ns {
+            return Err(BadQuery("`from` is after `to`".into()));
+        }
+        let ns = |i: &ArchivedItem| i.spec.captured_ms as i128 * 1_000_000;
+        let mut start = self.items.partition_point(|i| ns(i) < from_ns as i128);
+        let end = self.items.partition_point(|i| ns(i) < to_ns as i128);
+        if let Some(c) = cursor {
+            let (last_ms, last_id) = decode_cursor(c, from_ns, to_ns)?;
+            start = start.max(self.items.partition_point(|i| (i.spec.captured_ms, i.spec.id.as_bytes()) <= (last_ms, last_id.as_bytes())));
+        }
+        let stop = end.min(start.saturating_add(limit)).max(start);
+        let page: Vec<ItemRef> = self.items[start..stop].iter().map(|i| self.item_ref(i)).collect();
+        let next_cursor = (stop < end).then(|| {
+            let last = &self.items[stop - 1].spec;
+            encode_cursor(from_ns, to_ns, last.captured_ms, &last.id)
+        });
+        Ok(Page { items: page, next_cursor })
+    }
+}
+
+fn checksum(body: &str) -> String {
+    format!("{:08x}", crate::generate::fxhash(body) as u32)
+}
+
+fn encode_cursor(from_ns: i64, to_ns: i64, last_ms: i64, last_id: &str) -> String {
+    let body = format!("v1|{from_ns}|{to_ns}|{last_ms}|{last_id}");
+    let sum = checksum(&body);
+    URL_SAFE_NO_PAD.encode(format!("{body}|{sum}"))
+}
+
+fn decode_cursor(cursor: &str, from_ns: i64, to_ns: i64) -> Result<(i64, String), BadQuery> {
+    let bad = || BadQuery("`cursor` is not a cursor of this listing".into());
+    let raw = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (body, sum) = text.rsplit_once('|').ok_or_else(bad)?;
+    if checksum(body) != sum {
+        return Err(bad());
+    }
+    let parts: Vec<&str> = body.splitn(5, '|').collect();
+    let [v, f, t, ms, id] = parts.as_slice() else { return Err(bad()) };
+    if *v != "v1" || f.parse::<i64>().ok() != Some(from_ns) || t.parse::<i64>().ok() != Some(to_ns) {
+        return Err(BadQuery("`cursor` belongs to another `from`/`to`".into()));
+    }
+    Ok((ms.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_other_windows_and_garbage() {
+        let c = encode_cursor(1, 2, 3, "tm0001");
+        assert_eq!(decode_cursor(&c, 1, 2).unwrap(), (3, "tm0001".to_string()));
+        assert!(decode_cursor(&c, 1, 5).unwrap_err().0.contains("another"));
+        assert!(decode_cursor("garbage", 1, 2).is_err());
+        assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("v1|1|2|3|x|00000000"), 1, 2).is_err());
+    }
+}

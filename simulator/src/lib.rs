@@ -1,0 +1,43 @@
+//! # tm-simulator
+//!
+//! A simulated TeleMessage-style WeChat/WeCom archive and a simulated Microsoft 365 tenant on one
+//! HTTP listener, for building and testing archive connectors without live accounts.
+//!
+//! Data flows one way: a [`Scenario`] (TOML) → people and deterministic traffic → items rendered as
+//! RFC 5322 messages → the vendor API (`/tm/v1`); a connector imports them into the tenant
+//! (`/graph/v1.0`); the control plane (`/sim`) shows what landed where.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use tm_simulator::{Scenario, Simulator};
+//! let sim = Simulator::start(Scenario::demo(), "127.0.0.1:0".parse()?).await?;
+//! println!("vendor API at {}", sim.vendor_url());
+//! sim.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod archive;
+mod auth;
+mod control_api;
+mod corpus;
+mod generate;
+mod http_error;
+mod item;
+mod journal;
+mod mobile;
+mod people;
+mod render;
+mod scenario;
+mod server;
+mod tenant;
+mod vendor_api;
+
+pub use archive::{Archive, ArchivedItem, ItemRef, Page, format_ms};
+pub use control_api::{Counts, ItemView, MailboxView, ScenarioSummary, mailbox_views, summary};
+pub use generate::SIZE_LIMIT;
+pub use journal::Entry as JournalEntry;
+pub use mobile::normalise_mobile;
+pub use render::Rendered;
+pub use scenario::{App, Credentials, Kind, Run, Scenario, ScenarioError};
+pub use server::{Options, RunningSimulator, Simulator, StartError, State, app};
+pub use tenant::ARCHIVE_FOLDER;

@@ -1,0 +1,125 @@
+//! The tenant directory: which addresses belong to a *valid Microsoft 365 user* (enabled, with a
+//! mailbox), compared case-insensitively over UPN, primary address and aliases.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::scenario::TenantUser;
+
+/// A user as `GET /users/{address}` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Stable GUID-shaped id derived from the UPN.
+    pub id: String,
+    /// userPrincipalName.
+    pub user_principal_name: String,
+    /// Primary address.
+    pub mail: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// The directory.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    users: Vec<(User, TenantUser)>,
+    by_address: HashMap<String, usize>,
+    by_id: HashMap<String, usize>,
+}
+
+/// The GUID-shaped id of a user principal name.
+pub fn user_id(upn: &str) -> String {
+    let h = hex::encode(Sha256::digest(upn.to_ascii_lowercase().as_bytes()));
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+impl Directory {
+    /// Builds the directory of a scenario's tenant users.
+    pub fn new(users: &[TenantUser]) -> Directory {
+        let mut d = Directory { users: Vec::new(), by_address: HashMap::new(), by_id: HashMap::new() };
+        for u in users {
+            let i = d.users.len();
+            let user = User {
+                id: user_id(&u.upn),
+                user_principal_name: u.upn.clone(),
+                mail: u.mail.clone(),
+                display_name: u.display_name.clone(),
+            };
+            for a in std::iter::once(&u.upn).chain(std::iter::once(&u.mail)).chain(&u.aliases) {
+                d.by_address.entry(a.to_ascii_lowercase()).or_insert(i);
+            }
+            d.by_id.insert(user.id.clone(), i);
+            d.users.push((user, u.clone()));
+        }
+        d
+    }
+
+    /// The valid user with this address (UPN, primary or alias, any case), if any.
+    pub fn lookup(&self, address: &str) -> Option<&User> {
+        let i = *self.by_address.get(&address.to_ascii_lowercase())?;
+        let (user, t) = &self.users[i];
+        (t.enabled && t.mailbox).then_some(user)
+    }
+
+    /// The valid user with this id, or with this address (Graph accepts both in paths).
+    pub fn resolve(&self, id_or_address: &str) -> Option<&User> {
+        match self.by_id.get(id_or_address) {
+            Some(&i) => {
+                let (user, t) = &self.users[i];
+                (t.enabled && t.mailbox).then_some(user)
+            }
+            None => self.lookup(id_or_address),
+        }
+    }
+
+    /// Every valid user with the folders they start with.
+    pub fn valid_users(&self) -> impl Iterator<Item = (&User, &TenantUser)> {
+        self.users.iter().filter(|(_, t)| t.enabled && t.mailbox).map(|(u, t)| (u, t))
+    }
+
+    /// Every user, valid or not (for summaries).
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// True when the directory has no users.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(upn: &str, aliases: &[&str], enabled: bool, mailbox: bool) -> TenantUser {
+        TenantUser {
+            upn: upn.into(),
+            mail: upn.into(),
+            aliases: aliases.iter().map(|a| a.to_string()).collect(),
+            display_name: upn.into(),
+            enabled,
+            mailbox,
+            folders: vec![],
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive_and_accepts_aliases() {
+        let d = Directory::new(&[user("wei.wang@contoso.cn", &["w.wang@contoso.cn"], true, true)]);
+        assert_eq!(d.lookup("WEI.Wang@Contoso.CN").unwrap().mail, "wei.wang@contoso.cn");
+        assert_eq!(d.lookup("w.WANG@contoso.cn").unwrap().user_principal_name, "wei.wang@contoso.cn");
+        assert!(d.lookup("nobody@contoso.cn").is_none());
+    }
+
+    #[test]
+    fn disabled_users_and_users_without_a_mailbox_are_not_valid() {
+        let d = Directory::new(&[user("off@contoso.cn", &[], false, true), user("nobox@contoso.cn", &[], true, false)]);
+        assert!(d.lookup("off@contoso.cn").is_none());
+        assert!(d.lookup("nobox@contoso.cn").is_none());
+        assert_eq!(d.valid_users().count(), 0);
+    }
+}

@@ -1,0 +1,225 @@
+//! `/graph/v1.0`: a Microsoft Graph-shaped subset — user lookup, top-level mail folders, MIME
+//! import. The bearer token is checked before anything else, unknown paths included.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::mailboxes::{CreateFolderError, Message};
+use crate::http_error::ApiError;
+use crate::journal::Entry;
+use crate::server::Shared;
+
+/// Largest request body the import accepts, like Graph's 150 MB.
+pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
+
+/// Routes under `/graph/v1.0`.
+pub fn router(state: Shared) -> Router<Shared> {
+    Router::new()
+        .route("/users/{address}", get(user))
+        .route("/users/{id}/mailFolders", get(folders).post(create_folder))
+        .route("/users/{id}/mailFolders/{folder}/messages", axum::routing::post(import))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "UnknownResource", "no such resource in this Graph subset") })
+        .layer(middleware::from_fn_with_state(state, require_token))
+}
+
+async fn require_token(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let expected = format!("Bearer {}", state.scenario.credentials.tenant_token);
+    let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
+        next.run(request).await
+    } else {
+        let e = ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid.");
+        state.journal.lock().expect("journal lock").push(Entry {
+            seq: 0,
+            api: "tenant",
+            op: "auth",
+            request: format!("{} {}", request.method(), request.uri().path()),
+            status: 401,
+            code: Some(e.code.into()),
+            mailbox: None,
+            folder: None,
+            item_id: None,
+        });
+        e.into_response()
+    }
+}
+
+fn no_user(who: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+        format!("Resource '{who}' does not exist or one of its queried reference-property objects are not present."),
+    )
+}
+
+async fn user(State(state): State<Shared>, Path(address): Path<String>) -> Response {
+    match state.directory.resolve(&address) {
+        Some(u) => axum::Json(u.clone()).into_response(),
+        None => no_user(&address).into_response(),
+    }
+}
+
+async fn folders(State(state): State<Shared>, Path(id): Path<String>) -> Response {
+    let Some(u) = state.directory.resolve(&id) else { return no_user(&id).into_response() };
+    let value = state.tenant.lock().expect("tenant lock").mailboxes.folders(&u.id);
+    axum::Json(json!({ "value": value })).into_response()
+}
+
+#[derive(Deserialize)]
+struct NewFolder {
+    #[serde(rename = "displayName")]
+    display_name: String,
+}
+
+async fn create_folder(State(state): State<Shared>, Path(id): Path<String>, body: axum::body::Bytes) -> Response {
+    let Some(u) = state.directory.resolve(&id).cloned() else { return no_user(&id).into_response() };
+    let name = match serde_json::from_slice::<NewFolder>(&body) {
+        Ok(f) if !f.display_name.trim().is_empty() => f.display_name,
+        Ok(_) => return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "displayName must not be empty").into_response(),
+        Err(e) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", format!("body must be JSON {{\"displayName\"}}: {e}"))
+                .into_response();
+        }
+    };
+    let created = state.tenant.lock().expect("tenant lock").mailboxes.create_folder(&u.id, &name);
+    let (status, code, response) = match created {
+        Ok(view) => (201, None, (StatusCode::CREATED, axum::Json(view)).into_response()),
+        Err(CreateFolderError::Exists) => {
+            let e = ApiError::new(
+                StatusCode::CONFLICT,
+                "ErrorFolderExists",
+                format!("A folder with the specified name already exists: {name}"),
+            );
+            (409, Some(e.code.to_string()), e.into_response())
+        }
+    };
+    state.journal.lock().expect("journal lock").push(Entry {
+        seq: 0,
+        api: "tenant",
+        op: "create_folder",
+        request: "POST /graph/v1.0/users/{id}/mailFolders".into(),
+        status,
+        code,
+        mailbox: Some(u.mail.clone()),
+        folder: Some(name),
+        item_id: None,
+    });
+    response
+}
+
+/// The unfolded value of the first header `name` in a MIME head.
+fn header_value(mime: &[u8], name: &str) -> Option<String> {
+    let end = mime.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| mime.windows(2).position(|w| w == b"\n\n")).unwrap_or(mime.len());
+    let head = String::from_utf8_lossy(&mime[..end]);
+    let mut found: Option<String> = None;
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(v) = &mut found {
+                v.push(' ');
+                v.push_str(line.trim());
+            }
+            continue;
+        }
+        if found.is_some() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.trim().eq_ignore_ascii_case(name)
+        {
+            found = Some(v.trim().to_string());
+        }
+    }
+    found.map(|v| v.trim().to_string())
+}
+
+async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+    let Some(u) = state.directory.resolve(&id).cloned() else { return no_user(&id).into_response() };
+    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>| {
+        state.journal.lock().expect("journal lock").push(Entry {
+            seq: 0,
+            api: "tenant",
+            op: "import",
+            request: "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages".into(),
+            status,
+            code: code.map(str::to_string),
+            mailbox: Some(u.mail.clone()),
+            folder: folder_name,
+            item_id,
+        });
+    };
+    let fail = |e: ApiError| {
+        journal(e.status.as_u16(), Some(e.code), None, None);
+        e.into_response()
+    };
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase() != "text/plain" {
+        return fail(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!("MIME import takes Content-Type: text/plain (base64), not {ctype:?}"),
+        ));
+    }
+    let Ok(body) = to_bytes(body, MAX_IMPORT_BODY).await else {
+        return fail(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "the request body exceeds 150 MB"));
+    };
+    let compact: Vec<u8> = body.iter().copied().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
+    let mime = match STANDARD.decode(&compact) {
+        Ok(m) if !m.is_empty() => m,
+        _ => {
+            return fail(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ErrorMimeContentInvalidBase64String",
+                "The MIME content is not a valid base64 string.",
+            ));
+        }
+    };
+    drop(compact);
+    let archive_id = header_value(&mime, "X-TELEMESSAGE-ArchiveMessageID");
+    let message = Message {
+        id: String::new(),
+        archive_id: archive_id.clone(),
+        internet_message_id: header_value(&mime, "Message-ID").unwrap_or_default(),
+        sha256: hex::encode(Sha256::digest(&mime)),
+        size: mime.len() as u64,
+        raw: state.options.keep_message_bodies.then(|| axum::body::Bytes::from(mime)),
+    };
+    let mut tenant = state.tenant.lock().expect("tenant lock");
+    match tenant.mailboxes.import(&u.id, &folder, message) {
+        Some((folder_name, m)) => {
+            let internet_id =
+                if m.internet_message_id.is_empty() { format!("<{}@tenant.sim>", m.id) } else { m.internet_message_id.clone() };
+            let response = json!({"id": m.id, "internetMessageId": internet_id, "parentFolderId": folder});
+            drop(tenant);
+            journal(201, None, Some(folder_name), archive_id);
+            (StatusCode::CREATED, axum::Json(response)).into_response()
+        }
+        None => {
+            drop(tenant);
+            fail(ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("no folder {folder:?} in this mailbox")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_value;
+
+    #[test]
+    fn header_values_are_unfolded_and_case_insensitive() {
+        let mime =
+            b"Message-ID: <a@b>\r\nX-TELEMESSAGE-ArchiveMessageID:\r\n tm01\r\nSubject: x\r\n\r\nX-TELEMESSAGE-ArchiveMessageID: body\r\n";
+        assert_eq!(header_value(mime, "message-id").as_deref(), Some("<a@b>"));
+        assert_eq!(header_value(mime, "X-TELEMESSAGE-ArchiveMessageID").as_deref(), Some("tm01"));
+        assert_eq!(header_value(mime, "From"), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! The simulated Microsoft 365 tenant: who is a valid user ([`directory`]), what their mailboxes
+//! hold ([`mailboxes`]), and the Graph-shaped HTTP API over both ([`graph_api`]).
+
+pub mod directory;
+pub mod graph_api;
+pub mod mailboxes;
+
+/// Folders every mailbox starts with.
+pub const DEFAULT_FOLDERS: [&str; 4] = ["Inbox", "Sent Items", "Deleted Items", "Archive"];
+
+/// The folder the connector imports into.
+pub const ARCHIVE_FOLDER: &str = "WeChat Archiver";
