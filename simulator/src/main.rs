@@ -132,8 +132,14 @@ fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut index = Vec::new();
     for item in state.archive.items() {
-        let r = state.archive.item_ref(item);
-        let path = out.join(format!("{}.eml", r.id));
+        let listed = state.archive.item_ref(item);
+        let mut r = serde_json::to_value(&listed)?;
+        if listed.size != item.size {
+            // The listing lies about this item's size (a scripted fault): say both.
+            r["size"] = item.size.into();
+            r["listed_size"] = listed.size.into();
+        }
+        let path = out.join(format!("{}.eml", listed.id));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
         for chunk in state.archive.render(item).chunks() {
             std::io::Write::write_all(&mut file, &chunk).with_context(|| format!("writing {}", path.display()))?;

@@ -677,7 +677,7 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
         }
         let m = &t.mix;
         let weights = [m.chat, m.attachment, m.file, m.call];
-        if weights.iter().any(|w| !(*w >= 0.0)) || weights.iter().sum::<f64>() <= 0.0 {
+        if weights.iter().any(|w| w.is_nan() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
             return Err(plain(file, "traffic.mix", "weights must be non-negative and not all zero"));
         }
     }
@@ -995,7 +995,7 @@ to = ["b"]
     #[test]
     fn an_unknown_field_is_named_with_its_line() {
         let e = err(&MINIMAL.replace("app = \"wecom\"", "app = \"wecom\"\ncolour = \"red\""));
-        assert_eq!(e.line, Some(10));
+        assert_eq!(e.line, Some(11));
         assert!(e.message.contains("colour"), "{e}");
     }
 
@@ -1019,7 +1019,7 @@ to = ["b"]
         let e = err(&text);
         assert_eq!(e.field.as_deref(), Some("group[0].members[2]"));
         assert!(e.message.contains("ghost"), "{e}");
-        assert_eq!(e.line, Some(25));
+        assert_eq!(e.line, Some(24));
     }
 
     #[test]

@@ -162,7 +162,7 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
         e.into_response()
     };
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase() != "text/plain" {
+    if !ctype.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
         return fail(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "UnsupportedMediaType",

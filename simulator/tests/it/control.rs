@@ -1,0 +1,57 @@
+//! The control plane (`/sim`): scenario summary, mailboxes, journal, reset.
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_scenario_summary_counts_items_by_kind_and_source() {
+    let sim = start(small()).await;
+    let (s, v) = get_json(&format!("{}/scenario", sim.sim_url()), None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["name"], "small");
+    assert_eq!(v["seed"], 42);
+    assert_eq!(v["credentials"]["vendor_username"], "archiver");
+    let by_kind = v["counts"]["by_kind"].as_object().unwrap();
+    let total: u64 = by_kind.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(total, v["counts"]["items"].as_u64().unwrap());
+    for kind in ["chat", "attachment", "file", "call", "recall"] {
+        assert!(by_kind[kind].as_u64().unwrap() > 0, "{kind}");
+    }
+    let by_source: u64 = v["counts"]["by_source"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(by_source, total);
+}
+
+#[tokio::test]
+async fn mailboxes_list_only_valid_users_in_address_order() {
+    let sim = start(small()).await;
+    let (_, v) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
+    let addresses: Vec<&str> = v["mailboxes"].as_array().unwrap().iter().map(|m| m["address"].as_str().unwrap()).collect();
+    let mut sorted = addresses.clone();
+    sorted.sort_by_key(|a| a.to_lowercase());
+    assert_eq!(addresses, sorted);
+    assert!(addresses.contains(&"wang.wei@contoso.cn"));
+    assert!(!addresses.contains(&"former@contoso.cn") && !addresses.contains(&"no.mailbox@contoso.cn"));
+}
+
+#[tokio::test]
+async fn reset_puts_the_tenant_back_and_clears_the_journal() {
+    let sim = start(small()).await;
+    let t = &sim.credentials().tenant_token;
+    let (_, user) = get_json(&format!("{}/users/grace.chen@contoso.cn", sim.graph_url()), Some(t)).await;
+    let r = client()
+        .post(format!("{}/users/{}/mailFolders", sim.graph_url(), user["id"].as_str().unwrap()))
+        .bearer_auth(t)
+        .json(&json!({"displayName": "WeChat Archiver"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = client().post(format!("{}/reset", sim.sim_url())).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, v) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
+    let grace = v["mailboxes"].as_array().unwrap().iter().find(|m| m["address"] == "grace.chen@contoso.cn").unwrap().clone();
+    assert_eq!(grace["folders"].as_array().unwrap().len(), 4);
+    let (_, j) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
+    assert!(j["entries"].as_array().unwrap().is_empty());
+}

@@ -1,0 +1,10 @@
+//! Integration tests of tm-simulator on a real socket (one test binary, one module per topic).
+
+mod cli;
+mod control;
+mod determinism;
+mod items;
+mod snapshots;
+mod support;
+mod tenant_api;
+mod vendor_api;

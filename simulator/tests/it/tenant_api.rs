@@ -1,0 +1,177 @@
+//! The tenant API (`/graph/v1.0`): auth, user lookup, folders, MIME import, journal.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn graph(sim: &tm_simulator::RunningSimulator, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+    let mut req = client().request(method, format!("{}{path}", sim.graph_url())).bearer_auth(&sim.credentials().tenant_token);
+    if let Some((ctype, bytes)) = body {
+        req = req.header("content-type", ctype).body(bytes);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn user_id(sim: &tm_simulator::RunningSimulator, address: &str) -> String {
+    let (s, v) = graph(sim, reqwest::Method::GET, &format!("/users/{address}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn sample_mime(id: &str) -> Vec<u8> {
+    format!("Message-ID: <{id}@test>\r\nX-TELEMESSAGE-ArchiveMessageID: {id}\r\nFrom: a <a@x.cn>\r\nTo: b <b@x.cn>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n").into_bytes()
+}
+
+#[tokio::test]
+async fn every_graph_call_without_the_right_token_is_401_before_anything_else() {
+    let sim = start(small()).await;
+    for path in ["/users/wang.wei@contoso.cn", "/users/nobody@x.cn", "/no/such/path", "/users/x/mailFolders"] {
+        let (s, v) = get_json(&format!("{}{path}", sim.graph_url()), None).await;
+        assert_eq!((s, code(&v)), (401, "InvalidAuthenticationToken"), "{path}");
+        let (s, v) = get_json(&format!("{}{path}", sim.graph_url()), Some("not-the-token")).await;
+        assert_eq!((s, code(&v)), (401, "InvalidAuthenticationToken"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn user_lookup_matches_upn_primary_and_aliases_in_any_case() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let (s, v) = graph(&sim, reqwest::Method::GET, "/users/W.WANG@Contoso.CN", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["userPrincipalName"], "wang.wei@contoso.cn");
+    assert_eq!(v["mail"], "wang.wei@contoso.cn");
+    assert_eq!(v["displayName"], "王伟");
+}
+
+#[tokio::test]
+async fn disabled_users_users_without_mailbox_and_strangers_are_404() {
+    let sim = start(small()).await;
+    for who in ["former@contoso.cn", "no.mailbox@contoso.cn", "nobody@contoso.cn"] {
+        let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{who}"), None).await;
+        assert_eq!((s, code(&v)), (404, "Request_ResourceNotFound"), "{who}");
+    }
+}
+
+#[tokio::test]
+async fn a_mailbox_starts_with_the_default_folders_plus_the_scenarios_own() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "grace.chen@contoso.cn").await;
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    assert_eq!(s, 200);
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|f| f["displayName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Inbox", "Sent Items", "Deleted Items", "Archive"]);
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let (_, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|f| f["displayName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Inbox", "Sent Items", "Deleted Items", "Archive", "WeChat Archiver"]);
+    assert!(v["value"].as_array().unwrap().iter().all(|f| f["totalItemCount"] == 0 && f["id"].is_string()));
+}
+
+#[tokio::test]
+async fn creating_a_folder_is_201_and_a_second_one_of_the_same_name_in_any_case_is_409() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "grace.chen@contoso.cn").await;
+    let path = format!("/users/{id}/mailFolders");
+    let (s, v) = graph(
+        &sim,
+        reqwest::Method::POST,
+        &path,
+        Some(("application/json", json!({"displayName": "WeChat Archiver"}).to_string().into_bytes())),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["displayName"], "WeChat Archiver");
+    assert_eq!(v["totalItemCount"], 0);
+    let (s, v) = graph(
+        &sim,
+        reqwest::Method::POST,
+        &path,
+        Some(("application/json", json!({"displayName": "wechat ARCHIVER"}).to_string().into_bytes())),
+    )
+    .await;
+    assert_eq!((s, code(&v)), (409, "ErrorFolderExists"));
+    let (s, v) = graph(&sim, reqwest::Method::POST, &path, Some(("application/json", b"{}".to_vec()))).await;
+    assert_eq!(s, 400, "{v}");
+}
+
+#[tokio::test]
+async fn importing_mime_is_201_and_shows_up_in_the_folder_count_and_the_control_plane() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let (_, folders) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    let folder = folders["value"].as_array().unwrap().iter().find(|f| f["displayName"] == "WeChat Archiver").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mime = sample_mime("probe-1");
+    // Line breaks inside the base64 are allowed.
+    let mut b64 = STANDARD.encode(&mime).into_bytes();
+    b64.splice(20..20, b"\r\n".iter().copied());
+    let path = format!("/users/{id}/mailFolders/{folder}/messages");
+    let (s, v) = graph(&sim, reqwest::Method::POST, &path, Some(("text/plain", b64.clone()))).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["internetMessageId"], "<probe-1@test>");
+    assert_eq!(v["parentFolderId"], folder.as_str());
+    // The same message again is stored again: the tenant does not deduplicate, the journal shows both.
+    let (s, _) = graph(&sim, reqwest::Method::POST, &path, Some(("text/plain", b64))).await;
+    assert_eq!(s, 201);
+    let (_, folders) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    let count = folders["value"].as_array().unwrap().iter().find(|f| f["id"] == folder.as_str()).unwrap()["totalItemCount"].clone();
+    assert_eq!(count, 2);
+    let (_, mailboxes) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
+    let mb = mailboxes["mailboxes"].as_array().unwrap().iter().find(|m| m["address"] == "wang.wei@contoso.cn").unwrap();
+    let f = mb["folders"].as_array().unwrap().iter().find(|f| f["name"] == "WeChat Archiver").unwrap();
+    assert_eq!(f["items"].as_array().unwrap().len(), 2);
+    assert_eq!(f["items"][0]["id"], "probe-1");
+    assert_eq!(f["items"][0]["size"], mime.len());
+    let (_, journal) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
+    let imports: Vec<&Value> = journal["entries"].as_array().unwrap().iter().filter(|e| e["op"] == "import").collect();
+    assert_eq!(imports.len(), 2);
+    assert!(imports.iter().all(|e| e["item_id"] == "probe-1" && e["status"] == 201 && e["mailbox"] == "wang.wei@contoso.cn"));
+    let raw = client().get(format!("{}/mailboxes/W.WANG@contoso.cn/items/probe-1/raw", sim.sim_url())).send().await.unwrap();
+    assert_eq!(raw.bytes().await.unwrap().to_vec(), mime);
+}
+
+#[tokio::test]
+async fn bad_base64_is_400_another_content_type_415_an_unknown_folder_404() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let (_, folders) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    let folder = folders["value"][0]["id"].as_str().unwrap().to_string();
+    let path = format!("/users/{id}/mailFolders/{folder}/messages");
+    let mut bad = STANDARD.encode(sample_mime("x")).into_bytes();
+    bad.insert(8, b'*');
+    let (s, v) = graph(&sim, reqwest::Method::POST, &path, Some(("text/plain", bad))).await;
+    assert_eq!((s, code(&v)), (400, "ErrorMimeContentInvalidBase64String"));
+    let (s, _) = graph(&sim, reqwest::Method::POST, &path, Some(("message/rfc822", sample_mime("x")))).await;
+    assert_eq!(s, 415);
+    let (s, v) = graph(
+        &sim,
+        reqwest::Method::POST,
+        &format!("/users/{id}/mailFolders/nope/messages"),
+        Some(("text/plain", STANDARD.encode(sample_mime("x")).into_bytes())),
+    )
+    .await;
+    assert_eq!((s, code(&v)), (404, "ErrorItemNotFound"));
+    let (_, journal) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
+    let statuses: Vec<u64> =
+        journal["entries"].as_array().unwrap().iter().filter(|e| e["op"] == "import").map(|e| e["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, [400, 415, 404]);
+}
+
+#[tokio::test]
+async fn a_body_over_150_mb_is_413() {
+    let sim = start(small()).await;
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let (_, folders) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders"), None).await;
+    let folder = folders["value"][0]["id"].as_str().unwrap().to_string();
+    let body = vec![b'A'; 150 * 1024 * 1024 + 4];
+    let (s, _) =
+        graph(&sim, reqwest::Method::POST, &format!("/users/{id}/mailFolders/{folder}/messages"), Some(("text/plain", body))).await;
+    assert_eq!(s, 413);
+}
