@@ -55,9 +55,22 @@ fn main() {
     let hashed = t2.elapsed();
     let gen_total = built + hashed;
     println!("generation: {employees} employees, 1 day: {} items, {:.1} GB", items.len(), bytes as f64 / 1e9);
-    println!("  build (people, traffic, sizes):  {:>8.2} s  {:>10.0} items/s", built.as_secs_f64(), items.len() as f64 / built.as_secs_f64());
-    println!("  render + sha256 of every item:   {:>8.2} s  {:>10.0} items/s  {:.0} MB/s", hashed.as_secs_f64(), items.len() as f64 / hashed.as_secs_f64(), bytes as f64 / 1e6 / hashed.as_secs_f64());
-    println!("  total:                           {:>8.2} s  {:>10.0} items/s", gen_total.as_secs_f64(), items.len() as f64 / gen_total.as_secs_f64());
+    println!(
+        "  build (people, traffic, sizes):  {:>8.2} s  {:>10.0} items/s",
+        built.as_secs_f64(),
+        items.len() as f64 / built.as_secs_f64()
+    );
+    println!(
+        "  render + sha256 of every item:   {:>8.2} s  {:>10.0} items/s  {:.0} MB/s",
+        hashed.as_secs_f64(),
+        items.len() as f64 / hashed.as_secs_f64(),
+        bytes as f64 / 1e6 / hashed.as_secs_f64()
+    );
+    println!(
+        "  total:                           {:>8.2} s  {:>10.0} items/s",
+        gen_total.as_secs_f64(),
+        items.len() as f64 / gen_total.as_secs_f64()
+    );
     drop(state);
 
     // 2. Listing + downloading over loopback, 16 clients.
@@ -96,14 +109,23 @@ fn main() {
                     let to = if h == 23 { "2026-11-21T00:00:00Z".to_string() } else { format!("2026-11-20T{:02}:00:00Z", h + 1) };
                     let mut cursor: Option<String> = None;
                     loop {
-                        let mut req = client.get(format!("{url}/items")).bearer_auth(&token).query(&[("from", &from), ("to", &to), ("limit", &"1000".to_string())]);
+                        let mut req = client.get(format!("{url}/items")).bearer_auth(&token).query(&[
+                            ("from", &from),
+                            ("to", &to),
+                            ("limit", &"1000".to_string()),
+                        ]);
                         if let Some(c) = &cursor {
                             req = req.query(&[("cursor", c)]);
                         }
                         let page: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
                         for item in page["items"].as_array().unwrap() {
                             listed.fetch_add(1, Ordering::Relaxed);
-                            let mut resp = client.get(format!("{url}/items/{}/raw", item["id"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+                            let mut resp = client
+                                .get(format!("{url}/items/{}/raw", item["id"].as_str().unwrap()))
+                                .bearer_auth(&token)
+                                .send()
+                                .await
+                                .unwrap();
                             while let Some(chunk) = resp.chunk().await.unwrap() {
                                 bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                             }
@@ -122,8 +144,16 @@ fn main() {
         }
         let e = t.elapsed().as_secs_f64();
         let n = downloaded.load(Ordering::Relaxed);
-        println!("serving: 16 concurrent clients over loopback listed {} and downloaded {n} items ({:.1} GB) in {e:.2} s", listed.load(Ordering::Relaxed), bytes.load(Ordering::Relaxed) as f64 / 1e9);
-        println!("  {:>10.0} items/s  {:.0} MB/s (first listing of each item includes computing its sha256)", n as f64 / e, bytes.load(Ordering::Relaxed) as f64 / 1e6 / e);
+        println!(
+            "serving: 16 concurrent clients over loopback listed {} and downloaded {n} items ({:.1} GB) in {e:.2} s",
+            listed.load(Ordering::Relaxed),
+            bytes.load(Ordering::Relaxed) as f64 / 1e9
+        );
+        println!(
+            "  {:>10.0} items/s  {:.0} MB/s (first listing of each item includes computing its sha256)",
+            n as f64 / e,
+            bytes.load(Ordering::Relaxed) as f64 / 1e6 / e
+        );
         sim.shutdown().await;
     });
 }

@@ -184,4 +184,57 @@ mod tests {
         assert!(decode_cursor("garbage", 1, 2).is_err());
         assert!(decode_cursor(&URL_SAFE_NO_PAD.encode("v1|1|2|3|x|00000000"), 1, 2).is_err());
     }
+
+    mod paging {
+        use std::sync::OnceLock;
+
+        use quickcheck::quickcheck;
+
+        use super::super::*;
+        use crate::scenario::Scenario;
+
+        fn archive() -> &'static Archive {
+            static A: OnceLock<Archive> = OnceLock::new();
+            A.get_or_init(|| {
+                let text = r#"
+name = "paging"
+seed = 3
+start = "2026-11-20T00:00:00Z"
+[organisation]
+employees = 6
+external_contacts = 3
+groups = 1
+[traffic]
+days = 1
+items_per_employee_per_day = 10
+boundary_items = false
+"#;
+                let s = Scenario::from_toml_str(text, "paging").unwrap();
+                let p = crate::people::Population::build(&s);
+                let items = crate::generate::items(&s, &p).unwrap();
+                Archive::new(p, items)
+            })
+        }
+
+        quickcheck! {
+            fn pages_of_any_size_concatenate_to_exactly_the_window(limit: u16, x: u32, y: u32) -> bool {
+                let arch = archive();
+                let start = arch.items().first().map_or(0, |i| i.spec.captured_ms) - 1_000;
+                let (x, y) = (start + (x as i64 % 90_000_000), start + (y as i64 % 90_000_000));
+                let (from_ms, to_ms) = if x <= y { (x, y) } else { (y, x) };
+                let (from, to) = (format_ms(from_ms), format_ms(to_ms));
+                let limit = (limit as usize % 40) + 1;
+                let mut got = Vec::new();
+                let mut cursor: Option<String> = None;
+                loop {
+                    let page = arch.list(&from, &to, limit, cursor.as_deref()).unwrap();
+                    if page.items.len() > limit { return false; }
+                    got.extend(page.items.into_iter().map(|r| r.id));
+                    match page.next_cursor { Some(c) => cursor = Some(c), None => break }
+                }
+                let want: Vec<String> = arch.items().iter().filter(|i| from_ms <= i.spec.captured_ms && i.spec.captured_ms < to_ms).map(|i| i.spec.id.clone()).collect();
+                got == want
+            }
+        }
+    }
 }

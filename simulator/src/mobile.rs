@@ -60,3 +60,40 @@ mod tests {
         assert_eq!(normalise_mobile("+44 7700 900123").as_deref(), Some("+447700900123"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use quickcheck::{Arbitrary, Gen, quickcheck};
+
+    use super::normalise_mobile;
+
+    /// A Chinese mobile written some way people write it.
+    #[derive(Debug, Clone)]
+    struct Written {
+        digits: String,
+        text: String,
+    }
+
+    impl Arbitrary for Written {
+        fn arbitrary(g: &mut Gen) -> Self {
+            let second = *g.choose(b"3456789").unwrap() as char;
+            let rest: String = (0..9).map(|_| *g.choose(b"0123456789").unwrap() as char).collect();
+            let digits = format!("1{second}{rest}");
+            let prefix = *g.choose(&["", "+86", "+86 ", "0086", "86", "+86-"]).unwrap();
+            let sep = *g.choose(&["", " ", "-", "."]).unwrap();
+            let text = format!("{prefix}{}{sep}{}{sep}{}", &digits[..3], &digits[3..7], &digits[7..]);
+            Written { digits, text }
+        }
+    }
+
+    quickcheck! {
+        fn every_writing_of_a_cn_mobile_normalises_to_its_e164(w: Written) -> bool {
+            normalise_mobile(&w.text) == Some(format!("+86{}", w.digits))
+        }
+
+        fn normalised_numbers_are_fixed_points(w: Written) -> bool {
+            let once = normalise_mobile(&w.text).unwrap();
+            normalise_mobile(&once).as_deref() == Some(once.as_str())
+        }
+    }
+}

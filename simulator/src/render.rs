@@ -419,4 +419,12 @@ mod tests {
         }
         assert_eq!(String::from_utf8(back).unwrap(), long);
     }
+
+    quickcheck::quickcheck! {
+        fn any_room_is_filled_exactly_with_at_most_five_bytes_of_padding(room: u32) -> bool {
+            let room = room as u64 + 8;
+            let (n, pad) = fit(room);
+            encoded_len(n) + pad == room && pad <= 5 && encoded_len(n + 1) > room
+        }
+    }
 }

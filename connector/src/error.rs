@@ -1,0 +1,72 @@
+//! [`ConnectorError`]: why a run did not complete, split into configuration errors (exit 2,
+//! nothing imported) and run failures (other non-zero exit; the next run finishes the job).
+
+use std::path::PathBuf;
+
+use crate::ledger::StateError;
+use crate::mapping::MappingError;
+use crate::source::SourceError;
+use crate::tenant::TenantError;
+
+/// Why a run did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// A bad setting (URL, region, concurrency, ...). Configuration error.
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// The mapping CSV is unusable; names file and line. Configuration error.
+    #[error("configuration error: mapping file {0}")]
+    Mapping(#[from] MappingError),
+    /// The vendor refused the credentials at login. Configuration error.
+    #[error("configuration error: {0}")]
+    VendorCredentials(#[source] SourceError),
+    /// The tenant refused the token before anything was imported. Configuration error.
+    #[error("configuration error: GRAPH_TOKEN: {0}")]
+    TenantToken(#[source] TenantError),
+    /// The state directory cannot be created, is locked or corrupt, or a write failed.
+    #[error("state directory: {0}")]
+    State(#[from] StateError),
+    /// The vendor archive failed (after retries).
+    #[error("vendor archive: {0}")]
+    Source(#[source] SourceError),
+    /// The tenant failed (after retries), or revoked the token mid-run.
+    #[error("tenant: {0}")]
+    Tenant(#[source] TenantError),
+    /// The report could not be written (the checkpoint was not advanced).
+    #[error("cannot write the run report {}: {source}", path.display())]
+    Report {
+        /// The report path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ConnectorError {
+    /// Whether this is a configuration error (exit 2): the run stopped before importing
+    /// anything, and only a change of settings or files can fix it.
+    pub fn is_config_error(&self) -> bool {
+        matches!(
+            self,
+            ConnectorError::Config(_) | ConnectorError::Mapping(_) | ConnectorError::VendorCredentials(_) | ConnectorError::TenantToken(_)
+        )
+    }
+
+    /// The process exit code the contract assigns: 2 for configuration errors, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_config_error() { 2 } else { 1 }
+    }
+}
+
+impl From<SourceError> for ConnectorError {
+    fn from(e: SourceError) -> Self {
+        ConnectorError::Source(e)
+    }
+}
+
+impl From<TenantError> for ConnectorError {
+    fn from(e: TenantError) -> Self {
+        ConnectorError::Tenant(e)
+    }
+}

@@ -1,0 +1,523 @@
+//! Durable state in `STATE_DIR`: the checkpoint, the ledger of (item, mailbox) deliveries, and a
+//! lock so that two runs never share a state directory.
+//!
+//! ```text
+//! STATE_DIR/
+//!   lock             held (flock) for the whole run; a second run on the same directory fails
+//!   checkpoint.json  {"version":1,"completed_to":"<RFC 3339>"}: every item captured before this
+//!                    instant has an outcome; replaced atomically (write temp, fsync, rename,
+//!                    fsync the directory)
+//!   ledger.jsonl     append-only, one JSON record per line, fsync'd after each record:
+//!                    {"op":"intent","item","user","mailbox","folder","count_before"}  before an import
+//!                    {"op":"imported","item","user","mailbox"}   the message is in the folder
+//!                    {"op":"cleared","item","user","mailbox"}    the intent ended without a message
+//! ```
+//!
+//! # The exactly-once argument (INCREMENTAL, DEDUP)
+//!
+//! 1. The window of a run is `[checkpoint, RUN_AT)`. On the very first run the checkpoint is
+//!    pinned to `RUN_AT − 24 h` *before* anything is imported, so a crashed first run is resumed
+//!    from the same start even if the next run has a later `RUN_AT`.
+//! 2. The checkpoint only moves to the window's end when every listed item has an outcome
+//!    (imported, skipped as duplicate, or a reported failure). A crash or failed run leaves it
+//!    where it was, so the next run lists the unfinished window again (plus any new time): no gap.
+//! 3. Before importing item *i* into user *u* the ledger is asked; an `imported` record for
+//!    (*i*, *u*) means "skip, `skipped_duplicate`". Records are keyed by the user's immutable
+//!    directory `id`, so aliases and renamed addresses cannot defeat it.
+//! 4. The crash window between the tenant storing a message and the `imported` record being
+//!    durable is closed with a **fence**, the only handle the contract offers: the folder's
+//!    `totalItemCount` (`GET /users/{id}/mailFolders`). Imports into one mailbox are serialised
+//!    (one at a time), and each `intent` records the folder id and its count just before the
+//!    import (`count_before`). At the start of the next run, before importing anything, every
+//!    pending intent is resolved: count = `count_before + 1` → the message landed (`imported`,
+//!    counted `skipped_duplicate` when the item comes round); count = `count_before` → it did not
+//!    (`cleared`, imported normally); folder gone → `cleared`. The same fence is checked before
+//!    every retry of an import whose previous attempt may have landed (5xx, reset, timeout), so
+//!    retries do not duplicate either.
+//! 5. Once the checkpoint has moved past a window, that window's items are never listed again
+//!    (the listing is by `captured_at`), so the ledger is emptied (atomically) after the
+//!    checkpoint is committed; it only ever covers the unfinished window and stays small. A crash
+//!    between the two steps leaves stale records that can never match again: harmless.
+//! 6. A crash can tear the last line (partial write). On open, a last line without its newline is
+//!    kept if it parses (the record was complete) and dropped otherwise, and the file is
+//!    truncated back to the last whole record before anything is appended. A bad line anywhere
+//!    else is corruption: the run stops rather than guess.
+//!
+//! # Where exactly-once degrades to at-least-once (never to at-most-once)
+//!
+//! The fence assumes the connector is the only writer of its `WeChat Archiver` folder between an
+//! intent and its resolution (milliseconds in normal operation; until the next run after a crash).
+//! When the count is anything other than `count_before` or `count_before + 1` (someone moved or
+//! deleted messages meanwhile, or the tenant did not report a count), the connector cannot tell
+//! and imports again: that pair may then exist twice, and a warning names item and mailbox
+//! (`re-importing after an interrupted attempt`). The residual risk in the other direction is a
+//! message being *added* by someone else to that folder exactly while an interrupted import did
+//! not land (count `+1` by coincidence); that would be read as "landed". Also, a request the
+//! tenant receives completely but only processes after the next run has read the fence would be
+//! missed by it. These need a third party writing into the archive folder or a tenant that
+//! delays processing beyond a process restart; the contract has no message listing, so nothing
+//! stronger is available.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+
+/// A state-directory failure. Any of these fails the run (exit 1) without advancing the
+/// checkpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// I/O on a state file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another run holds the state directory.
+    #[error("{}: another tm-connector run is using this state directory", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// A state file does not parse.
+    #[error("{}{}: corrupt state: {detail}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The line, for the ledger.
+        line: Option<usize>,
+        /// What is wrong.
+        detail: String,
+    },
+    /// An earlier ledger write failed; no further writes are accepted this run.
+    #[error("{}: an earlier write failed; the ledger accepts no more records this run", path.display())]
+    Poisoned {
+        /// The ledger file.
+        path: PathBuf,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Io { path: path.to_owned(), source }
+}
+
+/// The locked state directory.
+#[derive(Debug)]
+pub struct StateDir {
+    dir: PathBuf,
+    _lock: File,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CheckpointFile {
+    version: u32,
+    completed_to: DateTime<Utc>,
+}
+
+const CHECKPOINT: &str = "checkpoint.json";
+const LEDGER: &str = "ledger.jsonl";
+
+impl StateDir {
+    /// Creates the directory if needed and takes its lock.
+    pub fn open(dir: &Path) -> Result<StateDir, StateError> {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        let lock_path = dir.join("lock");
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Locked { path: lock_path }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
+        Ok(StateDir { dir: dir.to_owned(), _lock: lock })
+    }
+
+    /// The committed checkpoint, if any run got that far.
+    pub fn checkpoint(&self) -> Result<Option<DateTime<Utc>>, StateError> {
+        let path = self.dir.join(CHECKPOINT);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        let file: CheckpointFile =
+            serde_json::from_str(&text).map_err(|e| StateError::Corrupt { path: path.clone(), line: None, detail: e.to_string() })?;
+        if file.version != 1 {
+            return Err(StateError::Corrupt { path, line: None, detail: format!("unknown checkpoint version {}", file.version) });
+        }
+        Ok(Some(file.completed_to))
+    }
+
+    /// Commits a checkpoint atomically (write temp, fsync, rename, fsync directory).
+    pub fn write_checkpoint(&self, completed_to: DateTime<Utc>) -> Result<(), StateError> {
+        let text = serde_json::to_string(&CheckpointFile { version: 1, completed_to }).expect("serialisable");
+        self.replace_atomically(CHECKPOINT, text.as_bytes())
+    }
+
+    /// Opens (or creates) the ledger, repairing a torn last line.
+    pub fn open_ledger(&self) -> Result<Ledger, StateError> {
+        Ledger::open(&self.dir.join(LEDGER), &self.dir)
+    }
+
+    /// Empties the ledger atomically; call only after the checkpoint moved past its window.
+    pub fn reset_ledger(&self, ledger: Ledger) -> Result<(), StateError> {
+        drop(ledger);
+        self.replace_atomically(LEDGER, b"")
+    }
+
+    fn replace_atomically(&self, name: &str, contents: &[u8]) -> Result<(), StateError> {
+        let path = self.dir.join(name);
+        let tmp = self.dir.join(format!("{name}.tmp"));
+        let mut file = File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(contents).map_err(io(&tmp))?;
+        file.sync_all().map_err(io(&tmp))?;
+        drop(file);
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        sync_dir(&self.dir)
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StateError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// One ledger record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Record {
+    /// An import is about to be attempted.
+    Intent {
+        /// Item id.
+        item: String,
+        /// Directory user id.
+        user: String,
+        /// The user's mailbox address (for people reading the file).
+        mailbox: String,
+        /// The target folder id.
+        #[serde(default)]
+        folder: Option<String>,
+        /// The folder's `totalItemCount` just before the import (the fence).
+        #[serde(default)]
+        count_before: Option<u64>,
+    },
+    /// The tenant stored the message (201, or established by the fence).
+    Imported {
+        /// Item id.
+        item: String,
+        /// Directory user id.
+        user: String,
+        /// The user's mailbox address (for people reading the file).
+        mailbox: String,
+    },
+    /// The intent ended without a message: the tenant refused it, or the fence showed that an
+    /// interrupted attempt never landed.
+    Cleared {
+        /// Item id.
+        item: String,
+        /// Directory user id.
+        user: String,
+        /// The user's mailbox address (for people reading the file).
+        mailbox: String,
+    },
+}
+
+/// An intent without an outcome, left by an interrupted run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingIntent {
+    /// Item id.
+    pub item: String,
+    /// Directory user id.
+    pub user: String,
+    /// Mailbox address.
+    pub mailbox: String,
+    /// Target folder id.
+    pub folder: Option<String>,
+    /// The folder's count just before the import.
+    pub count_before: Option<u64>,
+}
+
+/// What opening the ledger found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerStats {
+    /// Whole records read.
+    pub records: usize,
+    /// A torn last line was dropped.
+    pub torn_tail_dropped: bool,
+    /// Intents without a matching `imported` record (interrupted imports).
+    pub pending_intents: usize,
+}
+
+#[derive(Default)]
+struct Known {
+    imported: HashSet<(String, String)>,
+    pending: HashMap<(String, String), PendingIntent>,
+}
+
+impl Known {
+    fn apply(&mut self, record: Record) {
+        match record {
+            Record::Intent { item, user, mailbox, folder, count_before } => {
+                let key = (item.clone(), user.clone());
+                if !self.imported.contains(&key) {
+                    let pending = PendingIntent { item, user, mailbox, folder, count_before };
+                    self.pending.insert(key, pending);
+                }
+            }
+            Record::Imported { item, user, .. } => {
+                let key = (item, user);
+                self.pending.remove(&key);
+                self.imported.insert(key);
+            }
+            Record::Cleared { item, user, .. } => {
+                self.pending.remove(&(item, user));
+            }
+        }
+    }
+}
+
+/// The append-only delivery ledger (see the module docs).
+pub struct Ledger {
+    path: PathBuf,
+    file: Arc<Mutex<Option<File>>>,
+    known: Mutex<Known>,
+    stats: LedgerStats,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("path", &self.path).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    fn open(path: &Path, dir: &Path) -> Result<Ledger, StateError> {
+        let existed = path.exists();
+        let mut file = OpenOptions::new().read(true).append(true).create(true).open(path).map_err(io(path))?;
+        if !existed {
+            sync_dir(dir)?;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io(path))?;
+
+        let mut stats = LedgerStats::default();
+        let mut known = Known::default();
+        let mut apply = |record: Record| known.apply(record);
+        let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        for (i, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_slice(line).map_err(|e| StateError::Corrupt {
+                path: path.to_owned(),
+                line: Some(i + 1),
+                detail: e.to_string(),
+            })?;
+            stats.records += 1;
+            apply(record);
+        }
+        let tail = &bytes[complete_len..];
+        if !tail.is_empty() {
+            // A torn last line: the process died mid-append. Truncate to the last whole record
+            // and, if the tail was nonetheless a whole record (only its newline missing), write
+            // it back properly.
+            let parsed: Option<Record> = serde_json::from_slice(tail).ok();
+            file.set_len(complete_len as u64).map_err(io(path))?;
+            file.seek(SeekFrom::End(0)).map_err(io(path))?;
+            match parsed {
+                Some(record) => {
+                    let mut line = serde_json::to_vec(&record).expect("serialisable");
+                    line.push(b'\n');
+                    file.write_all(&line).map_err(io(path))?;
+                    stats.records += 1;
+                    apply(record);
+                }
+                None => {
+                    stats.torn_tail_dropped = true;
+                    tracing::warn!(ledger = %path.display(), "dropped a torn last ledger line left by a crash");
+                }
+            }
+            file.sync_all().map_err(io(path))?;
+        }
+        stats.pending_intents = known.pending.len();
+        Ok(Ledger { path: path.to_owned(), file: Arc::new(Mutex::new(Some(file))), known: Mutex::new(known), stats })
+    }
+
+    /// What opening found.
+    pub fn stats(&self) -> &LedgerStats {
+        &self.stats
+    }
+
+    /// Whether (item, user) was imported by this or an earlier run of the window.
+    pub fn is_imported(&self, item: &str, user: &str) -> bool {
+        self.known.lock().expect("not poisoned").imported.contains(&(item.to_owned(), user.to_owned()))
+    }
+
+    /// Whether an earlier attempt at (item, user) was interrupted between intent and outcome.
+    pub fn was_interrupted(&self, item: &str, user: &str) -> bool {
+        self.known.lock().expect("not poisoned").pending.contains_key(&(item.to_owned(), user.to_owned()))
+    }
+
+    /// Every intent without an outcome, sorted by user then item.
+    pub fn pending(&self) -> Vec<PendingIntent> {
+        let mut pending: Vec<PendingIntent> = self.known.lock().expect("not poisoned").pending.values().cloned().collect();
+        pending.sort_by(|a, b| (&a.user, &a.item).cmp(&(&b.user, &b.item)));
+        pending
+    }
+
+    /// Appends one record and fsyncs it; returns once it is durable.
+    pub async fn append(&self, record: Record) -> Result<(), StateError> {
+        let mut line = serde_json::to_vec(&record).expect("serialisable");
+        line.push(b'\n');
+        let file = Arc::clone(&self.file);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = file.lock().expect("not poisoned");
+            let Some(f) = guard.as_mut() else {
+                return Err(StateError::Poisoned { path });
+            };
+            let result = f.write_all(&line).and_then(|()| f.sync_data());
+            if let Err(e) = result {
+                // A partial write may have left a torn line: append nothing after it, so that it
+                // stays the last line and the next open repairs it.
+                *guard = None;
+                return Err(io(&path)(e));
+            }
+            Ok(())
+        })
+        .await
+        .expect("ledger writer does not panic")?;
+        self.known.lock().expect("not poisoned").apply(record);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intent(item: &str, user: &str) -> Record {
+        Record::Intent {
+            item: item.into(),
+            user: user.into(),
+            mailbox: format!("{user}@contoso.cn"),
+            folder: Some("f1".into()),
+            count_before: Some(7),
+        }
+    }
+
+    fn cleared(item: &str, user: &str) -> Record {
+        Record::Cleared { item: item.into(), user: user.into(), mailbox: format!("{user}@contoso.cn") }
+    }
+
+    fn imported(item: &str, user: &str) -> Record {
+        Record::Imported { item: item.into(), user: user.into(), mailbox: format!("{user}@contoso.cn") }
+    }
+
+    #[tokio::test]
+    async fn records_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let state = StateDir::open(dir.path()).unwrap();
+            let ledger = state.open_ledger().unwrap();
+            ledger.append(intent("i1", "u1")).await.unwrap();
+            ledger.append(imported("i1", "u1")).await.unwrap();
+            ledger.append(intent("i2", "u1")).await.unwrap();
+            assert!(ledger.is_imported("i1", "u1"));
+        }
+        let state = StateDir::open(dir.path()).unwrap();
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.is_imported("i1", "u1"));
+        assert!(!ledger.is_imported("i2", "u1"));
+        assert!(ledger.was_interrupted("i2", "u1"));
+        assert!(!ledger.was_interrupted("i1", "u1"));
+        assert_eq!(
+            ledger.pending(),
+            vec![PendingIntent {
+                item: "i2".into(),
+                user: "u1".into(),
+                mailbox: "u1@contoso.cn".into(),
+                folder: Some("f1".into()),
+                count_before: Some(7),
+            }]
+        );
+        ledger.append(cleared("i2", "u1")).await.unwrap();
+        assert!(!ledger.was_interrupted("i2", "u1"));
+        assert!(!ledger.is_imported("i2", "u1"));
+        assert_eq!(ledger.stats(), &LedgerStats { records: 3, torn_tail_dropped: false, pending_intents: 1 });
+    }
+
+    #[tokio::test]
+    async fn a_torn_last_line_is_dropped_and_appending_continues_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER);
+        let good = serde_json::to_string(&imported("i1", "u1")).unwrap();
+        std::fs::write(&path, format!("{good}\n{{\"op\":\"imported\",\"item\":\"i2\",\"us")).unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        {
+            let ledger = state.open_ledger().unwrap();
+            assert!(ledger.stats().torn_tail_dropped);
+            assert!(ledger.is_imported("i1", "u1"));
+            assert!(!ledger.is_imported("i2", "u1"));
+            ledger.append(imported("i3", "u1")).await.unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.is_imported("i3", "u1"));
+        assert!(!ledger.stats().torn_tail_dropped);
+    }
+
+    #[test]
+    fn a_complete_last_record_missing_only_its_newline_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LEDGER);
+        std::fs::write(&path, serde_json::to_string(&imported("i1", "u1")).unwrap()).unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.is_imported("i1", "u1"));
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("}\n"));
+    }
+
+    #[test]
+    fn corruption_before_the_last_line_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = serde_json::to_string(&imported("i1", "u1")).unwrap();
+        std::fs::write(dir.path().join(LEDGER), format!("garbage\n{good}\n")).unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let err = state.open_ledger().unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { line: Some(1), .. }), "{err}");
+    }
+
+    #[test]
+    fn the_checkpoint_round_trips_and_is_absent_at_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        assert_eq!(state.checkpoint().unwrap(), None);
+        let t: DateTime<Utc> = "2026-11-21T00:00:00Z".parse().unwrap();
+        state.write_checkpoint(t).unwrap();
+        assert_eq!(state.checkpoint().unwrap(), Some(t));
+        assert!(!dir.path().join("checkpoint.json.tmp").exists());
+    }
+
+    #[tokio::test]
+    async fn resetting_the_ledger_forgets_the_finished_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let ledger = state.open_ledger().unwrap();
+        ledger.append(imported("i1", "u1")).await.unwrap();
+        state.reset_ledger(ledger).unwrap();
+        assert!(!state.open_ledger().unwrap().is_imported("i1", "u1"));
+    }
+
+    #[test]
+    fn a_second_run_cannot_take_the_same_state_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = StateDir::open(dir.path()).unwrap();
+        assert!(matches!(StateDir::open(dir.path()), Err(StateError::Locked { .. })));
+    }
+}

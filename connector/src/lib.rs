@@ -1,0 +1,45 @@
+//! tm-connector: archives WeChat/WeCom items from a TeleMessage-like vendor archive (`/tm/v1`)
+//! into Microsoft 365-style mailboxes (`/graph/v1.0`), speaking only the wire contract.
+//!
+//! One [`run`] imports the window `[checkpoint, RUN_AT)` (the first run: the 24 hours before
+//! `RUN_AT`), routes each item per participant (ROUTE-MAP, ROUTE-EMAIL, ROUTE-AUTO-OFF,
+//! ROUTE-FANOUT, ROUTE-DROP), imports it byte for byte into each mailbox's `WeChat Archiver`
+//! folder (FOLDER, CONTENT), never holds more than 10 MB of one item (SIZE), records every
+//! delivery durably in `STATE_DIR` so that re-runs and crashes neither lose nor duplicate
+//! (INCREMENTAL, DEDUP), and returns a [`RunReport`] whose counts add up (REPORT).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tm_connector::ConnectorError> {
+//! let mut config = tm_connector::Config::new(
+//!     "http://127.0.0.1:8080/tm/v1", "archiver", "archiver-secret",
+//!     "http://127.0.0.1:8080/graph/v1.0", "tenant-secret", "/var/lib/tm-connector",
+//! );
+//! config.report_path = Some("report.json".into());
+//! let report = tm_connector::run(config).await?;
+//! eprint!("{}", report.summary());
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod error;
+mod ledger;
+mod mapping;
+mod mobile;
+mod participants;
+mod pipeline;
+mod report;
+mod retry;
+mod routing;
+mod source;
+mod tenant;
+
+pub use config::{Config, MAX_PER_MAILBOX};
+pub use error::ConnectorError;
+pub use ledger::StateError;
+pub use mapping::{Conflict, MappedMailbox, Mapping, MappingError, MappingErrorKind};
+pub use mobile::{MobileError, MobileNumber, Region};
+pub use pipeline::{MAX_ITEM_BYTES, run};
+pub use report::{Counts, Failure, FailureReason, RunReport, Window};
+pub use retry::{HttpError, RetryPolicy};
+pub use source::SourceError;
+pub use tenant::{FOLDER_NAME, TenantError};

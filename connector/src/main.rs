@@ -1,0 +1,115 @@
+//! `tm-connector run`: a thin command-line wrapper around [`tm_connector::run`].
+//!
+//! Every setting is a flag with the contract's environment variable as fallback. Exit codes:
+//! 0 the run completed (per-item failures are in the report), 2 configuration error (nothing
+//! imported), 1 the run failed (what it imported stays; the next run finishes the job).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, Subcommand};
+use tm_connector::{Config, ConnectorError};
+
+#[derive(Debug, Parser)]
+#[command(name = "tm-connector", version, about = "Archives WeChat/WeCom items from the vendor archive into Microsoft 365-style mailboxes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import one window of items: [checkpoint, RUN_AT), or the 24 hours before RUN_AT on the
+    /// first run.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Vendor API base, path included (http://127.0.0.1:8080/tm/v1).
+    #[arg(long, env = "TM_URL")]
+    tm_url: String,
+    /// Vendor username.
+    #[arg(long, env = "TM_USERNAME")]
+    tm_username: String,
+    /// Vendor password (prefer the environment variable: flags are visible in `ps`).
+    #[arg(long, env = "TM_PASSWORD", hide_env_values = true)]
+    tm_password: String,
+    /// Tenant API base, path included (http://127.0.0.1:8080/graph/v1.0).
+    #[arg(long, env = "GRAPH_URL")]
+    graph_url: String,
+    /// Tenant bearer token (prefer the environment variable).
+    #[arg(long, env = "GRAPH_TOKEN", hide_env_values = true)]
+    graph_token: String,
+    /// Custom mapping CSV (mobile_number,mailbox); unset = no mapping.
+    #[arg(long, env = "MAPPING_CSV")]
+    mapping_csv: Option<PathBuf>,
+    /// Route by email address too (true/false).
+    #[arg(long, env = "AUTO_MAPPING", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    auto_mapping: bool,
+    /// The run's "now", RFC 3339 (default: the current time).
+    #[arg(long, env = "RUN_AT", value_parser = parse_time)]
+    run_at: Option<DateTime<Utc>>,
+    /// Checkpoint and ledger directory, kept between runs.
+    #[arg(long, env = "STATE_DIR")]
+    state_dir: PathBuf,
+    /// Where to write the run report (JSON).
+    #[arg(long, env = "REPORT_PATH")]
+    report_path: Option<PathBuf>,
+    /// Region for mapping numbers written without a country code (ISO 3166-1 alpha-2).
+    #[arg(long, default_value = "CN")]
+    default_region: String,
+    /// Items processed concurrently (requests per mailbox are capped at 4 regardless).
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("not an RFC 3339 time: {e}"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Command::Run(args) = cli.command;
+    let interactive = std::io::stderr().is_terminal();
+    init_tracing(interactive);
+    match run(args, interactive) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = e.downcast_ref::<ConnectorError>().map_or(1, ConnectorError::exit_code);
+            eprintln!("tm-connector: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(args: RunArgs, interactive: bool) -> anyhow::Result<()> {
+    // reqwest is built with `rustls-no-provider`: choose ring before any client exists.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut config = Config::new(args.tm_url, args.tm_username, args.tm_password, args.graph_url, args.graph_token, args.state_dir);
+    config.mapping_csv = args.mapping_csv;
+    config.auto_mapping = args.auto_mapping;
+    if let Some(run_at) = args.run_at {
+        config.run_at = run_at;
+    }
+    config.report_path = args.report_path;
+    config.default_region = args.default_region;
+    config.concurrency = args.concurrency;
+    config.progress = interactive;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let report = runtime.block_on(tm_connector::run(config))?;
+    eprint!("{}", report.summary());
+    Ok(())
+}
+
+/// `RUST_LOG` decides; by default `info` for logs, `warn` when a progress bar is drawn.
+fn init_tracing(interactive: bool) {
+    let default = if interactive { "warn" } else { "info" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(interactive).init();
+}

@@ -1,0 +1,401 @@
+//! The vendor archive client (`/tm/v1`): session login and re-login, window listing with
+//! cursors, and capped downloads.
+//!
+//! **SIZE**: [`SourceClient::download`] never holds more than `limit` bytes of an item: a
+//! `Content-Length` over the limit is rejected before the body is read, and the streamed body is
+//! abandoned as soon as it would exceed the limit, so a source that misreports `size` still
+//! cannot make the connector buffer more. The buffer grows by doubling but its capacity is
+//! capped at the limit too.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::StreamExt;
+use reqwest::{StatusCode, Url};
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+
+use crate::retry::{self, HttpError, RetryPolicy, Step};
+
+/// One listed item (`ItemRef` in the contract).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct ItemRef {
+    /// The item id (also its `X-TELEMESSAGE-ArchiveMessageID`).
+    pub id: String,
+    /// Capture time.
+    pub captured_at: DateTime<Utc>,
+    /// The declared byte length of the raw item (may lie; never trusted for memory).
+    pub size: u64,
+    /// The declared lowercase hex sha256 of the raw item.
+    pub sha256: String,
+    /// `wechat` or `wecom`.
+    #[serde(default)]
+    pub source: String,
+    /// `chat`, `attachment`, `file`, `call` or `recall`.
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Page {
+    /// The items of the page, in `(captured_at, id)` order.
+    pub items: Vec<ItemRef>,
+    /// The cursor of the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// The result of a capped download.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The whole item, with the sha256 of what was received.
+    Complete {
+        /// The raw bytes.
+        bytes: Bytes,
+        /// Lowercase hex sha256 of `bytes`.
+        sha256: String,
+    },
+    /// The item is larger than the limit; reading stopped at `received` bytes.
+    TooLarge {
+        /// Bytes received before giving up (0 when `Content-Length` already said too much).
+        received: u64,
+    },
+    /// The vendor says the item does not exist (404).
+    NotFound,
+}
+
+/// A vendor call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// `POST /session` answered 401 `invalid_credentials`: a configuration error.
+    #[error("the vendor archive rejected the credentials of user `{username}` (invalid_credentials)")]
+    Credentials {
+        /// The username (never the password).
+        username: String,
+    },
+    /// Any other failure, after retries.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+#[derive(Debug, Clone)]
+struct Session {
+    token: String,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+/// Timeouts for vendor and tenant calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Small calls (login, listing, lookups, folders).
+    pub request: Duration,
+    /// Transfers (downloads, imports).
+    pub transfer: Duration,
+}
+
+/// The vendor archive client.
+pub struct SourceClient {
+    http: reqwest::Client,
+    base: Url,
+    username: String,
+    password: String,
+    session: Mutex<Option<Session>>,
+    policy: RetryPolicy,
+    timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for SourceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceClient").field("base", &self.base.as_str()).field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// A token is renewed this long before it expires.
+const RENEW_BEFORE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// `base` joined with path segments (each percent-encoded as one segment).
+pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    {
+        let mut path = url.path_segments_mut().expect("base URLs are validated to be http(s)");
+        path.pop_if_empty();
+        for s in segments {
+            path.push(s);
+        }
+    }
+    url
+}
+
+/// Formats a window bound the way the contract writes times (UTC, milliseconds).
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl SourceClient {
+    /// A client for the vendor API at `base` (path included, e.g. `http://host/tm/v1`).
+    pub fn new(
+        http: reqwest::Client,
+        base: Url,
+        username: String,
+        password: String,
+        policy: RetryPolicy,
+        timeouts: Timeouts,
+    ) -> SourceClient {
+        SourceClient { http, base, username, password, session: Mutex::new(None), policy, timeouts }
+    }
+
+    /// Logs in now (at start, so that bad credentials are a configuration error before anything
+    /// is imported).
+    pub async fn login(&self) -> Result<(), SourceError> {
+        let mut session = self.session.lock().await;
+        *session = Some(self.new_session().await?);
+        Ok(())
+    }
+
+    async fn new_session(&self) -> Result<Session, SourceError> {
+        #[derive(serde::Serialize)]
+        struct Login<'a> {
+            username: &'a str,
+            password: &'a str,
+        }
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: String,
+            #[serde(default)]
+            expires_at: Option<DateTime<Utc>>,
+        }
+        let url = &endpoint(&self.base, &["session"]);
+        let what = "vendor login";
+        let result = retry::run(&self.policy, move |_| async move {
+            let sent = self
+                .http
+                .post(url.clone())
+                .timeout(self.timeouts.request)
+                .json(&Login { username: &self.username, password: &self.password })
+                .send()
+                .await;
+            match sent {
+                Err(e) => Step::from_error(transport(what, e)),
+                Ok(r) if r.status().is_success() => match r.json::<Token>().await {
+                    Ok(t) => Step::Done(Session { token: t.token, expires_at: t.expires_at }),
+                    Err(e) => Step::Retry(transport(what, e)),
+                },
+                Ok(r) => Step::from_error(HttpError::from_response(what, r).await),
+            }
+        })
+        .await;
+        match result {
+            Ok(session) => {
+                tracing::debug!(expires_at = ?session.expires_at, "vendor session opened");
+                Ok(session)
+            }
+            Err(e) if e.status() == Some(StatusCode::UNAUTHORIZED) => Err(SourceError::Credentials { username: self.username.clone() }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The current token, logging in first when there is none or it is about to expire.
+    async fn token(&self) -> Result<String, SourceError> {
+        let mut session = self.session.lock().await;
+        let fresh = session.as_ref().is_some_and(|s| s.expires_at.is_none_or(|exp| exp - RENEW_BEFORE > Utc::now()));
+        if !fresh {
+            *session = Some(self.new_session().await?);
+        }
+        Ok(session.as_ref().expect("set above").token.clone())
+    }
+
+    /// Forgets `stale` (after a 401 `invalid_token`), unless another task already replaced it.
+    async fn invalidate(&self, stale: &str) {
+        let mut session = self.session.lock().await;
+        if session.as_ref().is_some_and(|s| s.token == stale) {
+            tracing::info!("vendor token rejected, logging in again");
+            *session = None;
+        }
+    }
+
+    /// Sends an authenticated request built by `build`, with retries and re-login; hands a 2xx
+    /// response to `on_success`, which may itself ask for a retry (e.g. a truncated body).
+    async fn call<T, B, S, SFut>(&self, what: &str, build: B, on_success: S) -> Result<T, SourceError>
+    where
+        B: Fn(&str) -> reqwest::RequestBuilder,
+        S: Fn(reqwest::Response) -> SFut,
+        SFut: std::future::Future<Output = Step<T>>,
+    {
+        // A re-login refused mid-run is reported as what it is, not as a generic HTTP failure.
+        let login_failure = std::sync::Mutex::new(None);
+        let (build, on_success, login_failure_ref) = (&build, &on_success, &login_failure);
+        let result = retry::run(&self.policy, move |_| async move {
+            let token = match self.token().await {
+                Ok(t) => t,
+                Err(SourceError::Http(e)) => return Step::Fail(e),
+                Err(e) => {
+                    let detail = e.to_string();
+                    *login_failure_ref.lock().expect("not poisoned") = Some(e);
+                    return Step::Fail(HttpError::Protocol { what: what.to_owned(), detail });
+                }
+            };
+            match build(&token).send().await {
+                Err(e) => Step::from_error(transport(what, e)),
+                Ok(r) if r.status().is_success() => on_success(r).await,
+                Ok(r) => {
+                    let error = HttpError::from_response(what, r).await;
+                    if error.status() == Some(StatusCode::UNAUTHORIZED) {
+                        // 401 invalid_token: the session is gone (expired, revoked, server
+                        // restarted); log in again and retry at once.
+                        self.invalidate(&token).await;
+                        Step::RetryNow(error)
+                    } else {
+                        Step::from_error(error)
+                    }
+                }
+            }
+        })
+        .await;
+        if let Some(e) = login_failure.into_inner().expect("not poisoned") {
+            return Err(e);
+        }
+        result.map_err(SourceError::Http)
+    }
+
+    /// Lists one page of `[from, to)`.
+    pub async fn list_page(&self, from: DateTime<Utc>, to: DateTime<Utc>, cursor: Option<&str>, limit: u32) -> Result<Page, SourceError> {
+        let url = endpoint(&self.base, &["items"]);
+        let from_s = format_time(from);
+        let to_s = format_time(to);
+        let limit_s = limit.to_string();
+        let what = "vendor listing";
+        self.call(
+            what,
+            |token| {
+                let mut query = vec![("from", from_s.as_str()), ("to", to_s.as_str()), ("limit", &limit_s)];
+                if let Some(c) = cursor {
+                    query.push(("cursor", c));
+                }
+                self.http.get(url.clone()).timeout(self.timeouts.request).bearer_auth(token).query(&query)
+            },
+            |r| async move {
+                match r.json::<Page>().await {
+                    Ok(page) => Step::Done(page),
+                    Err(e) if e.is_decode() => Step::Fail(HttpError::Protocol {
+                        what: what.to_owned(),
+                        detail: format!("listing page is not valid JSON of the contract's shape: {e}"),
+                    }),
+                    Err(e) => Step::Retry(transport(what, e)),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Downloads one item, holding at most `limit` bytes of it (see the module docs).
+    /// `size_hint` (the listed size) only sizes the initial buffer, never beyond `limit`.
+    pub async fn download(&self, id: &str, size_hint: u64, limit: u64) -> Result<Fetched, SourceError> {
+        let url = endpoint(&self.base, &["items", id, "raw"]);
+        let what = format!("download of item {id}");
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let initial = usize::try_from(size_hint).unwrap_or(usize::MAX).min(limit);
+        let result = self
+            .call(
+                &what,
+                |token| self.http.get(url.clone()).timeout(self.timeouts.transfer).bearer_auth(token),
+                |r| read_capped(&what, r, initial, limit),
+            )
+            .await;
+        match result {
+            Err(SourceError::Http(e)) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(Fetched::NotFound),
+            other => other,
+        }
+    }
+}
+
+fn transport(what: &str, source: reqwest::Error) -> HttpError {
+    HttpError::Transport {
+        what: what.to_owned(),
+        // URLs carry no secrets (item ids, addresses, cursors): kept for diagnosis.
+        source,
+    }
+}
+
+/// Streams a body into a buffer that never exceeds `limit` bytes (length or capacity).
+async fn read_capped(what: &str, response: reqwest::Response, initial: usize, limit: usize) -> Step<Fetched> {
+    if let Some(len) = response.content_length()
+        && len > limit as u64
+    {
+        return Step::Done(Fetched::TooLarge { received: 0 });
+    }
+    let mut buf: Vec<u8> = Vec::with_capacity(initial);
+    let mut hasher = Sha256::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => return Step::Retry(transport(what, e)),
+        };
+        if !push_capped(&mut buf, &chunk, limit) {
+            return Step::Done(Fetched::TooLarge { received: buf.len() as u64 });
+        }
+        hasher.update(&chunk);
+    }
+    Step::Done(Fetched::Complete { bytes: Bytes::from(buf), sha256: hex::encode(hasher.finalize()) })
+}
+
+/// Appends `chunk` unless the result would exceed `limit`; capacity never exceeds `limit`.
+fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], limit: usize) -> bool {
+    let needed = buf.len() + chunk.len();
+    if needed > limit {
+        return false;
+    }
+    if needed > buf.capacity() {
+        let target = buf.capacity().saturating_mul(2).max(needed).min(limit);
+        buf.reserve_exact(target - buf.len());
+    }
+    buf.extend_from_slice(chunk);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_capped_buffer_never_exceeds_the_limit_in_length_or_capacity() {
+        let limit = 1000;
+        let mut buf = Vec::with_capacity(10);
+        let mut total = 0;
+        while push_capped(&mut buf, &[7u8; 33], limit) {
+            total += 33;
+            assert!(buf.capacity() <= limit, "{}", buf.capacity());
+        }
+        assert_eq!(buf.len(), total);
+        assert_eq!(total, 990);
+        assert!(push_capped(&mut buf, &[1u8; 10], limit));
+        assert_eq!(buf.len(), limit);
+        assert!(!push_capped(&mut buf, &[1u8; 1], limit));
+        assert_eq!(buf.len(), limit);
+    }
+
+    #[test]
+    fn endpoints_keep_the_base_path_and_encode_segments() {
+        let base = Url::parse("http://127.0.0.1:1/tm/v1").unwrap();
+        assert_eq!(endpoint(&base, &["items", "a/b c", "raw"]).as_str(), "http://127.0.0.1:1/tm/v1/items/a%2Fb%20c/raw");
+        let base = Url::parse("http://127.0.0.1:1/graph/v1.0/").unwrap();
+        assert_eq!(endpoint(&base, &["users", "Wang.Wei@contoso.cn"]).as_str(), "http://127.0.0.1:1/graph/v1.0/users/Wang.Wei@contoso.cn");
+    }
+
+    #[test]
+    fn times_are_written_in_utc_with_milliseconds() {
+        let t: DateTime<Utc> = "2026-11-20T08:15:30.123456Z".parse().unwrap();
+        assert_eq!(format_time(t), "2026-11-20T08:15:30.123Z");
+    }
+
+    #[test]
+    fn an_item_ref_parses_from_the_contract_shape() {
+        let r: ItemRef = serde_json::from_str(
+            r#"{"id":"c-1","captured_at":"2026-11-20T08:15:30.123Z","size":12,"sha256":"ab","source":"wechat","kind":"chat"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.id, "c-1");
+        assert_eq!(r.size, 12);
+    }
+}

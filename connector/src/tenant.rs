@@ -1,0 +1,446 @@
+//! The tenant client (`/graph/v1.0`, a Graph-shaped subset): user lookup, the `WeChat Archiver`
+//! folder, and MIME import; plus the per-run caches in front of it.
+//!
+//! - [`DirectoryCache`] answers each address once per run, compared case-insensitively; the
+//!   directory itself decides about aliases (ROUTE-EMAIL).
+//! - [`FolderCache`] finds or creates `WeChat Archiver` once per mailbox per run (FOLDER); a 409
+//!   `ErrorFolderExists` from a concurrent create is not an error: the folders are listed again
+//!   and the existing one is used.
+//! - Imports are single attempts ([`TenantClient::import_attempt`]); the pipeline retries them
+//!   behind the exactly-once fence (`ledger.rs`).
+//! - The tenant token is static: a 401 is not retried, it fails the run (and at start it is a
+//!   configuration error, see [`TenantClient::preflight`]).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{StatusCode, Url};
+use tokio::sync::OnceCell;
+
+use crate::retry::{self, HttpError, RetryPolicy, Step};
+use crate::routing::{DirectoryUser, address_key};
+use crate::source::{Timeouts, endpoint};
+
+/// The folder every item lands in (FOLDER).
+pub const FOLDER_NAME: &str = "WeChat Archiver";
+
+/// A tenant call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// 401: the tenant token is wrong or revoked.
+    #[error("the tenant rejected the token (HTTP 401 {code})")]
+    Unauthorized {
+        /// The Graph error code (`InvalidAuthenticationToken`).
+        code: String,
+    },
+    /// Any other failure, after retries.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+}
+
+/// A top-level mail folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MailFolder {
+    /// The folder id.
+    pub id: String,
+    /// The folder name.
+    pub display_name: String,
+    /// Items in the folder.
+    #[serde(default)]
+    pub total_item_count: Option<u64>,
+}
+
+/// The answer to an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Imported {
+    /// 201: the message exists in the folder.
+    Created {
+        /// The new message's id.
+        message_id: String,
+        /// Its `internetMessageId`.
+        internet_message_id: Option<String>,
+    },
+    /// A final 4xx other than auth and throttling (`sink_rejected`).
+    Rejected {
+        /// The status.
+        status: u16,
+        /// The Graph error code.
+        code: String,
+        /// The Graph error message.
+        message: String,
+    },
+}
+
+/// A folder's item count, as far as the tenant tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FolderCount {
+    /// `totalItemCount`.
+    Count(u64),
+    /// The folder exists but the tenant gave no count.
+    Unknown,
+    /// No such folder (or user) any more.
+    Missing,
+}
+
+impl TenantError {
+    /// Classifies a final HTTP error: 401 is [`TenantError::Unauthorized`].
+    pub fn from_http(e: HttpError) -> TenantError {
+        if e.status() == Some(StatusCode::UNAUTHORIZED) {
+            TenantError::Unauthorized { code: e.code().unwrap_or_default().to_owned() }
+        } else {
+            TenantError::Http(e)
+        }
+    }
+}
+
+/// The Graph-shaped tenant client.
+pub struct TenantClient {
+    http: reqwest::Client,
+    base: Url,
+    token: String,
+    policy: RetryPolicy,
+    timeouts: Timeouts,
+}
+
+impl std::fmt::Debug for TenantClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// Anything that can look a user up by address; [`TenantClient`] in production, fakes in tests.
+pub trait UserLookup: Sync {
+    /// `Some(user)` when `address` belongs to a valid user, `None` when it does not.
+    fn lookup_user(&self, address: &str) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send;
+}
+
+impl<T: UserLookup> UserLookup for &T {
+    fn lookup_user(&self, address: &str) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send {
+        (**self).lookup_user(address)
+    }
+}
+
+impl TenantClient {
+    /// A client for the tenant API at `base` (path included, e.g. `http://host/graph/v1.0`).
+    pub fn new(http: reqwest::Client, base: Url, token: String, policy: RetryPolicy, timeouts: Timeouts) -> TenantClient {
+        TenantClient { http, base, token, policy, timeouts }
+    }
+
+    /// Sends a request with retries; 2xx and final errors are handed back as responses/errors.
+    async fn call<T, B, S, SFut>(&self, what: &str, build: B, on_response: S) -> Result<T, TenantError>
+    where
+        B: Fn() -> reqwest::RequestBuilder,
+        S: Fn(reqwest::Response) -> SFut,
+        SFut: Future<Output = Step<T>>,
+    {
+        let (build, on_response) = (&build, &on_response);
+        let result = retry::run(&self.policy, move |_| async move {
+            match build().bearer_auth(&self.token).send().await {
+                Err(e) => Step::from_error(HttpError::Transport { what: what.to_owned(), source: e }),
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED => Step::Fail(HttpError::from_response(what, r).await),
+                Ok(r) => on_response(r).await,
+            }
+        })
+        .await;
+        result.map_err(TenantError::from_http)
+    }
+
+    /// Checks the token before anything is imported: the contract checks auth before anything
+    /// else, so a lookup of an address that cannot exist answers 401 for a bad token and 404
+    /// otherwise.
+    pub async fn preflight(&self) -> Result<(), TenantError> {
+        self.lookup_user("tm-connector-preflight@invalid.invalid").await.map(|_| ())
+    }
+
+    /// Lists the top-level folders of a user (following `@odata.nextLink` within the base URL).
+    pub async fn list_folders(&self, user_id: &str) -> Result<Vec<MailFolder>, TenantError> {
+        #[derive(serde::Deserialize)]
+        struct List {
+            value: Vec<MailFolder>,
+            #[serde(rename = "@odata.nextLink", default)]
+            next_link: Option<String>,
+        }
+        let what = "folder listing";
+        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders"]);
+        let mut folders = Vec::new();
+        for _ in 0..100 {
+            let page: List =
+                self.call(what, || self.http.get(url.clone()).timeout(self.timeouts.request), |r| json_or_error(what, r)).await?;
+            folders.extend(page.value);
+            match page.next_link.and_then(|l| Url::parse(&l).ok()) {
+                Some(next) if next.as_str().starts_with(self.base.as_str()) => url = next,
+                _ => break,
+            }
+        }
+        Ok(folders)
+    }
+
+    /// Creates a top-level folder; `Ok(None)` when it exists already (409).
+    pub async fn create_folder(&self, user_id: &str, name: &str) -> Result<Option<MailFolder>, TenantError> {
+        let what = "folder creation";
+        let url = endpoint(&self.base, &["users", user_id, "mailFolders"]);
+        let body = serde_json::json!({ "displayName": name });
+        self.call(
+            what,
+            || self.http.post(url.clone()).timeout(self.timeouts.request).json(&body),
+            |r| async move {
+                if r.status() == StatusCode::CONFLICT {
+                    return Step::Done(None);
+                }
+                match json_or_error::<MailFolder>(what, r).await {
+                    Step::Done(f) => Step::Done(Some(f)),
+                    Step::Retry(e) => Step::Retry(e),
+                    Step::RetryNow(e) => Step::RetryNow(e),
+                    Step::Fail(e) => Step::Fail(e),
+                }
+            },
+        )
+        .await
+    }
+
+    /// The `totalItemCount` of one folder (the exactly-once fence, see `ledger.rs`).
+    pub async fn folder_count(&self, user_id: &str, folder_id: &str) -> Result<FolderCount, TenantError> {
+        let folders = match self.list_folders(user_id).await {
+            Ok(f) => f,
+            // The user is gone: so is the folder.
+            Err(TenantError::Http(e)) if e.status() == Some(StatusCode::NOT_FOUND) => return Ok(FolderCount::Missing),
+            Err(e) => return Err(e),
+        };
+        Ok(match folders.into_iter().find(|f| f.id == folder_id) {
+            None => FolderCount::Missing,
+            Some(MailFolder { total_item_count: Some(n), .. }) => FolderCount::Count(n),
+            Some(_) => FolderCount::Unknown,
+        })
+    }
+
+    /// One import attempt (base64 of the raw MIME, `Content-Type: text/plain`): 201 → `Done(
+    /// Created)`; a final 4xx other than 401 → `Done(Rejected)` (`sink_rejected`); 401 → `Fail`;
+    /// 5xx, 408, 429 and transport errors → `Retry`. The caller retries, checking the fence
+    /// before each retry (an attempt that failed in transit may have landed).
+    pub async fn import_attempt(&self, user_id: &str, folder_id: &str, mime_base64: Bytes) -> Step<Imported> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            id: String,
+            #[serde(default)]
+            internet_message_id: Option<String>,
+        }
+        let what = "import";
+        let url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id, "messages"]);
+        let sent = self
+            .http
+            .post(url)
+            .timeout(self.timeouts.transfer)
+            .bearer_auth(&self.token)
+            .header(CONTENT_TYPE, "text/plain")
+            .body(mime_base64)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return Step::from_error(HttpError::Transport { what: what.to_owned(), source: e });
+            }
+        };
+        if response.status().is_success() {
+            // The message exists; an unreadable body does not change that.
+            let created = response.json::<Created>().await.ok();
+            return Step::Done(Imported::Created {
+                message_id: created.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+                internet_message_id: created.and_then(|c| c.internet_message_id),
+            });
+        }
+        let error = HttpError::from_response(what, response).await;
+        if error.status() == Some(StatusCode::UNAUTHORIZED) {
+            return Step::Fail(error);
+        }
+        match Step::from_error(error) {
+            Step::Fail(HttpError::Status { status, code, message, .. }) => {
+                Step::Done(Imported::Rejected { status: status.as_u16(), code, message })
+            }
+            other => other,
+        }
+    }
+}
+
+impl UserLookup for TenantClient {
+    async fn lookup_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+        let what = "user lookup";
+        let url = endpoint(&self.base, &["users", address]);
+        self.call(
+            what,
+            || self.http.get(url.clone()).timeout(self.timeouts.request),
+            |r| async move {
+                match r.status() {
+                    // 404 Request_ResourceNotFound: not a valid user. 400: an address the
+                    // directory cannot even look up is not a valid user either.
+                    StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Step::Done(None),
+                    _ => match json_or_error::<DirectoryUser>(what, r).await {
+                        Step::Done(u) => Step::Done(Some(u)),
+                        Step::Retry(e) => Step::Retry(e),
+                        Step::RetryNow(e) => Step::RetryNow(e),
+                        Step::Fail(e) => Step::Fail(e),
+                    },
+                }
+            },
+        )
+        .await
+    }
+}
+
+async fn json_or_error<T: serde::de::DeserializeOwned>(what: &str, r: reqwest::Response) -> Step<T> {
+    if !r.status().is_success() {
+        return Step::from_error(HttpError::from_response(what, r).await);
+    }
+    match r.json::<T>().await {
+        Ok(v) => Step::Done(v),
+        Err(e) if e.is_decode() => {
+            Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: format!("body is not the contract's JSON shape: {e}") })
+        }
+        Err(e) => Step::Retry(HttpError::Transport { what: what.to_owned(), source: e }),
+    }
+}
+
+/// Per-run cache of directory answers, keyed case-insensitively; concurrent askers of one
+/// address share one request.
+pub struct DirectoryCache<L> {
+    lookup: L,
+    answers: Mutex<HashMap<String, Arc<OnceCell<Option<DirectoryUser>>>>>,
+}
+
+impl<L: UserLookup> DirectoryCache<L> {
+    /// A cache in front of `lookup`.
+    pub fn new(lookup: L) -> Self {
+        DirectoryCache { lookup, answers: Mutex::new(HashMap::new()) }
+    }
+
+    /// The underlying lookup.
+    #[cfg(test)]
+    pub fn inner(&self) -> &L {
+        &self.lookup
+    }
+
+    /// The answer for one address (asked at most once per run, unless asking failed).
+    pub async fn resolve(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+        let key = address_key(address);
+        let cell = self.answers.lock().expect("not poisoned").entry(key.clone()).or_default().clone();
+        cell.get_or_try_init(|| self.lookup.lookup_user(&key)).await.cloned()
+    }
+}
+
+/// Per-run cache of each mailbox's `WeChat Archiver` folder id.
+#[derive(Default)]
+pub struct FolderCache {
+    folders: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+}
+
+impl FolderCache {
+    /// The folder id of `WeChat Archiver` for `user_id`: found (exact name first, then a
+    /// case-insensitive match, which Exchange treats as the same folder) or created; once per
+    /// mailbox per run.
+    pub async fn ensure(&self, tenant: &TenantClient, user_id: &str) -> Result<String, TenantError> {
+        let cell = self.folders.lock().expect("not poisoned").entry(user_id.to_owned()).or_default().clone();
+        cell.get_or_try_init(|| find_or_create(tenant, user_id)).await.cloned()
+    }
+}
+
+fn pick_folder(folders: &[MailFolder]) -> Option<&MailFolder> {
+    folders
+        .iter()
+        .find(|f| f.display_name == FOLDER_NAME)
+        .or_else(|| folders.iter().find(|f| f.display_name.eq_ignore_ascii_case(FOLDER_NAME)))
+}
+
+async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<String, TenantError> {
+    if let Some(f) = pick_folder(&tenant.list_folders(user_id).await?) {
+        if f.display_name != FOLDER_NAME {
+            tracing::warn!(user = user_id, name = %f.display_name, "using an existing folder whose name differs from `{FOLDER_NAME}` only in case");
+        }
+        return Ok(f.id.clone());
+    }
+    if let Some(created) = tenant.create_folder(user_id, FOLDER_NAME).await? {
+        tracing::info!(user = user_id, "created folder `{FOLDER_NAME}`");
+        return Ok(created.id);
+    }
+    // 409 ErrorFolderExists: someone created it concurrently; list again and use theirs.
+    match pick_folder(&tenant.list_folders(user_id).await?) {
+        Some(f) => Ok(f.id.clone()),
+        None => Err(TenantError::Http(HttpError::Protocol {
+            what: "folder creation".to_owned(),
+            detail: format!("409 ErrorFolderExists, yet no folder `{FOLDER_NAME}` is listed"),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A directory where `boss@…` and its alias `chief@…` are one user; counts questions.
+    struct FakeDirectory {
+        asked: Mutex<Vec<String>>,
+        calls: AtomicUsize,
+    }
+
+    impl UserLookup for FakeDirectory {
+        async fn lookup_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.asked.lock().unwrap().push(address.to_owned());
+            tokio::task::yield_now().await;
+            Ok(match address.to_ascii_lowercase().as_str() {
+                "boss@contoso.cn" | "chief@contoso.cn" => Some(DirectoryUser {
+                    id: "u-boss".into(),
+                    user_principal_name: "boss@contoso.cn".into(),
+                    mail: Some("boss@contoso.cn".into()),
+                    display_name: None,
+                }),
+                _ => None,
+            })
+        }
+    }
+
+    fn fake() -> DirectoryCache<FakeDirectory> {
+        DirectoryCache::new(FakeDirectory { asked: Mutex::new(vec![]), calls: AtomicUsize::new(0) })
+    }
+
+    #[tokio::test]
+    async fn the_directory_is_asked_once_per_address_case_insensitively() {
+        let cache = fake();
+        for address in ["Boss@Contoso.cn", "boss@contoso.cn", " BOSS@CONTOSO.CN", "x@wechat.example", "X@wechat.example"] {
+            cache.resolve(address).await.unwrap();
+        }
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 2);
+        assert_eq!(*cache.inner().asked.lock().unwrap(), vec!["boss@contoso.cn", "x@wechat.example"]);
+    }
+
+    #[tokio::test]
+    async fn concurrent_askers_share_one_lookup() {
+        let cache = fake();
+        let answers = futures_util::future::join_all((0..10).map(|_| cache.resolve("chief@contoso.cn"))).await;
+        assert!(answers.iter().all(|a| a.as_ref().unwrap().as_ref().unwrap().id == "u-boss"));
+        assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn routing_uses_whatever_user_the_directory_returns_for_an_alias() {
+        let cache = fake();
+        let a = cache.resolve("chief@contoso.cn").await.unwrap().unwrap();
+        let b = cache.resolve("boss@contoso.cn").await.unwrap().unwrap();
+        assert_eq!(a.id, b.id);
+        assert_eq!(cache.resolve("nobody@contoso.cn").await.unwrap(), None);
+    }
+
+    #[test]
+    fn the_exact_folder_name_is_preferred_over_a_case_variant() {
+        let f = |id: &str, name: &str| MailFolder { id: id.into(), display_name: name.into(), total_item_count: None };
+        let folders = [f("1", "Inbox"), f("2", "wechat archiver"), f("3", "WeChat Archiver")];
+        assert_eq!(pick_folder(&folders).unwrap().id, "3");
+        assert_eq!(pick_folder(&folders[..2]).unwrap().id, "2");
+        assert_eq!(pick_folder(&folders[..1]), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the connector against an in-process simulator on port 0, one test binary.
+//! Each rule ID appears in the names of the tests that prove it (`grep -rn ROUTE-MAP`).
+
+mod harness;
+mod proxy;
+
+mod crash;
+mod folder;
+mod manners;
+mod routing;
+mod size_content;
+mod window;
