@@ -122,8 +122,9 @@ impl Archive {
         }
     }
 
-    /// The items with `from <= captured_at < to`, `limit` at a time, continuing after `cursor`.
-    pub fn list(&self, from: &str, to: &str, limit: usize, cursor: Option<&str>) -> Result<Page, BadQuery> {
+    /// The items with `from <= captured_at < to`, `limit` at a time, continuing after `cursor`
+    /// (`rewind` > 0 starts that many items earlier: the repeated-page fault).
+    pub fn list(&self, from: &str, to: &str, limit: usize, cursor: Option<&str>, rewind: usize) -> Result<Page, BadQuery> {
         let from_ns = parse_ns("from", from)?;
         let to_ns = parse_ns("to", to)?;
         if from_ns > to_ns {
@@ -134,7 +135,8 @@ impl Archive {
         let end = self.items.partition_point(|i| ns(i) < to_ns as i128);
         if let Some(c) = cursor {
             let (last_ms, last_id) = decode_cursor(c, from_ns, to_ns)?;
-            start = start.max(self.items.partition_point(|i| (i.spec.captured_ms, i.spec.id.as_bytes()) <= (last_ms, last_id.as_bytes())));
+            let after = self.items.partition_point(|i| (i.spec.captured_ms, i.spec.id.as_bytes()) <= (last_ms, last_id.as_bytes()));
+            start = start.max(after.saturating_sub(rewind));
         }
         let stop = end.min(start.saturating_add(limit)).max(start);
         let page: Vec<ItemRef> = self.items[start..stop].iter().map(|i| self.item_ref(i)).collect();
@@ -227,7 +229,7 @@ boundary_items = false
                 let mut got = Vec::new();
                 let mut cursor: Option<String> = None;
                 loop {
-                    let page = arch.list(&from, &to, limit, cursor.as_deref()).unwrap();
+                    let page = arch.list(&from, &to, limit, cursor.as_deref(), 0).unwrap();
                     if page.items.len() > limit { return false; }
                     got.extend(page.items.into_iter().map(|r| r.id));
                     match page.next_cursor { Some(c) => cursor = Some(c), None => break }

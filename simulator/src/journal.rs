@@ -27,6 +27,36 @@ pub struct Entry {
     /// The archive item concerned (ArchiveMessageID or the raw download's id), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
+    /// The fault injected into this request, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+}
+
+impl Entry {
+    /// An entry for a request answered with `status` (0: answered normally after a delay/fault).
+    pub fn new(api: &'static str, op: &'static str, request: impl Into<String>, status: u16) -> Entry {
+        Entry { seq: 0, api, op, request: request.into(), status, code: None, mailbox: None, folder: None, item_id: None, fault: None }
+    }
+    /// With an error code.
+    pub fn code(mut self, code: Option<&str>) -> Entry {
+        self.code = code.map(str::to_string);
+        self
+    }
+    /// With a mailbox.
+    pub fn mailbox(mut self, mailbox: Option<String>) -> Entry {
+        self.mailbox = mailbox;
+        self
+    }
+    /// With an item id.
+    pub fn item(mut self, item_id: Option<String>) -> Entry {
+        self.item_id = item_id;
+        self
+    }
+    /// With the fault injected.
+    pub fn fault(mut self, fault: Option<String>) -> Entry {
+        self.fault = fault;
+        self
+    }
 }
 
 /// An append-only list of entries.

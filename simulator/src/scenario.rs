@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::faults::FaultRule;
 use crate::mobile::normalise_mobile;
 
 /// The scenario used when none is given: ~200 employees over 3 days.
@@ -163,6 +164,8 @@ struct RawScenario {
     mapping: Option<Spanned<String>>,
     #[serde(default)]
     run: Vec<RawRun>,
+    #[serde(default)]
+    fault: Vec<Spanned<FaultRule>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +199,10 @@ struct RawTenant {
     from_employees: bool,
     #[serde(default)]
     user: Vec<RawUser>,
+    #[serde(default)]
+    throttle_per_mailbox: Option<usize>,
+    #[serde(default)]
+    throttle_retry_after: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -539,6 +546,19 @@ pub struct Scenario {
     pub mapping: Option<PathBuf>,
     /// Scheduled connector runs.
     pub runs: Vec<Run>,
+    /// Deliberate misbehaviour of either API.
+    pub faults: Vec<FaultRule>,
+    /// Graph-like throttling of the tenant.
+    pub throttle: Option<Throttle>,
+}
+
+/// Tenant throttling: more than `per_mailbox` requests in flight for one mailbox get 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttle {
+    /// Requests allowed in flight per mailbox (Graph: 4).
+    pub per_mailbox: usize,
+    /// `Retry-After` seconds of the 429.
+    pub retry_after: u64,
 }
 
 impl Scenario {
@@ -755,9 +775,17 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
         groups.push(Group { id, name, source: g.source.unwrap_or(owner.app), members });
     }
 
-    let (tenant_from_employees, raw_users) = match raw.tenant {
-        Some(t) => (t.from_employees, t.user),
-        None => (true, Vec::new()),
+    let (tenant_from_employees, raw_users, throttle) = match raw.tenant {
+        Some(t) => {
+            let throttle = match (t.throttle_per_mailbox, t.throttle_retry_after) {
+                (Some(0), _) => return Err(plain(file, "tenant.throttle_per_mailbox", "must be at least 1")),
+                (Some(n), r) => Some(Throttle { per_mailbox: n, retry_after: r.unwrap_or(1) }),
+                (None, Some(_)) => return Err(plain(file, "tenant.throttle_retry_after", "goes with tenant.throttle_per_mailbox")),
+                (None, None) => None,
+            };
+            (t.from_employees, t.user, throttle)
+        }
+        None => (true, Vec::new(), None),
     };
     let mut tenant_users = Vec::new();
     let mut addresses: BTreeMap<String, usize> = BTreeMap::new();
@@ -920,6 +948,14 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
         });
     }
 
+    let mut faults = Vec::new();
+    for (i, f) in raw.fault.iter().enumerate() {
+        if let Err((field, message)) = f.get_ref().check() {
+            return ctx.err(f.span(), format!("fault[{i}].{field}"), message);
+        }
+        faults.push(f.get_ref().clone());
+    }
+
     Ok(Scenario {
         name,
         description: raw.description,
@@ -937,6 +973,8 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
         items,
         mapping,
         runs,
+        faults,
+        throttle,
     })
 }
 
@@ -1031,6 +1069,17 @@ to = ["b"]
         assert_eq!(e.field.as_deref(), Some("item[1].recalls"));
         let ok = text.replace("\"nope\"", "\"S0001\"");
         assert_eq!(Scenario::from_toml_str(&ok, "t").unwrap().items[1].recalls.as_deref(), Some("S0001"));
+    }
+
+    #[test]
+    fn a_fault_rule_is_checked_and_named_with_its_line() {
+        let text = format!("{MINIMAL}\n[[fault]]\napi = \"vendor\"\nop = \"raw\"\naction = \"status\"\nstatus = 503\n");
+        let e = err(&text);
+        assert_eq!((e.field.as_deref(), e.line), (Some("fault[0].retry_after"), Some(21)), "{e}");
+        let ok = Scenario::from_toml_str(&format!("{text}retry_after = 2\n"), "t").unwrap();
+        assert_eq!(ok.faults.len(), 1);
+        let e = err(&format!("{MINIMAL}\n[[fault]]\napi = \"vendor\"\naction = \"explode\"\n"));
+        assert!(e.message.contains("explode"), "{e}");
     }
 
     #[test]

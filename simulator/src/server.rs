@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::archive::Archive;
 use crate::auth::Sessions;
+use crate::faults::FaultPlan;
 use crate::journal::Journal;
 use crate::scenario::{Credentials, Scenario, ScenarioError};
 use crate::tenant::directory::Directory;
@@ -52,6 +53,10 @@ pub struct State {
     pub tenant: Mutex<TenantState>,
     /// The journal.
     pub journal: Mutex<Journal>,
+    /// The scenario's faults.
+    pub faults: FaultPlan,
+    /// Tenant requests in flight per user id (for throttling).
+    pub in_flight: Mutex<std::collections::HashMap<String, usize>>,
     /// Options.
     pub options: Options,
 }
@@ -68,6 +73,8 @@ impl State {
         let mailboxes = Mailboxes::new(&directory);
         let archive = Archive::new(population, specs);
         Ok(State {
+            faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
+            in_flight: Mutex::new(std::collections::HashMap::new()),
             sessions: Mutex::new(Sessions::new(scenario.seed)),
             scenario,
             archive,
@@ -82,6 +89,7 @@ impl State {
     pub fn reset(&self) {
         self.tenant.lock().expect("tenant lock").mailboxes = Mailboxes::new(&self.directory);
         self.journal.lock().expect("journal lock").clear();
+        self.faults.reset();
     }
 }
 

@@ -1,6 +1,8 @@
-//! `/tm/v1`: the vendor archive API (sessions, window listings, raw downloads).
+//! `/tm/v1`: the vendor archive API (sessions, window listings, raw downloads), with the
+//! scenario's faults applied (see `faults.rs`).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -8,9 +10,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::faults::{ActionKind, Api, FaultRule, Op, Request};
 use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
@@ -20,18 +24,88 @@ pub fn router() -> Router<Shared> {
     Router::new().route("/session", post(login)).route("/items", get(list)).route("/items/{id}/raw", get(raw))
 }
 
-fn journal_failure(state: &Shared, op: &'static str, request: String, e: &ApiError, item_id: Option<String>) {
+fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<String>) {
     state.journal.lock().expect("journal lock").push(Entry {
         seq: 0,
         api: "vendor",
-        op,
+        op: op.as_str(),
         request,
-        status: e.status.as_u16(),
-        code: Some(e.code.to_string()),
+        status,
+        code: code.map(str::to_string),
         mailbox: None,
         folder: None,
         item_id,
+        fault,
     });
+}
+
+fn fail(state: &Shared, op: Op, request: String, e: ApiError, item_id: Option<String>) -> Response {
+    journal(state, op, request, e.status.as_u16(), Some(e.code), item_id, None);
+    e.into_response()
+}
+
+/// The error a `status` fault answers.
+pub(crate) fn fault_error(rule: &FaultRule, tenant: bool) -> ApiError {
+    let status = StatusCode::from_u16(rule.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = match (status.as_u16(), tenant) {
+        (429, true) => "TooManyRequests",
+        (429, false) => "rate_limited",
+        (503, true) => "ServiceUnavailable",
+        (503, false) => "unavailable",
+        (_, true) => "InternalServerError",
+        (_, false) => "internal_error",
+    };
+    ApiError { status, code, message: "the service failed (a scripted fault)".into(), retry_after: rule.retry_after }
+}
+
+/// A body that sends `bytes[..cut]` and then breaks the connection.
+pub(crate) fn broken_body(bytes: Bytes, cut: usize) -> Body {
+    let head = bytes.slice(..cut.min(bytes.len()));
+    Body::from_stream(futures_util::stream::iter([Ok(head)]).chain(reset_later()))
+}
+
+/// After a pause that lets what was sent reach the client, an error that makes the server
+/// abort the connection.
+fn reset_later() -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted connection reset"))
+    })
+}
+
+/// Applies a fault that replaces the whole answer (`status`, `expire_token`), journalling it.
+/// Returns `None` for faults the handler applies itself.
+async fn preempt(
+    state: &Shared,
+    rule: &Option<FaultRule>,
+    op: Op,
+    request: &str,
+    headers: &HeaderMap,
+    item: Option<&str>,
+) -> Option<Response> {
+    let rule = rule.as_ref()?;
+    let note = Some(rule.describe());
+    match rule.action {
+        ActionKind::Status => {
+            let e = fault_error(rule, false);
+            journal(state, op, request.to_string(), e.status.as_u16(), Some(e.code), item.map(str::to_string), note);
+            Some(e.into_response())
+        }
+        ActionKind::ExpireToken => {
+            if let Some(t) = bearer(headers) {
+                state.sessions.lock().expect("sessions lock").revoke(t);
+            }
+            let e = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the token has expired; log in again");
+            journal(state, op, request.to_string(), 401, Some(e.code), item.map(str::to_string), note);
+            Some(e.into_response())
+        }
+        ActionKind::Latency => {
+            journal(state, op, request.to_string(), 0, None, item.map(str::to_string), note);
+            tokio::time::sleep(Duration::from_millis(rule.latency_ms.unwrap_or(0))).await;
+            None
+        }
+        _ => None,
+    }
 }
 
 #[derive(Deserialize)]
@@ -40,28 +114,50 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<Shared>, body: Bytes) -> Response {
-    let result = match serde_json::from_slice::<Login>(&body) {
+async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let request = "POST /tm/v1/session";
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Login, item: None, mailbox: None });
+    if let Some(r) = preempt(&state, &fault, Op::Login, request, &headers, None).await {
+        return r;
+    }
+    let l = match serde_json::from_slice::<Login>(&body) {
+        Ok(l) => l,
         Err(e) => {
-            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("body must be JSON {{\"username\",\"password\"}}: {e}")))
-        }
-        Ok(l) => {
-            let c = &state.scenario.credentials;
-            // Compare both fields fully, so timing says nothing about which one is wrong.
-            let ok = constant_time_eq(l.username.as_bytes(), c.vendor_username.as_bytes())
-                & constant_time_eq(l.password.as_bytes(), c.vendor_password.as_bytes());
-            if ok {
-                let (token, expires_at) = state.sessions.lock().expect("sessions lock").issue();
-                Ok(axum::Json(json!({"token": token, "expires_at": expires_at})).into_response())
-            } else {
-                Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password"))
-            }
+            let e =
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("body must be JSON {{\"username\",\"password\"}}: {e}"));
+            return fail(&state, Op::Login, request.into(), e, None);
         }
     };
-    result.unwrap_or_else(|e| {
-        journal_failure(&state, "login", "POST /tm/v1/session".into(), &e, None);
-        e.into_response()
-    })
+    let c = &state.scenario.credentials;
+    // Compare both fields fully, so timing says nothing about which one is wrong.
+    let ok = constant_time_eq(l.username.as_bytes(), c.vendor_username.as_bytes())
+        & constant_time_eq(l.password.as_bytes(), c.vendor_password.as_bytes());
+    if !ok {
+        return fail(
+            &state,
+            Op::Login,
+            request.into(),
+            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password"),
+            None,
+        );
+    }
+    let (token, expires_at) = state.sessions.lock().expect("sessions lock").issue();
+    let body = Bytes::from(json!({"token": token, "expires_at": expires_at}).to_string());
+    match fault.filter(|f| f.action == ActionKind::Reset) {
+        Some(f) => {
+            journal(&state, Op::Login, request.into(), 200, None, None, Some(f.describe()));
+            let len = body.len();
+            json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
+        }
+        None => json_response(Body::from(body.clone()), body.len()),
+    }
+}
+
+fn json_response(body: Body, len: usize) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -72,56 +168,113 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
+}
+
 fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
-    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    match token {
-        Some(t) if state.sessions.lock().expect("sessions lock").valid(t.trim()) => Ok(()),
+    match bearer(headers) {
+        Some(t) if state.sessions.lock().expect("sessions lock").valid(t) => Ok(()),
         Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the token is unknown or expired; log in again")),
         None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "missing Authorization: Bearer <token>")),
     }
 }
 
 async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    let result = (|| {
-        authorise(&state, &headers)?;
-        let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
-        let from = q.get("from").ok_or_else(|| bad("`from` is required".into()))?;
-        let to = q.get("to").ok_or_else(|| bad("`to` is required".into()))?;
-        let limit = match q.get("limit") {
-            None => 100,
-            Some(l) => match l.parse::<usize>() {
-                Ok(n) if (1..=1000).contains(&n) => n,
-                _ => return Err(bad(format!("`limit` must be an integer from 1 to 1000, not {l:?}"))),
-            },
-        };
-        let page = state.archive.list(from, to, limit, q.get("cursor").map(String::as_str)).map_err(|e| bad(e.0))?;
-        Ok(axum::Json(page).into_response())
-    })();
-    result.unwrap_or_else(|e| {
-        journal_failure(&state, "list", "GET /tm/v1/items".into(), &e, None);
-        e.into_response()
-    })
+    let request = "GET /tm/v1/items";
+    if let Err(e) = authorise(&state, &headers) {
+        return fail(&state, Op::List, request.into(), e, None);
+    }
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::List, item: None, mailbox: None });
+    if let Some(r) = preempt(&state, &fault, Op::List, request, &headers, None).await {
+        return r;
+    }
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
+    let (Some(from), Some(to)) = (q.get("from"), q.get("to")) else {
+        return fail(&state, Op::List, request.into(), bad("`from` and `to` are required".into()), None);
+    };
+    let limit = match q.get("limit") {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => return fail(&state, Op::List, request.into(), bad(format!("`limit` must be an integer from 1 to 1000, not {l:?}")), None),
+        },
+    };
+    let cursor = q.get("cursor").map(String::as_str);
+    let rewind = match &fault {
+        Some(f) if f.action == ActionKind::RepeatPage && cursor.is_some() => f.repeat.unwrap_or(3).min(limit - 1),
+        _ => 0,
+    };
+    let mut page = match state.archive.list(from, to, limit, cursor, rewind) {
+        Ok(p) => p,
+        Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
+    };
+    if rewind > 0 {
+        journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::describe));
+    }
+    for item in &mut page.items {
+        if let Some(lie) = state.faults.size_lie(&item.id) {
+            item.size = lie.size.unwrap_or(item.size);
+            journal(&state, Op::List, request.into(), 200, None, Some(item.id.clone()), Some(lie.describe()));
+        }
+    }
+    let body = Bytes::from(serde_json::to_vec(&page).expect("a page serialises"));
+    match fault.filter(|f| f.action == ActionKind::Reset) {
+        Some(f) => {
+            journal(&state, Op::List, request.into(), 200, None, None, Some(f.describe()));
+            let len = body.len();
+            json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
+        }
+        None => json_response(Body::from(body.clone()), body.len()),
+    }
 }
 
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let found = authorise(&state, &headers).and_then(|()| {
-        state.archive.get(&id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item has id {id:?}")))
-    });
-    let item = match found {
-        Ok(item) => item,
-        Err(e) => {
-            journal_failure(&state, "raw", format!("GET /tm/v1/items/{id}/raw"), &e, Some(id));
-            return e.into_response();
-        }
+    let request = format!("GET /tm/v1/items/{id}/raw");
+    if let Err(e) = authorise(&state, &headers) {
+        return fail(&state, Op::Raw, request, e, Some(id));
+    }
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Raw, item: Some(&id), mailbox: None });
+    if let Some(r) = preempt(&state, &fault, Op::Raw, &request, &headers, Some(&id)).await {
+        return r;
+    }
+    let Some(item) = state.archive.get(&id) else {
+        return fail(
+            &state,
+            Op::Raw,
+            request,
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item has id {id:?}")),
+            Some(id),
+        );
     };
     let sha = state.archive.sha256(item);
     let rendered = state.archive.render(item);
     let size = rendered.size();
-    let stream = futures_util::stream::iter(rendered.chunks().map(Ok::<_, std::convert::Infallible>));
-    let mut response = Body::from_stream(stream).into_response();
+    let cut = fault
+        .as_ref()
+        .filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate))
+        .map(|f| f.at_byte.unwrap_or(size / 2).min(size));
+    let mut sent = 0u64;
+    let chunks = rendered.chunks().map_while(move |c| match cut {
+        Some(cut) if sent >= cut => None,
+        Some(cut) => {
+            let take = (cut - sent).min(c.len() as u64) as usize;
+            sent += take as u64;
+            Some(c.slice(..take))
+        }
+        None => Some(c),
+    });
+    let reset = fault.as_ref().is_some_and(|f| f.action == ActionKind::Reset);
+    let body = futures_util::stream::iter(chunks.map(Ok::<_, std::io::Error>));
+    let mut response = if reset { Body::from_stream(body.chain(reset_later())) } else { Body::from_stream(body) }.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    if fault.as_ref().is_none_or(|f| f.action != ActionKind::Truncate) {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
     h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header"));
+    if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
+        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
+    }
     response
 }

@@ -75,6 +75,14 @@ impl Directory {
         }
     }
 
+    /// Every address (UPN, primary, aliases) of the user with this id.
+    pub fn addresses(&self, user_id: &str) -> Vec<String> {
+        self.by_id.get(user_id).map_or_else(Vec::new, |&i| {
+            let t = &self.users[i].1;
+            std::iter::once(&t.upn).chain(std::iter::once(&t.mail)).chain(&t.aliases).cloned().collect()
+        })
+    }
+
     /// Every valid user with the folders they start with.
     pub fn valid_users(&self) -> impl Iterator<Item = (&User, &TenantUser)> {
         self.users.iter().filter(|(_, t)| t.enabled && t.mailbox).map(|(u, t)| (u, t))

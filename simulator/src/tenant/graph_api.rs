@@ -15,6 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::mailboxes::{CreateFolderError, Message};
+use crate::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
@@ -32,26 +33,145 @@ pub fn router(state: Shared) -> Router<Shared> {
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
+/// The operation and the user (id or address, as written) of a Graph path.
+fn classify(method: &axum::http::Method, path: &str) -> (Op, Option<String>) {
+    let path = path.strip_prefix("/graph/v1.0").unwrap_or(path);
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let user = segments.get(1).map(|u| percent_decode(u));
+    let op = match (method.as_str(), segments.as_slice()) {
+        ("GET", ["users", _]) => Op::Lookup,
+        ("GET", ["users", _, "mailFolders"]) => Op::Folders,
+        ("POST", ["users", _, "mailFolders"]) => Op::CreateFolder,
+        ("POST", ["users", _, "mailFolders", _, "messages"]) => Op::Import,
+        _ => return (Op::Any, None),
+    };
+    (op, user)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn record(state: &Shared, entry: Entry) {
+    state.journal.lock().expect("journal lock").push(entry);
+}
+
+/// Decrements a mailbox's in-flight count when the request is answered.
+struct InFlight {
+    state: Shared,
+    user_id: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut map = self.state.in_flight.lock().expect("in-flight lock");
+        if let Some(n) = map.get_mut(&self.user_id) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// Token check (first of all), then Graph-like throttling per mailbox, then the scenario's
+/// tenant faults (imports decide theirs once the item is known, in [`import`]).
 async fn require_token(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let expected = format!("Bearer {}", state.scenario.credentials.tenant_token);
     let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
-        next.run(request).await
-    } else {
+    let described = format!("{} {}", request.method(), request.uri().path());
+    let (op, user) = classify(request.method(), request.uri().path());
+    if !(given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0) {
         let e = ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid.");
-        state.journal.lock().expect("journal lock").push(Entry {
-            seq: 0,
-            api: "tenant",
-            op: "auth",
-            request: format!("{} {}", request.method(), request.uri().path()),
-            status: 401,
-            code: Some(e.code.into()),
-            mailbox: None,
-            folder: None,
-            item_id: None,
-        });
-        e.into_response()
+        record(&state, Entry::new("tenant", Op::Any.as_str(), described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
+        return e.into_response();
     }
+    let resolved = user.as_deref().and_then(|u| state.directory.resolve(u)).cloned();
+    let mailbox = resolved.as_ref().map(|u| u.mail.clone());
+    let _guard = match (&resolved, state.scenario.throttle) {
+        (Some(u), Some(t)) => {
+            let mut map = state.in_flight.lock().expect("in-flight lock");
+            let n = map.entry(u.id.clone()).or_insert(0);
+            if *n >= t.per_mailbox {
+                drop(map);
+                let e = ApiError {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code: "TooManyRequests",
+                    message: format!("more than {} concurrent requests for this mailbox", t.per_mailbox),
+                    retry_after: Some(t.retry_after),
+                };
+                record(
+                    &state,
+                    Entry::new("tenant", op.as_str(), described, 429)
+                        .code(Some(e.code))
+                        .mailbox(mailbox)
+                        .item(None)
+                        .fault(Some(format!("throttled: over {} in flight", t.per_mailbox))),
+                );
+                return e.into_response();
+            }
+            *n += 1;
+            Some(InFlight { state: state.clone(), user_id: u.id.clone() })
+        }
+        _ => None,
+    };
+    if op == Op::Import || state.faults.is_empty() {
+        return next.run(request).await;
+    }
+    let addresses = resolved.as_ref().map(|u| state.directory.addresses(&u.id)).unwrap_or_default();
+    let fault = state.faults.decide(FaultRequest { api: Api::Tenant, op, item: None, mailbox: Some(&addresses) });
+    let Some(rule) = fault else { return next.run(request).await };
+    match rule.action {
+        ActionKind::Status => {
+            let e = crate::vendor_api::fault_error(&rule, true);
+            record(
+                &state,
+                Entry::new("tenant", op.as_str(), described, e.status.as_u16())
+                    .code(Some(e.code))
+                    .mailbox(mailbox)
+                    .item(None)
+                    .fault(Some(rule.describe())),
+            );
+            e.into_response()
+        }
+        ActionKind::Latency => {
+            record(
+                &state,
+                Entry::new("tenant", op.as_str(), described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.describe())),
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await;
+            next.run(request).await
+        }
+        ActionKind::Reset => {
+            record(
+                &state,
+                Entry::new("tenant", op.as_str(), described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.describe())),
+            );
+            break_answer(next.run(request).await, &rule).await
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// The answer's headers go out, then the connection breaks mid-body.
+async fn break_answer(response: Response, rule: &crate::faults::FaultRule) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let cut = rule.at_byte.map_or(bytes.len() / 2, |b| b as usize);
+    parts.headers.insert(header::CONTENT_LENGTH, bytes.len().into());
+    Response::from_parts(parts, crate::vendor_api::broken_body(bytes, cut))
 }
 
 fn no_user(who: &str) -> ApiError {
@@ -113,6 +233,7 @@ async fn create_folder(State(state): State<Shared>, Path(id): Path<String>, body
         mailbox: Some(u.mail.clone()),
         folder: Some(name),
         item_id: None,
+        fault: None,
     });
     response
 }
@@ -144,7 +265,7 @@ fn header_value(mime: &[u8], name: &str) -> Option<String> {
 
 async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
     let Some(u) = state.directory.resolve(&id).cloned() else { return no_user(&id).into_response() };
-    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>| {
+    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>, fault: Option<String>| {
         state.journal.lock().expect("journal lock").push(Entry {
             seq: 0,
             api: "tenant",
@@ -155,10 +276,11 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
             mailbox: Some(u.mail.clone()),
             folder: folder_name,
             item_id,
+            fault,
         });
     };
     let fail = |e: ApiError| {
-        journal(e.status.as_u16(), Some(e.code), None, None);
+        journal(e.status.as_u16(), Some(e.code), None, None, None);
         e.into_response()
     };
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -185,6 +307,20 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
     };
     drop(compact);
     let archive_id = header_value(&mime, "X-TELEMESSAGE-ArchiveMessageID");
+    let addresses = state.directory.addresses(&u.id);
+    let fault =
+        state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Import, item: archive_id.as_deref(), mailbox: Some(&addresses) });
+    if let Some(rule) = &fault {
+        match rule.action {
+            ActionKind::Status => {
+                let e = crate::vendor_api::fault_error(rule, true);
+                journal(e.status.as_u16(), Some(e.code), None, archive_id, Some(rule.describe()));
+                return e.into_response();
+            }
+            ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
+            _ => {}
+        }
+    }
     let message = Message {
         id: String::new(),
         archive_id: archive_id.clone(),
@@ -193,20 +329,24 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
         size: mime.len() as u64,
         raw: state.options.keep_message_bodies.then(|| axum::body::Bytes::from(mime)),
     };
-    let mut tenant = state.tenant.lock().expect("tenant lock");
-    match tenant.mailboxes.import(&u.id, &folder, message) {
-        Some((folder_name, m)) => {
+    let stored = {
+        let mut tenant = state.tenant.lock().expect("tenant lock");
+        tenant.mailboxes.import(&u.id, &folder, message).map(|(folder_name, m)| {
             let internet_id =
                 if m.internet_message_id.is_empty() { format!("<{}@tenant.sim>", m.id) } else { m.internet_message_id.clone() };
-            let response = json!({"id": m.id, "internetMessageId": internet_id, "parentFolderId": folder});
-            drop(tenant);
-            journal(201, None, Some(folder_name), archive_id);
-            (StatusCode::CREATED, axum::Json(response)).into_response()
-        }
-        None => {
-            drop(tenant);
-            fail(ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("no folder {folder:?} in this mailbox")))
-        }
+            (folder_name, json!({"id": m.id, "internetMessageId": internet_id, "parentFolderId": folder}))
+        })
+    };
+    let Some((folder_name, response)) = stored else {
+        return fail(ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("no folder {folder:?} in this mailbox")));
+    };
+    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
+    journal(201, None, Some(folder_name), archive_id, note);
+    let answer = (StatusCode::CREATED, axum::Json(response)).into_response();
+    match fault.filter(|f| f.action == ActionKind::Reset) {
+        // The message is stored; the answer is lost on the way.
+        Some(rule) => break_answer(answer, &rule).await,
+        None => answer,
     }
 }
 

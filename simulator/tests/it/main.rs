@@ -3,6 +3,7 @@
 mod cli;
 mod control;
 mod determinism;
+mod faults;
 mod items;
 mod snapshots;
 mod support;

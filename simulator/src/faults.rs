@@ -1,0 +1,363 @@
+//! The fault plan: a scenario's deliberate misbehaviour, timed to domain events and seeded.
+//!
+//! Each rule matches requests by API, operation, item and mailbox, skips the first `after`
+//! matches, then fires on the next `count` (0 = on every one after that), each with
+//! `probability` drawn from a `ChaCha8Rng` seeded by the scenario seed and the rule's position.
+//! Counting is per rule, in the order the simulator answers requests, so the same connector
+//! behaviour meets the same faults. Every fault injected is journalled with the request it hit.
+//!
+//! Besides rules, the tenant can throttle like Graph: more than `throttle_per_mailbox` requests in
+//! flight for one mailbox get 429 `TooManyRequests` with `Retry-After`.
+
+use std::sync::Mutex;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+/// Which API a rule applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `/tm/v1`.
+    Vendor,
+    /// `/graph/v1.0`.
+    Tenant,
+}
+
+/// The operation a request performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Any operation of the API.
+    Any,
+    /// `POST /tm/v1/session`.
+    Login,
+    /// `GET /tm/v1/items`.
+    List,
+    /// `GET /tm/v1/items/{id}/raw`.
+    Raw,
+    /// `GET /users/{address}`.
+    Lookup,
+    /// `GET /users/{id}/mailFolders`.
+    Folders,
+    /// `POST /users/{id}/mailFolders`.
+    CreateFolder,
+    /// `POST …/messages`.
+    Import,
+}
+
+impl Op {
+    /// The journal's name of the operation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Any => "any",
+            Op::Login => "login",
+            Op::List => "list",
+            Op::Raw => "raw",
+            Op::Lookup => "lookup",
+            Op::Folders => "folders",
+            Op::CreateFolder => "create_folder",
+            Op::Import => "import",
+        }
+    }
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Answer an error status (429, 500, 503 …) instead.
+    Status,
+    /// Wait `latency_ms` before answering normally.
+    Latency,
+    /// Send the headers (with the full `Content-Length`), then reset the connection mid-body.
+    /// On a tenant import the message is stored first: the answer is what gets lost.
+    Reset,
+    /// Send the body without `Content-Length`, cut cleanly at `at_byte` (raw downloads).
+    Truncate,
+    /// The caller's vendor token expires now: 401 `invalid_token` (vendor only).
+    ExpireToken,
+    /// A listing page starts `repeat` items before its cursor, repeating the previous page's tail.
+    RepeatPage,
+    /// A listing reports `size` for the matched item(s) instead of the real size.
+    LieSize,
+}
+
+/// One rule as written in a scenario (`[[fault]]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// Which API.
+    pub api: Api,
+    /// Which operation (default any).
+    #[serde(default = "any_op")]
+    pub op: Op,
+    /// Only requests about this item (downloads, imports of it, listings that contain it).
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Only tenant requests for this mailbox (any of its addresses, any case).
+    #[serde(default)]
+    pub mailbox: Option<String>,
+    /// Matching requests let through before the rule fires.
+    #[serde(default)]
+    pub after: u64,
+    /// How many times it fires (0 = every matching request after `after`).
+    #[serde(default = "one")]
+    pub count: u64,
+    /// Chance that a candidate request is hit (seeded).
+    #[serde(default = "certain")]
+    pub probability: f64,
+    /// What happens.
+    pub action: ActionKind,
+    /// `status`: the status answered.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// `status` 429/503: the `Retry-After` seconds.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// `latency`: milliseconds.
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// `truncate`/`reset`: where the body stops (default: half way).
+    #[serde(default)]
+    pub at_byte: Option<u64>,
+    /// `repeat_page`: how many items are repeated (default 3).
+    #[serde(default)]
+    pub repeat: Option<usize>,
+    /// `lie_size`: the size reported.
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
+fn any_op() -> Op {
+    Op::Any
+}
+fn one() -> u64 {
+    1
+}
+fn certain() -> f64 {
+    1.0
+}
+
+impl FaultRule {
+    /// Checks the rule's own consistency; the message names the offending field.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
+        if !(0.0..=1.0).contains(&self.probability) {
+            return bad("probability", "must be between 0 and 1");
+        }
+        let vendor_ops = [Op::Any, Op::Login, Op::List, Op::Raw];
+        let tenant_ops = [Op::Any, Op::Lookup, Op::Folders, Op::CreateFolder, Op::Import];
+        match self.api {
+            Api::Vendor if !vendor_ops.contains(&self.op) => return bad("op", "a vendor fault takes op any, login, list or raw"),
+            Api::Tenant if !tenant_ops.contains(&self.op) => {
+                return bad("op", "a tenant fault takes op any, lookup, folders, create_folder or import");
+            }
+            _ => {}
+        }
+        if self.mailbox.is_some() && self.api == Api::Vendor {
+            return bad("mailbox", "only tenant faults concern a mailbox");
+        }
+        match self.action {
+            ActionKind::Status => match self.status {
+                Some(s) if (400..=599).contains(&s) => {
+                    if matches!(s, 429 | 503) && self.retry_after.is_none() {
+                        return bad("retry_after", "429 and 503 carry Retry-After: give retry_after");
+                    }
+                }
+                _ => return bad("status", "action status needs status = 400..599"),
+            },
+            ActionKind::Latency if self.latency_ms.is_none() => return bad("latency_ms", "action latency needs latency_ms"),
+            ActionKind::Truncate if !(self.api == Api::Vendor && self.op == Op::Raw) => {
+                return bad("action", "truncate applies to vendor raw downloads");
+            }
+            ActionKind::ExpireToken if self.api != Api::Vendor => return bad("action", "expire_token applies to the vendor API"),
+            ActionKind::RepeatPage | ActionKind::LieSize if !(self.api == Api::Vendor && self.op == Op::List) => {
+                return bad("action", "repeat_page and lie_size apply to vendor list");
+            }
+            ActionKind::LieSize if self.size.is_none() => return bad("size", "action lie_size needs size"),
+            ActionKind::LieSize if self.item.is_none() => return bad("item", "action lie_size names the item whose size it lies about"),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// A one-line description for the journal.
+    pub fn describe(&self) -> String {
+        match self.action {
+            ActionKind::Status => format!(
+                "status {}{}",
+                self.status.unwrap_or(500),
+                self.retry_after.map(|s| format!(" retry-after {s}")).unwrap_or_default()
+            ),
+            ActionKind::Latency => format!("latency {} ms", self.latency_ms.unwrap_or(0)),
+            ActionKind::Reset => "connection reset mid-body".into(),
+            ActionKind::Truncate => format!("body truncated at byte {}", self.at_byte.map_or("half".into(), |b| b.to_string())),
+            ActionKind::ExpireToken => "token expired".into(),
+            ActionKind::RepeatPage => format!("page repeats {} items", self.repeat.unwrap_or(3)),
+            ActionKind::LieSize => format!("listed size {}", self.size.unwrap_or(0)),
+        }
+    }
+}
+
+/// A request as the fault plan sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// API.
+    pub api: Api,
+    /// Operation.
+    pub op: Op,
+    /// The item concerned, if any.
+    pub item: Option<&'a str>,
+    /// Every address of the mailbox concerned, if any.
+    pub mailbox: Option<&'a [String]>,
+}
+
+struct RuleState {
+    rule: FaultRule,
+    matched: u64,
+    fired: u64,
+    rng: ChaCha8Rng,
+}
+
+/// The plan with its counters.
+pub struct FaultPlan {
+    rules: Mutex<Vec<RuleState>>,
+    original: Vec<FaultRule>,
+    seed: u64,
+}
+
+impl std::fmt::Debug for FaultPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultPlan").field("rules", &self.original).finish()
+    }
+}
+
+impl FaultPlan {
+    /// A plan of rules, seeded.
+    pub fn new(rules: Vec<FaultRule>, seed: u64) -> FaultPlan {
+        let plan = FaultPlan { rules: Mutex::new(Vec::new()), original: rules, seed };
+        plan.reset();
+        plan
+    }
+
+    /// Counters back to zero (with `/sim/reset`).
+    pub fn reset(&self) {
+        let states = self
+            .original
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RuleState {
+                rule: r.clone(),
+                matched: 0,
+                fired: 0,
+                rng: ChaCha8Rng::seed_from_u64(self.seed ^ (0xfa17 + i as u64)),
+            })
+            .collect();
+        *self.rules.lock().expect("fault lock") = states;
+    }
+
+    /// True when there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.original.is_empty()
+    }
+
+    /// The first rule that fires for this request, if any (every matching rule counts it).
+    pub fn decide(&self, req: Request<'_>) -> Option<FaultRule> {
+        let mut rules = self.rules.lock().expect("fault lock");
+        let mut hit = None;
+        for s in rules.iter_mut() {
+            let r = &s.rule;
+            if r.action == ActionKind::LieSize {
+                continue; // applied to every listing, see `size_lies`
+            }
+            if r.api != req.api || (r.op != Op::Any && r.op != req.op) {
+                continue;
+            }
+            if let Some(item) = &r.item
+                && req.item != Some(item.as_str())
+            {
+                continue;
+            }
+            if let Some(mb) = &r.mailbox
+                && !req.mailbox.is_some_and(|all| all.iter().any(|a| a.eq_ignore_ascii_case(mb)))
+            {
+                continue;
+            }
+            s.matched += 1;
+            if s.matched <= r.after || (r.count != 0 && s.fired >= r.count) {
+                continue;
+            }
+            let p = r.probability;
+            if p < 1.0 && !s.rng.random_bool(p) {
+                continue;
+            }
+            if hit.is_none() {
+                s.fired += 1;
+                hit = Some(r.clone());
+            }
+        }
+        hit
+    }
+
+    /// The size a listing reports for an item when a `lie_size` rule names it.
+    pub fn size_lie(&self, item: &str) -> Option<&FaultRule> {
+        self.original.iter().find(|r| r.action == ActionKind::LieSize && r.item.as_deref().is_none_or(|i| i == item))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(text: &str) -> FaultRule {
+        toml::from_str(text).unwrap()
+    }
+
+    fn vendor(op: Op, item: Option<&str>) -> Request<'_> {
+        Request { api: Api::Vendor, op, item, mailbox: None }
+    }
+
+    #[test]
+    fn a_rule_skips_after_then_fires_count_times() {
+        let plan = FaultPlan::new(vec![rule("api='vendor'\nop='raw'\nafter=2\ncount=2\naction='status'\nstatus=500")], 1);
+        let fired: Vec<bool> = (0..6).map(|_| plan.decide(vendor(Op::Raw, None)).is_some()).collect();
+        assert_eq!(fired, [false, false, true, true, false, false]);
+        assert!(plan.decide(vendor(Op::List, None)).is_none(), "another op does not match");
+        plan.reset();
+        assert!(plan.decide(vendor(Op::Raw, None)).is_none(), "reset starts counting again");
+    }
+
+    #[test]
+    fn item_and_mailbox_filters_narrow_a_rule() {
+        let plan = FaultPlan::new(vec![rule("api='tenant'\nop='import'\nmailbox='A@x.cn'\ncount=0\naction='status'\nstatus=500")], 1);
+        let a = ["a@x.cn".to_string()];
+        let b = ["b@x.cn".to_string()];
+        assert!(plan.decide(Request { api: Api::Tenant, op: Op::Import, item: None, mailbox: Some(&b) }).is_none());
+        assert!(plan.decide(Request { api: Api::Tenant, op: Op::Import, item: None, mailbox: Some(&a) }).is_some());
+        let plan = FaultPlan::new(vec![rule("api='vendor'\nop='raw'\nitem='x'\naction='reset'")], 1);
+        assert!(plan.decide(vendor(Op::Raw, Some("y"))).is_none());
+        assert!(plan.decide(vendor(Op::Raw, Some("x"))).is_some());
+    }
+
+    #[test]
+    fn probabilities_are_seeded() {
+        let r = rule("api='vendor'\ncount=0\nprobability=0.5\naction='latency'\nlatency_ms=1");
+        let run = |seed| {
+            let plan = FaultPlan::new(vec![r.clone()], seed);
+            (0..64).map(|_| plan.decide(vendor(Op::Raw, None)).is_some()).collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        assert!(run(7).iter().any(|x| *x) && run(7).iter().any(|x| !*x));
+    }
+
+    #[test]
+    fn inconsistent_rules_are_refused_naming_the_field() {
+        assert_eq!(rule("api='vendor'\naction='status'\nstatus=503").check().unwrap_err().0, "retry_after");
+        assert_eq!(rule("api='tenant'\nop='raw'\naction='reset'").check().unwrap_err().0, "op");
+        assert_eq!(rule("api='vendor'\nop='raw'\naction='lie_size'").check().unwrap_err().0, "action");
+        assert!(rule("api='vendor'\nop='raw'\naction='truncate'\nat_byte=10").check().is_ok());
+    }
+}
