@@ -1,1 +1,25 @@
-//! placeholder
+//! # tm-conformance
+//!
+//! The conformance suite of wire contract v1: it starts the simulator in-process for each
+//! scenario of `fixtures/scenarios/`, runs a connector through the scenario's scheduled runs,
+//! reads the tenant back, and judges every rule of the contract by its ID (ROUTE-MAP, SIZE, ...).
+//!
+//! Data flows one way: scenario → simulator → connector under test ([`runner`]) → tenant and run
+//! reports → [`digest`] → [`judge`] (against the reviewed snapshot in `fixtures/expected/` and the
+//! independent [`oracle`]) → [`report`] (text, JSON, JUnit).
+
+pub mod digest;
+pub mod judge;
+pub mod mapping;
+pub mod oracle;
+pub mod report;
+pub mod requirements;
+pub mod runner;
+pub mod suite;
+
+pub use digest::{Digest, Snapshot};
+pub use judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict, judge};
+pub use requirements::{CATALOGUE, Requirement, Rule};
+pub use runner::{Connector, Execution, RunOptions, run_scenario};
+pub use suite::{Fixtures, Suite, SuiteError};
+pub use tm_simulator::Scenario;

@@ -1,1 +1,118 @@
-fn main() {}
+//! `tm-conformance`: run the conformance scenarios against a connector and judge every rule.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
+use tm_conformance::{CATALOGUE, Connector, Fixtures, Suite};
+
+#[derive(Parser)]
+#[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against wire contract v1, rule by rule")]
+struct Cli {
+    /// The fixture folder (scenarios/, mappings/, expected/); default: the repository's fixtures/.
+    #[arg(long, global = true, value_name = "DIR")]
+    fixtures: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails.
+    Run {
+        /// Only these scenarios (repeatable; default: all).
+        #[arg(long = "scenario", value_name = "NAME")]
+        scenarios: Vec<String>,
+        /// The connector under test, run as `sh -c CMD` with the contract's environment
+        /// variables (default: the reference connector, in-process).
+        #[arg(long, value_name = "CMD")]
+        connector_cmd: Option<String>,
+        /// Also write the verdicts as JSON.
+        #[arg(long, value_name = "PATH")]
+        json: Option<PathBuf>,
+        /// Also write the verdicts as JUnit XML (one test case per rule per scenario).
+        #[arg(long, value_name = "PATH")]
+        junit: Option<PathBuf>,
+        /// Longest one connector run may take, in seconds.
+        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        run_timeout: u64,
+        /// Print each scenario's digest (the snapshot body) too.
+        #[arg(long)]
+        print_digest: bool,
+    },
+    /// List the rules and the scenarios.
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tm-conformance: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
+    let fixtures = cli.fixtures.map(Fixtures::at).unwrap_or_else(Fixtures::locate);
+    match cli.command {
+        Command::List => {
+            list(&fixtures)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest } => {
+            let connector = match connector_cmd {
+                Some(cmd) => Connector::Command(cmd),
+                None => Connector::Reference,
+            };
+            let mut suite = Suite::new(connector);
+            suite.fixtures = fixtures;
+            suite.options.run_timeout = Duration::from_secs(run_timeout);
+            let names: Vec<String> =
+                if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
+            for name in &names {
+                eprintln!("tm-conformance: running scenario {name} ...");
+                let (_, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                if print_digest {
+                    println!("--- digest of {name} ---\n{}", verdict.digest);
+                }
+                report.scenarios.push(verdict);
+            }
+            print!("{}", to_text(&report));
+            if let Some(path) = json {
+                let text = serde_json::to_string_pretty(&to_json(&report)).context("JSON")?;
+                std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if let Some(path) = junit {
+                std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
+    println!("RULES (wire contract v1)");
+    for r in &CATALOGUE {
+        println!("\n{}", r.rule.id());
+        println!("  rule:      {}", r.text);
+        println!("  checked:   {}", r.check);
+        println!("  scenarios: {}", r.scenarios.join(", "));
+    }
+    println!("\nSCENARIOS ({})", fixtures.scenario_dir().display());
+    for (name, scenario) in fixtures.scenarios()? {
+        let runs = scenario.runs.len();
+        let killed = scenario.runs.iter().filter(|r| r.kill_after_imports.is_some()).count();
+        let kills = if killed > 0 { format!(", {killed} killed") } else { String::new() };
+        let description = scenario.description.as_deref().unwrap_or("");
+        println!("  {name:<16} {runs} run(s){kills}  {description}");
+    }
+    Ok(())
+}

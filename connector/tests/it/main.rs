@@ -4,6 +4,7 @@
 mod harness;
 mod proxy;
 
+mod corpus;
 mod crash;
 mod folder;
 mod manners;
