@@ -20,6 +20,7 @@ pub fn router() -> Router<Shared> {
         .route("/mailboxes", get(mailboxes))
         .route("/mailboxes/{address}/items/{id}/raw", get(imported_raw))
         .route("/journal", get(journal))
+        .route("/requests", get(requests))
         .route("/reset", post(reset))
 }
 
@@ -176,6 +177,10 @@ async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(St
 async fn journal(State(state): State<Shared>) -> Response {
     let j = state.journal.lock().expect("journal lock");
     axum::Json(json!({ "entries": j.entries() })).into_response()
+}
+
+async fn requests(State(state): State<Shared>) -> Response {
+    axum::Json(json!({ "requests": state.requests.entries() })).into_response()
 }
 
 async fn reset(State(state): State<Shared>) -> Response {

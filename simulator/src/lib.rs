@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod access_log;
 mod archive;
 mod auth;
 mod control_api;
@@ -33,6 +34,7 @@ mod server;
 mod tenant;
 mod vendor_api;
 
+pub use access_log::Logged as LoggedRequest;
 pub use archive::{Archive, ArchivedItem, ItemRef, Page, format_ms};
 pub use control_api::{Counts, ItemView, MailboxView, ScenarioSummary, mailbox_views, summary};
 pub use faults::{ActionKind, Api as FaultApi, FaultRule, Op as FaultOp};

@@ -55,6 +55,8 @@ pub struct State {
     pub journal: Mutex<Journal>,
     /// The scenario's faults.
     pub faults: FaultPlan,
+    /// Every vendor and tenant request, timed.
+    pub requests: crate::access_log::AccessLog,
     /// Tenant requests in flight per user id (for throttling).
     pub in_flight: Mutex<std::collections::HashMap<String, usize>>,
     /// Options.
@@ -75,6 +77,7 @@ impl State {
         Ok(State {
             faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
             in_flight: Mutex::new(std::collections::HashMap::new()),
+            requests: crate::access_log::AccessLog::default(),
             sessions: Mutex::new(Sessions::new(scenario.seed)),
             scenario,
             archive,
@@ -90,6 +93,7 @@ impl State {
         self.tenant.lock().expect("tenant lock").mailboxes = Mailboxes::new(&self.directory);
         self.journal.lock().expect("journal lock").clear();
         self.faults.reset();
+        self.requests.clear();
     }
 }
 
@@ -99,6 +103,7 @@ pub fn app(state: Shared) -> Router {
         .nest("/tm/v1", vendor_api::router())
         .nest("/graph/v1.0", tenant::graph_api::router(state.clone()))
         .nest("/sim", control_api::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::access_log::record))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }

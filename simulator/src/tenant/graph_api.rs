@@ -100,11 +100,17 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
     }
     let resolved = user.as_deref().and_then(|u| state.directory.resolve(u)).cloned();
     let mailbox = resolved.as_ref().map(|u| u.mail.clone());
-    let _guard = match (&resolved, state.scenario.throttle) {
-        (Some(u), Some(t)) => {
+    // Requests in flight per mailbox are always counted (the access log shows them); beyond the
+    // scenario's throttle they are refused, like Graph's 4-concurrent-requests rule.
+    let mut in_flight_now = 0;
+    let _guard = match &resolved {
+        Some(u) => {
             let mut map = state.in_flight.lock().expect("in-flight lock");
             let n = map.entry(u.id.clone()).or_insert(0);
-            if *n >= t.per_mailbox {
+            if let Some(t) = state.scenario.throttle
+                && *n >= t.per_mailbox
+            {
+                let would_be = *n + 1;
                 drop(map);
                 let e = ApiError {
                     status: StatusCode::TOO_MANY_REQUESTS,
@@ -116,17 +122,36 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
                     &state,
                     Entry::new("tenant", op.as_str(), described, 429)
                         .code(Some(e.code))
-                        .mailbox(mailbox)
-                        .item(None)
+                        .mailbox(mailbox.clone())
                         .fault(Some(format!("throttled: over {} in flight", t.per_mailbox))),
                 );
-                return e.into_response();
+                let mut r = e.into_response();
+                r.extensions_mut().insert(crate::access_log::Tenant { mailbox, in_flight: would_be });
+                return r;
             }
             *n += 1;
+            in_flight_now = *n;
             Some(InFlight { state: state.clone(), user_id: u.id.clone() })
         }
-        _ => None,
+        None => None,
     };
+    let tag = crate::access_log::Tenant { mailbox: mailbox.clone(), in_flight: in_flight_now };
+    let mut response = gate(state.clone(), request, next, op, described, resolved, mailbox).await;
+    response.extensions_mut().insert(tag);
+    response
+}
+
+/// The scenario's tenant faults, for every operation but imports (which decide theirs once the
+/// item is known, in [`import`]).
+async fn gate(
+    state: Shared,
+    request: Request,
+    next: Next,
+    op: Op,
+    described: String,
+    resolved: Option<super::directory::User>,
+    mailbox: Option<String>,
+) -> Response {
     if op == Op::Import || state.faults.is_empty() {
         return next.run(request).await;
     }

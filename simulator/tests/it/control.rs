@@ -55,3 +55,22 @@ async fn reset_puts_the_tenant_back_and_clears_the_journal() {
     let (_, j) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
     assert!(j["entries"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_access_log_times_every_vendor_and_tenant_request_and_reset_clears_it() {
+    let sim = start(small()).await;
+    let t = token(&sim).await;
+    let _ = get_json(&format!("{}/items/chat-1/raw", sim.vendor_url()), Some(&t)).await;
+    let _ = get_json(&format!("{}/users/W.WANG@contoso.cn", sim.graph_url()), Some(&sim.credentials().tenant_token)).await;
+    let _ = get_json(&format!("{}/scenario", sim.sim_url()), None).await;
+    let (_, log) = get_json(&format!("{}/requests", sim.sim_url()), None).await;
+    let entries = log["requests"].as_array().unwrap();
+    let ops: Vec<(&str, &str)> = entries.iter().map(|r| (r["api"].as_str().unwrap(), r["op"].as_str().unwrap())).collect();
+    assert_eq!(ops, [("vendor", "login"), ("vendor", "raw"), ("tenant", "lookup")], "control-plane calls are not logged");
+    assert_eq!(entries[1]["item_id"], "chat-1");
+    assert_eq!(entries[2]["mailbox"], "wang.wei@contoso.cn");
+    assert!(!log.to_string().contains("archiver-secret"), "no secrets");
+    client().post(format!("{}/reset", sim.sim_url())).send().await.unwrap();
+    let (_, log) = get_json(&format!("{}/requests", sim.sim_url()), None).await;
+    assert!(log["requests"].as_array().unwrap().is_empty());
+}

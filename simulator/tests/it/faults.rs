@@ -125,6 +125,16 @@ async fn the_tenant_throttles_more_than_four_requests_in_flight_for_one_mailbox(
     assert_eq!(again.status(), 201);
     let f = faults_journalled(&sim).await;
     assert_eq!(f.iter().filter(|e| e["status"] == 429 && e["code"] == "TooManyRequests").count(), 2);
+    // The access log shows how many requests were in flight for the mailbox when each arrived.
+    let (_, log) = get_json(&format!("{}/requests", sim.sim_url()), None).await;
+    let imports: Vec<&Value> = log["requests"].as_array().unwrap().iter().filter(|r| r["op"] == "import").collect();
+    assert_eq!(imports.len(), 7);
+    assert!(imports.iter().all(|r| r["mailbox"] == "wang.wei@contoso.cn"));
+    let mut admitted: Vec<u64> = imports.iter().filter(|r| r["status"] == 201).map(|r| r["in_flight"].as_u64().unwrap()).collect();
+    admitted.sort();
+    assert_eq!(admitted, [1, 1, 2, 3, 4], "the four concurrent ones, then the later one alone");
+    assert!(imports.iter().filter(|r| r["status"] == 429).all(|r| r["in_flight"] == 5));
+    assert!(imports.iter().all(|r| r["end_us"].as_u64() >= r["start_us"].as_u64()));
 }
 
 #[tokio::test]

@@ -1,0 +1,145 @@
+//! The access log: every vendor and tenant request with its timing, so that a connector's
+//! manners (waits before retries, requests in flight per mailbox, re-logins) can be judged.
+//! `GET /sim/requests` shows it. Times are microseconds since the simulator started; `end_us` is
+//! when the answer's head was ready (a streamed body may take longer).
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::server::Shared;
+
+/// What the tenant gate learnt about a request (a response extension).
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    /// The mailbox's primary address, when the path names a valid user.
+    pub mailbox: Option<String>,
+    /// Requests in flight for that mailbox, this one included, when it arrived.
+    pub in_flight: usize,
+}
+
+/// One request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Logged {
+    /// 1-based position (arrival order).
+    pub seq: u64,
+    /// `vendor` or `tenant`.
+    pub api: &'static str,
+    /// `login`, `list`, `raw`, `lookup`, `folders`, `create_folder`, `import` or `other`.
+    pub op: &'static str,
+    /// Method and path (no query string, no secrets).
+    pub request: String,
+    /// The item a download names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The mailbox a tenant request concerns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<String>,
+    /// Tenant requests in flight for that mailbox when this one arrived (itself included).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_flight: Option<usize>,
+    /// Status answered.
+    pub status: u16,
+    /// Arrival, µs since start.
+    pub start_us: u64,
+    /// Answer ready, µs since start.
+    pub end_us: u64,
+}
+
+/// The log.
+#[derive(Debug)]
+pub struct AccessLog {
+    started: Instant,
+    entries: Mutex<Vec<Logged>>,
+}
+
+impl Default for AccessLog {
+    fn default() -> Self {
+        AccessLog { started: Instant::now(), entries: Mutex::new(Vec::new()) }
+    }
+}
+
+impl AccessLog {
+    /// Every request so far, in arrival order.
+    pub fn entries(&self) -> Vec<Logged> {
+        let mut v = self.entries.lock().expect("access log lock").clone();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
+    /// Forgets everything.
+    pub fn clear(&self) {
+        self.entries.lock().expect("access log lock").clear();
+    }
+    fn now_us(&self) -> u64 {
+        self.started.elapsed().as_micros() as u64
+    }
+}
+
+fn classify(path: &str) -> Option<(&'static str, &'static str, Option<String>)> {
+    if let Some(rest) = path.strip_prefix("/tm/v1") {
+        let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+        let (op, item) = match segments.as_slice() {
+            ["session"] => ("login", None),
+            ["items"] => ("list", None),
+            ["items", id, "raw"] => ("raw", Some(id.to_string())),
+            _ => ("other", None),
+        };
+        return Some(("vendor", op, item));
+    }
+    if let Some(rest) = path.strip_prefix("/graph/v1.0") {
+        let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+        let op = match segments.as_slice() {
+            ["users", _] => "lookup",
+            ["users", _, "mailFolders"] => "folders",
+            ["users", _, "mailFolders", _, "messages"] => "import",
+            _ => "other",
+        };
+        return Some(("tenant", op, None));
+    }
+    None
+}
+
+/// Middleware: logs vendor and tenant requests.
+pub async fn record(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let Some((api, mut op, item_id)) = classify(&path) else { return next.run(request).await };
+    if op == "folders" && request.method() == axum::http::Method::POST {
+        op = "create_folder";
+    }
+    let log = &state.requests;
+    let seq = {
+        // Reserve the arrival position now, so that the order is the order of arrival.
+        let mut e = log.entries.lock().expect("access log lock");
+        let seq = e.len() as u64 + 1;
+        e.push(Logged {
+            seq,
+            api,
+            op,
+            request: format!("{} {path}", request.method()),
+            item_id,
+            mailbox: None,
+            in_flight: None,
+            status: 0,
+            start_us: log.now_us(),
+            end_us: 0,
+        });
+        seq
+    };
+    let response = next.run(request).await;
+    let tenant = response.extensions().get::<Tenant>().cloned();
+    let end = log.now_us();
+    let mut e = log.entries.lock().expect("access log lock");
+    if let Some(entry) = e.iter_mut().rev().find(|x| x.seq == seq) {
+        entry.status = response.status().as_u16();
+        entry.end_us = end;
+        if let Some(t) = tenant {
+            entry.mailbox = t.mailbox;
+            entry.in_flight = (t.in_flight > 0).then_some(t.in_flight);
+        }
+    }
+    response
+}
