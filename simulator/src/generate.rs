@@ -227,7 +227,7 @@ impl Day<'_> {
                 None => Conversation::SelfNote,
             }
         };
-        let (actor, source) = match conversation {
+        let (actor, conversation, source) = match conversation {
             Conversation::Group(g) => {
                 let group = &p.groups[g as usize];
                 let actor = if self.rng.random_bool(0.4) {
@@ -235,10 +235,18 @@ impl Day<'_> {
                 } else {
                     p.person_index(&group.members[self.rng.random_range(0..group.members.len())]).unwrap_or(employee)
                 };
-                (actor, group.source)
+                (actor, conversation, group.source)
             }
-            Conversation::Direct(peer) => (if self.rng.random_bool(0.55) { employee } else { peer }, p.person(employee).app),
-            Conversation::SelfNote => (employee, p.person(employee).app),
+            // The conversation names the *other* side: when the peer writes, the employee is it.
+            Conversation::Direct(peer) => {
+                let app = p.person(employee).app;
+                if self.rng.random_bool(0.55) {
+                    (employee, Conversation::Direct(peer), app)
+                } else {
+                    (peer, Conversation::Direct(employee), app)
+                }
+            }
+            Conversation::SelfNote => (employee, conversation, p.person(employee).app),
         };
         let m = &self.traffic.mix;
         let x = self.rng.random_range(0.0..(m.chat + m.attachment + m.file + m.call));

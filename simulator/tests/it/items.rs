@@ -99,6 +99,25 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
 }
 
 #[test]
+fn a_one_to_one_item_is_between_two_different_people_and_always_involves_an_employee() {
+    for scenario in [small(), Scenario::demo()] {
+        let state = State::build(scenario, Options::default()).unwrap();
+        let p = &state.archive.population;
+        for item in state.archive.items() {
+            let s = &item.spec;
+            match s.conversation {
+                tm_simulator::Conversation::Direct(peer) => {
+                    assert_ne!(peer, s.actor, "{}: a 1:1 item sent to its own sender", s.id);
+                    assert!(p.person(peer).employee || p.person(s.actor).employee, "{}: no employee", s.id);
+                }
+                tm_simulator::Conversation::SelfNote => assert!(p.person(s.actor).employee, "{}", s.id),
+                tm_simulator::Conversation::Group(_) => {}
+            }
+        }
+    }
+}
+
+#[test]
 fn every_item_of_the_small_scenario_parses_and_follows_the_contract() {
     let state = State::build(small(), Options::default()).unwrap();
     assert_eq!(check_items(&state, 1, u64::MAX), state.archive.items().len());

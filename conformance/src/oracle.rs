@@ -1,0 +1,329 @@
+//! The oracle: what the contract says the tenant must hold after a scenario's runs, computed from
+//! the scenario, the simulator's generated people and items, its directory and the mapping files,
+//! and from nothing a connector wrote.
+//!
+//! - Windows (WINDOW, INCREMENTAL): the first completed run at T covers `[T - 24 h, T)`; each later
+//!   completed run covers `[end of the last completed run, its T)`. Runs the scenario kills are
+//!   not completed: the run after one covers its window again.
+//! - Routing (ROUTE-*): per participant, the mapping first (when it names a valid user), then, with
+//!   automatic mapping on, the participant's email address; an item goes once to each distinct
+//!   mailbox; an item routed nowhere is dropped (`user_mapping`).
+//! - SIZE: an item over 10,485,760 bytes goes nowhere (`item_too_large`).
+//!
+//! An item that is both too large and routed nowhere is expected as `item_too_large` (a connector
+//! can tell the size from the listing before it routes); the judge accepts either reason for it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use tm_simulator::{ARCHIVE_FOLDER, Conversation, Kind, SIZE_LIMIT, State, format_ms};
+
+use crate::digest::Digest;
+use crate::mapping::{Mapping, MappingError};
+
+/// 24 hours in milliseconds.
+const DAY_MS: i64 = 24 * 3_600_000;
+
+/// How a participant reaches a mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// Through the mapping CSV (ROUTE-MAP).
+    Mapping,
+    /// Through the participant's email address (ROUTE-EMAIL).
+    Email,
+}
+
+/// One archived item, as far as the rules care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemFacts {
+    /// ArchiveMessageID.
+    pub id: String,
+    /// Capture time, ms since the epoch.
+    pub captured_ms: i64,
+    /// Kind.
+    pub kind: Kind,
+    /// Real raw size.
+    pub size: u64,
+    /// Size the listing reports.
+    pub listed_size: u64,
+    /// The actor (person index).
+    pub actor: u32,
+    /// Every participant (person indices), the actor first, each once.
+    pub participants: Vec<u32>,
+    /// The recalled item, for a recall.
+    pub recalls: Option<String>,
+    /// Whether some recall in the archive recalls this item.
+    pub recalled: bool,
+    /// One line for people: kind, time, who.
+    pub label: String,
+}
+
+impl ItemFacts {
+    /// Over the 10 MB limit.
+    pub fn oversize(&self) -> bool {
+        self.size > SIZE_LIMIT
+    }
+}
+
+/// A person, as far as routing cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFacts {
+    /// Scenario id.
+    pub id: String,
+    /// E.164 mobile.
+    pub mobile: Option<String>,
+    /// Address the vendor knows.
+    pub email: String,
+}
+
+/// The archive and the population of a running simulator, read once.
+#[derive(Debug, Clone)]
+pub struct ArchiveFacts {
+    /// Items in listing order.
+    pub items: Vec<ItemFacts>,
+    /// People by index.
+    pub persons: Vec<PersonFacts>,
+    by_id: BTreeMap<String, usize>,
+}
+
+impl ArchiveFacts {
+    /// Reads the archive of a simulator.
+    pub fn read(state: &State) -> ArchiveFacts {
+        let population = &state.archive.population;
+        let persons: Vec<PersonFacts> =
+            population.persons.iter().map(|p| PersonFacts { id: p.id.clone(), mobile: p.mobile.clone(), email: p.email.clone() }).collect();
+        let recalled: BTreeSet<&str> = state.archive.items().iter().filter_map(|i| i.spec.recalls.as_deref()).collect();
+        let mut items = Vec::new();
+        for item in state.archive.items() {
+            let spec = &item.spec;
+            let (others, place): (Vec<u32>, String) = match spec.conversation {
+                Conversation::Direct(peer) => (vec![peer], format!("to {}", persons[peer as usize].id)),
+                Conversation::Group(g) => {
+                    let group = &population.groups[g as usize];
+                    let members = group.members.iter().filter_map(|m| population.person_index(m)).filter(|m| *m != spec.actor);
+                    (members.collect(), format!("in {}", group.id))
+                }
+                Conversation::SelfNote => (vec![spec.actor], "to self".to_string()),
+            };
+            let mut participants = vec![spec.actor];
+            for o in others {
+                if !participants.contains(&o) {
+                    participants.push(o);
+                }
+            }
+            let mut label = format!(
+                "{} {} from {} {place}",
+                spec.kind.as_str(),
+                format_ms(spec.captured_ms).replace(".000Z", "Z"),
+                persons[spec.actor as usize].id
+            );
+            if matches!(spec.kind, Kind::Attachment | Kind::File) && item.size >= 1_000_000 {
+                label.push_str(&format!(", {} bytes", item.size));
+            }
+            if let Some(listed) = spec.listed_size {
+                label.push_str(&format!(", listed as {listed}"));
+            }
+            if let Some(r) = &spec.recalls {
+                label.push_str(&format!(", recalls {r}"));
+            }
+            items.push(ItemFacts {
+                id: spec.id.clone(),
+                captured_ms: spec.captured_ms,
+                kind: spec.kind,
+                size: item.size,
+                listed_size: spec.listed_size.unwrap_or(item.size),
+                actor: spec.actor,
+                participants,
+                recalls: spec.recalls.clone(),
+                recalled: recalled.contains(spec.id.as_str()),
+                label,
+            });
+        }
+        let by_id = items.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
+        ArchiveFacts { items, persons, by_id }
+    }
+
+    /// An item by id.
+    pub fn get(&self, id: &str) -> Option<&ItemFacts> {
+        self.by_id.get(id).map(|i| &self.items[*i])
+    }
+
+    /// Position of an item in listing order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+}
+
+/// One completed run's window and settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Index of the run in the scenario (0-based).
+    pub run: usize,
+    /// Window start (inclusive), ms.
+    pub from_ms: i64,
+    /// Window end (exclusive), ms: the run's RUN_AT.
+    pub to_ms: i64,
+    /// AUTO_MAPPING of the run.
+    pub auto_mapping: bool,
+    /// The run's mapping.
+    pub mapping: Mapping,
+}
+
+/// How one participant of an item routes, under the settings of the item's window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantRoute {
+    /// Person index.
+    pub person: u32,
+    /// Where the participant routes, and how; `None` = nowhere.
+    pub route: Option<(String, Via)>,
+    /// The valid mailbox the participant's email address resolves to (whether or not it is used).
+    pub email_mailbox: Option<String>,
+    /// The mobile is in the mapping (to a valid user or not).
+    pub mapped: bool,
+}
+
+/// What the contract expects of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Captured outside every completed run's window: imported nowhere, reported by no one.
+    Outside,
+    /// Imported once into each of these mailboxes (primary addresses).
+    Deliver(BTreeSet<String>),
+    /// Routed nowhere: `user_mapping`.
+    Drop,
+    /// Over the limit: `item_too_large` (also when it would route nowhere).
+    TooLarge,
+}
+
+/// The expectation for one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemExpectation {
+    /// Index into [`Expectation::windows`] of the window that holds the item.
+    pub window: Option<usize>,
+    /// How each participant routes (empty outside every window).
+    pub participants: Vec<ParticipantRoute>,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+impl ItemExpectation {
+    /// The participants routing to `mailbox`, with how.
+    pub fn routing_to<'a>(&'a self, mailbox: &'a str) -> impl Iterator<Item = (&'a ParticipantRoute, Via)> + 'a {
+        self.participants.iter().filter_map(move |p| match &p.route {
+            Some((m, via)) if m.eq_ignore_ascii_case(mailbox) => Some((p, *via)),
+            _ => None,
+        })
+    }
+}
+
+/// Everything the contract expects of a scenario.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// Completed runs' windows, in order.
+    pub windows: Vec<Window>,
+    /// Per item id.
+    pub items: BTreeMap<String, ItemExpectation>,
+}
+
+/// A scenario the oracle cannot judge.
+#[derive(Debug, thiserror::Error)]
+pub enum OracleError {
+    /// A mapping file is a configuration error.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
+
+impl Expectation {
+    /// Computes the expectation of the simulator's scenario.
+    pub fn compute(state: &State, facts: &ArchiveFacts) -> Result<Expectation, OracleError> {
+        let mut windows: Vec<Window> = Vec::new();
+        for (i, run) in state.scenario.runs.iter().enumerate() {
+            if run.kill_after_imports.is_some() {
+                continue;
+            }
+            let to_ms = run.at.timestamp_millis();
+            let from_ms = windows.last().map_or(to_ms - DAY_MS, |w| w.to_ms);
+            let mapping = match &run.mapping {
+                Some(path) => Mapping::read(path)?,
+                None => Mapping::default(),
+            };
+            windows.push(Window { run: i, from_ms, to_ms, auto_mapping: run.auto_mapping, mapping });
+        }
+        let mut items = BTreeMap::new();
+        for item in &facts.items {
+            let window = windows.iter().position(|w| w.from_ms <= item.captured_ms && item.captured_ms < w.to_ms);
+            let expectation = match window {
+                None => ItemExpectation { window: None, participants: Vec::new(), outcome: Outcome::Outside },
+                Some(w) => {
+                    let participants: Vec<ParticipantRoute> =
+                        item.participants.iter().map(|p| route(state, &windows[w], *p, &facts.persons[*p as usize])).collect();
+                    let mailboxes: BTreeSet<String> = participants.iter().filter_map(|p| p.route.as_ref().map(|r| r.0.clone())).collect();
+                    let outcome = if item.oversize() {
+                        Outcome::TooLarge
+                    } else if mailboxes.is_empty() {
+                        Outcome::Drop
+                    } else {
+                        Outcome::Deliver(mailboxes)
+                    };
+                    ItemExpectation { window: Some(w), participants, outcome }
+                }
+            };
+            items.insert(item.id.clone(), expectation);
+        }
+        Ok(Expectation { windows, items })
+    }
+
+    /// The expected digest: every delivery in `WeChat Archiver`, every failure by reason.
+    pub fn digest(&self) -> Digest {
+        let mut digest = Digest { tenant: BTreeMap::new(), failures: Some(BTreeMap::new()) };
+        for (id, e) in &self.items {
+            match &e.outcome {
+                Outcome::Outside => {}
+                Outcome::Deliver(mailboxes) => {
+                    for m in mailboxes {
+                        let folders = digest.tenant.entry(m.clone()).or_default();
+                        folders.entry(ARCHIVE_FOLDER.to_string()).or_default().push(id.clone());
+                    }
+                }
+                Outcome::Drop | Outcome::TooLarge => {
+                    let reason = if e.outcome == Outcome::Drop { "user_mapping" } else { "item_too_large" };
+                    digest.failures.as_mut().expect("set above").entry(reason.to_string()).or_default().insert(id.clone());
+                }
+            }
+        }
+        digest.normalise();
+        digest
+    }
+
+    /// The window index of the first completed run, and whether there are later ones.
+    pub fn first_window(&self) -> Option<&Window> {
+        self.windows.first()
+    }
+
+    /// Start of the first window, ms.
+    pub fn start_ms(&self) -> Option<i64> {
+        self.windows.first().map(|w| w.from_ms)
+    }
+
+    /// End of the last window, ms.
+    pub fn end_ms(&self) -> Option<i64> {
+        self.windows.last().map(|w| w.to_ms)
+    }
+}
+
+fn route(state: &State, window: &Window, person: u32, p: &PersonFacts) -> ParticipantRoute {
+    let email_mailbox = state.directory.lookup(&p.email).map(|u| u.mail.clone());
+    let mapped_to = p.mobile.as_deref().and_then(|m| window.mapping.get(m));
+    let mapped_valid = mapped_to.and_then(|m| state.directory.lookup(m)).map(|u| u.mail.clone());
+    let route = match (mapped_valid, &email_mailbox) {
+        (Some(m), _) => Some((m, Via::Mapping)),
+        (None, Some(e)) if window.auto_mapping => Some((e.clone(), Via::Email)),
+        _ => None,
+    };
+    ParticipantRoute { person, route, email_mailbox, mapped: mapped_to.is_some() }
+}
+
+/// RFC 3339 of a millisecond instant, for messages.
+pub fn at(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), |t| format_ms(t.timestamp_millis()))
+}

@@ -1,0 +1,64 @@
+//! The suite's verdicts for people (text) and machines (JSON, JUnit XML).
+
+mod json;
+mod junit;
+mod text;
+
+use crate::judge::{ScenarioVerdict, Verdict};
+use crate::requirements::Rule;
+
+pub use json::to_json;
+pub use junit::to_junit;
+pub use text::to_text;
+
+/// Every scenario's verdicts for one connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteReport {
+    /// The connector, described.
+    pub connector: String,
+    /// Per scenario, in the order run.
+    pub scenarios: Vec<ScenarioVerdict>,
+}
+
+/// One rule over all scenarios.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSummary {
+    /// The rule.
+    pub rule: Rule,
+    /// fail if any scenario failed it; else pass if any passed it; else skipped.
+    pub verdict: Verdict,
+    /// Scenarios that passed it.
+    pub passed: Vec<String>,
+    /// Scenarios that failed it.
+    pub failed: Vec<String>,
+    /// Scenarios that skipped it.
+    pub skipped: Vec<String>,
+}
+
+impl SuiteReport {
+    /// Per rule, over all scenarios, in catalogue order.
+    pub fn summary(&self) -> Vec<RuleSummary> {
+        Rule::ALL
+            .into_iter()
+            .map(|rule| {
+                let with = |v: Verdict| -> Vec<String> {
+                    self.scenarios.iter().filter(|s| s.verdict(rule) == v).map(|s| s.scenario.clone()).collect()
+                };
+                let (passed, failed, skipped) = (with(Verdict::Pass), with(Verdict::Fail), with(Verdict::Skipped));
+                let verdict = if !failed.is_empty() {
+                    Verdict::Fail
+                } else if !passed.is_empty() {
+                    Verdict::Pass
+                } else {
+                    Verdict::Skipped
+                };
+                RuleSummary { rule, verdict, passed, failed, skipped }
+            })
+            .collect()
+    }
+
+    /// Whether any rule failed anywhere (or an expectation is inconsistent): exit 1.
+    pub fn failed(&self) -> bool {
+        self.scenarios.iter().any(ScenarioVerdict::failed)
+    }
+}

@@ -1,0 +1,480 @@
+//! The runner: one simulator per scenario (in-process, loopback, port 0), the connector under test
+//! through each scheduled run, and a record of what happened: exit, report, journal, tenant.
+//!
+//! The connector under test is a [`Connector`]: the reference connector in-process (a run that the
+//! scenario kills is aborted once the tenant journal shows enough imports of the run), or any
+//! program run through `sh -c` with the contract's environment variables (killed with SIGKILL, its
+//! whole process group, at the same point).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use tm_simulator::{JournalEntry, MailboxView, RunningSimulator, Scenario, Simulator, State, mailbox_views};
+
+use crate::digest::Digest;
+
+/// The connector under test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connector {
+    /// The reference connector (`tm_connector::run`), in-process.
+    Reference,
+    /// Any program, run as `sh -c COMMAND` with the contract's environment variables.
+    Command(String),
+}
+
+impl Connector {
+    /// How reports name it.
+    pub fn describe(&self) -> String {
+        match self {
+            Connector::Reference => "reference connector (tm-connector, in-process)".into(),
+            Connector::Command(c) => format!("command `{c}`"),
+        }
+    }
+}
+
+/// Settings of the runner.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Longest a single connector run may take.
+    pub run_timeout: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { run_timeout: Duration::from_secs(600) }
+    }
+}
+
+/// How a connector run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// Exit 0.
+    Completed,
+    /// Killed by the suite at the scenario's kill point.
+    Killed,
+    /// Exit 2: configuration error.
+    ConfigError(String),
+    /// Any other ending: non-zero exit, signal, error.
+    Failed(String),
+    /// Did not finish in time (and was killed).
+    TimedOut,
+}
+
+impl RunOutcome {
+    /// Words for people.
+    pub fn describe(&self) -> String {
+        match self {
+            RunOutcome::Completed => "completed".into(),
+            RunOutcome::Killed => "killed as scheduled".into(),
+            RunOutcome::ConfigError(m) => format!("configuration error (exit 2): {m}"),
+            RunOutcome::Failed(m) => format!("failed: {m}"),
+            RunOutcome::TimedOut => "timed out".into(),
+        }
+    }
+}
+
+/// The run report's window.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReportWindow {
+    /// Start, RFC 3339.
+    pub from: String,
+    /// End, RFC 3339.
+    pub to: String,
+}
+
+/// The run report's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReportCounts {
+    /// Items listed in the window.
+    pub items: u64,
+    /// Deliveries imported.
+    pub imported: u64,
+    /// Deliveries skipped as already imported.
+    pub skipped_duplicate: u64,
+    /// Failures.
+    pub failed: u64,
+}
+
+/// One failure of the run report.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ReportFailure {
+    /// The item.
+    pub item_id: String,
+    /// The mailbox, or null.
+    pub mailbox: Option<String>,
+    /// The reason.
+    pub reason: String,
+}
+
+/// The run report (contract v1), as read back from `REPORT_PATH`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RunReport {
+    /// The run's RUN_AT.
+    pub run_at: String,
+    /// The window.
+    pub window: ReportWindow,
+    /// The counts.
+    pub counts: ReportCounts,
+    /// The failures.
+    pub failures: Vec<ReportFailure>,
+}
+
+/// What was found at `REPORT_PATH` after a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportFile {
+    /// Nothing.
+    Missing,
+    /// A file that is no contract report.
+    Invalid(String),
+    /// A report.
+    Parsed(RunReport),
+}
+
+/// One scheduled run and what happened.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// Position in the scenario (0-based).
+    pub index: usize,
+    /// RUN_AT.
+    pub at: DateTime<Utc>,
+    /// AUTO_MAPPING.
+    pub auto_mapping: bool,
+    /// The scheduled kill point.
+    pub kill_after_imports: Option<u64>,
+    /// How it ended.
+    pub outcome: RunOutcome,
+    /// The report it wrote.
+    pub report: ReportFile,
+    /// Its entries in the simulator journal.
+    pub journal: Range<usize>,
+    /// (mailbox, item id) the tenant held before the run.
+    pub held_before: BTreeSet<(String, String)>,
+    /// Last lines of its stderr (command connectors) or its error.
+    pub log_tail: String,
+}
+
+/// A scenario after all its runs.
+pub struct Execution {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The simulator state (archive, directory, tenant, journal).
+    pub state: Arc<State>,
+    /// The tenant before any run.
+    pub initial: Vec<MailboxView>,
+    /// The tenant after the runs.
+    pub last: Vec<MailboxView>,
+    /// The journal after the runs.
+    pub journal: Vec<JournalEntry>,
+    /// The runs.
+    pub runs: Vec<RunRecord>,
+}
+
+impl Execution {
+    /// The digest of what happened: the tenant, and the failures every completed run reported
+    /// (`None` when no run wrote a report).
+    pub fn digest(&self) -> Digest {
+        let tenant = Digest::of_tenant(&self.initial, &self.last);
+        let mut failures: Option<std::collections::BTreeMap<String, BTreeSet<String>>> = None;
+        for run in &self.runs {
+            if let ReportFile::Parsed(r) = &run.report {
+                let f = failures.get_or_insert_with(Default::default);
+                for x in &r.failures {
+                    f.entry(x.reason.clone()).or_default().insert(x.item_id.clone());
+                }
+            }
+        }
+        Digest { tenant, failures }
+    }
+
+    /// Whether any run wrote a report.
+    pub fn has_reports(&self) -> bool {
+        self.runs.iter().any(|r| matches!(r.report, ReportFile::Parsed(_) | ReportFile::Invalid(_)))
+    }
+}
+
+/// A scenario that could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The simulator did not start.
+    #[error("simulator: {0}")]
+    Start(#[from] tm_simulator::StartError),
+    /// The work directory.
+    #[error("work directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs a scenario's scheduled runs against a connector.
+pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &RunOptions) -> Result<Execution, RunError> {
+    let name = scenario.name.clone();
+    let runs = scenario.runs.clone();
+    let loopback: SocketAddr = "127.0.0.1:0".parse().expect("a socket address");
+    let sim = Simulator::start(scenario, loopback).await?;
+    let state: Arc<State> = sim.state().clone();
+    let work = tempfile::Builder::new().prefix("tm-conformance-").tempdir()?;
+    let state_dir = work.path().join("state");
+    std::fs::create_dir_all(&state_dir)?;
+    let initial = mailbox_views(&state);
+    let mut records = Vec::new();
+    for (index, run) in runs.iter().enumerate() {
+        let held_before: BTreeSet<(String, String)> =
+            Digest { tenant: Digest::of_tenant(&initial, &mailbox_views(&state)), failures: None }.deliveries().into_keys().collect();
+        let report_path = work.path().join(format!("report-{}.json", index + 1));
+        let start = journal_len(&state);
+        let spec = RunSpec {
+            sim: &sim,
+            state: &state,
+            run_at: run.at,
+            auto_mapping: run.auto_mapping,
+            mapping: run.mapping.as_deref().map(absolute),
+            state_dir: &state_dir,
+            report_path: &report_path,
+            log_prefix: work.path().join(format!("run-{}", index + 1)),
+            kill_after: run.kill_after_imports,
+            journal_start: start,
+            timeout: options.run_timeout,
+        };
+        let (outcome, log_tail) = match connector {
+            Connector::Reference => run_reference(&spec).await,
+            Connector::Command(command) => run_command(command, &spec).await,
+        };
+        if matches!(outcome, RunOutcome::Killed | RunOutcome::TimedOut) {
+            // A killed process may leave requests the tenant has received whole but not yet
+            // stored; a real scheduler starts the next run much later, so let them land first.
+            quiesce(&state).await;
+        }
+        let end = journal_len(&state);
+        let report = read_report(&report_path);
+        records.push(RunRecord {
+            index,
+            at: run.at,
+            auto_mapping: run.auto_mapping,
+            kill_after_imports: run.kill_after_imports,
+            outcome,
+            report,
+            journal: start..end,
+            held_before,
+            log_tail,
+        });
+    }
+    let last = mailbox_views(&state);
+    let journal = state.journal.lock().expect("journal lock").entries().to_vec();
+    sim.shutdown().await;
+    Ok(Execution { scenario: name, state, initial, last, journal, runs: records })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Waits until the journal has not grown for 300 ms (at most 10 s).
+async fn quiesce(state: &State) {
+    let started = Instant::now();
+    let mut last = journal_len(state);
+    let mut stable_since = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = journal_len(state);
+        if now != last {
+            last = now;
+            stable_since = Instant::now();
+        } else if stable_since.elapsed() >= Duration::from_millis(300) {
+            return;
+        }
+    }
+}
+
+fn journal_len(state: &State) -> usize {
+    state.journal.lock().expect("journal lock").entries().len()
+}
+
+/// Successful tenant imports journalled since `from`.
+fn imports_since(state: &State, from: usize) -> u64 {
+    let journal = state.journal.lock().expect("journal lock");
+    journal.entries()[from.min(journal.entries().len())..].iter().filter(|e| is_import(e)).count() as u64
+}
+
+/// A successful tenant import.
+pub fn is_import(e: &JournalEntry) -> bool {
+    e.api == "tenant" && e.op == "import" && e.status == 201
+}
+
+fn read_report(path: &Path) -> ReportFile {
+    match std::fs::read(path) {
+        Err(_) => ReportFile::Missing,
+        Ok(bytes) => match serde_json::from_slice::<RunReport>(&bytes) {
+            Ok(r) => ReportFile::Parsed(r),
+            Err(e) => ReportFile::Invalid(format!("{}: {e}", path.display())),
+        },
+    }
+}
+
+struct RunSpec<'a> {
+    sim: &'a RunningSimulator,
+    state: &'a State,
+    run_at: DateTime<Utc>,
+    auto_mapping: bool,
+    mapping: Option<PathBuf>,
+    state_dir: &'a Path,
+    report_path: &'a Path,
+    log_prefix: PathBuf,
+    kill_after: Option<u64>,
+    journal_start: usize,
+    timeout: Duration,
+}
+
+impl RunSpec<'_> {
+    fn kill_point_reached(&self) -> bool {
+        self.kill_after.is_some_and(|n| imports_since(self.state, self.journal_start) >= n)
+    }
+}
+
+const POLL: Duration = Duration::from_millis(2);
+
+async fn run_reference(spec: &RunSpec<'_>) -> (RunOutcome, String) {
+    let credentials = spec.sim.credentials();
+    let mut config = tm_connector::Config::new(
+        spec.sim.vendor_url(),
+        credentials.vendor_username.clone(),
+        credentials.vendor_password.clone(),
+        spec.sim.graph_url(),
+        credentials.tenant_token.clone(),
+        spec.state_dir,
+    );
+    config.mapping_csv = spec.mapping.clone();
+    config.auto_mapping = spec.auto_mapping;
+    config.run_at = spec.run_at;
+    config.report_path = Some(spec.report_path.to_path_buf());
+    config.progress = false;
+    // Polled in this task rather than spawned: the connector's future is not `Send`. Dropping it
+    // (at the kill point) cancels the run the way a crash would, mid-flight.
+    let run = tm_connector::run(config);
+    tokio::pin!(run);
+    let started = Instant::now();
+    let watch = async {
+        loop {
+            if spec.kill_point_reached() {
+                return RunOutcome::Killed;
+            }
+            if started.elapsed() > spec.timeout {
+                return RunOutcome::TimedOut;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    };
+    tokio::select! {
+        biased;
+        result = &mut run => match result {
+            Ok(_) => (RunOutcome::Completed, String::new()),
+            Err(e) if e.is_config_error() => (RunOutcome::ConfigError(e.to_string()), e.to_string()),
+            Err(e) => (RunOutcome::Failed(e.to_string()), e.to_string()),
+        },
+        outcome = watch => (outcome, String::new()),
+    }
+}
+
+/// The contract's environment variables for one run.
+pub fn contract_env(
+    sim: &RunningSimulator,
+    run_at: DateTime<Utc>,
+    auto_mapping: bool,
+    mapping: Option<&Path>,
+    state_dir: &Path,
+    report_path: &Path,
+) -> Vec<(&'static str, String)> {
+    let c = sim.credentials();
+    let mut env = vec![
+        ("TM_URL", sim.vendor_url()),
+        ("TM_USERNAME", c.vendor_username.clone()),
+        ("TM_PASSWORD", c.vendor_password.clone()),
+        ("GRAPH_URL", sim.graph_url()),
+        ("GRAPH_TOKEN", c.tenant_token.clone()),
+        ("AUTO_MAPPING", auto_mapping.to_string()),
+        ("RUN_AT", run_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        ("STATE_DIR", state_dir.display().to_string()),
+        ("REPORT_PATH", report_path.display().to_string()),
+    ];
+    if let Some(m) = mapping {
+        env.push(("MAPPING_CSV", m.display().to_string()));
+    }
+    env
+}
+
+/// Every variable of the contract (removed from the inherited environment first).
+pub const CONTRACT_VARS: [&str; 10] = [
+    "TM_URL",
+    "TM_USERNAME",
+    "TM_PASSWORD",
+    "GRAPH_URL",
+    "GRAPH_TOKEN",
+    "MAPPING_CSV",
+    "AUTO_MAPPING",
+    "RUN_AT",
+    "STATE_DIR",
+    "REPORT_PATH",
+];
+
+async fn run_command(command: &str, spec: &RunSpec<'_>) -> (RunOutcome, String) {
+    use std::os::unix::process::CommandExt;
+    let stdout_path = spec.log_prefix.with_extension("stdout");
+    let stderr_path = spec.log_prefix.with_extension("stderr");
+    let files = std::fs::File::create(&stdout_path).and_then(|o| Ok((o, std::fs::File::create(&stderr_path)?)));
+    let (stdout, stderr) = match files {
+        Ok(f) => f,
+        Err(e) => return (RunOutcome::Failed(format!("cannot create log files: {e}")), String::new()),
+    };
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(command).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
+    for var in CONTRACT_VARS {
+        cmd.env_remove(var);
+    }
+    for (k, v) in contract_env(spec.sim, spec.run_at, spec.auto_mapping, spec.mapping.as_deref(), spec.state_dir, spec.report_path) {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return (RunOutcome::Failed(format!("cannot start `sh -c {command}`: {e}")), String::new()),
+    };
+    let started = Instant::now();
+    let outcome = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                break match status.code() {
+                    Some(0) => RunOutcome::Completed,
+                    Some(2) => RunOutcome::ConfigError(tail(&stderr_path, 1)),
+                    Some(code) => RunOutcome::Failed(format!("exit {code}")),
+                    None => RunOutcome::Failed(format!("ended by a signal ({status})")),
+                };
+            }
+            Ok(None) => {}
+            Err(e) => break RunOutcome::Failed(format!("cannot wait for the connector: {e}")),
+        }
+        let killed = spec.kill_point_reached();
+        if killed || started.elapsed() > spec.timeout {
+            kill_group(&mut child);
+            break if killed { RunOutcome::Killed } else { RunOutcome::TimedOut };
+        }
+        tokio::time::sleep(POLL).await;
+    };
+    (outcome, tail(&stderr_path, 20))
+}
+
+fn kill_group(child: &mut std::process::Child) {
+    let pgid = child.id();
+    let _ =
+        std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -1,0 +1,119 @@
+//! Deliberately broken connectors (`tm-mutant --mutation NAME`, run through `--connector-cmd` like
+//! any vendor's program) fail exactly the rules they break, with explanations; the same program
+//! unbroken passes every rule, also through kills.
+
+use std::collections::BTreeSet;
+
+use tm_conformance::Rule::{self, *};
+use tm_conformance::Verdict;
+
+use super::support::{explain, mutant, rules_with, run};
+
+async fn fails_exactly(mutation: &str, scenarios: &[&str], expected: &[Rule]) {
+    let verdicts = run(mutant(mutation), scenarios).await;
+    let failed = rules_with(&verdicts, Verdict::Fail);
+    let expected: BTreeSet<Rule> = expected.iter().copied().collect();
+    assert_eq!(failed, expected, "mutation {mutation} on {scenarios:?}:\n{}", explain(&verdicts));
+    for s in &verdicts {
+        for r in s.rules.iter().filter(|r| r.verdict == Verdict::Fail) {
+            assert!(!r.findings.is_empty(), "{mutation}: {} {} failed without an explanation", s.scenario, r.rule);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignoring_the_mapping_fails_route_map_only() {
+    fails_exactly("ignore-mapping", &["route-map", "route-auto-off", "route-fanout"], &[RouteMap]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_by_email_with_automatic_mapping_off_fails_route_auto_off_only() {
+    fails_exactly("email-always", &["route-auto-off", "route-email"], &[RouteAutoOff]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_routing_by_email_fails_route_email_only() {
+    fails_exactly("no-email", &["route-email", "route-fanout"], &[RouteEmail]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_all_but_the_first_participant_fails_route_fanout_only() {
+    fails_exactly("first-participant", &["route-fanout", "route-map", "route-email", "realistic-day"], &[RouteFanout]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_reporting_unroutable_items_fails_route_drop_only() {
+    fails_exactly("drop-silently", &["route-drop", "report"], &[RouteDrop]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_folder_name_fails_folder_only() {
+    fails_exactly("folder-name", &["folder", "route-map"], &[Folder]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_oversized_items_fails_size_only() {
+    fails_exactly("oversize", &["size", "report"], &[Size]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altering_what_is_imported_fails_content_only() {
+    fails_exactly("tamper", &["content"], &[Content]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipping_recalls_fails_recall_only() {
+    fails_exactly("skip-recalls", &["recall", "content"], &[Recall]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignoring_the_window_fails_window_only() {
+    fails_exactly("ignore-window", &["window", "incremental"], &[Window]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignoring_the_checkpoint_fails_incremental_only() {
+    fails_exactly("no-checkpoint", &["incremental", "multi-day"], &[Incremental]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_importing_on_every_run_fails_dedup_only() {
+    fails_exactly("reimport", &["dedup", "incremental"], &[Dedup]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_whose_counts_do_not_add_up_fails_report_only() {
+    fails_exactly("bad-counts", &["report"], &[Report]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connector_without_reports_is_judged_on_the_tenant_and_report_is_skipped_not_passed() {
+    let verdicts = run(mutant("no-report"), &["report", "route-drop"]).await;
+    assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
+    for v in &verdicts {
+        assert_eq!(v.verdict(Report), Verdict::Skipped, "{}", v.scenario);
+        assert_eq!(v.verdict(RouteDrop), Verdict::Pass, "{}", v.scenario);
+        assert!(v.digest.contains("failures: none"), "{}", v.digest);
+        assert_eq!(v.snapshot, tm_conformance::SnapshotStatus::Matches, "{}: the tenant part is compared", v.scenario);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unbroken_command_connector_passes_every_rule_through_kills() {
+    let verdicts = run(mutant("none"), &["dedup", "multi-day"]).await;
+    assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
+    assert!(verdicts.iter().all(|v| v.snapshot == tm_conformance::SnapshotStatus::Matches));
+    assert!(verdicts.iter().flat_map(|v| &v.runs).any(|r| r.outcome.contains("killed")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_is_explained_with_the_item_where_it_was_expected_and_where_it_was_found() {
+    let verdicts = run(mutant("ignore-mapping"), &["route-map"]).await;
+    let map = verdicts[0].rules.iter().find(|r| r.rule == RouteMap).expect("a verdict");
+    let text = map.findings.join("\n");
+    assert!(
+        text.contains("item map-01") && text.contains("expected in sales-archive@contoso.cn") && text.contains("found in li.na@contoso.cn"),
+        "{text}"
+    );
+    assert!(text.contains("li-na's mobile +8613810000002 is mapped to it"), "{text}");
+}

@@ -1,0 +1,85 @@
+//! The reference connector through every fixture scenario: its digest is the reviewed snapshot in
+//! `fixtures/expected/`, the oracle computes the same digest independently, and every rule the
+//! catalogue says the scenario exercises passes.
+
+use tm_conformance::{CATALOGUE, Connector, SnapshotStatus, Suite, Verdict, judge};
+
+async fn the_reference_connector_passes(name: &str) {
+    let suite = Suite::new(Connector::Reference);
+    let scenario = suite.fixtures.load(name).unwrap_or_else(|e| panic!("scenario {name}: {e}"));
+    let exec = suite.execute(scenario).await.unwrap_or_else(|e| panic!("scenario {name}: {e}"));
+    // Judged against the oracle here; insta compares with the stored snapshot (and can update it).
+    let verdict = judge(&exec, Err(SnapshotStatus::Missing("compared by insta".into()))).expect("the oracle judges");
+    insta::with_settings!({
+        snapshot_path => "../../../fixtures/expected",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => format!("tm-conformance digest of fixtures/scenarios/{name}.toml: the tenant after all runs, and the reported failures"),
+    }, {
+        insta::assert_snapshot!(name, verdict.digest);
+    });
+    assert_eq!(verdict.expected_digest, verdict.digest, "{name}: the reference connector and the oracle disagree");
+    let failures = super::support::explain(std::slice::from_ref(&verdict));
+    assert!(!verdict.failed(), "{name}: the reference connector fails:\n{failures}");
+    for requirement in CATALOGUE.iter().filter(|r| r.scenarios.contains(&name)) {
+        assert_eq!(
+            verdict.verdict(requirement.rule),
+            Verdict::Pass,
+            "{name} is catalogued as exercising {} but the rule was not exercised: {:?}",
+            requirement.rule,
+            verdict.rules.iter().find(|r| r.rule == requirement.rule).map(|r| &r.note)
+        );
+    }
+    for run in &verdict.runs {
+        assert!(run.as_scheduled, "{name}: run {} ended unexpectedly: {} {}", run.number, run.outcome, run.log_tail);
+    }
+}
+
+macro_rules! scenarios {
+    ($($test:ident => $name:literal),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                the_reference_connector_passes($name).await;
+            }
+        )*
+
+        /// Every scenario file with runs has a test above.
+        #[test]
+        fn every_fixture_scenario_is_tested() {
+            let listed: Vec<String> = tm_conformance::Fixtures::locate().scenarios().unwrap().into_iter().map(|(n, _)| n).collect();
+            let tested: Vec<&str> = vec![$($name),*];
+            assert_eq!(listed, tested);
+        }
+    };
+}
+
+scenarios! {
+    content_is_imported_byte_for_byte => "content",
+    a_killed_run_and_its_reruns_import_every_item_once => "dedup",
+    items_land_in_one_wechat_archiver_folder_per_mailbox => "folder",
+    later_runs_continue_without_gap_or_duplicate => "incremental",
+    several_days_with_a_missed_day_and_a_killed_run_lose_nothing => "multi-day",
+    a_realistic_generated_day_passes_every_rule => "realistic-day",
+    recalls_and_recalled_items_are_both_imported => "recall",
+    run_reports_add_up => "report",
+    with_automatic_mapping_off_only_the_mapping_routes => "route-auto-off",
+    items_routed_nowhere_are_reported_user_mapping => "route-drop",
+    unmapped_participants_are_routed_by_email => "route-email",
+    items_reach_each_routed_mailbox_once => "route-fanout",
+    mapped_numbers_route_to_the_mapped_mailbox => "route-map",
+    oversized_items_are_refused_and_the_limit_is_imported => "size",
+    a_first_run_imports_exactly_the_last_24_hours => "window",
+}
+
+#[test]
+fn every_rule_is_exercised_by_at_least_one_focused_scenario_and_the_catalogue_names_real_files() {
+    let fixtures = tm_conformance::Fixtures::locate();
+    for r in &CATALOGUE {
+        assert!(!r.scenarios.is_empty(), "{} names no scenario", r.rule);
+        for s in r.scenarios {
+            assert!(fixtures.scenario_path(s).is_file(), "{} names {s}, which is no scenario file", r.rule);
+        }
+        assert_eq!(tm_conformance::Rule::from_id(r.rule.id()), Some(r.rule));
+    }
+}
