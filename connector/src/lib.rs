@@ -43,3 +43,14 @@ pub use report::{Counts, Failure, FailureReason, RunReport, Window};
 pub use retry::{HttpError, RetryPolicy};
 pub use source::SourceError;
 pub use tenant::{FOLDER_NAME, TenantError};
+
+#[cfg(test)]
+mod send_check {
+    /// `run` can be spawned on a multi-threaded runtime.
+    #[allow(dead_code)]
+    fn run_is_send(config: crate::Config) {
+        fn assert_send<T: Send>(_: &T) {}
+        let fut = crate::run(config);
+        assert_send(&fut);
+    }
+}

@@ -234,7 +234,9 @@ impl Run<'_> {
             };
             Ok(Some((stream::iter(page.items.into_iter().map(Ok)), next)))
         });
-        let items = pages.try_flatten().take_while(|_| std::future::ready(!self.stop.load(Ordering::SeqCst)));
+        // Boxed as `Send` here, where the lifetimes are concrete: this keeps `run`'s future `Send`
+        // (rustc cannot prove it through the unfold's async block higher up).
+        let items = pages.try_flatten().boxed().take_while(|_| std::future::ready(!self.stop.load(Ordering::SeqCst)));
         let mut results = std::pin::pin!(
             items
                 .map(|listed| async move {
