@@ -14,6 +14,7 @@ use chrono::DateTime;
 use tm_simulator::{ARCHIVE_FOLDER, Kind, SIZE_LIMIT};
 
 use crate::digest::{Digest, Snapshot, same_text};
+use crate::manners;
 use crate::oracle::{ArchiveFacts, Expectation, ItemExpectation, OracleError, Outcome, Via, at};
 use crate::requirements::Rule;
 use crate::runner::{Execution, ReportFile, RunOutcome, is_import};
@@ -160,15 +161,13 @@ pub fn judge(exec: &Execution, snapshot: Result<Snapshot, SnapshotStatus>) -> Re
     let mut j = Judging::new(exec, &facts, &oracle, &actual);
     j.compare(&expected);
     j.invariants();
+    j.manners();
     let rules = j.verdicts();
     let runs = exec
         .runs
         .iter()
         .map(|r| {
-            let as_scheduled = match r.kill_after_imports {
-                Some(_) => r.outcome == RunOutcome::Killed,
-                None => r.outcome == RunOutcome::Completed,
-            };
+            let as_scheduled = exec.as_scheduled(r);
             let report = match &r.report {
                 ReportFile::Missing => "no report".to_string(),
                 ReportFile::Invalid(e) => format!("invalid report: {e}"),
@@ -263,6 +262,14 @@ struct Judging<'a> {
     can_route: BTreeSet<(u32, String)>,
     /// Kinds of routing the connector demonstrably does for an actor.
     routes_by: BTreeSet<Via>,
+    /// Items whose download the fault plan truncated or reset (TRUNCATION).
+    cut: BTreeSet<String>,
+    /// Items whose download or import the fault plan reset (RESUME).
+    reset: BTreeSet<String>,
+    /// Oracle windows whose scheduled run failed (RESUME).
+    failed_windows: BTreeSet<usize>,
+    /// How much each manners check saw (RETRY-AFTER, BACKOFF, CONCURRENCY, REAUTH).
+    manners_seen: BTreeMap<Rule, usize>,
     findings: BTreeMap<Rule, Vec<String>>,
 }
 
@@ -311,7 +318,80 @@ impl<'a> Judging<'a> {
                 }
             }
         }
-        Judging { exec, facts, oracle, actual, found, reported, can_route, routes_by, findings: BTreeMap::new() }
+        let mut cut = BTreeSet::new();
+        let mut reset = BTreeSet::new();
+        for e in &exec.journal {
+            let (Some(fault), Some(id)) = (e.fault.as_deref(), e.item_id.as_ref()) else { continue };
+            let download = e.api == "vendor" && e.op == "raw";
+            if download && (fault.starts_with("body truncated") || fault.starts_with("connection reset")) {
+                cut.insert(id.clone());
+            }
+            if (download || (e.api == "tenant" && e.op == "import")) && fault.starts_with("connection reset") {
+                reset.insert(id.clone());
+            }
+        }
+        let failed_windows = oracle
+            .windows
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| exec.runs.get(w.run).is_some_and(|r| matches!(r.outcome, RunOutcome::Failed(_) | RunOutcome::TimedOut)))
+            .map(|(i, _)| i)
+            .collect();
+        Judging {
+            exec,
+            facts,
+            oracle,
+            actual,
+            found,
+            reported,
+            can_route,
+            routes_by,
+            cut,
+            reset,
+            failed_windows,
+            manners_seen: BTreeMap::new(),
+            findings: BTreeMap::new(),
+        }
+    }
+
+    /// The item lies in the window of a run that failed (under the fault plan).
+    fn in_failed_window(&self, e: &ItemExpectation) -> bool {
+        e.window.is_some_and(|w| self.failed_windows.contains(&w))
+    }
+
+    /// RETRY-AFTER, BACKOFF, CONCURRENCY and REAUTH from the access log; the last run under a
+    /// fault plan must complete (RESUME).
+    fn manners(&mut self) {
+        let throttle = self.exec.state.scenario.throttle;
+        let traffic: Vec<manners::RunTraffic<'_>> = self
+            .exec
+            .runs
+            .iter()
+            .map(|r| manners::RunTraffic {
+                number: r.index + 1,
+                requests: &self.exec.requests[r.requests.clone()],
+                journal: &self.exec.journal[r.journal.clone()],
+                throttle,
+            })
+            .collect();
+        let [retry_after, backoff, concurrency, reauth] = manners::judge_runs(&traffic);
+        for (rule, checked) in
+            [(Rule::RetryAfter, retry_after), (Rule::Backoff, backoff), (Rule::Concurrency, concurrency), (Rule::Reauth, reauth)]
+        {
+            self.manners_seen.insert(rule, checked.exercised);
+            for f in checked.findings {
+                self.add(rule, f);
+            }
+        }
+        if self.exec.has_faults()
+            && let Some(last) = self.exec.runs.last()
+            && last.kill_after_imports.is_none()
+            && last.outcome != RunOutcome::Completed
+        {
+            let msg =
+                format!("the last run (run {}) did not complete: {}; nothing resumes after it", last.index + 1, last.outcome.describe());
+            self.add(Rule::Resume, msg);
+        }
     }
 
     fn add(&mut self, rule: Rule, finding: String) {
@@ -421,7 +501,22 @@ impl<'a> Judging<'a> {
             };
             let anywhere = self.found.contains_key(id);
             let reasons = self.reported.get(id).cloned().unwrap_or_default();
-            let rule = if !anywhere && reasons.is_empty() {
+            if !anywhere && self.cut.contains(id) {
+                // TRUNCATION: a cut item may be reported failed rather than imported; never lost silently.
+                if reasons.is_empty() {
+                    let msg = format!(
+                        "{}: its download was cut short; expected in {mailbox} ({}) with the archive's bytes, or reported failed; found {}",
+                        self.describe(id),
+                        self.why_expected(e, mailbox),
+                        self.where_found(id)
+                    );
+                    self.add(Rule::Truncation, msg);
+                }
+                continue;
+            }
+            let rule = if self.in_failed_window(e) {
+                Rule::Resume
+            } else if !anywhere && reasons.is_empty() {
                 if self.region_processed(id) {
                     self.special_rule(id).unwrap_or_else(|| self.route_rule(e, item.actor, mailbox))
                 } else {
@@ -436,8 +531,14 @@ impl<'a> Judging<'a> {
             } else {
                 self.route_rule(e, item.actor, mailbox)
             };
-            let msg =
+            let mut msg =
                 format!("{}: expected in {mailbox} ({}), found {}", self.describe(id), self.why_expected(e, mailbox), self.where_found(id));
+            if rule == Rule::Resume
+                && let Some(w) = e.window
+            {
+                let run = self.oracle.windows[w].run + 1;
+                msg.push_str(&format!(" (run {run}, whose window holds it, failed; no later run imported it)"));
+            }
             self.add(rule, msg);
         }
         for (mailbox, id) in have.difference(&want) {
@@ -498,7 +599,13 @@ impl<'a> Judging<'a> {
         for ((mailbox, id), n) in self.actual.deliveries() {
             if n > 1 {
                 let folders = self.found.get(&id).and_then(|m| m.get(&mailbox)).cloned().unwrap_or_default().join(", ");
-                self.add(Rule::Dedup, format!("{}: imported {n} times into {mailbox} (folders: {folders})", self.describe(&id)));
+                let resumed = self.reset.contains(&id) || self.oracle.items.get(&id).is_some_and(|e| self.in_failed_window(e));
+                let (rule, why) = if resumed {
+                    (Rule::Resume, if self.reset.contains(&id) { " after a connection reset" } else { " after a failed run" })
+                } else {
+                    (Rule::Dedup, "")
+                };
+                self.add(rule, format!("{}: imported {n} times into {mailbox}{why} (folders: {folders})", self.describe(&id)));
             }
         }
         // FOLDER.
@@ -536,28 +643,33 @@ impl<'a> Judging<'a> {
             for folder in &mailbox.folders {
                 for view in &folder.items {
                     let Some(id) = &view.id else {
-                        content.push(format!("a message without ArchiveMessageID is in {} / {}", mailbox.address, folder.name));
+                        content.push((None, format!("a message without ArchiveMessageID is in {} / {}", mailbox.address, folder.name)));
                         continue;
                     };
                     let Some(item) = self.exec.state.archive.get(id) else { continue };
                     let sha = self.exec.state.archive.sha256(item);
                     if sha != view.sha256 || item.size != view.size {
-                        content.push(format!(
-                            "{}: the copy in {} / {} has {} bytes, sha256 {}; the archive's has {} bytes, sha256 {}",
-                            self.describe(id),
-                            mailbox.address,
-                            folder.name,
-                            view.size,
-                            short(&view.sha256),
-                            item.size,
-                            short(&sha)
+                        let cut = if self.cut.contains(id) { " (its download was cut short: imported as if whole)" } else { "" };
+                        content.push((
+                            Some(id.clone()),
+                            format!(
+                                "{}: the copy in {} / {} has {} bytes, sha256 {}; the archive's has {} bytes, sha256 {}{cut}",
+                                self.describe(id),
+                                mailbox.address,
+                                folder.name,
+                                view.size,
+                                short(&view.sha256),
+                                item.size,
+                                short(&sha)
+                            ),
                         ));
                     }
                 }
             }
         }
-        for c in content {
-            self.add(Rule::Content, c);
+        for (id, c) in content {
+            let rule = if id.as_deref().is_some_and(|i| self.cut.contains(i)) { Rule::Truncation } else { Rule::Content };
+            self.add(rule, c);
         }
         // SIZE and ROUTE-DROP: what is imported nowhere must be reported, with its reason, by a
         // completed run whose reported window holds it (what no completed run covered is a gap:
@@ -736,6 +848,21 @@ impl<'a> Judging<'a> {
                     Err("not exercised by this scenario (one run)".into())
                 }
             }
+            Rule::RetryAfter => count(self.manners_seen[&rule], "answers with Retry-After followed by a retry"),
+            Rule::Backoff => count(self.manners_seen[&rule], "retried runs of 5xx answers"),
+            Rule::Concurrency => count(self.manners_seen[&rule], "mailbox-runs with tenant requests"),
+            Rule::Reauth => count(self.manners_seen[&rule], "vendor requests answered 401 invalid_token"),
+            Rule::Resume => {
+                let resumed = self
+                    .exec
+                    .runs
+                    .iter()
+                    .filter(|r| matches!(r.outcome, RunOutcome::Failed(_) | RunOutcome::TimedOut))
+                    .filter(|r| self.exec.runs[r.index + 1..].iter().any(|n| n.outcome == RunOutcome::Completed))
+                    .count();
+                count(resumed + self.reset.len(), "failed runs resumed and items whose transfer was reset")
+            }
+            Rule::Truncation => count(self.cut.len(), "items whose download was cut short"),
             Rule::Report => {
                 if !self.exec.has_reports() {
                     Err("skipped: the connector wrote no run report".into())

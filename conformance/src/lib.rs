@@ -10,11 +10,13 @@
 
 pub mod digest;
 pub mod judge;
+pub mod manners;
 pub mod mapping;
 pub mod oracle;
 pub mod report;
 pub mod requirements;
 pub mod runner;
+pub mod soak;
 pub mod suite;
 
 pub use digest::{Digest, Snapshot};

@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
-use tm_conformance::{CATALOGUE, Connector, Fixtures, Suite};
+use tm_conformance::soak::{self, SoakOptions};
+use tm_conformance::{CATALOGUE, Connector, Fixtures, RunOptions, Suite};
 
 #[derive(Parser)]
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against wire contract v1, rule by rule")]
@@ -45,6 +46,29 @@ enum Command {
     },
     /// List the rules and the scenarios.
     List,
+    /// Days of generated traffic under a seeded fault plan of every kind, the connector run once
+    /// a day; every rule is judged and the tenant must equal the same scenario's without faults.
+    /// Exit 1 if the connector fails.
+    Soak {
+        /// Days of traffic (one run at the end of each).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Generated employees.
+        #[arg(long, default_value_t = 20)]
+        employees: u32,
+        /// The seed of the traffic and of the fault plan.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The connector under test (as for `run`; default: the reference connector).
+        #[arg(long, value_name = "CMD")]
+        connector_cmd: Option<String>,
+        /// Print the generated scenario (TOML) and exit without running it.
+        #[arg(long)]
+        print_scenario: bool,
+        /// Longest one connector run may take, in seconds.
+        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        run_timeout: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -94,6 +118,36 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Soak { days, employees, seed, connector_cmd, print_scenario, run_timeout } => {
+            let o = SoakOptions { days, employees, seed };
+            if print_scenario {
+                print!("{}", soak::scenario_toml(&o, true));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
+            let options = RunOptions { run_timeout: Duration::from_secs(run_timeout) };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
+            let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
+            let report = SuiteReport { connector: connector.describe(), scenarios: vec![outcome.verdict.clone()] };
+            print!("{}", to_text(&report));
+            println!("\nfaults injected:");
+            for (kind, n) in &outcome.faults {
+                println!("  {n:>5}  {kind}");
+            }
+            if outcome.baseline_differences.is_empty() {
+                println!("\ntenant: equal to the same scenario's without faults");
+            } else {
+                println!(
+                    "\ntenant: differs from the same scenario's without faults ({} difference(s)):",
+                    outcome.baseline_differences.len()
+                );
+                for d in &outcome.baseline_differences {
+                    println!("  {d}");
+                }
+            }
+            Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
 }

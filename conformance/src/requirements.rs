@@ -1,5 +1,6 @@
 //! The rule catalogue: every rule of wire contract v1 by its ID, its text, and the fixture
-//! scenarios written to exercise it.
+//! scenarios written to exercise it. The last six (RETRY-AFTER … TRUNCATION) are manners under
+//! the scenario's fault plan, judged from the simulator's access log and journal (`manners.rs`).
 //!
 //! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule here, the check in
 //! `judge.rs`, the scenario in `fixtures/scenarios/` and the test that proves the check can fail.
@@ -35,6 +36,18 @@ pub enum Rule {
     Dedup,
     /// REPORT
     Report,
+    /// RETRY-AFTER
+    RetryAfter,
+    /// BACKOFF
+    Backoff,
+    /// CONCURRENCY
+    Concurrency,
+    /// REAUTH
+    Reauth,
+    /// RESUME
+    Resume,
+    /// TRUNCATION
+    Truncation,
 }
 
 /// A rule with its text and where it is exercised.
@@ -52,7 +65,7 @@ pub struct Requirement {
 
 impl Rule {
     /// Every rule, in the contract's order.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 19] = [
         Rule::RouteMap,
         Rule::RouteEmail,
         Rule::RouteAutoOff,
@@ -66,6 +79,12 @@ impl Rule {
         Rule::Incremental,
         Rule::Dedup,
         Rule::Report,
+        Rule::RetryAfter,
+        Rule::Backoff,
+        Rule::Concurrency,
+        Rule::Reauth,
+        Rule::Resume,
+        Rule::Truncation,
     ];
 
     /// The ID the suite reports.
@@ -84,6 +103,12 @@ impl Rule {
             Rule::Incremental => "INCREMENTAL",
             Rule::Dedup => "DEDUP",
             Rule::Report => "REPORT",
+            Rule::RetryAfter => "RETRY-AFTER",
+            Rule::Backoff => "BACKOFF",
+            Rule::Concurrency => "CONCURRENCY",
+            Rule::Reauth => "REAUTH",
+            Rule::Resume => "RESUME",
+            Rule::Truncation => "TRUNCATION",
         }
     }
 
@@ -105,7 +130,7 @@ impl fmt::Display for Rule {
 }
 
 /// The catalogue, in the contract's order.
-pub const CATALOGUE: [Requirement; 13] = [
+pub const CATALOGUE: [Requirement; 19] = [
     Requirement {
         rule: Rule::RouteMap,
         text: "A participant whose mobile number is in the mapping, mapped to a valid Microsoft 365 user, is routed to that \
@@ -199,5 +224,54 @@ pub const CATALOGUE: [Requirement; 13] = [
                 archive lists in the reported window; every failure names an archive item, a valid mailbox or null, and a \
                 contract reason. Skipped, not passed, when the connector writes no report",
         scenarios: &["report", "route-drop", "size", "realistic-day", "multi-day"],
+    },
+    Requirement {
+        rule: Rule::RetryAfter,
+        text: "A 429 or 503 answer carries `Retry-After` (seconds): the connector sends the same request again no earlier than \
+               that. (A wait longer than the connector is willing to make ends the run instead; the next scheduled run resumes.)",
+        check: "for every 429/503 answer with Retry-After N, the next request of the same target in the same run (the same \
+                listing, the same item's download, the same operation on the same mailbox) starts at least N s after the \
+                answer (5 ms of clock slack)",
+        scenarios: &["retry-after", "soak"],
+    },
+    Requirement {
+        rule: Rule::Backoff,
+        text: "Other 5xx answers are retried a bounded number of times, with waits that grow (exponential backoff; jitter \
+               allowed).",
+        check: "on each target, at most 10 attempts in a row answered 5xx/429; after consecutive 5xx without Retry-After each \
+                wait is at least 0.8 x the previous one (minus 5 ms), and over three or more waits the last is at least 1.5 x \
+                the first and 50 ms longer",
+        scenarios: &["backoff", "soak"],
+    },
+    Requirement {
+        rule: Rule::Concurrency,
+        text: "Never more than 4 tenant requests in flight for one mailbox (Graph's rule); beyond that the tenant answers 429 \
+               TooManyRequests.",
+        check: "no tenant request for a mailbox arrives while 4 others for it are in flight (the access log's in_flight), and \
+                the tenant's throttle, when on, never refused one",
+        scenarios: &["concurrency", "soak"],
+    },
+    Requirement {
+        rule: Rule::Reauth,
+        text: "A vendor 401 `invalid_token` (the session expired early) leads to a new login and the run goes on.",
+        check: "every vendor request answered 401 is followed, in the same run, by a successful login; the run's results are \
+                judged under the other rules",
+        scenarios: &["reauth", "soak"],
+    },
+    Requirement {
+        rule: Rule::Resume,
+        text: "After a vendor outage or a connection reset the run may fail, but the next run finishes the job: nothing lost, \
+               nothing duplicated.",
+        check: "the last run completes; every item of a window whose run failed is where the contract puts it, once; no item \
+                whose transfer was reset is in a mailbox twice",
+        scenarios: &["resume", "soak"],
+    },
+    Requirement {
+        rule: Rule::Truncation,
+        text: "An item whose download was truncated or reset is never imported as if whole: it is imported with the archive's \
+               bytes (after downloading it again) or reported failed.",
+        check: "every item whose download the fault plan cut is in the tenant only with the archive's sha256 and size, or in no \
+                mailbox and named by a report",
+        scenarios: &["truncation", "soak"],
     },
 ];

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
-use tm_simulator::{JournalEntry, MailboxView, RunningSimulator, Scenario, Simulator, State, mailbox_views};
+use tm_simulator::{JournalEntry, LoggedRequest, MailboxView, RunningSimulator, Scenario, Simulator, State, mailbox_views};
 
 use crate::digest::Digest;
 
@@ -154,6 +154,8 @@ pub struct RunRecord {
     pub report: ReportFile,
     /// Its entries in the simulator journal.
     pub journal: Range<usize>,
+    /// Its requests in the simulator's access log.
+    pub requests: Range<usize>,
     /// (mailbox, item id) the tenant held before the run.
     pub held_before: BTreeSet<(String, String)>,
     /// Last lines of its stderr (command connectors) or its error.
@@ -172,6 +174,8 @@ pub struct Execution {
     pub last: Vec<MailboxView>,
     /// The journal after the runs.
     pub journal: Vec<JournalEntry>,
+    /// The access log after the runs: every vendor and tenant request, timed.
+    pub requests: Vec<LoggedRequest>,
     /// The runs.
     pub runs: Vec<RunRecord>,
 }
@@ -191,6 +195,23 @@ impl Execution {
             }
         }
         Digest { tenant, failures }
+    }
+
+    /// Whether the scenario has a fault plan or throttling (runs may then fail and be resumed).
+    pub fn has_faults(&self) -> bool {
+        !self.state.scenario.faults.is_empty() || self.state.scenario.throttle.is_some()
+    }
+
+    /// Whether a run ended the way the scenario allows: killed where scheduled, else completed;
+    /// under a fault plan, a run that is not the last may also fail (the next run resumes).
+    pub fn as_scheduled(&self, run: &RunRecord) -> bool {
+        match run.kill_after_imports {
+            Some(_) => run.outcome == RunOutcome::Killed,
+            None => {
+                run.outcome == RunOutcome::Completed
+                    || (self.has_faults() && matches!(run.outcome, RunOutcome::Failed(_)) && run.index + 1 < self.runs.len())
+            }
+        }
     }
 
     /// Whether any run wrote a report.
@@ -227,6 +248,7 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
             Digest { tenant: Digest::of_tenant(&initial, &mailbox_views(&state)), failures: None }.deliveries().into_keys().collect();
         let report_path = work.path().join(format!("report-{}.json", index + 1));
         let start = journal_len(&state);
+        let requests_start = state.requests.entries().len();
         let spec = RunSpec {
             sim: &sim,
             state: &state,
@@ -250,6 +272,7 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
             quiesce(&state).await;
         }
         let end = journal_len(&state);
+        let requests_end = state.requests.entries().len();
         let report = read_report(&report_path);
         records.push(RunRecord {
             index,
@@ -259,14 +282,16 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
             outcome,
             report,
             journal: start..end,
+            requests: requests_start..requests_end,
             held_before,
             log_tail,
         });
     }
     let last = mailbox_views(&state);
     let journal = state.journal.lock().expect("journal lock").entries().to_vec();
+    let requests = state.requests.entries();
     sim.shutdown().await;
-    Ok(Execution { scenario: name, state, initial, last, journal, runs: records })
+    Ok(Execution { scenario: name, state, initial, last, journal, requests, runs: records })
 }
 
 fn absolute(p: &Path) -> PathBuf {

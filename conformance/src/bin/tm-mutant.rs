@@ -6,9 +6,12 @@
 //! suite's self-tests run it through `--connector-cmd "tm-mutant --mutation NAME"`.
 //!
 //! It is sequential and simple: list the window, download each item (capped at the limit + 1
-//! byte), read its participants, route them, import into `WeChat Archiver`, and keep in
-//! `STATE_DIR` a checkpoint and a ledger whose import intents carry the folder's item count, so an
-//! import cut short by a kill is recognised on the next run.
+//! byte, checked against the listed sha256 and downloaded again when cut short), read its
+//! participants, route them, import into `WeChat Archiver`, and keep in `STATE_DIR` a checkpoint
+//! and a ledger whose import intents carry the folder's item count, so an import cut short by a
+//! kill, a failure or a lost answer is recognised. Calls are retried with manners: `Retry-After`
+//! honoured (a wait over a minute fails the run instead), exponential backoff from 200 ms
+//! otherwise, 6 attempts, a new login after a vendor 401.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -23,6 +26,7 @@ use clap::{Parser, ValueEnum};
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::Digest as _;
 use tm_conformance::mapping::Mapping;
 
 const LIMIT: u64 = 10_485_760;
@@ -61,6 +65,15 @@ enum Mutation {
     BadCounts,
     /// Writes no report (REPORT is then skipped, not passed).
     NoReport,
+    /// Retries 5xx, 429 and 503 at once, ignoring Retry-After and backing off never (RETRY-AFTER
+    /// and BACKOFF: the one mistake breaks both).
+    RetryImmediately,
+    /// Sends a page's imports into a mailbox all at once, 8 at a time (CONCURRENCY).
+    FloodMailbox,
+    /// Imports whatever bytes a download delivered, cut short or not (TRUNCATION).
+    NoVerify,
+    /// Moves the checkpoint to RUN_AT even when the run fails (RESUME).
+    CheckpointOnFailure,
 }
 
 #[derive(Parser)]
@@ -148,6 +161,7 @@ fn env(m: Mutation) -> Result<Env, Failure> {
 struct ItemRef {
     id: String,
     size: u64,
+    sha256: String,
     kind: String,
 }
 
@@ -228,18 +242,79 @@ impl Ledger {
 struct Conn<'a> {
     http: reqwest::Client,
     env: &'a Env,
-    token: String,
+    mutation: Mutation,
+    token: std::sync::Mutex<String>,
     users: BTreeMap<String, Option<User>>,
     folders: BTreeMap<String, String>,
 }
 
+/// Attempts per call, the first included.
+const ATTEMPTS: u32 = 6;
+/// The longest `Retry-After` waited out; a longer one fails the run (the next run resumes).
+const LONGEST_RETRY_AFTER: u64 = 60;
+
+fn retry_after(r: &reqwest::Response) -> Option<u64> {
+    r.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn retryable(s: StatusCode) -> bool {
+    s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::REQUEST_TIMEOUT
+}
+
 impl Conn<'_> {
+    /// The wait before retry `n` (1-based): what `Retry-After` asks (plus a little), else
+    /// exponential backoff from 200 ms; `None` when the server asks for more than we wait.
+    fn wait(&self, n: u32, asked: Option<u64>) -> Option<std::time::Duration> {
+        if self.mutation == Mutation::RetryImmediately {
+            return Some(std::time::Duration::ZERO);
+        }
+        match asked {
+            Some(s) if s > LONGEST_RETRY_AFTER => None,
+            Some(s) => Some(std::time::Duration::from_millis(s * 1000 + 25)),
+            None => Some(std::time::Duration::from_millis(200 << (n - 1).min(8))),
+        }
+    }
+
+    /// Sends a request until it is answered with something final: 5xx, 408, 429 and transport
+    /// errors are retried (see [`Conn::wait`]); a vendor 401 leads to a new login and a retry.
+    async fn send<B>(&self, what: &str, vendor: bool, build: B) -> anyhow::Result<reqwest::Response>
+    where
+        B: Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    {
+        let mut relogins = 0;
+        let mut n = 1;
+        loop {
+            let token = if vendor { self.token.lock().expect("token").clone() } else { self.env.token.clone() };
+            let asked = match build(&self.http, &token).send().await {
+                Ok(r) if vendor && r.status() == StatusCode::UNAUTHORIZED && relogins < 3 => {
+                    relogins += 1;
+                    Box::pin(self.login()).await?;
+                    continue;
+                }
+                Ok(r) if retryable(r.status()) => {
+                    let asked = retry_after(&r);
+                    if n >= ATTEMPTS {
+                        bail!("{what}: {} after {n} attempts", r.status());
+                    }
+                    asked
+                }
+                Ok(r) => return Ok(r),
+                Err(e) if n >= ATTEMPTS => return Err(anyhow!(e).context(format!("{what} after {n} attempts"))),
+                Err(_) => None,
+            };
+            let Some(wait) = self.wait(n, asked) else { bail!("{what}: asked to retry after {asked:?} s, longer than we wait") };
+            tokio::time::sleep(wait).await;
+            n += 1;
+        }
+    }
+
     async fn lookup(&mut self, address: &str) -> anyhow::Result<Option<User>> {
         let key = address.to_ascii_lowercase();
         if let Some(u) = self.users.get(&key) {
             return Ok(u.clone());
         }
-        let r = self.http.get(format!("{}/users/{}", self.env.graph, address)).bearer_auth(&self.env.token).send().await?;
+        let url = format!("{}/users/{}", self.env.graph, address);
+        let r = self.send("user lookup", false, |h, t| h.get(&url).bearer_auth(t)).await?;
         let user = match r.status() {
             StatusCode::OK => Some(r.json::<User>().await?),
             StatusCode::NOT_FOUND => None,
@@ -250,7 +325,8 @@ impl Conn<'_> {
     }
 
     async fn folders(&self, user: &str) -> anyhow::Result<Vec<Folder>> {
-        let r = self.http.get(format!("{}/users/{user}/mailFolders", self.env.graph)).bearer_auth(&self.env.token).send().await?;
+        let url = format!("{}/users/{user}/mailFolders", self.env.graph);
+        let r = self.send("folders", false, |h, t| h.get(&url).bearer_auth(t)).await?;
         if !r.status().is_success() {
             bail!("folders of {user}: {}", r.status());
         }
@@ -265,13 +341,9 @@ impl Conn<'_> {
                 return Ok((f.id, f.total_item_count));
             }
             if attempt == 0 {
-                let r = self
-                    .http
-                    .post(format!("{}/users/{user}/mailFolders", self.env.graph))
-                    .bearer_auth(&self.env.token)
-                    .json(&json!({ "displayName": name }))
-                    .send()
-                    .await?;
+                let url = format!("{}/users/{user}/mailFolders", self.env.graph);
+                let body = json!({ "displayName": name });
+                let r = self.send("create folder", false, |h, t| h.post(&url).bearer_auth(t).json(&body)).await?;
                 if !(r.status() == StatusCode::CREATED || r.status() == StatusCode::CONFLICT) {
                     bail!("create folder for {user}: {}", r.status());
                 }
@@ -280,46 +352,96 @@ impl Conn<'_> {
         bail!("no folder {name} for {user}")
     }
 
-    async fn login(&mut self) -> anyhow::Result<()> {
-        let r = self
-            .http
-            .post(format!("{}/session", self.env.tm))
-            .json(&json!({"username": self.env.tm_user, "password": self.env.tm_pass}))
-            .send()
-            .await?;
+    async fn login(&self) -> anyhow::Result<()> {
+        let url = format!("{}/session", self.env.tm);
+        let body = json!({"username": self.env.tm_user, "password": self.env.tm_pass});
+        let r = self.send("login", false, |h, _| h.post(&url).json(&body)).await?;
         if !r.status().is_success() {
             bail!("login: {}", r.status());
         }
-        self.token = r.json::<Value>().await?["token"].as_str().unwrap_or_default().to_string();
+        *self.token.lock().expect("token") = r.json::<Value>().await?["token"].as_str().unwrap_or_default().to_string();
         Ok(())
     }
 
-    async fn page(&mut self, from: &str, to: &str, cursor: Option<&str>) -> anyhow::Result<Page> {
+    async fn page(&self, from: &str, to: &str, cursor: Option<&str>) -> anyhow::Result<Page> {
         let mut query = vec![("from", from.to_string()), ("to", to.to_string()), ("limit", "200".to_string())];
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
         }
-        let r = self.http.get(format!("{}/items", self.env.tm)).bearer_auth(&self.token).query(&query).send().await?;
+        let url = format!("{}/items", self.env.tm);
+        let r = self.send("list", true, |h, t| h.get(&url).bearer_auth(t).query(&query)).await?;
         if !r.status().is_success() {
             bail!("list: {}", r.status());
         }
         Ok(r.json().await?)
     }
 
-    /// The raw item, or `None` when it exceeds `cap` bytes.
-    async fn raw(&mut self, id: &str, cap: u64) -> anyhow::Result<Option<Vec<u8>>> {
-        let mut r = self.http.get(format!("{}/items/{id}/raw", self.env.tm)).bearer_auth(&self.token).send().await?;
-        if !r.status().is_success() {
-            bail!("download {id}: {}", r.status());
-        }
-        let mut out = Vec::new();
-        while let Some(chunk) = r.chunk().await? {
-            if out.len() as u64 + chunk.len() as u64 > cap {
-                return Ok(None);
+    /// The raw item, checked against the listing's sha256 and downloaded again when it arrives
+    /// cut short (truncated or reset); `Ok(None)` when it exceeds `cap` bytes, `Err(reason)` when
+    /// it never arrives whole.
+    async fn raw(&self, item: &ItemRef, cap: u64) -> anyhow::Result<Result<Option<Vec<u8>>, &'static str>> {
+        let url = format!("{}/items/{}/raw", self.env.tm, item.id);
+        let trusting = self.mutation == Mutation::NoVerify;
+        for _ in 0..3 {
+            let mut r = self.send(&format!("download {}", item.id), true, |h, t| h.get(&url).bearer_auth(t)).await?;
+            if r.status() == StatusCode::NOT_FOUND {
+                return Ok(Err("malformed_item"));
             }
-            out.extend_from_slice(&chunk);
+            if !r.status().is_success() {
+                bail!("download {}: {}", item.id, r.status());
+            }
+            let mut out = Vec::new();
+            let mut broken = false;
+            loop {
+                match r.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if out.len() as u64 + chunk.len() as u64 > cap {
+                            return Ok(Ok(None));
+                        }
+                        out.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            let whole = !broken && hex::encode(sha2::Sha256::digest(&out)) == item.sha256;
+            if whole || trusting {
+                return Ok(Ok(Some(out)));
+            }
         }
-        Ok(Some(out))
+        Ok(Err("malformed_item"))
+    }
+
+    /// One import, retried behind the folder-count fence (an attempt whose answer was lost may
+    /// have landed). `Ok(true)`: stored; `Ok(false)`: refused for good (`sink_rejected`).
+    async fn import(&self, user: &str, folder: &str, count_before: Option<u64>, body: String) -> anyhow::Result<bool> {
+        let url = format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
+        let mut n = 1;
+        loop {
+            let sent =
+                self.http.post(&url).bearer_auth(&self.env.token).header("Content-Type", "text/plain").body(body.clone()).send().await;
+            let asked = match sent {
+                Ok(r) if r.status() == StatusCode::CREATED => return Ok(true),
+                Ok(r) if retryable(r.status()) => retry_after(&r),
+                Ok(_) => return Ok(false),
+                Err(_) => None,
+            };
+            if n >= ATTEMPTS {
+                bail!("import into {user}: no answer after {n} attempts");
+            }
+            let Some(wait) = self.wait(n, asked) else { bail!("import into {user}: asked to retry after {asked:?} s") };
+            tokio::time::sleep(wait).await;
+            n += 1;
+            if let Some(before) = count_before {
+                let now = self.folders(user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+                if now == Some(before + 1) {
+                    return Ok(true);
+                }
+            }
+        }
     }
 }
 
@@ -345,28 +467,48 @@ async fn run(m: Mutation) -> Result<(), Failure> {
     let env = env(m)?;
     std::fs::create_dir_all(&env.state).context("STATE_DIR")?;
     let checkpoint_path = env.state.join("mutant-checkpoint.txt");
+    let result = work(m, &env, &checkpoint_path).await;
+    if m == Mutation::CheckpointOnFailure && matches!(result, Err(Failure::Run(_))) {
+        // The mutation: the window counts as done although the run failed half-way.
+        std::fs::write(&checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    }
+    result
+}
+
+/// One delivery waiting to be sent: item, user id, mailbox address, folder id, base64 body.
+struct Delivery {
+    item: String,
+    user: String,
+    mail: String,
+    folder: String,
+    count_before: u64,
+    body: String,
+}
+
+async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Failure> {
     let first_path = env.state.join("mutant-first-from.txt");
     let read_time = |p: &Path| -> Option<DateTime<Utc>> {
         std::fs::read_to_string(p).ok().and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok()).map(|t| t.with_timezone(&Utc))
     };
     let day_before = env.run_at - Duration::hours(24);
-    if read_time(&checkpoint_path).is_none() {
+    if read_time(checkpoint_path).is_none() {
         // Pin the first window's start before importing anything (a killed first run resumes it).
-        std::fs::write(&checkpoint_path, rfc3339(day_before)).context("checkpoint")?;
+        std::fs::write(checkpoint_path, rfc3339(day_before)).context("checkpoint")?;
         std::fs::write(&first_path, rfc3339(day_before)).context("checkpoint")?;
     }
     let from = match m {
         Mutation::IgnoreWindow => DateTime::<Utc>::UNIX_EPOCH,
         Mutation::NoCheckpoint => day_before,
         Mutation::Reimport => read_time(&first_path).unwrap_or(day_before),
-        _ => read_time(&checkpoint_path).unwrap_or(day_before),
+        _ => read_time(checkpoint_path).unwrap_or(day_before),
     };
     let (from_s, to_s) = (rfc3339(from), rfc3339(env.run_at));
     let http = reqwest::Client::builder().build().context("HTTP client")?;
-    let mut conn = Conn { http, env: &env, token: String::new(), users: BTreeMap::new(), folders: BTreeMap::new() };
+    let mut conn =
+        Conn { http, env, mutation: m, token: std::sync::Mutex::new(String::new()), users: BTreeMap::new(), folders: BTreeMap::new() };
     let mut ledger = Ledger::open(&env.state, m == Mutation::Reimport)?;
 
-    // Resolve imports a kill cut short: the folder count tells whether the message landed.
+    // Resolve imports a kill or a failure cut short: the folder count tells whether the message landed.
     for (item, user, folder, before) in std::mem::take(&mut ledger.intents) {
         let count = conn.folders(&user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
         if count == Some(before + 1) {
@@ -377,23 +519,39 @@ async fn run(m: Mutation) -> Result<(), Failure> {
         }
     }
 
-    conn.login().await.map_err(|e| Failure::Config(e.context("vendor credentials")))?;
+    match conn.login().await {
+        Ok(()) => {}
+        Err(e) if e.to_string().contains("401") => return Err(Failure::Config(e.context("vendor credentials"))),
+        Err(e) => return Err(Failure::Run(e)),
+    }
     let folder_name = if m == Mutation::FolderName { "WeChat Archive" } else { FOLDER };
     let (mut items, mut imported, mut skipped) = (0u64, 0u64, 0u64);
     let mut failures: Vec<(String, Option<String>, &str)> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut cursor: Option<String> = None;
     loop {
         let page = conn.page(&from_s, &to_s, cursor.as_deref()).await?;
+        let mut waiting: Vec<Delivery> = Vec::new();
         for item in &page.items {
+            if !seen.insert(item.id.clone()) {
+                continue; // a repeated listing page
+            }
             items += 1;
             let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
             if item.size > cap {
                 failures.push((item.id.clone(), None, "item_too_large"));
                 continue;
             }
-            let Some(mut raw) = conn.raw(&item.id, cap).await? else {
-                failures.push((item.id.clone(), None, "item_too_large"));
-                continue;
+            let mut raw = match conn.raw(item, cap).await? {
+                Ok(Some(raw)) => raw,
+                Ok(None) => {
+                    failures.push((item.id.clone(), None, "item_too_large"));
+                    continue;
+                }
+                Err(reason) => {
+                    failures.push((item.id.clone(), None, reason));
+                    continue;
+                }
             };
             if m == Mutation::SkipRecalls && item.kind == "recall" {
                 continue;
@@ -438,24 +596,28 @@ async fn run(m: Mutation) -> Result<(), Failure> {
                     continue;
                 }
                 let (folder, count) = conn.folder(&user.id, folder_name).await?;
-                ledger.append(&format!("intent\t{}\t{}\t{folder}\t{count}", item.id, user.id))?;
-                let r = conn
-                    .http
-                    .post(format!("{}/users/{}/mailFolders/{folder}/messages", env.graph, user.id))
-                    .bearer_auth(&env.token)
-                    .header("Content-Type", "text/plain")
-                    .body(body.clone())
-                    .send()
-                    .await
-                    .context("import")?;
-                if r.status() == StatusCode::CREATED {
-                    imported += 1;
-                    ledger.append(&format!("imported\t{}\t{}", item.id, user.id))?;
-                    ledger.imported.insert((item.id.clone(), user.id.clone()));
-                } else {
-                    ledger.append(&format!("cleared\t{}\t{}", item.id, user.id))?;
-                    failures.push((item.id.clone(), Some(user.mail.clone()), "sink_rejected"));
+                let d = Delivery {
+                    item: item.id.clone(),
+                    user: user.id.clone(),
+                    mail: user.mail.clone(),
+                    folder,
+                    count_before: count,
+                    body: body.clone(),
+                };
+                if m == Mutation::FloodMailbox {
+                    waiting.push(d);
+                    continue;
                 }
+                ledger.append(&format!("intent\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before))?;
+                let created = conn.import(&d.user, &d.folder, Some(d.count_before), d.body).await?;
+                record(&mut ledger, &d.item, &d.user, &d.mail, created, &mut imported, &mut failures)?;
+            }
+        }
+        // The mutation: a page's imports go out 8 at a time, whatever mailbox they are for.
+        for batch in waiting.chunks(8) {
+            let sent = futures_util::future::join_all(batch.iter().map(|d| conn.import(&d.user, &d.folder, None, d.body.clone()))).await;
+            for (d, created) in batch.iter().zip(sent) {
+                record(&mut ledger, &d.item, &d.user, &d.mail, created?, &mut imported, &mut failures)?;
             }
         }
         cursor = page.next_cursor;
@@ -476,6 +638,27 @@ async fn run(m: Mutation) -> Result<(), Failure> {
         });
         std::fs::write(path, serde_json::to_string_pretty(&report).context("report")? + "\n").context("REPORT_PATH")?;
     }
-    std::fs::write(&checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    std::fs::write(checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    Ok(())
+}
+
+/// Records an import's outcome in the ledger and the counts.
+fn record(
+    ledger: &mut Ledger,
+    item: &str,
+    user: &str,
+    mail: &str,
+    created: bool,
+    imported: &mut u64,
+    failures: &mut Vec<(String, Option<String>, &str)>,
+) -> anyhow::Result<()> {
+    if created {
+        *imported += 1;
+        ledger.append(&format!("imported\t{item}\t{user}"))?;
+        ledger.imported.insert((item.to_string(), user.to_string()));
+    } else {
+        ledger.append(&format!("cleared\t{item}\t{user}"))?;
+        failures.push((item.to_string(), Some(mail.to_string()), "sink_rejected"));
+    }
     Ok(())
 }

@@ -7,4 +7,5 @@ mod cli;
 mod mutants;
 mod oracle;
 mod scenarios;
+mod soak;
 mod support;

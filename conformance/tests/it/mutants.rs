@@ -87,6 +87,42 @@ async fn a_report_whose_counts_do_not_add_up_fails_report_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_at_once_fails_retry_after_and_backoff_the_one_mistake_breaks_both() {
+    // Retrying at once both undercuts every Retry-After and never lets a wait grow: the mutation
+    // necessarily breaks the two rules, and only them.
+    fails_exactly("retry-immediately", &["retry-after", "backoff"], &[RetryAfter, Backoff]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_a_mailbox_fails_concurrency_only() {
+    fails_exactly("flood-mailbox", &["concurrency"], &[Concurrency]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_a_cut_download_as_if_whole_fails_truncation_only() {
+    fails_exactly("no-verify", &["truncation"], &[Truncation]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_the_checkpoint_after_a_failed_run_fails_resume_only() {
+    fails_exactly("checkpoint-on-failure", &["resume"], &[Resume]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unbroken_command_connector_copes_with_every_fault() {
+    let scenarios = ["retry-after", "backoff", "concurrency", "reauth", "resume", "truncation"];
+    let verdicts = run(mutant("none"), &scenarios).await;
+    assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
+    let passed = rules_with(&verdicts, Verdict::Pass);
+    for rule in [RetryAfter, Backoff, Concurrency, Reauth, Resume, Truncation] {
+        assert!(passed.contains(&rule), "{rule} was not exercised");
+    }
+    assert!(verdicts.iter().all(|v| v.snapshot == tm_conformance::SnapshotStatus::Matches));
+    let resume = verdicts.iter().find(|v| v.scenario == "resume").expect("run");
+    assert!(resume.runs[0].outcome.starts_with("failed") && resume.runs[0].as_scheduled, "{:?}", resume.runs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connector_without_reports_is_judged_on_the_tenant_and_report_is_skipped_not_passed() {
     let verdicts = run(mutant("no-report"), &["report", "route-drop"]).await;
     assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));

@@ -55,21 +55,39 @@ macro_rules! scenarios {
 }
 
 scenarios! {
+    retries_wait_for_the_5xx_to_pass_with_growing_waits => "backoff",
+    never_more_than_four_requests_in_flight_per_mailbox => "concurrency",
     content_is_imported_byte_for_byte => "content",
     a_killed_run_and_its_reruns_import_every_item_once => "dedup",
     items_land_in_one_wechat_archiver_folder_per_mailbox => "folder",
     later_runs_continue_without_gap_or_duplicate => "incremental",
     several_days_with_a_missed_day_and_a_killed_run_lose_nothing => "multi-day",
     a_realistic_generated_day_passes_every_rule => "realistic-day",
+    an_expired_vendor_token_leads_to_a_new_login => "reauth",
     recalls_and_recalled_items_are_both_imported => "recall",
     run_reports_add_up => "report",
+    the_run_after_an_outage_finishes_the_job_without_loss_or_duplicate => "resume",
+    no_request_is_repeated_before_its_retry_after => "retry-after",
     with_automatic_mapping_off_only_the_mapping_routes => "route-auto-off",
     items_routed_nowhere_are_reported_user_mapping => "route-drop",
     unmapped_participants_are_routed_by_email => "route-email",
     items_reach_each_routed_mailbox_once => "route-fanout",
     mapped_numbers_route_to_the_mapped_mailbox => "route-map",
     oversized_items_are_refused_and_the_limit_is_imported => "size",
+    a_week_of_faults_in_short_leaves_the_fault_free_tenant => "soak",
+    a_truncated_or_reset_download_is_never_imported_as_if_whole => "truncation",
     a_first_run_imports_exactly_the_last_24_hours => "window",
+}
+
+#[test]
+fn the_soak_fixture_is_what_the_soak_command_generates() {
+    let fixtures = tm_conformance::Fixtures::locate();
+    let stored = std::fs::read_to_string(fixtures.scenario_path("soak")).expect("fixtures/scenarios/soak.toml");
+    let generated = tm_conformance::soak::scenario_toml(&super::soak::FIXTURE, true);
+    assert!(
+        stored == generated,
+        "fixtures/scenarios/soak.toml is stale: regenerate it with `tm-conformance soak --days 2 --employees 6 --seed 7 --print-scenario`"
+    );
 }
 
 #[test]
