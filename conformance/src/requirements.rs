@@ -239,7 +239,7 @@ pub const CATALOGUE: [Requirement; 19] = [
         text: "Other 5xx answers are retried a bounded number of times, with waits that grow (exponential backoff; jitter \
                allowed).",
         check: "on each target, at most 10 attempts in a row answered 5xx/429; after consecutive 5xx without Retry-After each \
-                wait is at least 0.8 x the previous one (minus 5 ms), and over three or more waits the last is at least 1.5 x \
+                wait is at least 0.5 x the previous one (jitter and a loaded machine make single waits noisy) (minus 5 ms), and over three or more waits the last is at least 1.5 x \
                 the first and 50 ms longer",
         scenarios: &["backoff", "soak"],
     },
