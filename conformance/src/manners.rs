@@ -260,20 +260,34 @@ pub fn concurrency(run: &RunTraffic<'_>) -> Checked {
     out
 }
 
-/// REAUTH: every vendor request answered 401 is followed, in the run, by a successful login.
+/// REAUTH: after the vendor refuses a token (401), the connector logs in again and the refused
+/// request is asked again and answered.
 ///
-/// "Followed" means a login that was still under way or began after the refused request was
-/// sent: with several requests in flight on one token, the first 401 triggers the new login and
-/// the others, already sent with the old token, are refused while (or just after) it completes.
-/// A login that had finished before the refused request was even sent does not count.
+/// With several requests in flight on one token, the first 401 triggers the new login and the
+/// others, already sent with the old token, are refused around it; they need no login of their
+/// own, only a retry. So each 401 must be followed by (1) a successful login that ended after the
+/// run's first 401 began, and (2) a later request for the same target (operation, item) that was
+/// not refused.
 pub fn reauth(run: &RunTraffic<'_>) -> Checked {
     let mut out = Checked::default();
     let first = run.requests.first().map_or(1, |r| r.seq);
-    for r in run.requests.iter().filter(|r| r.api == "vendor" && r.op != "login" && r.status == 401) {
+    let refused: Vec<&LoggedRequest> = run.requests.iter().filter(|r| r.api == "vendor" && r.op != "login" && r.status == 401).collect();
+    let Some(first_refusal) = refused.iter().map(|r| r.start_us).min() else { return out };
+    let relogin = run.requests.iter().any(|x| x.api == "vendor" && x.op == "login" && x.status == 200 && x.end_us >= first_refusal);
+    for r in refused {
         out.exercised += 1;
-        let relogin = run.requests.iter().any(|x| x.api == "vendor" && x.op == "login" && x.status == 200 && x.end_us >= r.start_us);
+        let retried = run
+            .requests
+            .iter()
+            .any(|y| y.api == "vendor" && y.op == r.op && y.item_id == r.item_id && y.start_us >= r.end_us && y.status != 401);
         if !relogin {
             out.findings.push(format!("run {}: {} (invalid_token) was not followed by a new login", run.number, describe(r, first)));
+        } else if !retried {
+            out.findings.push(format!(
+                "run {}: {} (invalid_token) was never asked again with a valid token",
+                run.number,
+                describe(r, first)
+            ));
         }
     }
     out
@@ -427,5 +441,16 @@ mod tests {
             req(4, "vendor", "raw", "", 200, 10, 11),
         ];
         assert_eq!(reauth(&traffic(&concurrent, &[])), Checked { findings: vec![], exercised: 2 });
+        // A straggler refused after the new login finished needs only a retry, not another login.
+        let straggler = [
+            req(1, "vendor", "raw", "a", 401, 2, 3),
+            req(2, "vendor", "login", "", 200, 4, 5),
+            req(3, "vendor", "raw", "b", 401, 6, 7),
+            req(4, "vendor", "raw", "b", 200, 8, 9),
+            req(5, "vendor", "raw", "a", 200, 8, 9),
+        ];
+        assert_eq!(reauth(&traffic(&straggler, &[])), Checked { findings: vec![], exercised: 2 });
+        let never_retried = [req(1, "vendor", "raw", "a", 401, 2, 3), req(2, "vendor", "login", "", 200, 4, 5)];
+        assert!(reauth(&traffic(&never_retried, &[])).findings[0].contains("never asked again"));
     }
 }

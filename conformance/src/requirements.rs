@@ -254,8 +254,9 @@ pub const CATALOGUE: [Requirement; 19] = [
     Requirement {
         rule: Rule::Reauth,
         text: "A vendor 401 `invalid_token` (the session expired early) leads to a new login and the run goes on.",
-        check: "every vendor request answered 401 is followed, in the same run, by a successful login; the run's results are \
-                judged under the other rules",
+        check: "after the run's first vendor 401 a login succeeds, and every request answered 401 is asked again and not \
+                refused (requests already in flight on the old token need a retry, not a login of their own); the run's \
+                results are judged under the other rules",
         scenarios: &["reauth", "soak"],
     },
     Requirement {
