@@ -7,7 +7,7 @@
 //!   checkpoint.json  {"version":1,"completed_to":"<RFC 3339>"}: every item captured before this
 //!                    instant has an outcome; replaced atomically (write temp, fsync, rename,
 //!                    fsync the directory)
-//!   ledger.jsonl     append-only, one JSON record per line, fsync'd after each record:
+//!   ledger.jsonl     append-only, one JSON record per line, group-committed (below):
 //!                    {"op":"intent","item","user","mailbox","folder","count_before"}  before an import
 //!                    {"op":"imported","item","user","mailbox"}   the message is in the folder
 //!                    {"op":"cleared","item","user","mailbox"}    the intent ended without a message
@@ -28,7 +28,10 @@
 //!    durable is closed with a **fence**, the only handle the contract offers: the folder's
 //!    `totalItemCount` (`GET /users/{id}/mailFolders`). Imports into one mailbox are serialised
 //!    (one at a time), and each `intent` records the folder id and its count just before the
-//!    import (`count_before`). At the start of the next run, before importing anything, every
+//!    import (`count_before`). The pipeline reads that count from the tenant on the first import
+//!    into a mailbox in the run and after any outcome other than a clean 201 (or a fence that
+//!    showed the import landed); after a 201 it is the previous count plus 1, since the
+//!    connector's own imports into the folder are serialised. At the start of the next run, before importing anything, every
 //!    pending intent is resolved: count = `count_before + 1` → the message landed (`imported`,
 //!    counted `skipped_duplicate` when the item comes round); count = `count_before` → it did not
 //!    (`cleared`, imported normally); folder gone → `cleared`. The same fence is checked before
@@ -38,15 +41,30 @@
 //!    (the listing is by `captured_at`), so the ledger is emptied (atomically) after the
 //!    checkpoint is committed; it only ever covers the unfinished window and stays small. A crash
 //!    between the two steps leaves stale records that can never match again: harmless.
-//! 6. A crash can tear the last line (partial write). On open, a last line without its newline is
+//! 6. **Group commit.** One writer thread writes records in the order they are queued; all
+//!    records queued while it syncs are written together and share one `fdatasync`. A record is
+//!    durable only once its batch's sync returned ([`Ledger::append`] waits for that). An `intent`
+//!    is always waited for before its import. An `imported` outcome is only queued
+//!    ([`Ledger::enqueue`]) while the mailbox is held: the mailbox's next `intent` is queued after
+//!    it and waited for, so by FIFO order at most one intent per mailbox is ever without a
+//!    durable outcome, exactly what step 4 resolves. The run waits for every queued record
+//!    ([`Ledger::flush`]) before its report and checkpoint; a failed write poisons the ledger and
+//!    fails the run.
+//! 7. **Memory.** In memory the ledger keeps only what the file held when opened: the pairs an
+//!    earlier (interrupted) run of the window imported, and its pending intents, until resolved.
+//!    The records this run appends are not kept: within a run each item is processed once and
+//!    its deliveries are distinct users, so the question "was (item, user) imported?" is never
+//!    asked twice for a pair in one run; the next run reads them from the file.
+//! 8. A crash can tear the last line (partial write). On open, a last line without its newline is
 //!    kept if it parses (the record was complete) and dropped otherwise, and the file is
 //!    truncated back to the last whole record before anything is appended. A bad line anywhere
 //!    else is corruption: the run stops rather than guess.
 //!
 //! # Where exactly-once degrades to at-least-once (never to at-most-once)
 //!
-//! The fence assumes the connector is the only writer of its `WeChat Archiver` folder between an
-//! intent and its resolution (milliseconds in normal operation; until the next run after a crash).
+//! The fence assumes the connector is the only writer of its `WeChat Archiver` folder from the
+//! moment the run last read the folder's count (first import into the mailbox in the run, or the
+//! last ambiguous outcome) until an intent is resolved (until the next run after a crash).
 //! When the count is anything other than `count_before` or `count_before + 1` (someone moved or
 //! deleted messages meanwhile, or the tenant did not report a count), the connector cannot tell
 //! and imports again: that pair may then exist twice, and a warning names item and mailbox
@@ -62,7 +80,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -252,6 +270,9 @@ pub struct LedgerStats {
     pub pending_intents: usize,
 }
 
+/// What the ledger remembers in memory: only what an *earlier* run of the window left (the
+/// pairs it imported and its interrupted intents). The records this run appends are durable in
+/// the file but not kept in memory (see "Memory" in the module docs).
 #[derive(Default)]
 struct Known {
     imported: HashSet<(String, String)>,
@@ -259,7 +280,8 @@ struct Known {
 }
 
 impl Known {
-    fn apply(&mut self, record: Record) {
+    /// Replays one record read from the file when it is opened.
+    fn replay(&mut self, record: Record) {
         match record {
             Record::Intent { item, user, mailbox, folder, count_before } => {
                 let key = (item.clone(), user.clone());
@@ -278,19 +300,100 @@ impl Known {
             }
         }
     }
+
+    /// Notes a record this run made durable. Only the outcome of an intent left by an earlier
+    /// run changes what is known (it is resolved now, and an `imported` outcome must make the
+    /// pair a duplicate when its item comes round); this run's own intents and outcomes are not
+    /// kept: within a run each item is processed once and its deliveries are distinct users, so
+    /// nobody asks about them again before the ledger is emptied or reopened.
+    fn note(&mut self, record: Record) {
+        match record {
+            Record::Intent { .. } => {}
+            Record::Imported { item, user, .. } => {
+                let key = (item, user);
+                if self.pending.remove(&key).is_some() {
+                    self.imported.insert(key);
+                }
+            }
+            Record::Cleared { item, user, .. } => {
+                self.pending.remove(&(item, user));
+            }
+        }
+    }
 }
+
+/// A record to write, and who to tell once it is durable (or not).
+type Job = (Vec<u8>, tokio::sync::oneshot::Sender<Result<(), StateError>>);
 
 /// The append-only delivery ledger (see the module docs).
 pub struct Ledger {
     path: PathBuf,
-    file: Arc<Mutex<Option<File>>>,
+    /// To the writer thread (group commit); `None` only while dropping.
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    writer: Option<std::thread::JoinHandle<()>>,
     known: Mutex<Known>,
     stats: LedgerStats,
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer after it has written what was queued.
+        drop(self.jobs.take());
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
 }
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger").field("path", &self.path).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+/// The writer thread: group commit. It takes every record queued so far, writes them with one
+/// `write`, calls `fdatasync` once, and only then tells each waiter that its record is durable.
+/// Records queued while a sync runs form the next batch. A failed write or sync fails every
+/// record of its batch and poisons the ledger: a partial write may have left a torn line, and
+/// nothing may be appended after it, so that it stays the last line and the next open repairs
+/// it.
+fn write_batches(mut file: File, path: &Path, jobs: &std::sync::mpsc::Receiver<Job>) {
+    /// Upper bound of records per batch, so that waiters are told in reasonable time.
+    const MAX_BATCH: usize = 4096;
+    let mut poisoned = false;
+    let mut buf = Vec::new();
+    let mut waiters = Vec::new();
+    while let Ok(first) = jobs.recv() {
+        buf.clear();
+        waiters.clear();
+        let mut job = Some(first);
+        while let Some((line, waiter)) = job.take() {
+            buf.extend_from_slice(&line);
+            waiters.push(waiter);
+            if waiters.len() < MAX_BATCH {
+                job = jobs.try_recv().ok();
+            }
+        }
+        if poisoned {
+            for waiter in waiters.drain(..) {
+                let _ = waiter.send(Err(StateError::Poisoned { path: path.to_owned() }));
+            }
+            continue;
+        }
+        match file.write_all(&buf).and_then(|()| file.sync_data()) {
+            Ok(()) => {
+                for waiter in waiters.drain(..) {
+                    let _ = waiter.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                poisoned = true;
+                for waiter in waiters.drain(..) {
+                    let copy = std::io::Error::new(e.kind(), e.to_string());
+                    let _ = waiter.send(Err(io(path)(copy)));
+                }
+            }
+        }
     }
 }
 
@@ -306,7 +409,7 @@ impl Ledger {
 
         let mut stats = LedgerStats::default();
         let mut known = Known::default();
-        let mut apply = |record: Record| known.apply(record);
+        let mut apply = |record: Record| known.replay(record);
         let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         for (i, line) in bytes[..complete_len].split(|&b| b == b'\n').enumerate() {
             if line.is_empty() {
@@ -344,7 +447,13 @@ impl Ledger {
             file.sync_all().map_err(io(path))?;
         }
         stats.pending_intents = known.pending.len();
-        Ok(Ledger { path: path.to_owned(), file: Arc::new(Mutex::new(Some(file))), known: Mutex::new(known), stats })
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let writer_path = path.to_owned();
+        let writer = std::thread::Builder::new()
+            .name("tm-ledger".into())
+            .spawn(move || write_batches(file, &writer_path, &queue))
+            .map_err(io(path))?;
+        Ok(Ledger { path: path.to_owned(), jobs: Some(jobs), writer: Some(writer), known: Mutex::new(known), stats })
     }
 
     /// What opening found.
@@ -369,29 +478,38 @@ impl Ledger {
         pending
     }
 
-    /// Appends one record and fsyncs it; returns once it is durable.
+    /// Queues one record without waiting for it to be durable. Records are written in the order
+    /// they are queued (one writer, FIFO), so it is durable at the latest when any record queued
+    /// after it is; [`Ledger::flush`] waits for everything queued. Fails only when an earlier
+    /// write failed.
+    pub fn enqueue(&self, record: Record) -> Result<(), StateError> {
+        let mut line = serde_json::to_vec(&record).expect("serialisable");
+        line.push(b'\n');
+        let (done, _durable) = tokio::sync::oneshot::channel();
+        let poisoned = || StateError::Poisoned { path: self.path.clone() };
+        self.jobs.as_ref().ok_or_else(poisoned)?.send((line, done)).map_err(|_| poisoned())?;
+        self.known.lock().expect("not poisoned").note(record);
+        Ok(())
+    }
+
+    /// Waits until every record queued so far is durable; fails if any write failed.
+    pub async fn flush(&self) -> Result<(), StateError> {
+        let (done, durable) = tokio::sync::oneshot::channel();
+        let poisoned = || StateError::Poisoned { path: self.path.clone() };
+        self.jobs.as_ref().ok_or_else(poisoned)?.send((Vec::new(), done)).map_err(|_| poisoned())?;
+        durable.await.map_err(|_| poisoned())?
+    }
+
+    /// Appends one record; returns once it is durable (its batch's `fdatasync` returned).
+    /// Concurrent appends share one `fdatasync` (group commit, see [`write_batches`]).
     pub async fn append(&self, record: Record) -> Result<(), StateError> {
         let mut line = serde_json::to_vec(&record).expect("serialisable");
         line.push(b'\n');
-        let file = Arc::clone(&self.file);
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = file.lock().expect("not poisoned");
-            let Some(f) = guard.as_mut() else {
-                return Err(StateError::Poisoned { path });
-            };
-            let result = f.write_all(&line).and_then(|()| f.sync_data());
-            if let Err(e) = result {
-                // A partial write may have left a torn line: append nothing after it, so that it
-                // stays the last line and the next open repairs it.
-                *guard = None;
-                return Err(io(&path)(e));
-            }
-            Ok(())
-        })
-        .await
-        .expect("ledger writer does not panic")?;
-        self.known.lock().expect("not poisoned").apply(record);
+        let (done, durable) = tokio::sync::oneshot::channel();
+        let poisoned = || StateError::Poisoned { path: self.path.clone() };
+        self.jobs.as_ref().ok_or_else(poisoned)?.send((line, done)).map_err(|_| poisoned())?;
+        durable.await.map_err(|_| poisoned())??;
+        self.known.lock().expect("not poisoned").note(record);
         Ok(())
     }
 }
@@ -427,7 +545,9 @@ mod tests {
             ledger.append(intent("i1", "u1")).await.unwrap();
             ledger.append(imported("i1", "u1")).await.unwrap();
             ledger.append(intent("i2", "u1")).await.unwrap();
-            assert!(ledger.is_imported("i1", "u1"));
+            // This run's own records are durable but not kept in memory.
+            assert!(!ledger.is_imported("i1", "u1"));
+            assert!(!ledger.was_interrupted("i2", "u1"));
         }
         let state = StateDir::open(dir.path()).unwrap();
         let ledger = state.open_ledger().unwrap();
@@ -449,6 +569,42 @@ mod tests {
         assert!(!ledger.was_interrupted("i2", "u1"));
         assert!(!ledger.is_imported("i2", "u1"));
         assert_eq!(ledger.stats(), &LedgerStats { records: 3, torn_tail_dropped: false, pending_intents: 1 });
+    }
+
+    #[tokio::test]
+    async fn the_outcome_of_an_earlier_runs_intent_is_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        {
+            let ledger = state.open_ledger().unwrap();
+            ledger.append(intent("i1", "u1")).await.unwrap();
+            ledger.append(intent("i2", "u1")).await.unwrap();
+        }
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.was_interrupted("i1", "u1"));
+        // Resolved as landed by the fence: the item must count as a duplicate when it comes round.
+        ledger.append(imported("i1", "u1")).await.unwrap();
+        ledger.append(cleared("i2", "u1")).await.unwrap();
+        assert!(ledger.is_imported("i1", "u1"));
+        assert!(!ledger.was_interrupted("i1", "u1"));
+        assert!(!ledger.is_imported("i2", "u1"));
+        assert!(ledger.pending().is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_appends_are_all_durable() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        {
+            let ledger = state.open_ledger().unwrap();
+            let appends = (0..200).map(|i| ledger.append(intent(&format!("i{i}"), "u1")));
+            for result in futures_util::future::join_all(appends).await {
+                result.unwrap();
+            }
+        }
+        let ledger = state.open_ledger().unwrap();
+        assert_eq!(ledger.stats().records, 200);
+        assert_eq!(ledger.pending().len(), 200);
     }
 
     #[tokio::test]

@@ -72,7 +72,29 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&Utc)).map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
+/// Memory: glibc raises its mmap threshold each time a large block is freed (up to 32 MiB), after
+/// which item-sized buffers (up to ~14 MiB of base64) come from the heap arenas and stay in the
+/// process's RSS after they are freed. A fixed threshold keeps every block of 128 KiB or more in
+/// its own mapping, returned to the system when freed (measured: peak RSS 62 → 49 MiB on the
+/// 300-employee bench day).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn fix_malloc_mmap_threshold() {
+    const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
+    unsafe extern "C" {
+        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    // SAFETY: `mallopt` only changes allocator tuning; called first thing in `main`, before any
+    // other thread exists. A failure (returns 0) only leaves the default behaviour.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn fix_malloc_mmap_threshold() {}
+
 fn main() -> ExitCode {
+    fix_malloc_mmap_threshold();
     let cli = Cli::parse();
     let Command::Run(args) = cli.command;
     let interactive = std::io::stderr().is_terminal();

@@ -1,10 +1,18 @@
 //! One run: configuration → window → listing → per item (size check, capped download, digest
 //! check, participants, directory, routing, deliveries) → report → checkpoint.
 //!
-//! Concurrency: at most `concurrency` items are in flight; each item does its HTTP calls one at
-//! a time, so that is also the bound on requests in flight, and on memory (one item is at most
-//! 10 MiB raw plus its base64 form). Folder and import calls into one mailbox are serialised
-//! (the exactly-once fence in `ledger.rs` needs that; the contract allows up to 4).
+//! Concurrency: at most `concurrency` items are in flight. An item's deliveries (one per distinct
+//! user) run concurrently, at most `concurrency × DELIVERIES_PER_ITEM_SLOT` deliveries in flight
+//! over all items. Folder and import calls into one mailbox are serialised (the exactly-once
+//! fence in `ledger.rs` needs that; the contract allows up to 4): a delivery takes its mailbox's
+//! lock first and only then a delivery slot, so no delivery holds a slot while it waits for a
+//! mailbox.
+//!
+//! Memory: items in flight also share a byte budget ([`IN_FLIGHT_BUDGET`]): before its download
+//! an item reserves its listed size plus its base64 form (4/3), so a few large items wait
+//! rather than all being buffered at once; an item larger than the whole budget takes all of it.
+//! The run keeps the listed item ids (compactly, [`SeenIds`]) and one cached folder count per
+//! mailbox; the ledger keeps only what earlier runs left (see `ledger.rs`).
 //!
 //! Failure policy: per-item problems with a contract reason (`user_mapping`, `item_too_large`,
 //! `malformed_item`, `sink_rejected`) are reported and the run goes on. Anything else (the vendor
@@ -19,7 +27,8 @@
 //! answers 404 is also `malformed_item`.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -42,6 +51,59 @@ use crate::tenant::{DirectoryCache, FolderCache, FolderCount, Imported, TenantCl
 
 /// SIZE: the largest raw item imported, 10 MB = 10,485,760 bytes.
 pub const MAX_ITEM_BYTES: u64 = 10_485_760;
+
+/// The bytes that items in flight may hold together (raw download plus base64), 32 MiB.
+pub const IN_FLIGHT_BUDGET: u64 = 32 * 1024 * 1024;
+
+/// Deliveries in flight over all items, per item slot (`--concurrency`).
+pub const DELIVERIES_PER_ITEM_SLOT: usize = 4;
+
+/// The fence below relies on one request at a time per mailbox.
+const _: () = assert!(MAX_PER_MAILBOX == 1);
+
+/// Budget units: KiB, so that permits fit in `u32`.
+const BUDGET_UNIT: u64 = 1024;
+
+/// What an item of `size` bytes reserves from [`IN_FLIGHT_BUDGET`], in [`BUDGET_UNIT`]s: raw bytes,
+/// base64 (4/3) and some slack, never more than the whole budget.
+fn budget_units(size: u64) -> u32 {
+    let bytes = size.min(MAX_ITEM_BYTES).saturating_mul(7) / 3 + 16 * 1024;
+    let units = bytes.div_ceil(BUDGET_UNIT).min(IN_FLIGHT_BUDGET / BUDGET_UNIT);
+    u32::try_from(units).expect("the budget fits in u32 units")
+}
+
+/// The item ids listed so far in this run, stored compactly and compared exactly: each id's
+/// bytes once in an arena, indexed by a 64-bit hash; an id whose hash collides with a different
+/// id goes to a small overflow set, so a collision never makes two ids look alike.
+#[derive(Default)]
+struct SeenIds {
+    arena: Vec<u8>,
+    /// hash → (offset, length) in `arena`.
+    index: HashMap<u64, (u32, u32)>,
+    overflow: HashSet<Box<str>>,
+    hasher: BuildHasherDefault<DefaultHasher>,
+}
+
+impl SeenIds {
+    /// `true` when `id` was not seen before (and is now).
+    fn insert(&mut self, id: &str) -> bool {
+        let hash = self.hasher.hash_one(id);
+        match self.index.get(&hash) {
+            Some(&(offset, len)) => {
+                let stored = &self.arena[offset as usize..offset as usize + len as usize];
+                if stored == id.as_bytes() { false } else { self.overflow.insert(id.into()) }
+            }
+            None => match (u32::try_from(self.arena.len()), u32::try_from(id.len())) {
+                (Ok(offset), Ok(len)) if self.arena.len() + id.len() <= u32::MAX as usize => {
+                    self.arena.extend_from_slice(id.as_bytes());
+                    self.index.insert(hash, (offset, len));
+                    true
+                }
+                _ => self.overflow.insert(id.into()),
+            },
+        }
+    }
+}
 
 /// Runs the connector once (see the crate docs).
 pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
@@ -122,8 +184,10 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         directory: DirectoryCache::new(&tenant),
         folders: FolderCache::default(),
         ledger: &ledger,
-        mailbox_slots: Mutex::new(HashMap::new()),
-        seen: Mutex::new(HashSet::new()),
+        mailboxes: Mutex::new(HashMap::new()),
+        deliveries: Semaphore::new(config.concurrency * DELIVERIES_PER_ITEM_SLOT),
+        budget: Semaphore::new((IN_FLIGHT_BUDGET / BUDGET_UNIT) as usize),
+        seen: Mutex::new(SeenIds::default()),
         stop: AtomicBool::new(false),
         window,
         progress: progress.clone(),
@@ -134,6 +198,8 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
     };
     progress.finish_and_clear();
     let (counts, mut failures) = outcome?;
+    // Every outcome queued in the ledger is durable before the run reports and commits.
+    ledger.flush().await?;
 
     failures.sort();
     let report = RunReport { run_at, window, counts, failures };
@@ -202,8 +268,14 @@ struct Run<'a> {
     directory: DirectoryCache<&'a TenantClient>,
     folders: FolderCache,
     ledger: &'a Ledger,
-    mailbox_slots: Mutex<HashMap<String, Arc<Semaphore>>>,
-    seen: Mutex<HashSet<String>>,
+    /// Per mailbox (user id): its lock (one delivery at a time) guarding the folder's
+    /// `totalItemCount` as far as this run knows it (`None` = unknown, ask the tenant).
+    mailboxes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    /// Deliveries in flight over all items.
+    deliveries: Semaphore,
+    /// [`IN_FLIGHT_BUDGET`] in [`BUDGET_UNIT`]s.
+    budget: Semaphore,
+    seen: Mutex<SeenIds>,
     stop: AtomicBool,
     window: Window,
     progress: ProgressBar,
@@ -287,7 +359,7 @@ impl Run<'_> {
             tracing::warn!(item = %item.id, captured_at = %item.captured_at, "the listing returned an item outside the window; ignored");
             return Ok(None);
         }
-        if !self.seen.lock().expect("not poisoned").insert(item.id.clone()) {
+        if !self.seen.lock().expect("not poisoned").insert(&item.id) {
             tracing::warn!(item = %item.id, "the listing returned an item twice; processed once");
             return Ok(None);
         }
@@ -300,9 +372,17 @@ impl Run<'_> {
             tracing::warn!(item = %item.id, size = item.size, "item_too_large (listed size)");
             return Ok(ItemOutcome::failed(item, FailureReason::ItemTooLarge));
         }
+        // Memory: reserve the item's bytes (raw and base64) before downloading it.
+        let _reserved = self.budget.acquire_many(budget_units(item.size)).await.expect("never closed");
         let raw = match self.fetch(item).await? {
             Ok(raw) => raw,
             Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
+        };
+        // A source that understated the size: reserve the difference if it is free (waiting for it
+        // while holding a reservation could deadlock); the download cap bounds the overrun.
+        let _extra = match budget_units(raw.len() as u64).checked_sub(budget_units(item.size)) {
+            Some(more) if more > 0 => self.budget.try_acquire_many(more).ok(),
+            _ => None,
         };
         let participants = match participants::parse(&raw) {
             Ok(p) => p,
@@ -327,10 +407,17 @@ impl Run<'_> {
         let encoded = Bytes::from(base64::engine::general_purpose::STANDARD.encode(&raw));
         drop(raw);
 
-        let mut outcome = ItemOutcome::default();
-        for delivery in deliveries {
+        // ROUTE-FANOUT: the item's distinct users concurrently (each mailbox still one at a
+        // time). Every delivery started is awaited, so none is cut off half-way by another's
+        // error; the first error then fails the item.
+        let results = futures_util::future::join_all(deliveries.iter().map(|delivery| {
             tracing::debug!(item = %item.id, mailbox = delivery.user.mailbox(), rule = ?delivery.rule, "routing");
-            match self.deliver(item, &delivery.user, encoded.clone()).await? {
+            self.deliver(item, &delivery.user, encoded.clone())
+        }))
+        .await;
+        let mut outcome = ItemOutcome::default();
+        for (delivery, result) in deliveries.iter().zip(results) {
+            match result? {
                 Delivered::Imported => outcome.imported += 1,
                 Delivered::Duplicate => outcome.skipped_duplicate += 1,
                 Delivered::Rejected => outcome.failures.push(Failure {
@@ -370,14 +457,8 @@ impl Run<'_> {
         Ok(Err(FailureReason::MalformedItem))
     }
 
-    fn mailbox_slot(&self, user_id: &str) -> Arc<Semaphore> {
-        Arc::clone(
-            self.mailbox_slots
-                .lock()
-                .expect("not poisoned")
-                .entry(user_id.to_owned())
-                .or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_MAILBOX))),
-        )
+    fn mailbox(&self, user_id: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
+        Arc::clone(self.mailboxes.lock().expect("not poisoned").entry(user_id.to_owned()).or_default())
     }
 
     /// Resolves the intents an interrupted run left, through the fence (see `ledger.rs`);
@@ -432,9 +513,11 @@ impl Run<'_> {
         if self.ledger.is_imported(&item.id, &user.id) {
             return Ok(Delivered::Duplicate);
         }
-        // One delivery per mailbox at a time: the fence below is exact only then.
-        let slot = self.mailbox_slot(&user.id);
-        let _permit = slot.acquire().await.expect("never closed");
+        // One delivery per mailbox at a time: the fence below is exact only then. The mailbox
+        // first, then a delivery slot (see the module docs).
+        let mailbox = self.mailbox(&user.id);
+        let mut known_count = mailbox.lock().await;
+        let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
         let folder = self.folders.ensure(self.tenant, &user.id).await?;
         if self.ledger.was_interrupted(&item.id, &user.id) {
@@ -444,9 +527,16 @@ impl Run<'_> {
                 "re-importing after an interrupted attempt: if the tenant stored the first attempt, this pair now exists twice"
             );
         }
-        let count_before = match self.tenant.folder_count(&user.id, &folder).await? {
-            FolderCount::Count(n) => Some(n),
-            FolderCount::Unknown | FolderCount::Missing => None,
+        // The fence's `count_before`: this mailbox's imports are serialised, so after a 201 its
+        // count is the previous one plus 1 and is kept; the tenant is asked when that is unknown
+        // (first delivery to the mailbox in this run, or after any outcome other than a clean
+        // 201 / a fence-established landing).
+        let count_before = match known_count.take() {
+            Some(n) => Some(n),
+            None => match self.tenant.folder_count(&user.id, &folder).await? {
+                FolderCount::Count(n) => Some(n),
+                FolderCount::Unknown | FolderCount::Missing => None,
+            },
         };
         let intent = PendingIntent {
             item: item.id.clone(),
@@ -458,8 +548,11 @@ impl Run<'_> {
         self.ledger.append(record(&intent, Outcome::Intent)).await?;
 
         let (tenant, folder) = (self.tenant, folder.as_str());
+        let calls = AtomicU32::new(0);
+        let calls = &calls;
         let result = retry::run(&self.config.retry, |attempt| {
             let encoded = encoded.clone();
+            calls.fetch_add(1, Ordering::SeqCst);
             async move {
                 if attempt > 1
                     && let Some(before) = count_before
@@ -490,7 +583,17 @@ impl Run<'_> {
         .map_err(TenantError::from_http)?;
         match result {
             None | Some(Imported::Created { .. }) => {
-                self.ledger.append(record(&intent, Outcome::Imported)).await?;
+                // Queued, not awaited: the ledger writes records in queue order, so this one is
+                // durable before the next intent into this mailbox is (that intent is queued
+                // after it, and waited for); at most one intent per mailbox is ever without a
+                // durable outcome, as the fence needs. The run flushes the ledger before its
+                // report and checkpoint, and a failed write fails the run.
+                self.ledger.enqueue(record(&intent, Outcome::Imported))?;
+                // The count is known again only when nothing was ambiguous: a 201 at the first
+                // attempt, or the fence itself saw `count_before + 1`.
+                if result.is_none() || calls.load(Ordering::SeqCst) == 1 {
+                    *known_count = count_before.map(|n| n + 1);
+                }
                 tracing::debug!(item = %item.id, mailbox = user.mailbox(), "imported");
                 Ok(Delivered::Imported)
             }
@@ -544,6 +647,30 @@ mod tests {
     fn a_run_at_before_the_checkpoint_imports_nothing() {
         let w = window_for(Some(t("2026-11-22T00:00:00Z")), t("2026-11-21T00:00:00Z"));
         assert_eq!(w.from, w.to);
+    }
+
+    #[test]
+    fn seen_ids_are_exact_even_when_hashes_collide() {
+        let mut seen = SeenIds::default();
+        assert!(seen.insert("item-a"));
+        assert!(!seen.insert("item-a"));
+        assert!(seen.insert("item-b"));
+        // Force a collision: make "item-c"'s hash point at "item-a"'s bytes.
+        let (hash_a, hash_c) = (seen.hasher.hash_one("item-a"), seen.hasher.hash_one("item-c"));
+        let slot_a = seen.index[&hash_a];
+        seen.index.insert(hash_c, slot_a);
+        assert!(seen.insert("item-c"), "a colliding id is new, not a duplicate");
+        assert!(!seen.insert("item-c"));
+        assert!(!seen.insert("item-a"));
+    }
+
+    #[test]
+    fn the_byte_budget_covers_raw_and_base64_and_never_exceeds_the_whole() {
+        let whole = u32::try_from(IN_FLIGHT_BUDGET / BUDGET_UNIT).unwrap();
+        assert!(u64::from(budget_units(30_000)) * BUDGET_UNIT >= 30_000 * 7 / 3);
+        assert_eq!(budget_units(MAX_ITEM_BYTES), u32::try_from((MAX_ITEM_BYTES * 7 / 3 + 16 * 1024).div_ceil(BUDGET_UNIT)).unwrap());
+        assert!(budget_units(MAX_ITEM_BYTES) <= whole);
+        assert!(budget_units(u64::MAX) <= whole);
     }
 
     #[test]
