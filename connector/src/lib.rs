@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod body;
 mod config;
 mod error;
 mod ledger;

@@ -10,6 +10,16 @@ use std::str::FromStr;
 
 use phonenumber::country;
 
+/// The most display-name numbers remembered per thread (about 2 MB at most); the memo starts
+/// afresh when full.
+const DISPLAY_NAME_MEMO_ENTRIES: usize = 16_384;
+
+thread_local! {
+    /// `+…` token → what [`MobileNumber::parse`] made of it.
+    static DISPLAY_NAME_NUMBERS: std::cell::RefCell<std::collections::HashMap<Box<str>, Option<MobileNumber>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// A phone number in canonical E.164 form (`+8613812345678`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MobileNumber(String);
@@ -87,8 +97,19 @@ impl MobileNumber {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        // The region is irrelevant for a number with a leading `+`.
-        MobileNumber::parse(last, Region::CN).ok()
+        // The region is irrelevant for a number with a leading `+`. Parsing is costly (regexes
+        // looked up by pattern) and the same people appear on item after item: memoised.
+        DISPLAY_NAME_NUMBERS.with_borrow_mut(|memo| {
+            if let Some(known) = memo.get(last) {
+                return known.clone();
+            }
+            if memo.len() >= DISPLAY_NAME_MEMO_ENTRIES {
+                memo.clear();
+            }
+            let parsed = MobileNumber::parse(last, Region::CN).ok();
+            memo.insert(last.into(), parsed.clone());
+            parsed
+        })
     }
 
     /// The canonical E.164 text (`+8613812345678`).

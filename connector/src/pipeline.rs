@@ -1,15 +1,18 @@
 //! One run: configuration → window → listing → per item (size check, capped download, digest
 //! check, participants, directory, routing, deliveries) → report → checkpoint.
 //!
-//! Concurrency: at most `concurrency` items are in flight. An item's deliveries (one per distinct
-//! user) run concurrently, at most `concurrency × DELIVERIES_PER_ITEM_SLOT` deliveries in flight
-//! over all items. Folder and import calls into one mailbox are serialised (the exactly-once
+//! Concurrency: at most `concurrency` items are being downloaded, verified, parsed and routed at
+//! a time; an item then delivers without holding that slot, so that an item waiting for a busy
+//! mailbox does not hold up the next downloads. At most `concurrency × ITEMS_PER_SLOT` items are
+//! in flight in all. An item's deliveries (one per distinct user) run concurrently, at most
+//! `concurrency × DELIVERIES_PER_ITEM_SLOT` deliveries in flight over all items. Folder and import calls into one mailbox are serialised (the exactly-once
 //! fence in `ledger.rs` needs that; the contract allows up to 4): a delivery takes its mailbox's
 //! lock first and only then a delivery slot, so no delivery holds a slot while it waits for a
 //! mailbox.
 //!
 //! Memory: items in flight also share a byte budget ([`IN_FLIGHT_BUDGET`]): before its download
-//! an item reserves its listed size plus its base64 form (4/3), so a few large items wait
+//! an item reserves its base64 form (4/3 of its listed size; the raw bytes are encoded as they
+//! arrive and not kept, see `body.rs`) plus room for its headers, so a few large items wait
 //! rather than all being buffered at once; an item larger than the whole budget takes all of it.
 //! The run keeps the listed item ids (compactly, [`SeenIds`]) and one cached folder count per
 //! mailbox; the ledger keeps only what earlier runs left (see `ledger.rs`).
@@ -31,13 +34,13 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
+use crate::body::Body;
 use crate::config::{Config, MAX_PER_MAILBOX};
 use crate::error::ConnectorError;
 use crate::ledger::{Ledger, PendingIntent, Record, StateDir};
@@ -55,8 +58,12 @@ pub const MAX_ITEM_BYTES: u64 = 10_485_760;
 /// The bytes that items in flight may hold together (raw download plus base64), 32 MiB.
 pub const IN_FLIGHT_BUDGET: u64 = 32 * 1024 * 1024;
 
-/// Deliveries in flight over all items, per item slot (`--concurrency`).
+/// Deliveries in flight over all items, per `--concurrency` slot.
 pub const DELIVERIES_PER_ITEM_SLOT: usize = 4;
+
+/// Items in flight (downloaded or delivering), per `--concurrency` slot; the byte budget bounds
+/// them too.
+pub const ITEMS_PER_SLOT: usize = 4;
 
 /// The fence below relies on one request at a time per mailbox.
 const _: () = assert!(MAX_PER_MAILBOX == 1);
@@ -64,10 +71,13 @@ const _: () = assert!(MAX_PER_MAILBOX == 1);
 /// Budget units: KiB, so that permits fit in `u32`.
 const BUDGET_UNIT: u64 = 1024;
 
-/// What an item of `size` bytes reserves from [`IN_FLIGHT_BUDGET`], in [`BUDGET_UNIT`]s: raw bytes,
-/// base64 (4/3) and some slack, never more than the whole budget.
+/// What an item of `size` bytes reserves from [`IN_FLIGHT_BUDGET`], in [`BUDGET_UNIT`]s: its
+/// base64 form (the raw bytes are not kept, see `body.rs`), its header block (at most the item,
+/// counted up to 64 KiB: a longer one is rare and bounded by `body::MAX_HEADER_BLOCK`) and
+/// 16 KiB of slack for the chunks being received; never more than the whole budget.
 fn budget_units(size: u64) -> u32 {
-    let bytes = size.min(MAX_ITEM_BYTES).saturating_mul(7) / 3 + 16 * 1024;
+    let size = size.min(MAX_ITEM_BYTES);
+    let bytes = size.div_ceil(3) * 4 + size.min(64 * 1024) + 16 * 1024;
     let units = bytes.div_ceil(BUDGET_UNIT).min(IN_FLIGHT_BUDGET / BUDGET_UNIT);
     u32::try_from(units).expect("the budget fits in u32 units")
 }
@@ -185,6 +195,7 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         folders: FolderCache::default(),
         ledger: &ledger,
         mailboxes: Mutex::new(HashMap::new()),
+        downloads: Semaphore::new(config.concurrency),
         deliveries: Semaphore::new(config.concurrency * DELIVERIES_PER_ITEM_SLOT),
         budget: Semaphore::new((IN_FLIGHT_BUDGET / BUDGET_UNIT) as usize),
         seen: Mutex::new(SeenIds::default()),
@@ -271,6 +282,8 @@ struct Run<'a> {
     /// Per mailbox (user id): its lock (one delivery at a time) guarding the folder's
     /// `totalItemCount` as far as this run knows it (`None` = unknown, ask the tenant).
     mailboxes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    /// Items being downloaded, parsed and routed (`--concurrency`).
+    downloads: Semaphore,
     /// Deliveries in flight over all items.
     deliveries: Semaphore,
     /// [`IN_FLIGHT_BUDGET`] in [`BUDGET_UNIT`]s.
@@ -317,7 +330,7 @@ impl Run<'_> {
                         Err(e) => Err(ConnectorError::Source(e)),
                     }
                 })
-                .buffer_unordered(self.config.concurrency)
+                .buffer_unordered(self.config.concurrency * ITEMS_PER_SLOT)
         );
 
         let mut counts = Counts::default();
@@ -374,17 +387,20 @@ impl Run<'_> {
         }
         // Memory: reserve the item's bytes (raw and base64) before downloading it.
         let _reserved = self.budget.acquire_many(budget_units(item.size)).await.expect("never closed");
-        let raw = match self.fetch(item).await? {
-            Ok(raw) => raw,
+        // A download slot until the item is routed: its deliveries then no longer hold one, so
+        // that an item waiting for a busy mailbox does not keep the next items from starting.
+        let download_slot = self.downloads.acquire().await.expect("never closed");
+        let body = match self.fetch(item).await? {
+            Ok(body) => body,
             Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
         };
         // A source that understated the size: reserve the difference if it is free (waiting for it
         // while holding a reservation could deadlock); the download cap bounds the overrun.
-        let _extra = match budget_units(raw.len() as u64).checked_sub(budget_units(item.size)) {
+        let _extra = match budget_units(body.len).checked_sub(budget_units(item.size)) {
             Some(more) if more > 0 => self.budget.try_acquire_many(more).ok(),
             _ => None,
         };
-        let participants = match participants::parse(&raw) {
+        let participants = match participants::parse(&body.head) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(item = %item.id, error = %e, "malformed_item");
@@ -403,9 +419,10 @@ impl Run<'_> {
             }
             Route::Deliver(d) => d,
         };
-        // Encoded once, shared by every delivery; the raw bytes are no longer needed.
-        let encoded = Bytes::from(base64::engine::general_purpose::STANDARD.encode(&raw));
-        drop(raw);
+        // Encoded while it downloaded, shared by every delivery.
+        let Body { encoded, head, .. } = body;
+        drop(head);
+        drop(download_slot);
 
         // ROUTE-FANOUT: the item's distinct users concurrently (each mailbox still one at a
         // time). Every delivery started is awaited, so none is cut off half-way by another's
@@ -431,7 +448,7 @@ impl Run<'_> {
     }
 
     /// Downloads and verifies an item (see the module docs for the digest policy).
-    async fn fetch(&self, item: &ItemRef) -> Result<Result<Bytes, FailureReason>, ConnectorError> {
+    async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, FailureReason>, ConnectorError> {
         let expected = item.sha256.trim().to_ascii_lowercase();
         for attempt in 1..=2 {
             match self.source.download(&item.id, item.size, MAX_ITEM_BYTES).await? {
@@ -443,14 +460,14 @@ impl Run<'_> {
                     tracing::warn!(item = %item.id, "listed item not found at the source: malformed_item");
                     return Ok(Err(FailureReason::MalformedItem));
                 }
-                Fetched::Complete { bytes, sha256 } if sha256 == expected => {
-                    if bytes.len() as u64 != item.size {
-                        tracing::warn!(item = %item.id, listed_size = item.size, actual = bytes.len(), "listed size differs; digest matches");
+                Fetched::Complete(body) if body.sha256 == expected => {
+                    if body.len != item.size {
+                        tracing::warn!(item = %item.id, listed_size = item.size, actual = body.len, "listed size differs; digest matches");
                     }
-                    return Ok(Ok(bytes));
+                    return Ok(Ok(body));
                 }
-                Fetched::Complete { sha256, .. } => {
-                    tracing::warn!(item = %item.id, attempt, expected = %expected, actual = %sha256, "downloaded bytes do not match the listed sha256");
+                Fetched::Complete(body) => {
+                    tracing::warn!(item = %item.id, attempt, expected = %expected, actual = %body.sha256, "downloaded bytes do not match the listed sha256");
                 }
             }
         }
@@ -519,7 +536,7 @@ impl Run<'_> {
         let mut known_count = mailbox.lock().await;
         let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
-        let folder = self.folders.ensure(self.tenant, &user.id).await?;
+        let (folder, listed_count) = self.folders.ensure(self.tenant, &user.id).await?;
         if self.ledger.was_interrupted(&item.id, &user.id) {
             tracing::warn!(
                 item = %item.id,
@@ -530,8 +547,10 @@ impl Run<'_> {
         // The fence's `count_before`: this mailbox's imports are serialised, so after a 201 its
         // count is the previous one plus 1 and is kept; the tenant is asked when that is unknown
         // (first delivery to the mailbox in this run, or after any outcome other than a clean
-        // 201 / a fence-established landing).
-        let count_before = match known_count.take() {
+        // 201 / a fence-established landing). The first delivery to a mailbox in the run takes
+        // the count from the folder listing or creation that `ensure` just made, under this
+        // same mailbox lock.
+        let count_before = match known_count.take().or(listed_count) {
             Some(n) => Some(n),
             None => match self.tenant.folder_count(&user.id, &folder).await? {
                 FolderCount::Count(n) => Some(n),
@@ -665,10 +684,10 @@ mod tests {
     }
 
     #[test]
-    fn the_byte_budget_covers_raw_and_base64_and_never_exceeds_the_whole() {
+    fn the_byte_budget_covers_base64_and_headers_and_never_exceeds_the_whole() {
         let whole = u32::try_from(IN_FLIGHT_BUDGET / BUDGET_UNIT).unwrap();
-        assert!(u64::from(budget_units(30_000)) * BUDGET_UNIT >= 30_000 * 7 / 3);
-        assert_eq!(budget_units(MAX_ITEM_BYTES), u32::try_from((MAX_ITEM_BYTES * 7 / 3 + 16 * 1024).div_ceil(BUDGET_UNIT)).unwrap());
+        assert!(u64::from(budget_units(30_000)) * BUDGET_UNIT >= 30_000 * 7 / 3, "small items: base64 and the whole item as headers");
+        assert_eq!(budget_units(MAX_ITEM_BYTES), u32::try_from((MAX_ITEM_BYTES * 4 / 3 + 80 * 1024).div_ceil(BUDGET_UNIT)).unwrap());
         assert!(budget_units(MAX_ITEM_BYTES) <= whole);
         assert!(budget_units(u64::MAX) <= whole);
     }

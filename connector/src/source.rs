@@ -4,18 +4,17 @@
 //! **SIZE**: [`SourceClient::download`] never holds more than `limit` bytes of an item: a
 //! `Content-Length` over the limit is rejected before the body is read, and the streamed body is
 //! abandoned as soon as it would exceed the limit, so a source that misreports `size` still
-//! cannot make the connector buffer more. The buffer grows by doubling but its capacity is
-//! capped at the limit too.
+//! cannot make the connector buffer more. The body is kept base64-encoded as it arrives (see
+//! `body.rs`), its buffer growing by doubling but never beyond what `limit` bytes need.
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
-use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
+use crate::body::{Body, BodyBuilder};
 use crate::retry::{self, HttpError, RetryPolicy, Step};
 
 /// One listed item (`ItemRef` in the contract).
@@ -49,13 +48,8 @@ pub struct Page {
 /// The result of a capped download.
 #[derive(Debug)]
 pub enum Fetched {
-    /// The whole item, with the sha256 of what was received.
-    Complete {
-        /// The raw bytes.
-        bytes: Bytes,
-        /// Lowercase hex sha256 of `bytes`.
-        sha256: String,
-    },
+    /// The whole item: its base64 form, header block and sha256 (see `body.rs`).
+    Complete(Body),
     /// The item is larger than the limit; reading stopped at `received` bytes.
     TooLarge {
         /// Bytes received before giving up (0 when `Content-Length` already said too much).
@@ -324,56 +318,23 @@ async fn read_capped(what: &str, response: reqwest::Response, initial: usize, li
     {
         return Step::Done(Fetched::TooLarge { received: 0 });
     }
-    let mut buf: Vec<u8> = Vec::with_capacity(initial);
-    let mut hasher = Sha256::new();
+    let mut body = BodyBuilder::new(initial, limit);
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => return Step::Retry(transport(what, e)),
         };
-        if !push_capped(&mut buf, &chunk, limit) {
-            return Step::Done(Fetched::TooLarge { received: buf.len() as u64 });
+        if !body.push(&chunk) {
+            return Step::Done(Fetched::TooLarge { received: body.len() as u64 });
         }
-        hasher.update(&chunk);
     }
-    Step::Done(Fetched::Complete { bytes: Bytes::from(buf), sha256: hex::encode(hasher.finalize()) })
-}
-
-/// Appends `chunk` unless the result would exceed `limit`; capacity never exceeds `limit`.
-fn push_capped(buf: &mut Vec<u8>, chunk: &[u8], limit: usize) -> bool {
-    let needed = buf.len() + chunk.len();
-    if needed > limit {
-        return false;
-    }
-    if needed > buf.capacity() {
-        let target = buf.capacity().saturating_mul(2).max(needed).min(limit);
-        buf.reserve_exact(target - buf.len());
-    }
-    buf.extend_from_slice(chunk);
-    true
+    Step::Done(Fetched::Complete(body.finish()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_capped_buffer_never_exceeds_the_limit_in_length_or_capacity() {
-        let limit = 1000;
-        let mut buf = Vec::with_capacity(10);
-        let mut total = 0;
-        while push_capped(&mut buf, &[7u8; 33], limit) {
-            total += 33;
-            assert!(buf.capacity() <= limit, "{}", buf.capacity());
-        }
-        assert_eq!(buf.len(), total);
-        assert_eq!(total, 990);
-        assert!(push_capped(&mut buf, &[1u8; 10], limit));
-        assert_eq!(buf.len(), limit);
-        assert!(!push_capped(&mut buf, &[1u8; 1], limit));
-        assert_eq!(buf.len(), limit);
-    }
 
     #[test]
     fn endpoints_keep_the_base_path_and_encode_segments() {

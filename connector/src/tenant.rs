@@ -341,10 +341,21 @@ pub struct FolderCache {
 impl FolderCache {
     /// The folder id of `WeChat Archiver` for `user_id`: found (exact name first, then a
     /// case-insensitive match, which Exchange treats as the same folder) or created; once per
-    /// mailbox per run.
-    pub async fn ensure(&self, tenant: &TenantClient, user_id: &str) -> Result<String, TenantError> {
+    /// mailbox per run. The call that found or created it also gets the folder's
+    /// `totalItemCount` as the tenant answered it then (`None` for every later call, or when the
+    /// tenant gave none).
+    pub async fn ensure(&self, tenant: &TenantClient, user_id: &str) -> Result<(String, Option<u64>), TenantError> {
         let cell = self.folders.lock().expect("not poisoned").entry(user_id.to_owned()).or_default().clone();
-        cell.get_or_try_init(|| find_or_create(tenant, user_id)).await.cloned()
+        let mut fresh_count = None;
+        let id = cell
+            .get_or_try_init(|| async {
+                let (id, count) = find_or_create(tenant, user_id).await?;
+                fresh_count = count;
+                Ok::<_, TenantError>(id)
+            })
+            .await?
+            .clone();
+        Ok((id, fresh_count))
     }
 }
 
@@ -355,20 +366,21 @@ fn pick_folder(folders: &[MailFolder]) -> Option<&MailFolder> {
         .or_else(|| folders.iter().find(|f| f.display_name.eq_ignore_ascii_case(FOLDER_NAME)))
 }
 
-async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<String, TenantError> {
+/// The folder's id and its `totalItemCount` as listed or created.
+async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<(String, Option<u64>), TenantError> {
     if let Some(f) = pick_folder(&tenant.list_folders(user_id).await?) {
         if f.display_name != FOLDER_NAME {
             tracing::warn!(user = user_id, name = %f.display_name, "using an existing folder whose name differs from `{FOLDER_NAME}` only in case");
         }
-        return Ok(f.id.clone());
+        return Ok((f.id.clone(), f.total_item_count));
     }
     if let Some(created) = tenant.create_folder(user_id, FOLDER_NAME).await? {
         tracing::info!(user = user_id, "created folder `{FOLDER_NAME}`");
-        return Ok(created.id);
+        return Ok((created.id, created.total_item_count));
     }
     // 409 ErrorFolderExists: someone created it concurrently; list again and use theirs.
     match pick_folder(&tenant.list_folders(user_id).await?) {
-        Some(f) => Ok(f.id.clone()),
+        Some(f) => Ok((f.id.clone(), f.total_item_count)),
         None => Err(TenantError::Http(HttpError::Protocol {
             what: "folder creation".to_owned(),
             detail: format!("409 ErrorFolderExists, yet no folder `{FOLDER_NAME}` is listed"),
