@@ -45,9 +45,10 @@
 //!    records queued while it syncs are written together and share one `fdatasync`. A record is
 //!    durable only once its batch's sync returned ([`Ledger::append`] waits for that). An `intent`
 //!    is always waited for before its import. An `imported` outcome is only queued
-//!    ([`Ledger::enqueue`]) while the mailbox is held: the mailbox's next `intent` is queued after
-//!    it and waited for, so by FIFO order at most one intent per mailbox is ever without a
-//!    durable outcome, exactly what step 4 resolves. The run waits for every queued record
+//!    ([`Ledger::enqueue`]) while the mailbox is held, and costs no sync of its own (it does not
+//!    even wake the writer): the mailbox's next `intent` is queued after it and waited for, so
+//!    by FIFO order at most one intent per mailbox is ever without a durable outcome, exactly
+//!    what step 4 resolves. The run waits for every queued record
 //!    ([`Ledger::flush`]) before its report and checkpoint; a failed write poisons the ledger and
 //!    fails the run.
 //! 7. **Memory.** In memory the ledger keeps only what the file held when opened: the pairs an
@@ -80,7 +81,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -322,14 +323,29 @@ impl Known {
     }
 }
 
-/// A record to write, and who to tell once it is durable (or not).
-type Job = (Vec<u8>, tokio::sync::oneshot::Sender<Result<(), StateError>>);
+/// Told once a batch is durable (or not).
+type Waiter = tokio::sync::oneshot::Sender<Result<(), StateError>>;
+
+/// What the writer thread has still to write: records in the order they were queued, and who
+/// waits for them. Only a waiter wakes the writer (see [`write_batches`]).
+#[derive(Default)]
+struct Queue {
+    bytes: Vec<u8>,
+    waiters: Vec<Waiter>,
+    closed: bool,
+    poisoned: bool,
+    /// The writer waits for a wake-up (only then is one sent: a wake-up is a system call).
+    sleeping: bool,
+}
+
+/// The queue and the writer's wake-up call.
+type Shared = Arc<(Mutex<Queue>, Condvar)>;
 
 /// The append-only delivery ledger (see the module docs).
 pub struct Ledger {
     path: PathBuf,
-    /// To the writer thread (group commit); `None` only while dropping.
-    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    /// To the writer thread (group commit).
+    queue: Shared,
     writer: Option<std::thread::JoinHandle<()>>,
     known: Mutex<Known>,
     stats: LedgerStats,
@@ -337,8 +353,10 @@ pub struct Ledger {
 
 impl Drop for Ledger {
     fn drop(&mut self) {
-        // Closing the queue ends the writer after it has written what was queued.
-        drop(self.jobs.take());
+        // Closing the queue ends the writer after it has written (and synced) what was queued.
+        let (queue, wake) = &*self.queue;
+        queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).closed = true;
+        wake.notify_one();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -351,47 +369,51 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-/// The writer thread: group commit. It takes every record queued so far, writes them with one
-/// `write`, calls `fdatasync` once, and only then tells each waiter that its record is durable.
-/// Records queued while a sync runs form the next batch. A failed write or sync fails every
-/// record of its batch and poisons the ledger: a partial write may have left a torn line, and
-/// nothing may be appended after it, so that it stays the last line and the next open repairs
-/// it.
-fn write_batches(mut file: File, path: &Path, jobs: &std::sync::mpsc::Receiver<Job>) {
-    /// Upper bound of records per batch, so that waiters are told in reasonable time.
-    const MAX_BATCH: usize = 4096;
-    let mut poisoned = false;
-    let mut buf = Vec::new();
+/// The writer thread: group commit. It sleeps until somebody waits for durability (an intent,
+/// a cleared outcome, a flush) or the ledger closes; then it takes everything queued so far
+/// (including the `imported` outcomes queued without waiting, in their queue order), writes it
+/// with one `write`, calls `fdatasync` once, and only then tells each waiter. Records queued
+/// while a sync runs form the next batch. An outcome queued without a waiter therefore costs no
+/// sync of its own: it becomes durable with the next batch, which is before the next intent of
+/// its mailbox (queued after it) and before the run's final flush. A failed write or sync fails
+/// every waiter of its batch and poisons the ledger: a partial write may have left a torn line,
+/// and nothing may be appended after it, so that it stays the last line and the next open
+/// repairs it.
+fn write_batches(mut file: File, path: &Path, shared: &Shared) {
+    let (queue, wake) = &**shared;
+    let mut bytes = Vec::new();
     let mut waiters = Vec::new();
-    while let Ok(first) = jobs.recv() {
-        buf.clear();
-        waiters.clear();
-        let mut job = Some(first);
-        while let Some((line, waiter)) = job.take() {
-            buf.extend_from_slice(&line);
-            waiters.push(waiter);
-            if waiters.len() < MAX_BATCH {
-                job = jobs.try_recv().ok();
+    loop {
+        {
+            let mut q = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            while q.waiters.is_empty() && !q.closed {
+                q.sleeping = true;
+                q = wake.wait(q).unwrap_or_else(std::sync::PoisonError::into_inner);
+                q.sleeping = false;
             }
-        }
-        if poisoned {
-            for waiter in waiters.drain(..) {
-                let _ = waiter.send(Err(StateError::Poisoned { path: path.to_owned() }));
+            if q.closed && q.waiters.is_empty() && q.bytes.is_empty() {
+                return;
             }
-            continue;
+            std::mem::swap(&mut bytes, &mut q.bytes);
+            std::mem::swap(&mut waiters, &mut q.waiters);
         }
-        match file.write_all(&buf).and_then(|()| file.sync_data()) {
+        let written = if bytes.is_empty() { Ok(()) } else { file.write_all(&bytes).and_then(|()| file.sync_data()) };
+        bytes.clear();
+        match written {
             Ok(()) => {
                 for waiter in waiters.drain(..) {
                     let _ = waiter.send(Ok(()));
                 }
             }
             Err(e) => {
-                poisoned = true;
-                for waiter in waiters.drain(..) {
+                let mut q = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                q.poisoned = true;
+                q.bytes = Vec::new();
+                for waiter in waiters.drain(..).chain(q.waiters.drain(..)) {
                     let copy = std::io::Error::new(e.kind(), e.to_string());
                     let _ = waiter.send(Err(io(path)(copy)));
                 }
+                return;
             }
         }
     }
@@ -447,13 +469,13 @@ impl Ledger {
             file.sync_all().map_err(io(path))?;
         }
         stats.pending_intents = known.pending.len();
-        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-        let writer_path = path.to_owned();
+        let queue: Shared = Arc::default();
+        let (writer_path, writer_queue) = (path.to_owned(), Arc::clone(&queue));
         let writer = std::thread::Builder::new()
             .name("tm-ledger".into())
-            .spawn(move || write_batches(file, &writer_path, &queue))
+            .spawn(move || write_batches(file, &writer_path, &writer_queue))
             .map_err(io(path))?;
-        Ok(Ledger { path: path.to_owned(), jobs: Some(jobs), writer: Some(writer), known: Mutex::new(known), stats })
+        Ok(Ledger { path: path.to_owned(), queue, writer: Some(writer), known: Mutex::new(known), stats })
     }
 
     /// What opening found.
@@ -478,16 +500,34 @@ impl Ledger {
         pending
     }
 
-    /// Queues one record without waiting for it to be durable. Records are written in the order
-    /// they are queued (one writer, FIFO), so it is durable at the latest when any record queued
-    /// after it is; [`Ledger::flush`] waits for everything queued. Fails only when an earlier
+    /// Queues `record` (if any) and, with `waiter`, wakes the writer. Fails when an earlier
     /// write failed.
+    fn queue(&self, record: Option<&Record>, waiter: Option<Waiter>) -> Result<(), StateError> {
+        let (queue, wake) = &*self.queue;
+        let mut q = queue.lock().expect("not poisoned");
+        if q.poisoned || q.closed {
+            return Err(StateError::Poisoned { path: self.path.clone() });
+        }
+        if let Some(record) = record {
+            serde_json::to_writer(&mut q.bytes, record).expect("serialisable");
+            q.bytes.push(b'\n');
+        }
+        if let Some(waiter) = waiter {
+            q.waiters.push(waiter);
+            if q.sleeping {
+                q.sleeping = false;
+                wake.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues one record without waiting for it to be durable, and without waking the writer:
+    /// records are written in the order they are queued, so it is durable at the latest when
+    /// any record queued after it is (an [`append`](Ledger::append) or a
+    /// [`flush`](Ledger::flush)). Fails only when an earlier write failed.
     pub fn enqueue(&self, record: Record) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(&record).expect("serialisable");
-        line.push(b'\n');
-        let (done, _durable) = tokio::sync::oneshot::channel();
-        let poisoned = || StateError::Poisoned { path: self.path.clone() };
-        self.jobs.as_ref().ok_or_else(poisoned)?.send((line, done)).map_err(|_| poisoned())?;
+        self.queue(Some(&record), None)?;
         self.known.lock().expect("not poisoned").note(record);
         Ok(())
     }
@@ -495,20 +535,16 @@ impl Ledger {
     /// Waits until every record queued so far is durable; fails if any write failed.
     pub async fn flush(&self) -> Result<(), StateError> {
         let (done, durable) = tokio::sync::oneshot::channel();
-        let poisoned = || StateError::Poisoned { path: self.path.clone() };
-        self.jobs.as_ref().ok_or_else(poisoned)?.send((Vec::new(), done)).map_err(|_| poisoned())?;
-        durable.await.map_err(|_| poisoned())?
+        self.queue(None, Some(done))?;
+        durable.await.map_err(|_| StateError::Poisoned { path: self.path.clone() })?
     }
 
     /// Appends one record; returns once it is durable (its batch's `fdatasync` returned).
     /// Concurrent appends share one `fdatasync` (group commit, see [`write_batches`]).
     pub async fn append(&self, record: Record) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(&record).expect("serialisable");
-        line.push(b'\n');
         let (done, durable) = tokio::sync::oneshot::channel();
-        let poisoned = || StateError::Poisoned { path: self.path.clone() };
-        self.jobs.as_ref().ok_or_else(poisoned)?.send((line, done)).map_err(|_| poisoned())?;
-        durable.await.map_err(|_| poisoned())??;
+        self.queue(Some(&record), Some(done))?;
+        durable.await.map_err(|_| StateError::Poisoned { path: self.path.clone() })??;
         self.known.lock().expect("not poisoned").note(record);
         Ok(())
     }
