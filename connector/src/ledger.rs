@@ -644,6 +644,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_queued_outcome_is_durable_before_the_next_append_and_after_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let ledger = state.open_ledger().unwrap();
+        let on_disk = || std::fs::read_to_string(dir.path().join(LEDGER)).unwrap();
+        ledger.append(intent("i1", "u1")).await.unwrap();
+        ledger.enqueue(imported("i1", "u1")).unwrap();
+        // The next intent of the mailbox is written after the outcome, in one durable batch.
+        ledger.append(intent("i2", "u1")).await.unwrap();
+        let lines: Vec<Record> = on_disk().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines, vec![intent("i1", "u1"), imported("i1", "u1"), intent("i2", "u1")]);
+        // An outcome with nothing queued after it is durable once the run flushes.
+        ledger.enqueue(imported("i2", "u1")).unwrap();
+        ledger.flush().await.unwrap();
+        assert_eq!(on_disk().lines().count(), 4);
+        drop(ledger);
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.pending().is_empty());
+        assert!(ledger.is_imported("i2", "u1"));
+    }
+
+    #[tokio::test]
+    async fn a_queued_outcome_is_written_when_the_ledger_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        {
+            let ledger = state.open_ledger().unwrap();
+            ledger.append(intent("i1", "u1")).await.unwrap();
+            ledger.enqueue(imported("i1", "u1")).unwrap();
+        }
+        let ledger = state.open_ledger().unwrap();
+        assert!(ledger.is_imported("i1", "u1"));
+        assert!(ledger.pending().is_empty());
+    }
+
+    #[tokio::test]
     async fn a_torn_last_line_is_dropped_and_appending_continues_cleanly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LEDGER);
