@@ -37,7 +37,7 @@ pub struct Config {
     pub report_path: Option<PathBuf>,
     /// Region for mapping numbers written without a country code (default `CN`).
     pub default_region: String,
-    /// Items processed concurrently (default 8).
+    /// Items downloaded, checked and routed at a time (default 8); deliveries and items in flight are 4 × this.
     pub concurrency: usize,
     /// Listing page size (1..=1000, default 500).
     pub page_size: u32,

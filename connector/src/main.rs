@@ -63,7 +63,7 @@ struct RunArgs {
     /// Region for mapping numbers written without a country code (ISO 3166-1 alpha-2).
     #[arg(long, default_value = "CN")]
     default_region: String,
-    /// Items processed concurrently (requests per mailbox are capped at 4 regardless).
+    /// Items downloaded, checked and routed at a time; deliveries and items in flight are 4 × this (one request at a time per mailbox).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
 }
