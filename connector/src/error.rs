@@ -32,6 +32,16 @@ pub enum ConnectorError {
     /// The tenant failed (after retries), or revoked the token mid-run.
     #[error("tenant: {0}")]
     Tenant(#[source] TenantError),
+    /// An earlier import into this mailbox failed in this run without a known outcome: its
+    /// intent is pending, and the fence that resolves it (next run) is only exact while nothing
+    /// else is imported into the mailbox, so the run imports nothing more there.
+    #[error(
+        "tenant: mailbox {mailbox} has an import without a known outcome in this run; not importing into it again until the next run resolves it"
+    )]
+    MailboxUnresolved {
+        /// The mailbox (address).
+        mailbox: String,
+    },
     /// The report could not be written (the checkpoint was not advanced).
     #[error("cannot write the run report {}: {source}", path.display())]
     Report {

@@ -323,6 +323,9 @@ impl Known {
     }
 }
 
+/// The longest an outcome queued without a waiter stays unwritten (see [`write_batches`]).
+const OUTCOME_DELAY: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Told once a batch is durable (or not).
 type Waiter = tokio::sync::oneshot::Sender<Result<(), StateError>>;
 
@@ -370,16 +373,33 @@ impl std::fmt::Debug for Ledger {
 }
 
 /// The writer thread: group commit. It sleeps until somebody waits for durability (an intent,
-/// a cleared outcome, a flush) or the ledger closes; then it takes everything queued so far
+/// a cleared outcome, a flush), the ledger closes, or an outcome queued without a waiter has
+/// waited [`OUTCOME_DELAY`]; then it takes everything queued so far
 /// (including the `imported` outcomes queued without waiting, in their queue order), writes it
 /// with one `write`, calls `fdatasync` once, and only then tells each waiter. Records queued
-/// while a sync runs form the next batch. An outcome queued without a waiter therefore costs no
-/// sync of its own: it becomes durable with the next batch, which is before the next intent of
-/// its mailbox (queued after it) and before the run's final flush. A failed write or sync fails
+/// while a sync runs form the next batch. An outcome queued without a waiter therefore rarely
+/// costs a sync of its own: it becomes durable with the next batch, which is before the next
+/// intent of its mailbox (queued after it) and before the run's final flush, and at the latest
+/// [`OUTCOME_DELAY`] after it was queued (fewer outcomes left to the fence after a kill). A failed write or sync fails
 /// every waiter of its batch and poisons the ledger: a partial write may have left a torn line,
 /// and nothing may be appended after it, so that it stays the last line and the next open
 /// repairs it.
 fn write_batches(mut file: File, path: &Path, shared: &Shared) {
+    /// Should the writer ever panic, the queue is poisoned and its waiters are told, rather
+    /// than left waiting for ever.
+    struct OnPanic<'a>(&'a Shared, &'a Path);
+    impl Drop for OnPanic<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                let mut q = self.0.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                q.poisoned = true;
+                for waiter in q.waiters.drain(..) {
+                    let _ = waiter.send(Err(StateError::Poisoned { path: self.1.to_owned() }));
+                }
+            }
+        }
+    }
+    let _on_panic = OnPanic(shared, path);
     let (queue, wake) = &**shared;
     let mut bytes = Vec::new();
     let mut waiters = Vec::new();
@@ -388,7 +408,18 @@ fn write_batches(mut file: File, path: &Path, shared: &Shared) {
             let mut q = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             while q.waiters.is_empty() && !q.closed {
                 q.sleeping = true;
-                q = wake.wait(q).unwrap_or_else(std::sync::PoisonError::into_inner);
+                if q.bytes.is_empty() {
+                    q = wake.wait(q).unwrap_or_else(std::sync::PoisonError::into_inner);
+                } else {
+                    // Outcomes are queued: written within OUTCOME_DELAY even if nobody waits,
+                    // so that a killed process loses at most that much of them.
+                    let (guard, waited) = wake.wait_timeout(q, OUTCOME_DELAY).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    q = guard;
+                    if waited.timed_out() {
+                        q.sleeping = false;
+                        break;
+                    }
+                }
                 q.sleeping = false;
             }
             if q.closed && q.waiters.is_empty() && q.bytes.is_empty() {

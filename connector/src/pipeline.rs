@@ -288,6 +288,18 @@ enum Delivered {
     Rejected,
 }
 
+/// What a run knows of one mailbox, under its lock.
+#[derive(Debug, Default)]
+struct MailboxState {
+    /// The folder's `totalItemCount` as far as this run knows it (`None` = unknown, ask the
+    /// tenant).
+    count: Option<u64>,
+    /// An intent of this run has no durable outcome (the delivery failed after its intent was
+    /// written): its fence must stay exact until the next run resolves it, so nothing more is
+    /// imported into the mailbox in this run.
+    unresolved: bool,
+}
+
 struct Run<'a> {
     config: &'a Config,
     mapping: &'a Mapping,
@@ -296,9 +308,9 @@ struct Run<'a> {
     directory: DirectoryCache<&'a TenantClient>,
     folders: FolderCache,
     ledger: &'a Ledger,
-    /// Per mailbox (user id): its lock (one delivery at a time) guarding the folder's
-    /// `totalItemCount` as far as this run knows it (`None` = unknown, ask the tenant).
-    mailboxes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    /// Per mailbox (user id): its lock (one delivery at a time) guarding what the run knows of
+    /// it (see [`MailboxState`]).
+    mailboxes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<MailboxState>>>>,
     /// Items being downloaded, parsed and routed (`--concurrency`).
     downloads: Semaphore,
     /// Deliveries in flight over all items.
@@ -491,7 +503,7 @@ impl Run<'_> {
         Ok(Err(FailureReason::MalformedItem))
     }
 
-    fn mailbox(&self, user_id: &str) -> Arc<tokio::sync::Mutex<Option<u64>>> {
+    fn mailbox(&self, user_id: &str) -> Arc<tokio::sync::Mutex<MailboxState>> {
         Arc::clone(self.mailboxes.lock().expect("not poisoned").entry(user_id.to_owned()).or_default())
     }
 
@@ -550,7 +562,10 @@ impl Run<'_> {
         // One delivery per mailbox at a time: the fence below is exact only then. The mailbox
         // first, then a delivery slot (see the module docs).
         let mailbox = self.mailbox(&user.id);
-        let mut known_count = mailbox.lock().await;
+        let mut state = mailbox.lock().await;
+        if state.unresolved {
+            return Err(ConnectorError::MailboxUnresolved { mailbox: user.mailbox().to_owned() });
+        }
         let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
         let (folder, listed_count) = self.folders.ensure(self.tenant, &user.id).await?;
@@ -567,7 +582,7 @@ impl Run<'_> {
         // 201 / a fence-established landing). The first delivery to a mailbox in the run takes
         // the count from the folder listing or creation that `ensure` just made, under this
         // same mailbox lock.
-        let count_before = match known_count.take().or(listed_count) {
+        let count_before = match state.count.take().or(listed_count) {
             Some(n) => Some(n),
             None => match self.tenant.folder_count(&user.id, &folder).await? {
                 FolderCount::Count(n) => Some(n),
@@ -581,6 +596,9 @@ impl Run<'_> {
             folder: Some(folder.clone()),
             count_before,
         };
+        // Until this delivery has a durable outcome, the mailbox is unresolved: any early return
+        // below (retries exhausted, 401, a ledger write failing) leaves it so for this run.
+        state.unresolved = true;
         self.ledger.append(record(&intent, Outcome::Intent)).await?;
 
         let (tenant, folder) = (self.tenant, folder.as_str());
@@ -628,13 +646,15 @@ impl Run<'_> {
                 // The count is known again only when nothing was ambiguous: a 201 at the first
                 // attempt, or the fence itself saw `count_before + 1`.
                 if result.is_none() || calls.load(Ordering::SeqCst) == 1 {
-                    *known_count = count_before.map(|n| n + 1);
+                    state.count = count_before.map(|n| n + 1);
                 }
+                state.unresolved = false;
                 tracing::debug!(item = %item.id, mailbox = user.mailbox(), "imported");
                 Ok(Delivered::Imported)
             }
             Some(Imported::Rejected { status, code, message }) => {
                 self.ledger.append(record(&intent, Outcome::Cleared)).await?;
+                state.unresolved = false;
                 tracing::warn!(item = %item.id, mailbox = user.mailbox(), status, code = %code, message = %message, "sink_rejected");
                 Ok(Delivered::Rejected)
             }

@@ -75,6 +75,7 @@ pub struct JournalEntry {
     pub op: String,
     pub status: u16,
     pub mailbox: Option<String>,
+    pub item_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

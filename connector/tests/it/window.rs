@@ -111,6 +111,32 @@ async fn dedup_a_failed_run_is_finished_by_the_next_without_duplicates() {
     assert_eq!(h.imports_in_journal().await, 10, "no pair was even attempted twice");
 }
 
+/// DEDUP: when an import fails for good (retries exhausted) after its intent was written, the
+/// run imports nothing more into that mailbox (the items in flight behind it fail instead), so
+/// the next run's fence sees the folder exactly as the intent left it and imports the item once.
+#[tokio::test]
+async fn dedup_a_mailbox_whose_import_failed_gets_nothing_more_in_that_run() {
+    let items: String = (0..12).map(|i| chat(&format!("c{i:02}"), &format!("2026-11-20T10:{i:02}:00.000Z"))).collect();
+    // The tenant refuses c03's import as often as the test retry policy tries (5 attempts).
+    let fault = "[[fault]]\napi = \"tenant\"\nop = \"import\"\nitem = \"c03\"\naction = \"status\"\nstatus = 500\ncount = 5\n";
+    let h = Harness::start("unresolved", &format!("{PEOPLE}{items}{fault}")).await;
+
+    let failed = tm_connector::run(h.config(DAY1_END)).await;
+    let error = failed.expect_err("an import failing for good fails the run");
+    assert!(!error.is_config_error(), "{error}");
+    let journal = h.journal().await;
+    let imports: Vec<_> = journal.iter().filter(|e| e.op == "import" && e.mailbox.as_deref() == Some("wang.wei@contoso.cn")).collect();
+    let last_failure = imports.iter().rposition(|e| e.item_id.as_deref() == Some("c03")).expect("c03 was attempted");
+    assert_eq!(imports[last_failure].status, 500);
+    let after: Vec<_> = imports[last_failure + 1..].iter().map(|e| (e.item_id.clone(), e.status)).collect();
+    assert!(after.is_empty(), "imports into the mailbox after its unresolved failure: {after:?}");
+
+    let report = h.run(h.config(DAY1_END)).await;
+    assert_eq!(h.archived("wang.wei@contoso.cn").await, (0..12).map(|i| format!("c{i:02}")).collect::<Vec<_>>());
+    assert_eq!(report.counts.imported + report.counts.skipped_duplicate, 12);
+    assert_eq!(report.counts.failed, 0);
+}
+
 /// REPORT: counts add up (imported + skipped_duplicate + failed = deliveries attempted + items
 /// that failed before routing), every failure names item, mailbox (or null) and reason, and the
 /// file at REPORT_PATH is the report returned.
