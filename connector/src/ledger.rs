@@ -36,7 +36,9 @@
 //!    counted `skipped_duplicate` when the item comes round); count = `count_before` → it did not
 //!    (`cleared`, imported normally); folder gone → `cleared`. The same fence is checked before
 //!    every retry of an import whose previous attempt may have landed (5xx, reset, timeout), so
-//!    retries do not duplicate either.
+//!    retries do not duplicate either. An import that fails for good after its intent (retries
+//!    exhausted, 401, a failed ledger write) leaves its mailbox *unresolved* for the rest of the
+//!    run: nothing more is imported into it, so the pending intent's fence stays exact.
 //! 5. Once the checkpoint has moved past a window, that window's items are never listed again
 //!    (the listing is by `captured_at`), so the ledger is emptied (atomically) after the
 //!    checkpoint is committed; it only ever covers the unfinished window and stays small. A crash
