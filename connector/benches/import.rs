@@ -251,22 +251,17 @@ async fn reset(http: &reqwest::Client, sim: &RunningSimulator) {
     http.post(format!("{}/reset", sim.sim_url())).send().await.unwrap().error_for_status().unwrap();
 }
 
+/// Sends a request that must succeed and returns its JSON body.
+async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().error_for_status().unwrap().json().await.unwrap()
+}
+
 /// The directory ids of `bench0..7@contoso.cn`.
 async fn ceiling_users(http: &reqwest::Client, sim: &RunningSimulator) -> Vec<String> {
     let token = &sim.credentials().tenant_token;
     let mut ids = Vec::new();
     for w in 0..CONCURRENCY {
-        let user: serde_json::Value = http
-            .get(format!("{}/users/bench{w}@contoso.cn", sim.graph_url()))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let user = json(http.get(format!("{}/users/bench{w}@contoso.cn", sim.graph_url())).bearer_auth(token)).await;
         ids.push(user["id"].as_str().unwrap().to_owned());
     }
     ids
@@ -283,33 +278,23 @@ async fn ceiling(
 ) -> Measured {
     let c = sim.credentials();
     let graph_token = c.tenant_token.clone();
-    let login: serde_json::Value = http
-        .post(format!("{}/session", sim.vendor_url()))
-        .json(&serde_json::json!({"username": c.vendor_username, "password": c.vendor_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = json(
+        http.post(format!("{}/session", sim.vendor_url()))
+            .json(&serde_json::json!({"username": c.vendor_username, "password": c.vendor_password})),
+    )
+    .await;
     let vendor_token = login["token"].as_str().unwrap().to_owned();
     let t = Instant::now();
     let cpu0 = cpu_secs("self").unwrap_or(0.0);
     // The archive folder of each worker's mailbox (the tenant was just reset).
     let mut folders = Vec::new();
     for user in users {
-        let f: serde_json::Value = http
-            .post(format!("{}/users/{user}/mailFolders", sim.graph_url()))
-            .bearer_auth(&graph_token)
-            .json(&serde_json::json!({"displayName": "WeChat Archiver"}))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let f = json(
+            http.post(format!("{}/users/{user}/mailFolders", sim.graph_url()))
+                .bearer_auth(&graph_token)
+                .json(&serde_json::json!({"displayName": "WeChat Archiver"})),
+        )
+        .await;
         folders.push(format!("{}/users/{user}/mailFolders/{}/messages", sim.graph_url(), f["id"].as_str().unwrap()));
     }
     let folders = Arc::new(folders);
