@@ -648,7 +648,8 @@ impl<'a> Judging<'a> {
                     };
                     let Some(item) = self.exec.state.archive.get(id) else { continue };
                     let sha = self.exec.state.archive.sha256(item);
-                    if sha != view.sha256 || item.size != view.size {
+                    let size = self.exec.state.archive.size(item);
+                    if sha != view.sha256 || size != view.size {
                         let cut = if self.cut.contains(id) { " (its download was cut short: imported as if whole)" } else { "" };
                         content.push((
                             Some(id.clone()),
@@ -659,7 +660,7 @@ impl<'a> Judging<'a> {
                                 folder.name,
                                 view.size,
                                 short(&view.sha256),
-                                item.size,
+                                size,
                                 short(&sha)
                             ),
                         ));

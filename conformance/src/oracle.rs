@@ -117,8 +117,8 @@ impl ArchiveFacts {
                 format_ms(spec.captured_ms).replace(".000Z", "Z"),
                 persons[spec.actor as usize].id
             );
-            if matches!(spec.kind, Kind::Attachment | Kind::File) && item.size >= 1_000_000 {
-                label.push_str(&format!(", {} bytes", item.size));
+            if matches!(spec.kind, Kind::Attachment | Kind::File) && state.archive.size(item) >= 1_000_000 {
+                label.push_str(&format!(", {} bytes", state.archive.size(item)));
             }
             if let Some(listed) = spec.listed_size {
                 label.push_str(&format!(", listed as {listed}"));
@@ -130,8 +130,8 @@ impl ArchiveFacts {
                 id: spec.id.clone(),
                 captured_ms: spec.captured_ms,
                 kind: spec.kind,
-                size: item.size,
-                listed_size: spec.listed_size.unwrap_or(item.size),
+                size: state.archive.size(item),
+                listed_size: spec.listed_size.unwrap_or_else(|| state.archive.size(item)),
                 actor: spec.actor,
                 participants,
                 recalls: spec.recalls.clone(),

@@ -162,11 +162,12 @@ async fn bench(employees: usize, rounds: usize) {
     .await
     .unwrap();
     let warmed = t.elapsed();
-    let all = sim.state().archive.items();
-    let within: Vec<_> = all.iter().filter(|i| i.spec.listed_size.unwrap_or(i.size) <= LIMIT).collect();
-    let within_bytes: u64 = within.iter().map(|i| i.size.min(LIMIT)).sum();
-    let total_bytes: u64 = all.iter().map(|i| i.size).sum();
-    let real_size: HashMap<String, u64> = all.iter().map(|i| (i.spec.id.clone(), i.size)).collect();
+    let a = &sim.state().archive;
+    let all = a.items();
+    let within: Vec<_> = all.iter().filter(|i| i.spec.listed_size.unwrap_or(a.size(i)) <= LIMIT).collect();
+    let within_bytes: u64 = within.iter().map(|i| a.size(i).min(LIMIT)).sum();
+    let total_bytes: u64 = all.iter().map(|i| a.size(i)).sum();
+    let real_size: HashMap<String, u64> = all.iter().map(|i| (i.spec.id.clone(), a.size(i))).collect();
     println!(
         "scenario: {employees} employees, 1 day: {} items, {:.2} GB; {} listed at ≤ 10 MiB ({:.2} GB to download), {} over (5 scripted 50 MB items, 2 of them listed at 1 MB)",
         all.len(),

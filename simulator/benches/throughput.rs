@@ -47,7 +47,7 @@ fn main() {
     let state = State::build(scenario(employees), Options::default()).expect("builds");
     let built = t.elapsed();
     let items = state.archive.items();
-    let bytes: u64 = items.iter().map(|i| i.size).sum();
+    let bytes: u64 = items.iter().map(|i| state.archive.size(i)).sum();
     let t2 = Instant::now();
     for i in items {
         state.archive.sha256(i);

@@ -56,6 +56,7 @@ pub struct Counts {
 
 /// The summary of a built simulator state.
 pub fn summary(state: &crate::server::State) -> ScenarioSummary {
+    state.archive.size_all();
     let items = state.archive.items();
     let mut by_kind = BTreeMap::new();
     let mut by_source = BTreeMap::new();
@@ -80,7 +81,7 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
             items: items.len(),
             by_kind,
             by_source,
-            over_limit: items.iter().filter(|i| i.size > crate::generate::SIZE_LIMIT).count(),
+            over_limit: items.iter().filter(|i| state.archive.size(i) > crate::generate::SIZE_LIMIT).count(),
         },
         population,
         span: items

@@ -282,10 +282,11 @@ impl Day<'_> {
 
     fn content(&mut self, item: &mut ItemSpec) {
         let r = &mut self.rng;
-        let stamp = chrono::DateTime::from_timestamp_millis(item.captured_ms + 8 * 3_600_000)
-            .unwrap_or_default()
-            .format("%Y%m%d_%H%M%S")
-            .to_string();
+        let stamp = {
+            use chrono::{Datelike, Timelike};
+            let t = chrono::DateTime::from_timestamp_millis(item.captured_ms + 8 * 3_600_000).unwrap_or_default();
+            format!("{:04}{:02}{:02}_{:02}{:02}{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
+        };
         let oversize = |r: &mut ChaCha8Rng, rate: f64| r.random_bool(rate).then(|| r.random_range(SIZE_LIMIT + 400_000..40 * 1024 * 1024));
         match item.kind {
             Kind::Chat => {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_simulator::{Options, Scenario, Simulator, State};
+use tm_simulator::{Options, Scenario, Simulator, State, format_ms};
 
 #[derive(Parser)]
 #[command(name = "tm-simulator", version, about = "A simulated WeChat/WeCom archive and Microsoft 365-style tenant")]
@@ -105,20 +105,17 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options) -> anyhow::Re
     rt.block_on(async move {
         let name = scenario.name.clone();
         let sim = Simulator::start_with(scenario, listen, options).await?;
-        let s = tm_simulator::summary(sim.state());
+        let state = sim.state();
+        let items = state.archive.items();
         let c = sim.credentials();
-        println!(
-            "tm-simulator: scenario {name:?}, {} items, {} valid mailboxes",
-            s.counts.items,
-            s.population.get("valid_mailboxes").copied().unwrap_or(0)
-        );
+        println!("tm-simulator: scenario {name:?}, {} items, {} valid mailboxes", items.len(), state.directory.valid_users().count());
         println!("  vendor archive  TM_URL={}", sim.vendor_url());
         println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
         println!("  tenant          GRAPH_URL={}", sim.graph_url());
         println!("                  GRAPH_TOKEN={}", c.tenant_token);
         println!("  control plane   {}/scenario  /mailboxes  /journal  POST /reset", sim.sim_url());
-        if let Some((first, last)) = &s.span {
-            println!("  traffic         {first} .. {last}");
+        if let (Some(first), Some(last)) = (items.first(), items.last()) {
+            println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
         }
         println!("Ctrl-C stops.");
         tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
@@ -134,9 +131,10 @@ fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {
     for item in state.archive.items() {
         let listed = state.archive.item_ref(item);
         let mut r = serde_json::to_value(&listed)?;
-        if listed.size != item.size {
+        let size = state.archive.size(item);
+        if listed.size != size {
             // The listing lies about this item's size (a scripted fault): say both.
-            r["size"] = item.size.into();
+            r["size"] = size.into();
             r["listed_size"] = listed.size.into();
         }
         let path = out.join(format!("{}.eml", listed.id));

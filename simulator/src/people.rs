@@ -23,6 +23,10 @@ pub struct Population {
     pub users: Vec<TenantUser>,
     by_id: HashMap<String, u32>,
     group_by_id: HashMap<String, u32>,
+    /// Each group's members as person indices (rendering looks them up for every item).
+    members: Vec<Vec<u32>>,
+    /// Each person as an address-list entry (`phrase <email>`), rendered once.
+    addresses: Vec<String>,
 }
 
 impl Population {
@@ -38,6 +42,22 @@ impl Population {
     pub fn person(&self, i: u32) -> &Person {
         &self.persons[i as usize]
     }
+    /// A group's members, as person indices, in the group's order.
+    pub fn members(&self, group: u32) -> &[u32] {
+        &self.members[group as usize]
+    }
+    /// A person as an entry of an address list (`"Name +86…" <mail>`, encoded as headers need).
+    pub fn address(&self, i: u32) -> &str {
+        &self.addresses[i as usize]
+    }
+
+    fn new(persons: Vec<Person>, groups: Vec<Group>, users: Vec<TenantUser>, by_id: HashMap<String, u32>) -> Population {
+        let group_by_id = groups.iter().enumerate().map(|(i, g)| (g.id.clone(), i as u32)).collect();
+        let members = groups.iter().map(|g| g.members.iter().filter_map(|m| by_id.get(m).copied()).collect()).collect();
+        let addresses = persons.iter().map(crate::render::address_entry).collect();
+        Population { persons, groups, users, by_id, group_by_id, members, addresses }
+    }
+
     /// Indices of the employees.
     pub fn employees(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.persons.len() as u32).filter(|i| self.persons[*i as usize].employee)
@@ -174,8 +194,6 @@ impl Population {
                 });
             }
         }
-        let group_by_id = groups.iter().enumerate().map(|(i, g)| (g.id.clone(), i as u32)).collect();
-
         // The tenant directory: explicit users, then one per employee unless an explicit user
         // already holds the employee's address.
         let mut users = s.tenant_users.clone();
@@ -207,7 +225,7 @@ impl Population {
                 });
             }
         }
-        Population { persons, groups, users, by_id, group_by_id }
+        Population::new(persons, groups, users, by_id)
     }
 }
 

@@ -69,11 +69,15 @@ pub type Shared = Arc<State>;
 impl State {
     /// Generates the archive and the tenant of a scenario.
     pub fn build(scenario: Scenario, options: Options) -> Result<State, ScenarioError> {
+        let t = std::time::Instant::now();
         let population = people::Population::build(&scenario);
+        let people_s = t.elapsed().as_secs_f64();
         let specs = generate::items(&scenario, &population)?;
+        let traffic_s = t.elapsed().as_secs_f64() - people_s;
         let directory = Directory::new(&population.users);
         let mailboxes = Mailboxes::new(&directory);
         let archive = Archive::new(population, specs);
+        tracing::info!(people_s, traffic_s, total_s = t.elapsed().as_secs_f64(), items = archive.items().len(), "generated");
         Ok(State {
             faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
             in_flight: Mutex::new(std::collections::HashMap::new()),
