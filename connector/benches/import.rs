@@ -148,9 +148,13 @@ fn main() {
 
 async fn bench(employees: usize, rounds: usize) {
     let t = Instant::now();
-    let sim = Simulator::start_with(scenario(employees), "127.0.0.1:0".parse().unwrap(), Options { keep_message_bodies: false })
-        .await
-        .expect("the simulator starts");
+    let sim = Simulator::start_with(
+        scenario(employees),
+        "127.0.0.1:0".parse().unwrap(),
+        Options { keep_message_bodies: false, ..Options::default() },
+    )
+    .await
+    .expect("the simulator starts");
     let built = t.elapsed();
     let t = Instant::now();
     let state = sim.state().clone();
@@ -209,7 +213,7 @@ async fn bench(employees: usize, rounds: usize) {
             for mailbox in tenant.mailboxes.all() {
                 for folder in &mailbox.folders {
                     for m in &folder.messages {
-                        *this.entry(m.archive_id.clone().unwrap_or_default()).or_default() += 1;
+                        *this.entry(m.archive_id.as_deref().unwrap_or_default().to_string()).or_default() += 1;
                     }
                 }
             }

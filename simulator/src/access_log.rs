@@ -3,6 +3,7 @@
 //! `GET /sim/requests` shows it. Times are microseconds since the simulator started; `end_us` is
 //! when the answer's head was ready (a streamed body may take longer).
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -54,25 +55,51 @@ pub struct Logged {
 #[derive(Debug)]
 pub struct AccessLog {
     started: Instant,
-    entries: Mutex<Vec<Logged>>,
+    capacity: usize,
+    entries: Mutex<Requests>,
+}
+
+#[derive(Debug, Default)]
+struct Requests {
+    kept: VecDeque<Logged>,
+    total: u64,
 }
 
 impl Default for AccessLog {
     fn default() -> Self {
-        AccessLog { started: Instant::now(), entries: Mutex::new(Vec::new()) }
+        AccessLog::new(crate::journal::DEFAULT_CAPACITY)
     }
 }
 
 impl AccessLog {
-    /// Every request so far, in arrival order.
+    /// An empty log keeping at most `capacity` requests (at least one).
+    pub fn new(capacity: usize) -> AccessLog {
+        AccessLog { started: Instant::now(), capacity: capacity.max(1), entries: Mutex::new(Requests::default()) }
+    }
+    /// The requests kept, in arrival order.
     pub fn entries(&self) -> Vec<Logged> {
-        let mut v = self.entries.lock().expect("access log lock").clone();
+        let mut v: Vec<Logged> = self.entries.lock().expect("access log lock").kept.iter().cloned().collect();
         v.sort_by_key(|e| e.seq);
         v
     }
+    /// Requests ever logged (the last one's `seq`).
+    pub fn total(&self) -> u64 {
+        self.entries.lock().expect("access log lock").total
+    }
+    /// Requests no longer kept.
+    pub fn dropped(&self) -> u64 {
+        let e = self.entries.lock().expect("access log lock");
+        e.total - e.kept.len() as u64
+    }
+    /// How many requests are kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
     /// Forgets everything.
     pub fn clear(&self) {
-        self.entries.lock().expect("access log lock").clear();
+        let mut e = self.entries.lock().expect("access log lock");
+        e.kept.clear();
+        e.total = 0;
     }
     fn now_us(&self) -> u64 {
         self.started.elapsed().as_micros() as u64
@@ -114,8 +141,12 @@ pub async fn record(State(state): State<Shared>, request: Request, next: Next) -
     let seq = {
         // Reserve the arrival position now, so that the order is the order of arrival.
         let mut e = log.entries.lock().expect("access log lock");
-        let seq = e.len() as u64 + 1;
-        e.push(Logged {
+        e.total += 1;
+        let seq = e.total;
+        if e.kept.len() == log.capacity {
+            e.kept.pop_front();
+        }
+        e.kept.push_back(Logged {
             seq,
             api,
             op,
@@ -133,7 +164,7 @@ pub async fn record(State(state): State<Shared>, request: Request, next: Next) -
     let tenant = response.extensions().get::<Tenant>().cloned();
     let end = log.now_us();
     let mut e = log.entries.lock().expect("access log lock");
-    if let Some(entry) = e.iter_mut().rev().find(|x| x.seq == seq) {
+    if let Some(entry) = e.kept.iter_mut().rev().find(|x| x.seq == seq) {
         entry.status = response.status().as_u16();
         entry.end_us = end;
         if let Some(t) = tenant {

@@ -102,6 +102,11 @@ impl Archive {
         self.by_id.get(id).map(|i| &self.items[*i])
     }
 
+    /// The position of an item in listing order, by id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
     /// Renders an item (streamable).
     pub fn render(&self, item: &ArchivedItem) -> Rendered {
         render(&item.spec, &self.population)

@@ -22,6 +22,71 @@ pub fn router() -> Router<Shared> {
         .route("/journal", get(journal))
         .route("/requests", get(requests))
         .route("/reset", post(reset))
+        .route("/stats", get(stats))
+}
+
+/// What `GET /sim/stats` reports: what the tenant and the logs hold, and so the memory a long
+/// `serve` uses beyond the archive (metadata per delivery, kept bytes, bounded logs).
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreStats {
+    /// Messages in all mailboxes.
+    pub deliveries: u64,
+    /// Of them, references to archive items (no bytes kept).
+    pub archive_references: u64,
+    /// Distinct kept contents (bytes that are no archive item), in memory or in the data directory.
+    pub kept_contents: u64,
+    /// Their bytes held in memory (0 with a data directory: they are in its database).
+    pub kept_bytes_in_memory: u64,
+    /// The journal: entries in memory, ever written, dropped from memory, the bound.
+    pub journal: LogStats,
+    /// The access log, likewise.
+    pub requests: LogStats,
+    /// The data directory, if any.
+    pub data_dir: Option<String>,
+}
+
+/// A bounded log's counts.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LogStats {
+    /// Entries in memory.
+    pub kept: u64,
+    /// Entries ever written.
+    pub total: u64,
+    /// Entries no longer in memory.
+    pub dropped: u64,
+    /// Entries kept at most.
+    pub capacity: usize,
+}
+
+/// The counts of a simulator's tenant and logs.
+pub fn store_stats(state: &crate::server::State) -> StoreStats {
+    let (deliveries, archive_references, kept_contents, kept_bytes_in_memory) = {
+        let t = state.tenant.lock().expect("tenant lock");
+        let messages = || t.mailboxes.all().flat_map(|m| &m.folders).flat_map(|f| &f.messages);
+        let refs = messages().filter(|m| matches!(m.content, crate::tenant::mailboxes::Content::Archive(_))).count() as u64;
+        let distinct: std::collections::BTreeSet<_> =
+            messages().filter(|m| m.content == crate::tenant::mailboxes::Content::Blob).map(|m| m.sha256).collect();
+        (messages().count() as u64, refs, distinct.len() as u64, t.blobs.bytes())
+    };
+    let journal = {
+        let j = state.journal.lock().expect("journal lock");
+        LogStats { kept: j.total() - j.dropped(), total: j.total(), dropped: j.dropped(), capacity: j.capacity() }
+    };
+    let total = state.requests.total();
+    let dropped = state.requests.dropped();
+    StoreStats {
+        deliveries,
+        archive_references,
+        kept_contents,
+        kept_bytes_in_memory,
+        journal,
+        requests: LogStats { kept: total - dropped, total, dropped, capacity: state.requests.capacity() },
+        data_dir: state.data_dir.as_ref().map(|d| d.path().display().to_string()),
+    }
+}
+
+async fn stats(State(state): State<Shared>) -> Response {
+    axum::Json(store_stats(&state)).into_response()
 }
 
 /// What `GET /sim/scenario` reports.
@@ -135,8 +200,11 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
                 .folders
                 .iter()
                 .map(|f| {
-                    let mut items: Vec<ItemView> =
-                        f.messages.iter().map(|x| ItemView { id: x.archive_id.clone(), sha256: x.sha256.clone(), size: x.size }).collect();
+                    let mut items: Vec<ItemView> = f
+                        .messages
+                        .iter()
+                        .map(|x| ItemView { id: x.archive_id.as_deref().map(str::to_string), sha256: x.sha256_hex(), size: x.size })
+                        .collect();
                     items.sort();
                     FolderView { name: f.name.clone(), items }
                 })
@@ -157,34 +225,59 @@ async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(St
     let Some(user) = state.directory.lookup(&address) else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no valid mailbox {address:?}")).into_response();
     };
-    let tenant = state.tenant.lock().expect("tenant lock");
-    let found = tenant
-        .mailboxes
-        .get(&user.id)
-        .and_then(|m| m.folders.iter().flat_map(|f| &f.messages).find(|x| x.archive_id.as_deref() == Some(id.as_str())));
-    match found {
-        Some(m) => match &m.raw {
-            Some(raw) => {
-                let mut r = raw.clone().into_response();
-                r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
-                r
-            }
-            None => ApiError::new(StatusCode::GONE, "not_kept", "this simulator does not keep message bodies").into_response(),
-        },
-        None => ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item {id:?} in {address}")).into_response(),
-    }
+    let found = state.tenant.lock().expect("tenant lock").mailboxes.find_archive_id(&user.id, &id).cloned();
+    let Some(message) = found else {
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item {id:?} in {address}")).into_response();
+    };
+    let mut r = match state.message_bytes(&message) {
+        Ok(Some(crate::server::MessageBytes::Kept(raw))) => raw.into_response(),
+        Ok(Some(crate::server::MessageBytes::Rendered(r))) => {
+            let len = r.size();
+            let mut resp =
+                axum::body::Body::from_stream(futures_util::stream::iter(r.chunks().map(Ok::<_, std::io::Error>))).into_response();
+            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            resp
+        }
+        Ok(None) => return ApiError::new(StatusCode::GONE, "not_kept", "this simulator does not keep message bodies").into_response(),
+        Err(e) => return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
+    };
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    r
 }
 
-async fn journal(State(state): State<Shared>) -> Response {
-    let j = state.journal.lock().expect("journal lock");
-    axum::Json(json!({ "entries": j.entries() })).into_response()
+#[derive(serde::Deserialize)]
+struct After {
+    after: Option<u64>,
+}
+
+/// The journal's entries after `?after=SEQ` (all kept ones without it), with the counts; with a
+/// data directory, entries no longer in memory are read from it (at most 100,000 at a time:
+/// ask again after the last one).
+async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
+    let after = q.after.unwrap_or(0);
+    let (first, total, dropped) = {
+        let j = state.journal.lock().expect("journal lock");
+        (j.first_seq(), j.total(), j.dropped())
+    };
+    let from_disk = q.after.is_some() && first.is_none_or(|f| after + 1 < f) && after < total;
+    let entries: Vec<crate::journal::Entry> = match (&state.data_dir, from_disk) {
+        (Some(d), true) => match d.journal_after(after, crate::journal::DEFAULT_CAPACITY) {
+            Ok(v) => v,
+            Err(e) => return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
+        },
+        _ => state.journal.lock().expect("journal lock").after(after).cloned().collect(),
+    };
+    axum::Json(json!({ "entries": entries, "total": total, "dropped": dropped })).into_response()
 }
 
 async fn requests(State(state): State<Shared>) -> Response {
-    axum::Json(json!({ "requests": state.requests.entries() })).into_response()
+    let dropped = state.requests.dropped();
+    axum::Json(json!({ "requests": state.requests.entries(), "dropped": dropped })).into_response()
 }
 
 async fn reset(State(state): State<Shared>) -> Response {
-    state.reset();
-    axum::Json(json!({ "reset": true })).into_response()
+    match state.reset() {
+        Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
+    }
 }

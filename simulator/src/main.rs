@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_simulator::{Options, Scenario, Simulator, State, format_ms};
+use tm_simulator::{BuildError, Options, Scenario, Simulator, StartError, State, format_ms};
 
 #[derive(Parser)]
 #[command(name = "tm-simulator", version, about = "A simulated WeChat/WeCom archive and Microsoft 365-style tenant")]
@@ -25,9 +25,17 @@ enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Do not keep the bytes of imported messages (for long benchmarks).
+        /// Do not keep the bytes of imported messages that are no archive item (for benchmarks).
         #[arg(long)]
         no_keep_bodies: bool,
+        /// Keep the tenant (folders, messages, journal) in this directory (SQLite), so that a
+        /// restart on it finds every mailbox as it was. Without it nothing touches the disk.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Journal entries and access-log requests kept in memory, each (older ones are dropped
+        /// and counted; with --data-dir the journal keeps them on disk).
+        #[arg(long, value_name = "N", default_value_t = tm_simulator::DEFAULT_LOG_CAPACITY)]
+        log_capacity: usize,
     },
     /// Write every item as .eml plus index.json.
     Generate {
@@ -76,12 +84,19 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Serve { scenario, listen, no_keep_bodies } => match load(scenario.as_ref()) {
+        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity } => match load(scenario.as_ref()) {
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
-            Ok(s) => serve(s, listen, Options { keep_message_bodies: !no_keep_bodies }),
+            Ok(s) => match serve(s, listen, Options { keep_message_bodies: !no_keep_bodies, data_dir, log_capacity }) {
+                // A data directory of another scenario is a usage error, like a bad scenario.
+                Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::from(2);
+                }
+                other => other,
+            },
         },
         Command::Generate { scenario, out } => match load(scenario.as_ref()) {
             Err(e) => {
@@ -113,7 +128,11 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options) -> anyhow::Re
         println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
         println!("  tenant          GRAPH_URL={}", sim.graph_url());
         println!("                  GRAPH_TOKEN={}", c.tenant_token);
-        println!("  control plane   {}/scenario  /mailboxes  /journal  POST /reset", sim.sim_url());
+        println!("  control plane   {}/scenario  /mailboxes  /journal  /requests  /stats  POST /reset", sim.sim_url());
+        match &state.data_dir {
+            Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),
+            None => println!("  data directory  none (the tenant is in memory: --data-dir DIR keeps it)"),
+        }
         if let (Some(first), Some(last)) = (items.first(), items.last()) {
             println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
         }

@@ -97,11 +97,21 @@ struct AttachmentStream {
     rng: ChaCha8Rng,
     produced: u64,
     len: u64,
+    /// Scratch buffers, reused from chunk to chunk.
+    raw: Vec<u8>,
+    encoded: Vec<u8>,
 }
 
 impl AttachmentStream {
     fn new(media: Media, len: u64, seed: u64) -> Self {
-        AttachmentStream { magic: media.magic(), rng: ChaCha8Rng::seed_from_u64(seed), produced: 0, len }
+        AttachmentStream {
+            magic: media.magic(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            produced: 0,
+            len,
+            raw: Vec::new(),
+            encoded: Vec::new(),
+        }
     }
 
     fn next_chunk(&mut self) -> Option<Bytes> {
@@ -109,7 +119,8 @@ impl AttachmentStream {
             return None;
         }
         let want = ((self.len - self.produced) as usize).min(LINE_BYTES * LINES_PER_CHUNK);
-        let mut raw = vec![0u8; want];
+        let raw = &mut self.raw;
+        raw.resize(want, 0);
         let mut from = 0;
         while (self.produced as usize + from) < self.magic.len() && from < want {
             raw[from] = self.magic[self.produced as usize + from];
@@ -117,11 +128,16 @@ impl AttachmentStream {
         }
         self.rng.fill_bytes(&mut raw[from..]);
         self.produced += want as u64;
-        let mut out = Vec::with_capacity(want / LINE_BYTES * 78 + 80);
-        let mut line = [0u8; 76];
-        for piece in raw.chunks(LINE_BYTES) {
-            let n = STANDARD.encode_slice(piece, &mut line).expect("76 bytes hold 57 encoded");
-            out.extend_from_slice(&line[..n]);
+        // One SIMD pass over the chunk (`base64` encoded line by line at a third of the speed:
+        // it was a third of a busy server's CPU), then the lines laid out with CRLF. A line is
+        // 57 bytes, a multiple of 3, so the chunk's encoding split every 76 characters is the
+        // encoding line by line.
+        let encoded = &mut self.encoded;
+        encoded.resize(base64_simd::STANDARD.encoded_length(want), 0);
+        let encoded = base64_simd::STANDARD.encode(raw, base64_simd::Out::from_slice(encoded));
+        let mut out = Vec::with_capacity(encoded.len() + 2 * encoded.len().div_ceil(76));
+        for line in encoded.chunks(76) {
+            out.extend_from_slice(line);
             out.extend_from_slice(b"\r\n");
         }
         Some(Bytes::from(out))
@@ -426,6 +442,32 @@ mod tests {
         for ms in [0i64, 1_795_000_000_123, 1_798_761_599_999, 951_782_400_000] {
             let t = DateTime::from_timestamp_millis(ms).unwrap();
             assert_eq!(rfc5322_date(t), t.format("%a, %d %b %Y %H:%M:%S +0000").to_string());
+        }
+    }
+
+    quickcheck::quickcheck! {
+        fn attachment_chunks_are_the_line_by_line_base64_of_the_seeded_bytes(len: u32, seed: u64) -> bool {
+            let len = len as u64 % 200_000 + 1;
+            let mut s = AttachmentStream::new(Media::Pdf, len, seed);
+            let mut got = Vec::new();
+            while let Some(c) = s.next_chunk() {
+                got.extend_from_slice(&c);
+            }
+            let mut raw = vec![0u8; len as usize];
+            let magic = Media::Pdf.magic();
+            let m = magic.len().min(raw.len());
+            raw[..m].copy_from_slice(&magic[..m]);
+            // The stream fills each chunk after the magic from the same generator.
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let chunk = LINE_BYTES * LINES_PER_CHUNK;
+            let mut at = 0;
+            while at < raw.len() {
+                let end = (at + chunk).min(raw.len());
+                let from = if at == 0 { m } else { at };
+                rng.fill_bytes(&mut raw[from..end]);
+                at = end;
+            }
+            got == base64_lines(&raw)
         }
     }
 

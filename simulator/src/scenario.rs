@@ -562,6 +562,27 @@ pub struct Throttle {
 }
 
 impl Scenario {
+    /// A fingerprint of everything that decides the generated people, tenant and items (not the
+    /// name, description, credentials, runs or faults): equal fingerprints, equal archives.
+    pub fn content_fingerprint(&self) -> String {
+        let content = format!(
+            "{:?}",
+            (
+                self.seed,
+                self.start,
+                &self.organisation,
+                &self.employees,
+                &self.externals,
+                &self.groups,
+                self.tenant_from_employees,
+                &self.tenant_users,
+                &self.traffic,
+                &self.items,
+            )
+        );
+        format!("{:016x}", crate::generate::fxhash(&content))
+    }
+
     /// Reads and validates a scenario file.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
         let path = path.as_ref();

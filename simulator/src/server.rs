@@ -2,6 +2,7 @@
 //! that tests start on port 0.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -9,33 +10,48 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use bytes::Bytes;
+
 use crate::archive::Archive;
 use crate::auth::Sessions;
+use crate::data_dir::{DataDir, DataDirError};
 use crate::faults::FaultPlan;
 use crate::journal::Journal;
+use crate::render::Rendered;
 use crate::scenario::{Credentials, Scenario, ScenarioError};
 use crate::tenant::directory::Directory;
 use crate::tenant::mailboxes::Mailboxes;
+use crate::tenant::mailboxes::{Blobs, Content, Message};
 use crate::{control_api, generate, people, tenant, vendor_api};
 
 /// Options that are not part of a scenario.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Keep the raw bytes of imported messages (default); off for benchmarks that import gigabytes.
+    /// Keep the raw bytes of imported messages that are not archive items (default); off for
+    /// benchmarks. Bytes identical to an archive item are always available: they are rendered
+    /// again from the item.
     pub keep_message_bodies: bool,
+    /// Keep the tenant in this directory (SQLite), so that a restart finds it as it was.
+    pub data_dir: Option<PathBuf>,
+    /// Journal entries and access-log requests kept in memory (each); older ones are dropped
+    /// and counted (and stay in the data directory's journal).
+    pub log_capacity: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { keep_message_bodies: true }
+        Options { keep_message_bodies: true, data_dir: None, log_capacity: crate::journal::DEFAULT_CAPACITY }
     }
 }
 
 /// The tenant's mutable side.
 #[derive(Debug)]
 pub struct TenantState {
-    /// Mailbox contents.
+    /// Mailbox contents (metadata).
     pub mailboxes: Mailboxes,
+    /// Bytes of imported messages that are no archive item, once per content (without a data
+    /// directory; with one they are in its database).
+    pub blobs: Blobs,
 }
 
 /// Everything the handlers share.
@@ -59,6 +75,8 @@ pub struct State {
     pub requests: crate::access_log::AccessLog,
     /// Tenant requests in flight per user id (for throttling).
     pub in_flight: Mutex<std::collections::HashMap<String, usize>>,
+    /// Where the tenant is kept, with `--data-dir`.
+    pub data_dir: Option<Arc<DataDir>>,
     /// Options.
     pub options: Options,
 }
@@ -66,38 +84,102 @@ pub struct State {
 /// Shared state handle.
 pub type Shared = Arc<State>;
 
+/// Why a simulator state could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The scenario is not valid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The data directory cannot be used.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+}
+
+/// What a stored message's bytes are, ready to be sent.
+pub enum MessageBytes {
+    /// Rendered again from the archive item (streamable).
+    Rendered(Rendered),
+    /// Kept bytes.
+    Kept(Bytes),
+}
+
+impl MessageBytes {
+    /// All the bytes at once.
+    pub fn to_vec(&self) -> Vec<u8> {
+        match self {
+            MessageBytes::Rendered(r) => r.to_vec(),
+            MessageBytes::Kept(b) => b.to_vec(),
+        }
+    }
+}
+
 impl State {
-    /// Generates the archive and the tenant of a scenario.
-    pub fn build(scenario: Scenario, options: Options) -> Result<State, ScenarioError> {
+    /// Generates the archive and the tenant of a scenario (and, with a data directory, puts
+    /// back the tenant it holds).
+    pub fn build(scenario: Scenario, options: Options) -> Result<State, BuildError> {
+        let data_dir = match &options.data_dir {
+            // Opened first: a directory of another scenario is refused before any generation.
+            Some(dir) => Some(Arc::new(DataDir::open(dir, &scenario)?)),
+            None => None,
+        };
         let t = std::time::Instant::now();
         let population = people::Population::build(&scenario);
         let people_s = t.elapsed().as_secs_f64();
         let specs = generate::items(&scenario, &population)?;
         let traffic_s = t.elapsed().as_secs_f64() - people_s;
         let directory = Directory::new(&population.users);
-        let mailboxes = Mailboxes::new(&directory);
+        let mut mailboxes = Mailboxes::new(&directory);
         let archive = Archive::new(population, specs);
         tracing::info!(people_s, traffic_s, total_s = t.elapsed().as_secs_f64(), items = archive.items().len(), "generated");
+        let mut journal = Journal::new(options.log_capacity, data_dir.clone());
+        if let Some(d) = &data_dir {
+            let restored = d.restore(&mut mailboxes, &archive)?;
+            tracing::info!(messages = restored.messages, journal = restored.journal_total, dir = %d.path().display(), "tenant restored");
+            journal.restore(restored.journal, restored.journal_total);
+        }
         Ok(State {
             faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
             in_flight: Mutex::new(std::collections::HashMap::new()),
-            requests: crate::access_log::AccessLog::default(),
+            requests: crate::access_log::AccessLog::new(options.log_capacity),
             sessions: Mutex::new(Sessions::new(scenario.seed)),
             scenario,
             archive,
             directory,
-            tenant: Mutex::new(TenantState { mailboxes }),
-            journal: Mutex::new(Journal::default()),
+            tenant: Mutex::new(TenantState { mailboxes, blobs: Blobs::default() }),
+            journal: Mutex::new(journal),
+            data_dir,
             options,
         })
     }
 
-    /// Puts the tenant back as the scenario defines it and clears the journal.
-    pub fn reset(&self) {
-        self.tenant.lock().expect("tenant lock").mailboxes = Mailboxes::new(&self.directory);
+    /// Puts the tenant back as the scenario defines it and clears the journal (and the data
+    /// directory's copy of both): the memory they held is freed.
+    pub fn reset(&self) -> Result<(), DataDirError> {
+        let mut tenant = self.tenant.lock().expect("tenant lock");
+        if let Some(d) = &self.data_dir {
+            d.clear()?;
+        }
+        *tenant = TenantState { mailboxes: Mailboxes::new(&self.directory), blobs: Blobs::default() };
         self.journal.lock().expect("journal lock").clear();
         self.faults.reset();
         self.requests.clear();
+        Ok(())
+    }
+
+    /// The bytes of a stored message: rendered from its archive item, or as kept; `None` when
+    /// they were not kept.
+    pub fn message_bytes(&self, message: &Message) -> Result<Option<MessageBytes>, DataDirError> {
+        Ok(match message.content {
+            Content::Archive(i) => Some(MessageBytes::Rendered(self.archive.render(&self.archive.items()[i as usize]))),
+            Content::Blob => {
+                let kept = match &self.data_dir {
+                    Some(d) => d.blob(&message.sha256)?,
+                    None => self.tenant.lock().expect("tenant lock").blobs.get(&message.sha256),
+                };
+                kept.map(MessageBytes::Kept)
+            }
+            Content::Dropped => None,
+        })
     }
 }
 
@@ -145,9 +227,9 @@ impl Simulator {
 /// Why a simulator did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The scenario is not valid.
+    /// The scenario is not valid, or the data directory cannot be used.
     #[error(transparent)]
-    Scenario(#[from] ScenarioError),
+    Build(#[from] BuildError),
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),

@@ -293,21 +293,24 @@ async fn every_real_world_message_gets_exactly_one_outcome_and_imports_are_byte_
     });
     let mut stored: BTreeMap<(Vec<&str>, String), usize> = BTreeMap::new();
     let mut stored_total = 0;
-    {
+    let held: Vec<(String, String, tm_simulator::Message)> = {
         let tenant = h.sim.state().tenant.lock().unwrap();
-        for mailbox in tenant.mailboxes.all() {
-            for folder in &mailbox.folders {
-                for message in &folder.messages {
-                    assert_eq!(folder.name, "WeChat Archiver", "{} got a message in {}", mailbox.address, folder.name);
-                    let raw = message.raw.as_ref().expect("the simulator keeps bodies");
-                    let Some(ids) = by_bytes.get(&raw[..]) else {
-                        panic!("{} holds a message that is no corpus file byte for byte ({} bytes)", mailbox.address, raw.len());
-                    };
-                    *stored.entry((ids.clone(), mailbox.address.to_lowercase())).or_default() += 1;
-                    stored_total += 1;
-                }
-            }
-        }
+        tenant
+            .mailboxes
+            .all()
+            .flat_map(|m| {
+                m.folders.iter().flat_map(move |f| f.messages.iter().map(move |x| (m.address.clone(), f.name.clone(), x.clone())))
+            })
+            .collect()
+    };
+    for (address, folder, message) in &held {
+        assert_eq!(folder, "WeChat Archiver", "{address} got a message in {folder}");
+        let raw = h.sim.state().message_bytes(message).expect("no data directory").expect("the simulator keeps bodies").to_vec();
+        let Some(ids) = by_bytes.get(&raw[..]) else {
+            panic!("{address} holds a message that is no corpus file byte for byte ({} bytes)", raw.len());
+        };
+        *stored.entry((ids.clone(), address.to_lowercase())).or_default() += 1;
+        stored_total += 1;
     }
     assert_eq!(stored_total, report.counts.imported, "the report counts what the tenant stored");
 

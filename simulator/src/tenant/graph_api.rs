@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::mailboxes::{CreateFolderError, Message};
+use super::mailboxes::{Content, CreateFolderError, Message};
 use crate::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::http_error::ApiError;
 use crate::journal::Entry;
@@ -199,6 +199,15 @@ async fn break_answer(response: Response, rule: &crate::faults::FaultRule) -> Re
     Response::from_parts(parts, crate::vendor_api::broken_body(bytes, cut))
 }
 
+/// The data directory refused a write: the tenant is unchanged, the client gets a 500 it may
+/// retry, and the journal says why.
+fn stored_nothing(state: &Shared, op: &'static str, request: &str, mailbox: &str, e: crate::data_dir::DataDirError) -> Response {
+    tracing::error!("{e}");
+    let a = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "the simulator could not store this change");
+    record(state, Entry::new("tenant", op, request, 500).code(Some(a.code)).mailbox(Some(mailbox.to_string())).fault(Some(e.to_string())));
+    a.into_response()
+}
+
 fn no_user(who: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
@@ -236,7 +245,23 @@ async fn create_folder(State(state): State<Shared>, Path(id): Path<String>, body
                 .into_response();
         }
     };
-    let created = state.tenant.lock().expect("tenant lock").mailboxes.create_folder(&u.id, &name);
+    let created = {
+        let mut tenant = state.tenant.lock().expect("tenant lock");
+        match tenant.mailboxes.create_folder(&u.id, &name) {
+            Ok(view) => match &state.data_dir {
+                Some(d) => match d.folder_created(&u.id, &view.id, &view.display_name) {
+                    Ok(()) => Ok(view),
+                    Err(e) => {
+                        tenant.mailboxes.forget_folder(&u.id, &view.id);
+                        drop(tenant);
+                        return stored_nothing(&state, "create_folder", "POST /graph/v1.0/users/{id}/mailFolders", &u.mail, e);
+                    }
+                },
+                None => Ok(view),
+            },
+            Err(e) => Err(e),
+        }
+    };
     let (status, code, response) = match created {
         Ok(view) => (201, None, (StatusCode::CREATED, axum::Json(view)).into_response()),
         Err(CreateFolderError::Exists) => {
@@ -320,7 +345,7 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
         return fail(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "the request body exceeds 150 MB"));
     };
     let compact: Vec<u8> = body.iter().copied().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
-    let mime = match STANDARD.decode(&compact) {
+    let mut mime = match STANDARD.decode(&compact) {
         Ok(m) if !m.is_empty() => m,
         _ => {
             return fail(ApiError::new(
@@ -346,25 +371,50 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
             _ => {}
         }
     }
+    let sha256: [u8; 32] = Sha256::digest(&mime).into();
+    // Bytes identical to the archive item they name are kept as a reference to it.
+    let item = archive_id.as_deref().and_then(|id| state.archive.position(id)).filter(|i| {
+        let a = &state.archive.items()[*i];
+        state.archive.size(a) == mime.len() as u64 && state.archive.sha256(a) == hex::encode(sha256)
+    });
+    let content = match item {
+        Some(i) => Content::Archive(i as u32),
+        None if state.options.keep_message_bodies => Content::Blob,
+        None => Content::Dropped,
+    };
     let message = Message {
-        id: String::new(),
-        archive_id: archive_id.clone(),
-        internet_message_id: header_value(&mime, "Message-ID").unwrap_or_default(),
-        sha256: hex::encode(Sha256::digest(&mime)),
+        number: 0,
+        archive_id: archive_id.as_deref().map(Into::into),
+        internet_message_id: header_value(&mime, "Message-ID").unwrap_or_default().into(),
+        sha256,
         size: mime.len() as u64,
-        raw: state.options.keep_message_bodies.then(|| axum::body::Bytes::from(mime)),
+        content,
     };
     let stored = {
         let mut tenant = state.tenant.lock().expect("tenant lock");
-        tenant.mailboxes.import(&u.id, &folder, message).map(|(folder_name, m)| {
-            let internet_id =
-                if m.internet_message_id.is_empty() { format!("<{}@tenant.sim>", m.id) } else { m.internet_message_id.clone() };
-            (folder_name, json!({"id": m.id, "internetMessageId": internet_id, "parentFolderId": folder}))
-        })
+        let Some((number, _)) = tenant.mailboxes.next(&u.id, &folder) else {
+            drop(tenant);
+            return fail(ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("no folder {folder:?} in this mailbox")));
+        };
+        // Written through to the data directory before it is answered (and before memory
+        // changes: a failed write leaves the tenant as it was).
+        if let Some(d) = &state.data_dir {
+            let numbered = Message { number, ..message.clone() };
+            let item_id = item.map(|i| state.archive.items()[i].spec.id.as_str());
+            let bytes = (content == Content::Blob).then_some(&mime[..]);
+            if let Err(e) = d.message_imported(&u.id, &folder, &numbered, item_id, bytes) {
+                drop(tenant);
+                return stored_nothing(&state, "import", "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages", &u.mail, e);
+            }
+        } else if content == Content::Blob {
+            tenant.blobs.add(sha256, || axum::body::Bytes::from(std::mem::take(&mut mime)));
+        }
+        let (folder_name, m) = tenant.mailboxes.import(&u.id, &folder, message).expect("the folder was just found");
+        let id = m.id(&u.id);
+        let internet_id = if m.internet_message_id.is_empty() { format!("<{id}@tenant.sim>") } else { m.internet_message_id.to_string() };
+        (folder_name, json!({"id": id, "internetMessageId": internet_id, "parentFolderId": folder}))
     };
-    let Some((folder_name, response)) = stored else {
-        return fail(ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("no folder {folder:?} in this mailbox")));
-    };
+    let (folder_name, response) = stored;
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
     journal(201, None, Some(folder_name), archive_id, note);
     let answer = (StatusCode::CREATED, axum::Json(response)).into_response();

@@ -1,12 +1,21 @@
 //! Mailbox contents: top-level folders and the messages imported into them.
+//!
+//! What stays per delivery is metadata (ids, digest, size, where the bytes are): a message whose
+//! bytes are those of an archive item refers to that item ([`Content::Archive`]) and its bytes are
+//! rendered again when someone reads them; any other bytes are kept once per distinct content in
+//! [`Blobs`], however many mailboxes hold them. So the tenant's memory grows with the number of
+//! deliveries (tens of bytes each), not with the bytes imported.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 use serde::Serialize;
 
 use super::DEFAULT_FOLDERS;
 use super::directory::Directory;
+
+/// A sha256 digest.
+pub type Sha256 = [u8; 32];
 
 /// A folder as Graph shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -20,21 +29,48 @@ pub struct FolderView {
     pub total_item_count: u64,
 }
 
+/// Where a message's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// Identical to the archive item at this position: rendered again on demand.
+    Archive(u32),
+    /// In the blob store, under the message's sha256.
+    Blob,
+    /// Not kept (the simulator was told not to keep bodies).
+    Dropped,
+}
+
 /// An imported message.
 #[derive(Debug, Clone)]
 pub struct Message {
-    /// Graph message id.
-    pub id: String,
+    /// Its number in the mailbox (1-based, in import order); the Graph id is derived from it.
+    pub number: u32,
     /// `X-TELEMESSAGE-ArchiveMessageID`, when the message carries one.
-    pub archive_id: Option<String>,
-    /// `Message-ID`, brackets included.
-    pub internet_message_id: String,
+    pub archive_id: Option<Box<str>>,
+    /// `Message-ID`, brackets included (empty when the MIME has none).
+    pub internet_message_id: Box<str>,
     /// sha256 of the raw MIME.
-    pub sha256: String,
+    pub sha256: Sha256,
     /// Raw MIME size.
     pub size: u64,
-    /// The raw MIME, unless the simulator was told not to keep bodies.
-    pub raw: Option<Bytes>,
+    /// Where its bytes are.
+    pub content: Content,
+}
+
+impl Message {
+    /// The Graph message id (`AAMkM` + the user id's first 8 characters + the number).
+    pub fn id(&self, user_id: &str) -> String {
+        message_id(user_id, self.number)
+    }
+    /// The lowercase hex sha256.
+    pub fn sha256_hex(&self) -> String {
+        hex::encode(self.sha256)
+    }
+}
+
+/// The Graph id of message `number` of a user's mailbox.
+pub fn message_id(user_id: &str, number: u32) -> String {
+    format!("AAMkM{}{number:08}", &user_id[..8.min(user_id.len())])
 }
 
 /// A folder and its messages.
@@ -55,7 +91,7 @@ pub struct Mailbox {
     pub address: String,
     /// Top-level folders in creation order.
     pub folders: Vec<Folder>,
-    next_message: u64,
+    next_message: u32,
 }
 
 /// Why a folder could not be created.
@@ -65,13 +101,55 @@ pub enum CreateFolderError {
     Exists,
 }
 
+/// Bytes kept once per distinct content, counted by the messages that hold them.
+#[derive(Debug, Default, Clone)]
+pub struct Blobs {
+    by_digest: HashMap<Sha256, (Bytes, u64)>,
+    bytes: u64,
+}
+
+impl Blobs {
+    /// Keeps `bytes` (once) for one more message; true when they were new.
+    pub fn add(&mut self, digest: Sha256, bytes: impl FnOnce() -> Bytes) -> bool {
+        match self.by_digest.get_mut(&digest) {
+            Some((_, refs)) => {
+                *refs += 1;
+                false
+            }
+            None => {
+                let b = bytes();
+                self.bytes += b.len() as u64;
+                self.by_digest.insert(digest, (b, 1));
+                true
+            }
+        }
+    }
+    /// The bytes of a digest.
+    pub fn get(&self, digest: &Sha256) -> Option<Bytes> {
+        self.by_digest.get(digest).map(|(b, _)| b.clone())
+    }
+    /// Distinct contents kept.
+    pub fn len(&self) -> usize {
+        self.by_digest.len()
+    }
+    /// Whether nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.by_digest.is_empty()
+    }
+    /// Bytes kept.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
 /// Every valid user's mailbox, by user id.
 #[derive(Debug, Clone)]
 pub struct Mailboxes {
     by_user: BTreeMap<String, Mailbox>,
 }
 
-fn folder_id(user_id: &str, name: &str) -> String {
+/// The id of a folder: derived from the user and the name, so that it is the same in every run.
+pub fn folder_id(user_id: &str, name: &str) -> String {
     let h = crate::generate::fxhash(&format!("{user_id}/{}", name.to_lowercase()));
     format!("AAMkF{h:016x}")
 }
@@ -102,6 +180,16 @@ impl Mailboxes {
         self.by_user.values()
     }
 
+    /// Every mailbox with its user id.
+    pub fn all_with_ids(&self) -> impl Iterator<Item = (&str, &Mailbox)> {
+        self.by_user.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Messages in every mailbox.
+    pub fn deliveries(&self) -> u64 {
+        self.all().flat_map(|m| &m.folders).map(|f| f.messages.len() as u64).sum()
+    }
+
     /// The folders of a mailbox as Graph shows them.
     pub fn folders(&self, user_id: &str) -> Vec<FolderView> {
         self.by_user.get(user_id).map_or_else(Vec::new, |m| m.folders.iter().map(view).collect())
@@ -123,18 +211,77 @@ impl Mailboxes {
         Ok(v)
     }
 
-    /// Stores a message in a folder; `None` when the folder does not exist.
+    /// Takes back a folder just created (its creation could not be stored).
+    pub fn forget_folder(&mut self, user_id: &str, folder_id: &str) {
+        if let Some(m) = self.by_user.get_mut(user_id) {
+            m.folders.retain(|f| f.id != folder_id || !f.messages.is_empty());
+        }
+    }
+
+    /// Puts back a folder read from the data directory (its id as it was).
+    pub fn restore_folder(&mut self, user_id: &str, id: &str, name: &str) -> bool {
+        let Some(mailbox) = self.by_user.get_mut(user_id) else { return false };
+        if !mailbox.folders.iter().any(|f| f.id == id) {
+            mailbox.folders.push(Folder { id: id.to_string(), name: name.to_string(), messages: Vec::new() });
+        }
+        true
+    }
+
+    /// Puts back a message read from the data directory (its number as it was).
+    pub fn restore_message(&mut self, user_id: &str, folder_id: &str, message: Message) -> bool {
+        let Some(mailbox) = self.by_user.get_mut(user_id) else { return false };
+        let Some(folder) = mailbox.folders.iter_mut().find(|f| f.id == folder_id) else { return false };
+        mailbox.next_message = mailbox.next_message.max(message.number + 1);
+        folder.messages.push(message);
+        true
+    }
+
+    /// The number the next message imported into a mailbox gets, and the folder's name;
+    /// `None` when the folder does not exist.
+    pub fn next(&self, user_id: &str, folder_id: &str) -> Option<(u32, &str)> {
+        let mailbox = self.by_user.get(user_id)?;
+        let folder = mailbox.folders.iter().find(|f| f.id == folder_id)?;
+        Some((mailbox.next_message, &folder.name))
+    }
+
+    /// Stores a message in a folder, numbering it; `None` when the folder does not exist.
     pub fn import(&mut self, user_id: &str, folder_id: &str, mut message: Message) -> Option<(String, &Message)> {
         let mailbox = self.by_user.get_mut(user_id)?;
         let n = mailbox.next_message;
         let folder = mailbox.folders.iter_mut().find(|f| f.id == folder_id)?;
         mailbox.next_message += 1;
-        message.id = format!("AAMkM{}{n:08}", &user_id[..8]);
+        message.number = n;
         folder.messages.push(message);
         Some((folder.name.clone(), folder.messages.last().expect("just pushed")))
+    }
+
+    /// The first message of a mailbox with this ArchiveMessageID.
+    pub fn find_archive_id(&self, user_id: &str, archive_id: &str) -> Option<&Message> {
+        self.by_user.get(user_id)?.folders.iter().flat_map(|f| &f.messages).find(|m| m.archive_id.as_deref() == Some(archive_id))
     }
 }
 
 fn view(f: &Folder) -> FolderView {
     FolderView { id: f.id.clone(), display_name: f.name.clone(), total_item_count: f.messages.len() as u64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_keep_each_content_once_and_count_its_holders() {
+        let mut b = Blobs::default();
+        assert!(b.add([1; 32], || Bytes::from_static(b"abc")));
+        assert!(!b.add([1; 32], || unreachable!("known content is not produced again")));
+        assert!(b.add([2; 32], || Bytes::from_static(b"de")));
+        assert_eq!((b.len(), b.bytes()), (2, 5));
+        assert_eq!(b.get(&[1; 32]).as_deref(), Some(&b"abc"[..]));
+        assert_eq!(b.by_digest[&[1; 32]].1, 2);
+    }
+
+    #[test]
+    fn message_ids_are_derived_from_the_user_and_the_number() {
+        assert_eq!(message_id("0123456789abcdef", 7), "AAMkM0123456700000007");
+    }
 }
