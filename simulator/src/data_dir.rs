@@ -106,55 +106,72 @@ impl DataDir {
             move |source| DataDirError::Database { dir, what, source }
         };
         let conn = Connection::open(dir.join(DATABASE_FILE)).map_err(db("opening the database"))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db("setting WAL mode"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db("setting synchronous"))?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS folders (user_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
-                 PRIMARY KEY (user_id, id));
-             CREATE TABLE IF NOT EXISTS messages (user_id TEXT NOT NULL, folder_id TEXT NOT NULL, number INTEGER NOT NULL,
-                 archive_id TEXT, internet_message_id TEXT NOT NULL, sha256 BLOB NOT NULL, size INTEGER NOT NULL,
-                 archive_item TEXT, kept INTEGER NOT NULL, PRIMARY KEY (user_id, number));
-             CREATE TABLE IF NOT EXISTS blobs (sha256 BLOB PRIMARY KEY, bytes BLOB NOT NULL);
-             CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);",
-        )
-        .map_err(db("creating the tables"))?;
         let (wanted, fingerprint) = identity(scenario);
+        // The directory's identity is checked before anything is written to it.
+        let has_meta: bool = conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |r| r.get::<_, i64>(0))
+            .map_err(db("reading the database (is it an SQLite file?)"))?
+            > 0;
         let get = |key: &str| -> Result<Option<String>, DataDirError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(db("reading meta"))
         };
-        match (get("scenario")?, get("fingerprint")?, get("schema")?) {
-            (None, None, None) => {
-                for (k, v) in
-                    [("scenario", wanted.as_str()), ("fingerprint", fingerprint.as_str()), ("schema", &SCHEMA_VERSION.to_string())]
-                {
-                    conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map_err(db("writing meta"))?;
+        let fresh = if has_meta {
+            match (get("scenario")?, get("fingerprint")?, get("schema")?) {
+                (Some(found), Some(f), Some(schema)) => {
+                    if found != wanted {
+                        return Err(DataDirError::OtherScenario { dir: dir.to_path_buf(), found, wanted });
+                    }
+                    if f != fingerprint {
+                        return Err(DataDirError::OtherScenario {
+                            dir: dir.to_path_buf(),
+                            found: format!("{found} with other people or traffic (fingerprint {f})"),
+                            wanted: format!("{wanted} (fingerprint {fingerprint})"),
+                        });
+                    }
+                    if schema != SCHEMA_VERSION.to_string() {
+                        return Err(DataDirError::Inconsistent {
+                            dir: dir.to_path_buf(),
+                            message: format!("database layout {schema}, this simulator writes layout {SCHEMA_VERSION}"),
+                        });
+                    }
+                    false
                 }
-            }
-            (Some(found), Some(f), Some(schema)) => {
-                if found != wanted {
-                    return Err(DataDirError::OtherScenario { dir: dir.to_path_buf(), found, wanted });
-                }
-                if f != fingerprint {
-                    return Err(DataDirError::OtherScenario {
-                        dir: dir.to_path_buf(),
-                        found: format!("{found} with other people or traffic (fingerprint {f})"),
-                        wanted: format!("{wanted} (fingerprint {fingerprint})"),
-                    });
-                }
-                if schema != SCHEMA_VERSION.to_string() {
+                _ => {
                     return Err(DataDirError::Inconsistent {
                         dir: dir.to_path_buf(),
-                        message: format!("database layout {schema}, this simulator writes layout {SCHEMA_VERSION}"),
+                        message: format!("{DATABASE_FILE} lacks its scenario record (not written by tm-simulator?)"),
                     });
                 }
             }
-            _ => {
+        } else {
+            let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0)).map_err(db("reading the database"))?;
+            if tables > 0 {
                 return Err(DataDirError::Inconsistent {
                     dir: dir.to_path_buf(),
-                    message: format!("{DATABASE_FILE} lacks its scenario record (not written by tm-simulator?)"),
+                    message: format!("{DATABASE_FILE} is a database of something else (no scenario record)"),
                 });
             }
+            true
+        };
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(db("setting WAL mode"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(db("setting synchronous"))?;
+        if fresh {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE folders (user_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+                     PRIMARY KEY (user_id, id));
+                 CREATE TABLE messages (user_id TEXT NOT NULL, folder_id TEXT NOT NULL, number INTEGER NOT NULL,
+                     archive_id TEXT, internet_message_id TEXT NOT NULL, sha256 BLOB NOT NULL, size INTEGER NOT NULL,
+                     archive_item TEXT, kept INTEGER NOT NULL, PRIMARY KEY (user_id, number));
+                 CREATE TABLE blobs (sha256 BLOB PRIMARY KEY, bytes BLOB NOT NULL);
+                 CREATE TABLE journal (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);",
+            )
+            .map_err(db("creating the tables"))?;
+            for (k, v) in [("scenario", wanted.as_str()), ("fingerprint", fingerprint.as_str()), ("schema", &SCHEMA_VERSION.to_string())] {
+                conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![k, v]).map_err(db("writing meta"))?;
+            }
+            conn.execute_batch("COMMIT;").map_err(db("creating the tables"))?;
         }
         Ok(DataDir { dir: dir.to_path_buf(), conn: Mutex::new(conn) })
     }

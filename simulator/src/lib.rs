@@ -47,6 +47,6 @@ pub use mobile::normalise_mobile;
 pub use people::Population;
 pub use render::Rendered;
 pub use scenario::{App, CallSpec, CallType, Credentials, Group, Kind, Person, Run, Scenario, ScenarioError, TenantUser, Throttle};
-pub use server::{BuildError, MessageBytes, Options, RunningSimulator, Simulator, StartError, State, app};
+pub use server::{BuildError, MessageBytes, Options, RunningSimulator, Simulator, StartError, State, ThreadedSimulator, app};
 pub use tenant::ARCHIVE_FOLDER;
 pub use tenant::mailboxes::{Content, Message};

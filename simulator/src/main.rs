@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_simulator::{BuildError, Options, Scenario, Simulator, StartError, State, format_ms};
+use tm_simulator::{BuildError, Options, Scenario, StartError, State, ThreadedSimulator, format_ms};
 
 #[derive(Parser)]
 #[command(name = "tm-simulator", version, about = "A simulated WeChat/WeCom archive and Microsoft 365-style tenant")]
@@ -36,6 +36,9 @@ enum Command {
         /// and counted; with --data-dir the journal keeps them on disk).
         #[arg(long, value_name = "N", default_value_t = tm_simulator::DEFAULT_LOG_CAPACITY)]
         log_capacity: usize,
+        /// Serving threads (0: one per core).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        threads: usize,
     },
     /// Write every item as .eml plus index.json.
     Generate {
@@ -84,12 +87,12 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity } => match load(scenario.as_ref()) {
+        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads } => match load(scenario.as_ref()) {
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
-            Ok(s) => match serve(s, listen, Options { keep_message_bodies: !no_keep_bodies, data_dir, log_capacity }) {
+            Ok(s) => match serve(s, listen, Options { keep_message_bodies: !no_keep_bodies, data_dir, log_capacity }, threads) {
                 // A data directory of another scenario is a usage error, like a bad scenario.
                 Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
                     eprintln!("error: {e:#}");
@@ -115,32 +118,38 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(scenario: Scenario, listen: SocketAddr, options: Options) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Runtime::new().context("starting the runtime")?;
-    rt.block_on(async move {
-        let name = scenario.name.clone();
-        let sim = Simulator::start_with(scenario, listen, options).await?;
-        let state = sim.state();
-        let items = state.archive.items();
-        let c = sim.credentials();
-        println!("tm-simulator: scenario {name:?}, {} items, {} valid mailboxes", items.len(), state.directory.valid_users().count());
-        println!("  vendor archive  TM_URL={}", sim.vendor_url());
-        println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
-        println!("  tenant          GRAPH_URL={}", sim.graph_url());
-        println!("                  GRAPH_TOKEN={}", c.tenant_token);
-        println!("  control plane   {}/scenario  /mailboxes  /journal  /requests  /stats  POST /reset", sim.sim_url());
-        match &state.data_dir {
-            Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),
-            None => println!("  data directory  none (the tenant is in memory: --data-dir DIR keeps it)"),
+fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usize) -> anyhow::Result<()> {
+    let name = scenario.name.clone();
+    let credentials = scenario.credentials.clone();
+    let sim = ThreadedSimulator::start(scenario, listen, options, threads)?;
+    let state = sim.state();
+    let items = state.archive.items();
+    let base = format!("http://{}", sim.addr());
+    let c = &credentials;
+    println!("tm-simulator: scenario {name:?}, {} items, {} valid mailboxes", items.len(), state.directory.valid_users().count());
+    println!("  vendor archive  TM_URL={base}/tm/v1");
+    println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
+    println!("  tenant          GRAPH_URL={base}/graph/v1.0");
+    println!("                  GRAPH_TOKEN={}", c.tenant_token);
+    println!("  control plane   {base}/sim/scenario  /mailboxes  /journal  /requests  /stats  POST /reset");
+    match &state.data_dir {
+        Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),
+        None => println!("  data directory  none (the tenant is in memory: --data-dir DIR keeps it)"),
+    }
+    if let (Some(first), Some(last)) = (items.first(), items.last()) {
+        println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
+    }
+    println!("Ctrl-C stops.");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal runtime")?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).context("waiting for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C"),
+            _ = term.recv() => Ok(()),
         }
-        if let (Some(first), Some(last)) = (items.first(), items.last()) {
-            println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
-        }
-        println!("Ctrl-C stops.");
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
-        sim.shutdown().await;
-        Ok(())
-    })
+    })?;
+    sim.shutdown();
+    Ok(())
 }
 
 fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {

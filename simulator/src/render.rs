@@ -49,6 +49,20 @@ impl Rendered {
         }
     }
 
+    /// The bytes in chunks, without copying the head.
+    pub fn into_chunks(self) -> Chunks {
+        Chunks {
+            head: Some(Bytes::from(self.head)),
+            body: self.body.map(|(m, len, seed)| AttachmentStream::new(m, len, seed)),
+            tail: (!self.tail.is_empty()).then(|| Bytes::from(self.tail)),
+        }
+    }
+
+    /// All the bytes in one piece when the item has no attachment (its head is the whole item).
+    pub fn into_single(self) -> Result<Bytes, Rendered> {
+        if self.body.is_none() && self.tail.is_empty() { Ok(Bytes::from(self.head)) } else { Err(self) }
+    }
+
     /// The lowercase hex sha256 of the bytes, computed while streaming.
     pub fn sha256(&self) -> String {
         let mut h = Sha256::new();

@@ -224,6 +224,129 @@ impl Simulator {
     }
 }
 
+/// A simulator served by threads of its own (what `tm-simulator serve` runs): one
+/// single-threaded runtime per core, each serving the connections handed to it, the way nginx
+/// runs a worker per core. An acceptor thread deals new connections out in turn, so that the
+/// load is even; a connection then lives on one thread, and no request pays for waking another
+/// (a work-stealing runtime spent a third of its time in the kernel doing that).
+pub struct ThreadedSimulator {
+    addr: SocketAddr,
+    state: Shared,
+    stop: tokio::sync::watch::Sender<bool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// The connections an acceptor hands to one serving thread, as axum's [`Listener`].
+struct HandedOver {
+    connections: tokio::sync::mpsc::UnboundedReceiver<std::net::TcpStream>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for HandedOver {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Some(stream) = self.connections.recv().await else { return std::future::pending().await };
+            let Ok(peer) = stream.peer_addr() else { continue };
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(s) => return (s, peer),
+                Err(e) => tracing::warn!("a connection could not be served: {e}"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+impl ThreadedSimulator {
+    /// Generates the scenario (or restores its data directory) and serves it on `addr` with
+    /// `threads` serving threads (0: one per core).
+    pub fn start(scenario: Scenario, addr: SocketAddr, options: Options, threads: usize) -> Result<ThreadedSimulator, StartError> {
+        let state = Arc::new(State::build(scenario, options)?);
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| StartError::Bind(addr, e))?;
+        listener.set_nonblocking(true).map_err(|e| StartError::Bind(addr, e))?;
+        let local = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let n = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
+        let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new().name(name).spawn(f).map_err(|e| StartError::Bind(addr, e))
+        };
+        let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime starts");
+        let mut handles = Vec::with_capacity(n + 1);
+        let mut senders = Vec::with_capacity(n);
+        for i in 0..n {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            senders.push(tx);
+            let router = app(state.clone());
+            let mut stopped = stopped.clone();
+            handles.push(spawn(
+                format!("tm-sim-{i}"),
+                Box::new(move || {
+                    runtime().block_on(async move {
+                        let _ = axum::serve(HandedOver { connections: rx, local }, router)
+                            .with_graceful_shutdown(async move {
+                                let _ = stopped.wait_for(|s| *s).await;
+                            })
+                            .await;
+                    })
+                }),
+            )?);
+        }
+        let mut stopped = stopped.clone();
+        handles.push(spawn(
+            "tm-sim-accept".into(),
+            Box::new(move || {
+                runtime().block_on(async move {
+                    let listener = TcpListener::from_std(listener).expect("a listening socket registers");
+                    let mut next = 0;
+                    loop {
+                        tokio::select! {
+                            _ = stopped.wait_for(|s| *s) => return,
+                            accepted = listener.accept() => match accepted {
+                                Ok((stream, _)) => {
+                                    let _ = stream.set_nodelay(true);
+                                    let Ok(stream) = stream.into_std() else { continue };
+                                    let _ = senders[next % senders.len()].send(stream);
+                                    next += 1;
+                                }
+                                // Out of file descriptors and the like: wait, as axum's own loop does.
+                                Err(e) => {
+                                    tracing::warn!("accept failed: {e}");
+                                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                                }
+                            },
+                        }
+                    }
+                })
+            }),
+        )?);
+        tracing::info!(%local, threads = n, "simulator listening");
+        Ok(ThreadedSimulator { addr: local, state, stop, threads: handles })
+    }
+
+    /// The socket address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Shared {
+        &self.state
+    }
+
+    /// Stops serving (open requests finish) and waits for the threads.
+    pub fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Why a simulator did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -230,25 +230,44 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
 }
 
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let request = format!("GET /tm/v1/items/{id}/raw");
+    let request = || format!("GET /tm/v1/items/{id}/raw");
     if let Err(e) = authorise(&state, &headers) {
-        return fail(&state, Op::Raw, request, e, Some(id));
+        return fail(&state, Op::Raw, request(), e, Some(id));
     }
     let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Raw, item: Some(&id), mailbox: None });
-    if let Some(r) = preempt(&state, &fault, Op::Raw, &request, &headers, Some(&id)).await {
+    if fault.is_some()
+        && let Some(r) = preempt(&state, &fault, Op::Raw, &request(), &headers, Some(&id)).await
+    {
         return r;
     }
     let Some(item) = state.archive.get(&id) else {
         return fail(
             &state,
             Op::Raw,
-            request,
+            request(),
             ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item has id {id:?}")),
             Some(id),
         );
     };
     let sha = state.archive.sha256(item);
+    let etag = HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header");
     let rendered = state.archive.render(item);
+    if fault.is_none() {
+        // The common case: the whole answer at once for a chat, call or recall (one write),
+        // streamed for an attachment.
+        let size = rendered.size();
+        let body = match rendered.into_single() {
+            Ok(bytes) => Body::from(bytes),
+            Err(r) => Body::from_stream(futures_util::stream::iter(r.into_chunks().map(Ok::<_, std::io::Error>))),
+        };
+        let mut response = body.into_response();
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        h.insert(header::ETAG, etag);
+        return response;
+    }
+    let request = request();
     let size = rendered.size();
     let cut = fault
         .as_ref()
@@ -272,7 +291,7 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
     if fault.as_ref().is_none_or(|f| f.action != ActionKind::Truncate) {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     }
-    h.insert(header::ETAG, HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header"));
+    h.insert(header::ETAG, etag);
     if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
         journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
     }

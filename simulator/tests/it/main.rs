@@ -6,6 +6,7 @@ mod determinism;
 mod faults;
 mod items;
 mod snapshots;
+mod store;
 mod support;
 mod tenant_api;
 mod vendor_api;
