@@ -213,7 +213,7 @@ async fn bench(employees: usize, rounds: usize) {
             for mailbox in tenant.mailboxes.all() {
                 for folder in &mailbox.folders {
                     for m in &folder.messages {
-                        *this.entry(m.archive_id.as_deref().unwrap_or_default().to_string()).or_default() += 1;
+                        *this.entry(m.archive_id(&sim.state().archive).unwrap_or_default().to_string()).or_default() += 1;
                     }
                 }
             }

@@ -2,6 +2,10 @@
 //! manners (waits before retries, requests in flight per mailbox, re-logins) can be judged.
 //! `GET /sim/requests` shows it. Times are microseconds since the simulator started; `end_us` is
 //! when the answer's head was ready (a streamed body may take longer).
+//!
+//! Bounded like the journal: the newest [`AccessLog::capacity`] requests stay (50,000 by
+//! default, `serve --log-capacity`), older ones are dropped and counted (`dropped` in
+//! `GET /sim/requests`). The access log is never written to disk.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;

@@ -238,8 +238,8 @@ impl DataDir {
                 (None, true) => Content::Blob,
                 (None, false) => Content::Dropped,
             };
-            let message =
-                Message { number, archive_id: archive_id.map(Into::into), internet_message_id: internet_id.into(), sha256, size, content };
+            let mut message = Message::new(content, archive_id, Some(internet_id), sha256, size);
+            message.number = number;
             if !mailboxes.restore_message(&user, &folder, message) {
                 return Err(inconsistent(format!("message {number} of user {user} is in folder {folder}, which is not in that mailbox")));
             }
@@ -267,6 +267,7 @@ impl DataDir {
     /// Records an imported message; `bytes` when its content is kept here (not an archive item).
     pub fn message_imported(
         &self,
+        archive: &Archive,
         user_id: &str,
         folder_id: &str,
         message: &Message,
@@ -286,8 +287,8 @@ impl DataDir {
                 user_id,
                 folder_id,
                 message.number,
-                message.archive_id.as_deref(),
-                &*message.internet_message_id,
+                message.archive_id(archive),
+                message.internet_message_id(archive).unwrap_or_default(),
                 &message.sha256[..],
                 message.size,
                 archive_item,

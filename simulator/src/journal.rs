@@ -1,7 +1,7 @@
 //! The journal: every tenant import attempt (duplicates included), every folder creation, and
 //! every vendor call that failed, in the order the simulator answered them.
 //!
-//! It is bounded in memory: the newest [`Journal::capacity`] entries are kept (100,000 by default,
+//! It is bounded in memory: the newest [`Journal::capacity`] entries are kept (50,000 by default,
 //! `serve --log-capacity`), older ones are dropped and counted. With `--data-dir` every entry is
 //! also written to the database, where `GET /sim/journal?after=SEQ` still finds the dropped ones.
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::data_dir::DataDir;
 
 /// Entries kept in memory unless told otherwise.
-pub const DEFAULT_CAPACITY: usize = 100_000;
+pub const DEFAULT_CAPACITY: usize = 50_000;
 
 /// One journal entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -164,6 +164,11 @@ pub fn encoded_len(n: u64) -> u64 {
     chars + 2 * chars.div_ceil(76)
 }
 
+/// The `Message-ID` of an item, brackets included.
+pub fn message_id(item_id: &str) -> String {
+    format!("<{item_id}@{MESSAGE_ID_DOMAIN}>")
+}
+
 /// Renders an item.
 pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
     let actor = population.person(item.actor);
@@ -175,7 +180,7 @@ pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
     // One allocation for the whole head: a large group's To: list is most of it.
     let to_len: usize = others.iter().map(|i| population.address(*i).len() + 4).sum();
     let mut h = Headers(Vec::with_capacity(2_048 + to_len));
-    h.raw("Message-ID", &format!("<{}@{MESSAGE_ID_DOMAIN}>", item.id));
+    h.raw("Message-ID", &message_id(&item.id));
     let when = DateTime::from_timestamp_millis(item.captured_ms).unwrap_or_default();
     h.raw("Date", &rfc5322_date(when));
     h.addresses("From", std::iter::once(population.address(item.actor)));

@@ -8,17 +8,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::mailboxes::{Content, CreateFolderError, Message};
+use super::upload::Upload;
 use crate::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
+use futures_util::StreamExt;
 
 /// Largest request body the import accepts, like Graph's 150 MB.
 pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
@@ -341,22 +340,28 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
             format!("MIME import takes Content-Type: text/plain (base64), not {ctype:?}"),
         ));
     }
-    let Ok(body) = to_bytes(body, MAX_IMPORT_BODY).await else {
-        return fail(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "the request body exceeds 150 MB"));
-    };
-    let compact: Vec<u8> = body.iter().copied().filter(|b| !matches!(b, b'\r' | b'\n')).collect();
-    let mut mime = match STANDARD.decode(&compact) {
-        Ok(m) if !m.is_empty() => m,
-        _ => {
-            return fail(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "ErrorMimeContentInvalidBase64String",
-                "The MIME content is not a valid base64 string.",
-            ));
+    // Decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
+    let archive = &state.archive;
+    let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
+    let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
+    let mut stream = body.into_data_stream();
+    let mut received = 0usize;
+    let invalid =
+        || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return fail(ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"));
+        };
+        received += chunk.len();
+        if received > MAX_IMPORT_BODY {
+            return fail(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", "the request body exceeds 150 MB"));
         }
-    };
-    drop(compact);
-    let archive_id = header_value(&mime, "X-TELEMESSAGE-ArchiveMessageID");
+        if upload.push(&chunk).is_err() {
+            return fail(invalid());
+        }
+    }
+    let Ok(uploaded) = upload.finish() else { return fail(invalid()) };
+    let archive_id = header_value(&uploaded.head, "X-TELEMESSAGE-ArchiveMessageID");
     let addresses = state.directory.addresses(&u.id);
     let fault =
         state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Import, item: archive_id.as_deref(), mailbox: Some(&addresses) });
@@ -371,25 +376,14 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
             _ => {}
         }
     }
-    let sha256: [u8; 32] = Sha256::digest(&mime).into();
-    // Bytes identical to the archive item they name are kept as a reference to it.
-    let item = archive_id.as_deref().and_then(|id| state.archive.position(id)).filter(|i| {
-        let a = &state.archive.items()[*i];
-        state.archive.size(a) == mime.len() as u64 && state.archive.sha256(a) == hex::encode(sha256)
-    });
-    let content = match item {
-        Some(i) => Content::Archive(i as u32),
-        None if state.options.keep_message_bodies => Content::Blob,
-        None => Content::Dropped,
+    let item = uploaded.archive_item;
+    let content = match (item, &uploaded.kept) {
+        (Some(i), _) => Content::Archive(i as u32),
+        (None, Some(_)) => Content::Blob,
+        (None, None) => Content::Dropped,
     };
-    let message = Message {
-        number: 0,
-        archive_id: archive_id.as_deref().map(Into::into),
-        internet_message_id: header_value(&mime, "Message-ID").unwrap_or_default().into(),
-        sha256,
-        size: mime.len() as u64,
-        content,
-    };
+    let sha256 = uploaded.sha256;
+    let message = Message::new(content, archive_id.clone(), header_value(&uploaded.head, "Message-ID"), sha256, uploaded.size);
     let stored = {
         let mut tenant = state.tenant.lock().expect("tenant lock");
         let Some((number, _)) = tenant.mailboxes.next(&u.id, &folder) else {
@@ -399,19 +393,20 @@ async fn import(State(state): State<Shared>, Path((id, folder)): Path<(String, S
         // Written through to the data directory before it is answered (and before memory
         // changes: a failed write leaves the tenant as it was).
         if let Some(d) = &state.data_dir {
-            let numbered = Message { number, ..message.clone() };
+            let mut numbered = message.clone();
+            numbered.number = number;
             let item_id = item.map(|i| state.archive.items()[i].spec.id.as_str());
-            let bytes = (content == Content::Blob).then_some(&mime[..]);
-            if let Err(e) = d.message_imported(&u.id, &folder, &numbered, item_id, bytes) {
+            let bytes = uploaded.kept.as_deref();
+            if let Err(e) = d.message_imported(&state.archive, &u.id, &folder, &numbered, item_id, bytes) {
                 drop(tenant);
                 return stored_nothing(&state, "import", "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages", &u.mail, e);
             }
-        } else if content == Content::Blob {
-            tenant.blobs.add(sha256, || axum::body::Bytes::from(std::mem::take(&mut mime)));
+        } else if let Some(kept) = uploaded.kept.clone() {
+            tenant.blobs.add(sha256, || kept);
         }
         let (folder_name, m) = tenant.mailboxes.import(&u.id, &folder, message).expect("the folder was just found");
         let id = m.id(&u.id);
-        let internet_id = if m.internet_message_id.is_empty() { format!("<{id}@tenant.sim>") } else { m.internet_message_id.to_string() };
+        let internet_id = m.internet_message_id(&state.archive).unwrap_or_else(|| format!("<{id}@tenant.sim>"));
         (folder_name, json!({"id": id, "internetMessageId": internet_id, "parentFolderId": folder}))
     };
     let (folder_name, response) = stored;

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::DEFAULT_FOLDERS;
 use super::directory::Directory;
+use crate::archive::Archive;
 
 /// A sha256 digest.
 pub type Sha256 = [u8; 32];
@@ -40,15 +41,16 @@ pub enum Content {
     Dropped,
 }
 
-/// An imported message.
+/// An imported message: what stays per delivery. A message whose bytes are an archive item's
+/// holds no strings (its ids are the item's): ~90 bytes.
 #[derive(Debug, Clone)]
 pub struct Message {
     /// Its number in the mailbox (1-based, in import order); the Graph id is derived from it.
     pub number: u32,
-    /// `X-TELEMESSAGE-ArchiveMessageID`, when the message carries one.
-    pub archive_id: Option<Box<str>>,
-    /// `Message-ID`, brackets included (empty when the MIME has none).
-    pub internet_message_id: Box<str>,
+    /// `X-TELEMESSAGE-ArchiveMessageID` of bytes that are no archive item's, when they carry one.
+    archive_id: Option<Box<str>>,
+    /// `Message-ID` (brackets included) of bytes that are no archive item's, when they carry one.
+    internet_message_id: Option<Box<str>>,
     /// sha256 of the raw MIME.
     pub sha256: Sha256,
     /// Raw MIME size.
@@ -58,6 +60,15 @@ pub struct Message {
 }
 
 impl Message {
+    /// A message not yet numbered; the ids are dropped when the bytes are an archive item's
+    /// (they are the item's).
+    pub fn new(content: Content, archive_id: Option<String>, internet_message_id: Option<String>, sha256: Sha256, size: u64) -> Message {
+        let (archive_id, internet_message_id) = match content {
+            Content::Archive(_) => (None, None),
+            _ => (archive_id.map(Into::into), internet_message_id.filter(|m| !m.is_empty()).map(Into::into)),
+        };
+        Message { number: 0, archive_id, internet_message_id, sha256, size, content }
+    }
     /// The Graph message id (`AAMkM` + the user id's first 8 characters + the number).
     pub fn id(&self, user_id: &str) -> String {
         message_id(user_id, self.number)
@@ -65,6 +76,20 @@ impl Message {
     /// The lowercase hex sha256.
     pub fn sha256_hex(&self) -> String {
         hex::encode(self.sha256)
+    }
+    /// Its `X-TELEMESSAGE-ArchiveMessageID`, if any.
+    pub fn archive_id<'a>(&'a self, archive: &'a Archive) -> Option<&'a str> {
+        match self.content {
+            Content::Archive(i) => Some(&archive.items()[i as usize].spec.id),
+            _ => self.archive_id.as_deref(),
+        }
+    }
+    /// Its `Message-ID`, brackets included, if any.
+    pub fn internet_message_id(&self, archive: &Archive) -> Option<String> {
+        match self.content {
+            Content::Archive(i) => Some(crate::render::message_id(&archive.items()[i as usize].spec.id)),
+            _ => self.internet_message_id.as_deref().map(str::to_string),
+        }
     }
 }
 
@@ -256,8 +281,8 @@ impl Mailboxes {
     }
 
     /// The first message of a mailbox with this ArchiveMessageID.
-    pub fn find_archive_id(&self, user_id: &str, archive_id: &str) -> Option<&Message> {
-        self.by_user.get(user_id)?.folders.iter().flat_map(|f| &f.messages).find(|m| m.archive_id.as_deref() == Some(archive_id))
+    pub fn find_archive_id(&self, user_id: &str, archive_id: &str, archive: &Archive) -> Option<&Message> {
+        self.by_user.get(user_id)?.folders.iter().flat_map(|f| &f.messages).find(|m| m.archive_id(archive) == Some(archive_id))
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod directory;
 pub mod graph_api;
 pub mod mailboxes;
+pub mod upload;
 
 /// Folders every mailbox starts with.
 pub const DEFAULT_FOLDERS: [&str; 4] = ["Inbox", "Sent Items", "Deleted Items", "Archive"];
