@@ -99,10 +99,15 @@ pub fn install_crypto() {
 impl Harness {
     /// Starts a simulator for `scenario(name, body)`.
     pub async fn start(name: &str, body: &str) -> Harness {
+        Harness::start_with(name, body, tm_simulator::Options::default()).await
+    }
+
+    /// As [`Harness::start`], with simulator options (a data directory, say).
+    pub async fn start_with(name: &str, body: &str, options: tm_simulator::Options) -> Harness {
         install_crypto();
         let text = scenario(name, body);
         let scenario = Scenario::from_toml_str(&text, "inline.toml").unwrap_or_else(|e| panic!("scenario: {e}\n{text}"));
-        let sim = Simulator::start(scenario, "127.0.0.1:0".parse().unwrap()).await.expect("simulator starts");
+        let sim = Simulator::start_with(scenario, "127.0.0.1:0".parse().unwrap(), options).await.expect("simulator starts");
         Harness { sim, state: tempfile::tempdir().unwrap(), files: tempfile::tempdir().unwrap(), http: reqwest::Client::new() }
     }
 

@@ -10,4 +10,5 @@ mod folder;
 mod manners;
 mod routing;
 mod size_content;
+mod tenant_store;
 mod window;

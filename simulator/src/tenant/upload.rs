@@ -39,7 +39,7 @@ enum Matching {
     /// Still reading the header block: every byte so far is in `prefix`.
     Head,
     /// The bytes so far are item `item`'s; `current` and `chunks` are the rest of its rendering.
-    Item { item: usize, chunks: Chunks, current: Bytes },
+    Item { item: usize, chunks: Box<Chunks>, current: Bytes },
     /// The bytes so far, kept.
     Kept(Vec<u8>),
     /// Hashed and counted only.
@@ -138,9 +138,11 @@ impl<'a> Upload<'a> {
         let prefix = std::mem::take(&mut self.prefix);
         self.head = prefix[..head_len.min(prefix.len())].to_vec();
         self.matching = match (self.item_of)(&self.head) {
-            Some(item) => {
-                Matching::Item { item, chunks: self.archive.render(&self.archive.items()[item]).into_chunks(), current: Bytes::new() }
-            }
+            Some(item) => Matching::Item {
+                item,
+                chunks: Box::new(self.archive.render(&self.archive.items()[item]).into_chunks()),
+                current: Bytes::new(),
+            },
             None if self.keep => Matching::Kept(Vec::new()),
             None => Matching::Counted,
         };
@@ -199,7 +201,7 @@ impl<'a> Upload<'a> {
     /// The body is complete.
     pub fn finish(mut self) -> Result<Uploaded, InvalidBase64> {
         let n = self.pending.len();
-        if n % 4 != 0 || self.pending[..n.saturating_sub(4)].contains(&b'=') {
+        if !n.is_multiple_of(4) || self.pending[..n.saturating_sub(4)].contains(&b'=') {
             return Err(InvalidBase64);
         }
         if n > 0 {
