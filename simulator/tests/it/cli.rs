@@ -66,3 +66,36 @@ fn serve_on_port_0_prints_the_real_port_and_answers_there() {
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"name\":\"small\""));
 }
+
+#[test]
+fn serve_refuses_a_data_directory_of_another_scenario_with_exit_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--scenario", SMALL, "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut banner = String::new();
+    while !banner.contains("data directory") {
+        banner.push_str(&lines.next().expect("serve prints its banner").unwrap());
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(banner.contains(&dir.path().display().to_string()), "{banner}");
+
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, std::fs::read_to_string(SMALL).unwrap().replace("seed = 42", "seed = 43")).unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--scenario"])
+        .arg(&other)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("written for scenario \"small\" (seed 42), not for \"small\" (seed 43)"), "{err}");
+}
