@@ -213,16 +213,11 @@ impl Harness {
         self.journal().await.iter().filter(|e| e.op == "import").count()
     }
 
-    /// The vendor's listing of `[from, to)`, straight from the vendor API.
-    pub async fn listing(&self, from: &str, to: &str) -> Vec<ItemRef> {
+    /// A vendor session token, straight from the vendor API.
+    pub async fn vendor_token(&self) -> String {
         #[derive(Deserialize)]
         struct Token {
             token: String,
-        }
-        #[derive(Deserialize)]
-        struct Page {
-            items: Vec<ItemRef>,
-            next_cursor: Option<String>,
         }
         let c = self.sim.credentials();
         let token: Token = self
@@ -235,6 +230,17 @@ impl Harness {
             .json()
             .await
             .unwrap();
+        token.token
+    }
+
+    /// The vendor's listing of `[from, to)`, straight from the vendor API.
+    pub async fn listing(&self, from: &str, to: &str) -> Vec<ItemRef> {
+        #[derive(Deserialize)]
+        struct Page {
+            items: Vec<ItemRef>,
+            next_cursor: Option<String>,
+        }
+        let token = self.vendor_token().await;
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -245,7 +251,7 @@ impl Harness {
             let page: Page = self
                 .http
                 .get(format!("{}/items", self.sim.vendor_url()))
-                .bearer_auth(&token.token)
+                .bearer_auth(&token)
                 .query(&query)
                 .send()
                 .await

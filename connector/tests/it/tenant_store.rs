@@ -41,18 +41,8 @@ async fn the_same_runs_give_the_same_tenant_in_memory_and_in_a_data_directory_an
     assert!(deliveries > 50, "{deliveries}");
 
     // Every imported message reads back as the vendor's bytes (what was imported).
-    let t = memory.sim.credentials().clone();
     let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{}/session", memory.sim.vendor_url()))
-        .json(&serde_json::json!({"username": t.vendor_username, "password": t.vendor_password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["token"].as_str().unwrap().to_string();
+    let token = memory.vendor_token().await;
     let mut checked = 0;
     for mailbox in expected["mailboxes"].as_array().unwrap() {
         for folder in mailbox["folders"].as_array().unwrap() {
