@@ -64,5 +64,6 @@ for day in 21 22 23; do
 done
 echo "demo-days: /sim/mailboxes sha256 $(curl -s "$BASE/sim/mailboxes" | sha256sum | cut -d' ' -f1)"
 echo "demo-days: /sim/stats $(curl -s "$BASE/sim/stats")"
+[[ $DATA_DIR_MODE == 1 ]] && echo "demo-days: data directory $(du -sm "$WORK/data" | cut -f1) MB on disk"
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$SIM_PID/status")
 echo "demo-days: simulator peak RSS (VmHWM) $((hwm / 1024)) MiB (target < 256 MB)"
