@@ -66,7 +66,7 @@ pub fn store_stats(state: &crate::server::State) -> StoreStats {
         let refs = messages().filter(|m| matches!(m.content, crate::tenant::mailboxes::Content::Archive(_))).count() as u64;
         let distinct: std::collections::BTreeSet<_> =
             messages().filter(|m| m.content == crate::tenant::mailboxes::Content::Blob).map(|m| m.sha256).collect();
-        (messages().count() as u64, refs, distinct.len() as u64, t.blobs.bytes())
+        (t.mailboxes.deliveries(), refs, distinct.len() as u64, t.blobs.bytes())
     };
     let journal = {
         let j = state.journal.lock().expect("journal lock");

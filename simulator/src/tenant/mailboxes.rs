@@ -205,11 +205,6 @@ impl Mailboxes {
         self.by_user.values()
     }
 
-    /// Every mailbox with its user id.
-    pub fn all_with_ids(&self) -> impl Iterator<Item = (&str, &Mailbox)> {
-        self.by_user.iter().map(|(k, v)| (k.as_str(), v))
-    }
-
     /// Messages in every mailbox.
     pub fn deliveries(&self) -> u64 {
         self.all().flat_map(|m| &m.folders).map(|f| f.messages.len() as u64).sum()
