@@ -1,7 +1,7 @@
 //! The vendor's item index: every item's metadata sorted by `(captured_at, id)`, window queries
 //! with opaque cursors, and rendering on demand.
 //!
-//! Sizes and sha256 digests are computed the first time an item is listed or downloaded and then
+//! Sizes and digests (sha256 and checkpoints, see `digest.rs`) are computed the first time an item is listed or downloaded and then
 //! kept (a size from the item's rendered head, a digest by rendering it whole), so a large archive
 //! starts as soon as its traffic is drawn: a million-item day's heads take ~7 s to render on 2
 //! cores, which `serve` no longer waits for.
@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::digest::Digests;
 use crate::item::ItemSpec;
 use crate::people::Population;
 use crate::render::{Rendered, render};
@@ -25,7 +26,7 @@ pub struct ArchivedItem {
     pub spec: ItemSpec,
     /// The real raw size once known (0 until then: a rendered item is never empty).
     size: AtomicU64,
-    sha256: OnceLock<String>,
+    digests: OnceLock<Digests>,
 }
 
 /// The listing's view of an item (`ItemRef` in the contract).
@@ -87,7 +88,7 @@ impl Archive {
         let mut by_id = std::collections::HashMap::with_capacity(specs.len());
         for (i, spec) in specs.into_iter().enumerate() {
             by_id.insert(spec.id.clone(), i);
-            items.push(ArchivedItem { spec, size: AtomicU64::new(0), sha256: OnceLock::new() });
+            items.push(ArchivedItem { spec, size: AtomicU64::new(0), digests: OnceLock::new() });
         }
         Archive { population, items, by_id }
     }
@@ -135,9 +136,14 @@ impl Archive {
         });
     }
 
-    /// The item's sha256 (computed once).
+    /// The item's sha256 (computed once, with its checkpoints).
     pub fn sha256(&self, item: &ArchivedItem) -> String {
-        item.sha256.get_or_init(|| self.render(item).sha256()).clone()
+        self.digests(item).sha256.clone()
+    }
+
+    /// The item's digests (computed once, by rendering it whole).
+    pub fn digests<'a>(&self, item: &'a ArchivedItem) -> &'a Digests {
+        item.digests.get_or_init(|| crate::digest::digests(self.render(item).into_chunks()))
     }
 
     /// The listing entry of an item.

@@ -22,6 +22,7 @@ mod auth;
 mod control_api;
 mod corpus;
 mod data_dir;
+mod digest;
 mod faults;
 mod generate;
 mod http_error;

@@ -12,7 +12,6 @@ use bytes::Bytes;
 use chrono::{DateTime, Datelike, Timelike};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sha2::{Digest, Sha256};
 
 use crate::item::{Attachment, Conversation, ItemSpec, Media};
 use crate::people::Population;
@@ -61,15 +60,6 @@ impl Rendered {
     /// All the bytes in one piece when the item has no attachment (its head is the whole item).
     pub fn into_single(self) -> Result<Bytes, Rendered> {
         if self.body.is_none() && self.tail.is_empty() { Ok(Bytes::from(self.head)) } else { Err(self) }
-    }
-
-    /// The lowercase hex sha256 of the bytes, computed while streaming.
-    pub fn sha256(&self) -> String {
-        let mut h = Sha256::new();
-        for c in self.chunks() {
-            h.update(&c);
-        }
-        hex::encode(h.finalize())
     }
 
     /// All the bytes at once (for small items, files on disk and tests).

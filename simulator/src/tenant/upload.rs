@@ -1,15 +1,17 @@
 //! A MIME import's body, decoded as it arrives: base64 (CR/LF ignored) decoded chunk by chunk,
-//! hashed, and compared on the fly with the archive item its header names. Bytes that are the
-//! item's are not kept (the item renders them again); the first byte that differs turns the
-//! upload into kept bytes (the matching prefix is rendered again, the rest appended). So an
-//! import of an archive item costs a chunk of memory, not its size, however many run at once.
+//! hashed, and checked on the fly against the archive item its header names, through the item's
+//! checkpoints (prefix digests every 64 KiB, see `digest.rs`): bytes that are the item's are not
+//! kept (the item renders them again), and checking them costs no more than hashing them. Bytes
+//! since the last checkpoint are held (at most 64 KiB); when a checkpoint or the final digest
+//! differs, the upload turns into kept bytes (the verified prefix rendered again, then the held
+//! bytes and the rest). So an import of an archive item costs a chunk of memory, not its size,
+//! however many run at once.
 
 use base64_simd::{Out, STANDARD};
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 use crate::archive::Archive;
-use crate::render::Chunks;
+use crate::digest::{CHECKPOINT_EVERY, Digests, PrefixHasher};
 
 /// Decoded bytes kept to read the header block from (a header block longer than this is read
 /// from its first MiB, as a mail reader would give up on it too).
@@ -35,11 +37,11 @@ pub struct Uploaded {
     pub kept: Option<Bytes>,
 }
 
-enum Matching {
+enum Matching<'a> {
     /// Still reading the header block: every byte so far is in `prefix`.
     Head,
-    /// The bytes so far are item `item`'s; `current` and `chunks` are the rest of its rendering.
-    Item { item: usize, chunks: Box<Chunks>, current: Bytes },
+    /// Every checkpoint so far was item `item`'s; `held` are the bytes since the last one.
+    Item { item: usize, digests: &'a Digests, held: Vec<u8> },
     /// The bytes so far, kept.
     Kept(Vec<u8>),
     /// Hashed and counted only.
@@ -57,11 +59,11 @@ pub struct Upload<'a> {
     /// Decoded bytes while the header block is being read.
     prefix: Vec<u8>,
     head: Vec<u8>,
-    hasher: Sha256,
+    hasher: PrefixHasher,
     size: u64,
-    /// Bytes found equal to the item's so far.
-    matched: usize,
-    matching: Matching,
+    /// Bytes verified to be the item's (up to its last checkpoint passed).
+    verified: u64,
+    matching: Matching<'a>,
 }
 
 /// Where a header block ends in `bytes` (after its blank line), if it does.
@@ -85,9 +87,9 @@ impl<'a> Upload<'a> {
             scratch: Vec::new(),
             prefix: Vec::new(),
             head: Vec::new(),
-            hasher: Sha256::new(),
+            hasher: PrefixHasher::default(),
             size: 0,
-            matched: 0,
+            verified: 0,
             matching: Matching::Head,
         }
     }
@@ -118,7 +120,6 @@ impl<'a> Upload<'a> {
 
     /// Decoded bytes, in order.
     fn bytes(&mut self, d: &[u8]) {
-        self.hasher.update(d);
         self.size += d.len() as u64;
         match self.matching {
             Matching::Head => {
@@ -129,7 +130,7 @@ impl<'a> Upload<'a> {
                     None => {}
                 }
             }
-            _ => self.compare(d),
+            _ => self.check(d),
         }
     }
 
@@ -138,64 +139,61 @@ impl<'a> Upload<'a> {
         let prefix = std::mem::take(&mut self.prefix);
         self.head = prefix[..head_len.min(prefix.len())].to_vec();
         self.matching = match (self.item_of)(&self.head) {
-            Some(item) => Matching::Item {
-                item,
-                chunks: Box::new(self.archive.render(&self.archive.items()[item]).into_chunks()),
-                current: Bytes::new(),
-            },
+            // The first import of an item nobody listed renders it once here; later ones reuse it.
+            Some(item) => Matching::Item { item, digests: self.archive.digests(&self.archive.items()[item]), held: Vec::new() },
             None if self.keep => Matching::Kept(Vec::new()),
             None => Matching::Counted,
         };
-        self.compare(&prefix);
+        self.check(&prefix);
     }
 
-    fn compare(&mut self, mut d: &[u8]) {
-        loop {
-            match &mut self.matching {
-                Matching::Head => unreachable!("decided before comparing"),
-                Matching::Kept(v) => return v.extend_from_slice(d),
-                Matching::Counted => return,
-                Matching::Item { chunks, current, .. } => {
-                    if d.is_empty() {
-                        return;
-                    }
-                    if current.is_empty() {
-                        match chunks.next() {
-                            Some(c) => *current = c,
-                            // Longer than the item.
-                            None => return self.diverge(d),
-                        }
-                        continue;
-                    }
-                    let n = current.len().min(d.len());
-                    let same = current[..n].iter().zip(&d[..n]).take_while(|(a, b)| a == b).count();
-                    self.matched += same;
-                    let _ = current.split_to(same);
-                    if same < n {
-                        return self.diverge(&d[same..]);
-                    }
+    /// Hashes bytes after the header decision and checks them against the item's checkpoints.
+    fn check(&mut self, mut d: &[u8]) {
+        match &mut self.matching {
+            Matching::Head => unreachable!("decided before checking"),
+            Matching::Kept(v) => {
+                self.hasher.update(d, |_, _| {});
+                v.extend_from_slice(d);
+            }
+            Matching::Counted => self.hasher.update(d, |_, _| {}),
+            Matching::Item { digests, held, .. } => {
+                while !d.is_empty() {
+                    // Up to the next checkpoint at most, so that `held` is what follows the last.
+                    let n = ((CHECKPOINT_EVERY - self.hasher.len() % CHECKPOINT_EVERY) as usize).min(d.len());
+                    let mut same = true;
+                    self.hasher.update(&d[..n], |k, c| same = digests.checkpoints.get(k) == Some(&c));
+                    held.extend_from_slice(&d[..n]);
                     d = &d[n..];
+                    if !same {
+                        return self.diverge(d);
+                    }
+                    if self.hasher.len().is_multiple_of(CHECKPOINT_EVERY) {
+                        self.verified += held.len() as u64;
+                        held.clear();
+                    }
                 }
             }
         }
     }
 
-    /// The bytes stop being the item's: keep what matched (rendered again) and `rest`.
+    /// The bytes stop being the item's: keep the verified prefix (rendered again), the held
+    /// bytes and `rest` (not yet hashed).
     fn diverge(&mut self, rest: &[u8]) {
-        let Matching::Item { item, .. } = std::mem::replace(&mut self.matching, Matching::Counted) else { return };
-        if !self.keep {
-            return;
-        }
-        let mut kept = Vec::with_capacity(self.matched + rest.len());
-        for c in self.archive.render(&self.archive.items()[item]).into_chunks() {
-            if kept.len() == self.matched {
-                break;
+        let Matching::Item { item, held, .. } = std::mem::replace(&mut self.matching, Matching::Counted) else { return };
+        if self.keep {
+            let verified = self.verified as usize;
+            let mut kept = Vec::with_capacity(verified + held.len() + rest.len());
+            for c in self.archive.render(&self.archive.items()[item]).into_chunks() {
+                if kept.len() == verified {
+                    break;
+                }
+                let take = (verified - kept.len()).min(c.len());
+                kept.extend_from_slice(&c[..take]);
             }
-            let take = (self.matched - kept.len()).min(c.len());
-            kept.extend_from_slice(&c[..take]);
+            kept.extend_from_slice(&held);
+            self.matching = Matching::Kept(kept);
         }
-        kept.extend_from_slice(rest);
-        self.matching = Matching::Kept(kept);
+        self.check(rest);
     }
 
     /// The body is complete.
@@ -214,13 +212,17 @@ impl<'a> Upload<'a> {
             let len = self.prefix.len();
             self.decide(len);
         }
-        if let Matching::Item { chunks, current, .. } = &mut self.matching
-            && !(current.is_empty() && chunks.all(|c| c.is_empty()))
-        {
-            // Shorter than the item: what came matched, and is kept.
+        let sha256 = self.hasher.clone().finalize();
+        let differs = match &self.matching {
+            Matching::Item { item, digests, .. } => {
+                self.size != self.archive.size(&self.archive.items()[*item]) || hex::encode(sha256) != digests.sha256
+            }
+            _ => false,
+        };
+        if differs {
+            // Shorter, longer or different after the last checkpoint: kept as it came.
             self.diverge(&[]);
         }
-        let sha256: [u8; 32] = self.hasher.finalize().into();
         let (archive_item, kept) = match self.matching {
             Matching::Item { item, .. } => (Some(item), None),
             Matching::Kept(v) => (None, Some(Bytes::from(v))),
@@ -236,6 +238,7 @@ mod tests {
 
     use base64::Engine;
     use quickcheck::{TestResult, quickcheck};
+    use sha2::{Digest, Sha256};
 
     use super::*;
 
@@ -313,6 +316,30 @@ boundary_items = false
             let u = upload(&bytes, cut as usize + 1, true).unwrap();
             TestResult::from_bool(u.kept.as_deref() == Some(&bytes[..]) && u.archive_item.is_none())
         }
+    }
+
+    #[test]
+    fn changes_around_checkpoints_are_caught_and_the_bytes_kept_whole() {
+        let items = archive().items();
+        let (i, big) = items.iter().enumerate().max_by_key(|(_, it)| archive().size(it)).unwrap();
+        let bytes = archive().render(big).to_vec();
+        let every = CHECKPOINT_EVERY as usize;
+        assert!(bytes.len() > 3 * every, "the test archive needs an item over three checkpoints");
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for at in [every - 1, every, every + 1, 2 * every + 100, bytes.len() - 1] {
+            let mut b = bytes.clone();
+            b[at] ^= 0x01;
+            cases.push(b);
+        }
+        // Cut exactly on a checkpoint (every checkpoint passes, the end does not), and extended.
+        cases.push(bytes[..2 * every].to_vec());
+        cases.push([&bytes[..], b"\r\n"].concat());
+        for (n, b) in cases.iter().enumerate() {
+            let u = upload(b, 10_000, true).unwrap();
+            assert!(u.archive_item.is_none(), "case {n}");
+            assert!(u.kept.as_deref() == Some(&b[..]), "case {n}: kept bytes differ");
+        }
+        assert_eq!(upload(&bytes, 7_777, true).unwrap().archive_item, Some(i));
     }
 
     #[test]
