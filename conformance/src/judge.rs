@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::DateTime;
-use tm_simulator::{ARCHIVE_FOLDER, Kind, SIZE_LIMIT};
+use tm_simulator::{FOLDER_NAME, Kind, MAX_ITEM_BYTES};
 
 use crate::digest::{Digest, Snapshot, same_text};
 use crate::manners;
@@ -449,7 +449,7 @@ impl<'a> Judging<'a> {
             let e = &self.oracle.items[&f.id];
             f.kind != Kind::Recall
                 && !f.recalled
-                && f.size < SIZE_LIMIT
+                && f.size < MAX_ITEM_BYTES
                 && f.listed_size == f.size
                 && matches!(e.outcome, Outcome::Deliver(_) | Outcome::Drop)
         };
@@ -471,7 +471,7 @@ impl<'a> Judging<'a> {
         let f = self.facts.get(id)?;
         if f.kind == Kind::Recall || f.recalled {
             Some(Rule::Recall)
-        } else if f.size == SIZE_LIMIT {
+        } else if f.size == MAX_ITEM_BYTES {
             Some(Rule::Size)
         } else {
             None
@@ -523,7 +523,7 @@ impl<'a> Judging<'a> {
                     self.window_rule(e)
                 }
             } else if !anywhere && !reasons.contains("user_mapping") {
-                if reasons.contains("item_too_large") && item.size <= SIZE_LIMIT {
+                if reasons.contains("item_too_large") && item.size <= MAX_ITEM_BYTES {
                     Rule::Size
                 } else {
                     self.special_rule(id).unwrap_or_else(|| self.route_rule(e, item.actor, mailbox))
@@ -559,7 +559,7 @@ impl<'a> Judging<'a> {
             _ => "nowhere".into(),
         };
         if oversize {
-            return (Rule::Size, format!("nowhere: it is over {SIZE_LIMIT} bytes (item_too_large)"));
+            return (Rule::Size, format!("nowhere: it is over {MAX_ITEM_BYTES} bytes (item_too_large)"));
         }
         let Some(w) = e.window else {
             let start = self.oracle.start_ms();
@@ -610,30 +610,30 @@ impl<'a> Judging<'a> {
         }
         // FOLDER.
         for (mailbox, folders) in &self.actual.tenant {
-            let archive_like = folders.keys().filter(|f| f.eq_ignore_ascii_case(ARCHIVE_FOLDER)).count();
+            let archive_like = folders.keys().filter(|f| f.eq_ignore_ascii_case(FOLDER_NAME)).count();
             if archive_like > 1 {
-                self.add(Rule::Folder, format!("{mailbox} has {archive_like} folders named like `{ARCHIVE_FOLDER}`"));
+                self.add(Rule::Folder, format!("{mailbox} has {archive_like} folders named like `{FOLDER_NAME}`"));
             }
             let initial = self.exec.initial.iter().find(|m| m.address.eq_ignore_ascii_case(mailbox));
             for (folder, ids) in folders {
                 let existed = initial.is_some_and(|m| m.folders.iter().any(|f| &f.name == folder));
-                if folder != ARCHIVE_FOLDER {
+                if folder != FOLDER_NAME {
                     if !ids.is_empty() {
                         let sample: Vec<&str> = ids.iter().take(3).map(String::as_str).collect();
                         let more = if ids.len() > 3 { format!(" and {} more", ids.len() - 3) } else { String::new() };
                         self.add(
                             Rule::Folder,
                             format!(
-                                "{} item(s) in {mailbox} / `{folder}` ({}{more}): expected in `{ARCHIVE_FOLDER}`",
+                                "{} item(s) in {mailbox} / `{folder}` ({}{more}): expected in `{FOLDER_NAME}`",
                                 ids.len(),
                                 sample.join(", ")
                             ),
                         );
                     } else if !existed {
-                        self.add(Rule::Folder, format!("folder `{folder}` was created in {mailbox}; only `{ARCHIVE_FOLDER}` may be"));
+                        self.add(Rule::Folder, format!("folder `{folder}` was created in {mailbox}; only `{FOLDER_NAME}` may be"));
                     }
                 } else if ids.is_empty() && !existed {
-                    self.add(Rule::Folder, format!("`{ARCHIVE_FOLDER}` was created empty in {mailbox} (it is created on first use)"));
+                    self.add(Rule::Folder, format!("`{FOLDER_NAME}` was created empty in {mailbox} (it is created on first use)"));
                 }
             }
         }
@@ -828,7 +828,7 @@ impl<'a> Judging<'a> {
             Rule::RouteDrop => count(items().filter(|e| e.outcome == Outcome::Drop).count(), "items routed nowhere"),
             Rule::Folder | Rule::Content => count(delivered, "items imported"),
             Rule::Size => count(
-                self.facts.items.iter().filter(|f| f.size >= SIZE_LIMIT && self.oracle.items[&f.id].window.is_some()).count(),
+                self.facts.items.iter().filter(|f| f.size >= MAX_ITEM_BYTES && self.oracle.items[&f.id].window.is_some()).count(),
                 "items of 10,485,760 bytes or more",
             ),
             Rule::Recall => count(

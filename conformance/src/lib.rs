@@ -11,7 +11,6 @@
 pub mod digest;
 pub mod judge;
 pub mod manners;
-pub mod mapping;
 pub mod oracle;
 pub mod report;
 pub mod requirements;

@@ -16,10 +16,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use tm_simulator::{ARCHIVE_FOLDER, Conversation, Kind, SIZE_LIMIT, State, format_ms};
+use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, State, format_ms};
 
 use crate::digest::Digest;
-use crate::mapping::{Mapping, MappingError};
+use tm_contract::{Mapping, MappingError, MobileNumber, Region};
 
 /// 24 hours in milliseconds.
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -61,7 +61,7 @@ pub struct ItemFacts {
 impl ItemFacts {
     /// Over the 10 MB limit.
     pub fn oversize(&self) -> bool {
-        self.size > SIZE_LIMIT
+        self.size > MAX_ITEM_BYTES
     }
 }
 
@@ -72,6 +72,8 @@ pub struct PersonFacts {
     pub id: String,
     /// E.164 mobile.
     pub mobile: Option<String>,
+    /// The mobile as the contract reads it (`None` when it is no valid number).
+    pub mobile_number: Option<MobileNumber>,
     /// Address the vendor knows.
     pub email: String,
 }
@@ -90,8 +92,16 @@ impl ArchiveFacts {
     /// Reads the archive of a simulator.
     pub fn read(state: &State) -> ArchiveFacts {
         let population = &state.archive.population;
-        let persons: Vec<PersonFacts> =
-            population.persons.iter().map(|p| PersonFacts { id: p.id.clone(), mobile: p.mobile.clone(), email: p.email.clone() }).collect();
+        let persons: Vec<PersonFacts> = population
+            .persons
+            .iter()
+            .map(|p| PersonFacts {
+                id: p.id.clone(),
+                mobile: p.mobile.clone(),
+                mobile_number: p.mobile.as_deref().and_then(|m| MobileNumber::parse(m, Region::CN).ok()),
+                email: p.email.clone(),
+            })
+            .collect();
         let recalled: BTreeSet<&str> = state.archive.items().iter().filter_map(|i| i.spec.recalls.as_deref()).collect();
         let mut items = Vec::new();
         for item in state.archive.items() {
@@ -244,8 +254,8 @@ impl Expectation {
             let to_ms = run.at.timestamp_millis();
             let from_ms = windows.last().map_or(to_ms - DAY_MS, |w| w.to_ms);
             let mapping = match &run.mapping {
-                Some(path) => Mapping::read(path)?,
-                None => Mapping::default(),
+                Some(path) => Mapping::from_path(path, Region::CN)?,
+                None => Mapping::empty(),
             };
             windows.push(Window { run: i, from_ms, to_ms, auto_mapping: run.auto_mapping, mapping });
         }
@@ -282,7 +292,7 @@ impl Expectation {
                 Outcome::Deliver(mailboxes) => {
                     for m in mailboxes {
                         let folders = digest.tenant.entry(m.clone()).or_default();
-                        folders.entry(ARCHIVE_FOLDER.to_string()).or_default().push(id.clone());
+                        folders.entry(FOLDER_NAME.to_string()).or_default().push(id.clone());
                     }
                 }
                 Outcome::Drop | Outcome::TooLarge => {
@@ -313,7 +323,7 @@ impl Expectation {
 
 fn route(state: &State, window: &Window, person: u32, p: &PersonFacts) -> ParticipantRoute {
     let email_mailbox = state.directory.lookup(&p.email).map(|u| u.mail.clone());
-    let mapped_to = p.mobile.as_deref().and_then(|m| window.mapping.get(m));
+    let mapped_to = p.mobile_number.as_ref().and_then(|m| window.mapping.get(m)).map(|m| m.address.as_str());
     let mapped_valid = mapped_to.and_then(|m| state.directory.lookup(m)).map(|u| u.mail.clone());
     let route = match (mapped_valid, &email_mailbox) {
         (Some(m), _) => Some((m, Via::Mapping)),

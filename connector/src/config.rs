@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use reqwest::Url;
 
 use crate::error::ConnectorError;
-use crate::mobile::Region;
 use crate::retry::RetryPolicy;
+use tm_contract::Region;
 
 /// Every setting of a run. Build one with [`Config::new`] and adjust the public fields.
 ///

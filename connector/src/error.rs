@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use crate::ledger::StateError;
-use crate::mapping::MappingError;
 use crate::source::SourceError;
 use crate::tenant::TenantError;
+use tm_contract::MappingError;
 
 /// Why a run did not complete.
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,7 @@
 //! );
 //! config.report_path = Some("report.json".into());
 //! let report = tm_connector::run(config).await?;
-//! eprint!("{}", report.summary());
+//! eprint!("{}", tm_connector::summary(&report));
 //! # Ok(()) }
 //! ```
 
@@ -24,8 +24,6 @@ mod body;
 mod config;
 mod error;
 mod ledger;
-mod mapping;
-mod mobile;
 mod participants;
 mod pipeline;
 mod report;
@@ -37,13 +35,16 @@ mod tenant;
 pub use config::{Config, MAX_PER_MAILBOX};
 pub use error::ConnectorError;
 pub use ledger::StateError;
-pub use mapping::{Conflict, MappedMailbox, Mapping, MappingError, MappingErrorKind};
-pub use mobile::{MobileError, MobileNumber, Region};
-pub use pipeline::{MAX_ITEM_BYTES, run};
-pub use report::{Counts, Failure, FailureReason, RunReport, Window};
+pub use pipeline::run;
+pub use report::{summary, write as write_report};
 pub use retry::{HttpError, RetryPolicy};
 pub use source::SourceError;
-pub use tenant::{FOLDER_NAME, TenantError};
+pub use tenant::TenantError;
+/// The wire vocabulary the connector speaks (report, mapping, mobiles, limits, folder name).
+pub use tm_contract::{
+    Conflict, Counts, FOLDER_NAME, Failure, FailureReason, MAX_ITEM_BYTES, MappedMailbox, Mapping, MappingError, MappingErrorKind,
+    MobileError, MobileNumber, Region, RunReport, Window,
+};
 
 #[cfg(test)]
 mod send_check {

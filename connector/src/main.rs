@@ -129,7 +129,7 @@ fn run(args: RunArgs, interactive: bool) -> anyhow::Result<()> {
     // `fdatasync` runs on its own thread.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
     let report = runtime.block_on(tm_connector::run(config))?;
-    eprint!("{}", report.summary());
+    eprint!("{}", tm_connector::summary(&report));
     Ok(())
 }
 

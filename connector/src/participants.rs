@@ -7,7 +7,7 @@
 
 use mail_parser::{Address, MessageParser};
 
-use crate::mobile::MobileNumber;
+use tm_contract::MobileNumber;
 
 /// Which header a participant came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -44,16 +44,15 @@ use crate::body::Body;
 use crate::config::{Config, MAX_PER_MAILBOX};
 use crate::error::ConnectorError;
 use crate::ledger::{Ledger, PendingIntent, Record, StateDir};
-use crate::mapping::Mapping;
 use crate::participants;
-use crate::report::{Counts, Failure, FailureReason, RunReport, Window};
 use crate::retry::{self, HttpError, Step};
 use crate::routing::{self, DirectoryAnswers, DirectoryUser, Route};
 use crate::source::{Fetched, ItemRef, SourceClient, Timeouts};
 use crate::tenant::{DirectoryCache, FolderCache, FolderCount, Imported, TenantClient, TenantError};
+use tm_contract::{Counts, Failure, FailureReason, Mapping, RunReport, Window};
 
-/// SIZE: the largest raw item imported, 10 MB = 10,485,760 bytes.
-pub const MAX_ITEM_BYTES: u64 = 10_485_760;
+/// SIZE: the largest raw item imported, 10 MB = 10,485,760 bytes (the contract's limit).
+pub use tm_contract::MAX_ITEM_BYTES;
 
 /// The bytes that items in flight may hold together (base64 forms and header blocks), 24 MiB.
 pub const IN_FLIGHT_BUDGET: u64 = 24 * 1024 * 1024;
@@ -232,7 +231,7 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
     failures.sort();
     let report = RunReport { run_at, window, counts, failures };
     if let Some(path) = &config.report_path {
-        report.write_to(path).map_err(|source| ConnectorError::Report { path: path.clone(), source })?;
+        crate::report::write(&report, path).map_err(|source| ConnectorError::Report { path: path.clone(), source })?;
     }
     // Every listed item has an outcome: commit the window, then forget its ledger.
     let committed = checkpoint.map_or(window.to, |c| c.max(window.to));
@@ -278,7 +277,7 @@ struct ItemOutcome {
 
 impl ItemOutcome {
     fn failed(item: &ItemRef, reason: FailureReason) -> ItemOutcome {
-        ItemOutcome { failures: vec![Failure { item_id: item.id.clone(), mailbox: None, reason }], ..ItemOutcome::default() }
+        ItemOutcome { failures: vec![Failure { item_id: item.id.to_string(), mailbox: None, reason }], ..ItemOutcome::default() }
     }
 }
 
@@ -401,7 +400,7 @@ impl Run<'_> {
             tracing::warn!(item = %item.id, captured_at = %item.captured_at, "the listing returned an item outside the window; ignored");
             return Ok(None);
         }
-        if !self.seen.lock().expect("not poisoned").insert(&item.id) {
+        if !self.seen.lock().expect("not poisoned").insert(item.id.as_str()) {
             tracing::warn!(item = %item.id, "the listing returned an item twice; processed once");
             return Ok(None);
         }
@@ -467,7 +466,7 @@ impl Run<'_> {
                 Delivered::Imported => outcome.imported += 1,
                 Delivered::Duplicate => outcome.skipped_duplicate += 1,
                 Delivered::Rejected => outcome.failures.push(Failure {
-                    item_id: item.id.clone(),
+                    item_id: item.id.to_string(),
                     mailbox: Some(delivery.user.mailbox().to_owned()),
                     reason: FailureReason::SinkRejected,
                 }),
@@ -480,7 +479,7 @@ impl Run<'_> {
     async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, FailureReason>, ConnectorError> {
         let expected = item.sha256.trim().to_ascii_lowercase();
         for attempt in 1..=2 {
-            match self.source.download(&item.id, item.size, MAX_ITEM_BYTES).await? {
+            match self.source.download(item.id.as_str(), item.size, MAX_ITEM_BYTES).await? {
                 Fetched::TooLarge { received } => {
                     tracing::warn!(item = %item.id, listed_size = item.size, received, "item_too_large (the source misreported its size)");
                     return Ok(Err(FailureReason::ItemTooLarge));
@@ -556,7 +555,7 @@ impl Run<'_> {
     /// One delivery, exactly once through the ledger and the fence (see `ledger.rs`).
     async fn deliver(&self, item: &ItemRef, user: &DirectoryUser, encoded: Bytes) -> Result<Delivered, ConnectorError> {
         // DEDUP: already imported by this or an earlier run of the window.
-        if self.ledger.is_imported(&item.id, &user.id) {
+        if self.ledger.is_imported(item.id.as_str(), &user.id) {
             return Ok(Delivered::Duplicate);
         }
         // One delivery per mailbox at a time: the fence below is exact only then. The mailbox
@@ -569,7 +568,7 @@ impl Run<'_> {
         let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
         let (folder, listed_count) = self.folders.ensure(self.tenant, &user.id).await?;
-        if self.ledger.was_interrupted(&item.id, &user.id) {
+        if self.ledger.was_interrupted(item.id.as_str(), &user.id) {
             tracing::warn!(
                 item = %item.id,
                 mailbox = user.mailbox(),
@@ -590,7 +589,7 @@ impl Run<'_> {
             },
         };
         let intent = PendingIntent {
-            item: item.id.clone(),
+            item: item.id.to_string(),
             user: user.id.clone(),
             mailbox: user.mailbox().to_owned(),
             folder: Some(folder.clone()),

@@ -18,7 +18,8 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::mapping::Mapping;
+use tm_contract::Mapping;
+
 use crate::participants::Participant;
 
 /// A valid Microsoft 365 user as the tenant directory returned it.
@@ -52,10 +53,8 @@ impl DirectoryUser {
 /// user". A key that is absent is treated as `None`.
 pub type DirectoryAnswers = HashMap<String, Option<DirectoryUser>>;
 
-/// The case-insensitive key of an address (trimmed, lower-cased).
-pub fn address_key(address: &str) -> String {
-    address.trim().to_lowercase()
-}
+/// The case-insensitive key of an address: the contract's one rule (trimmed, lower case).
+pub use tm_contract::address_key;
 
 /// Which rule routed a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +88,7 @@ pub fn lookups(participants: &[Participant], mapping: &Mapping, auto_mapping: bo
     let mut keys = BTreeSet::new();
     for p in participants {
         if let Some(mapped) = p.mobile.as_ref().and_then(|m| mapping.get(m)) {
-            keys.insert(address_key(&mapped.address));
+            keys.insert(mapped.address.key().to_owned());
         }
         if auto_mapping && let Some(address) = &p.address {
             keys.insert(address_key(address));
@@ -107,7 +106,7 @@ pub fn route_participant<'a>(
 ) -> Option<(&'a DirectoryUser, RouteRule)> {
     let answer = |address: &str| answers.get(&address_key(address)).and_then(Option::as_ref);
     // ROUTE-MAP: the mapping wins over the email address when its mailbox is a valid user.
-    if let Some(user) = participant.mobile.as_ref().and_then(|m| mapping.get(m)).and_then(|mapped| answer(&mapped.address)) {
+    if let Some(user) = participant.mobile.as_ref().and_then(|m| mapping.get(m)).and_then(|mapped| answer(mapped.address.as_str())) {
         return Some((user, RouteRule::Map));
     }
     // ROUTE-EMAIL / ROUTE-AUTO-OFF: the email address only routes with automatic mapping on.
@@ -134,9 +133,9 @@ pub fn route(participants: &[Participant], mapping: &Mapping, auto_mapping: bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mobile::{MobileNumber, Region};
     use crate::participants::Role;
     use quickcheck::{Arbitrary, Gen, QuickCheck};
+    use tm_contract::{MobileNumber, Region};
 
     fn user(id: &str, mail: &str) -> DirectoryUser {
         DirectoryUser { id: id.into(), user_principal_name: mail.into(), mail: Some(mail.into()), display_name: None }
@@ -149,7 +148,7 @@ mod tests {
     fn mapping(entries: &[(&str, &str)]) -> Mapping {
         let mut m = Mapping::empty();
         for (number, mailbox) in entries {
-            m.insert(MobileNumber::parse(number, Region::CN).unwrap(), *mailbox);
+            m.insert(MobileNumber::parse(number, Region::CN).unwrap(), mailbox.parse().unwrap());
         }
         m
     }
@@ -261,7 +260,7 @@ mod tests {
                 if bool::arbitrary(g) {
                     let a = pick(g, &ADDRESSES);
                     let to = random_case(g, a);
-                    mapping.insert(MobileNumber::parse(number, Region::CN).unwrap(), to);
+                    mapping.insert(MobileNumber::parse(number, Region::CN).unwrap(), to.parse().unwrap());
                 }
             }
             // Users: each address is either not a user or one of three user ids (aliases collide).
@@ -307,7 +306,7 @@ mod tests {
                 Route::Drop => HashSet::new(),
             };
             w.participants.iter().all(|p| {
-                let mapped = p.mobile.as_ref().and_then(|m| w.mapping.get(m)).and_then(|m| w.user_of(&m.address));
+                let mapped = p.mobile.as_ref().and_then(|m| w.mapping.get(m)).and_then(|m| w.user_of(m.address.as_str()));
                 match mapped {
                     Some(u) => {
                         route_participant(p, &w.mapping, w.auto, &w.answers).map(|(u, r)| (&u.id, r)) == Some((&u.id, RouteRule::Map))
@@ -323,7 +322,7 @@ mod tests {
     fn property_route_email_is_the_fallback_and_only_with_auto_mapping() {
         check(|w| {
             w.participants.iter().all(|p| {
-                let mapped = p.mobile.as_ref().and_then(|m| w.mapping.get(m)).and_then(|m| w.user_of(&m.address));
+                let mapped = p.mobile.as_ref().and_then(|m| w.mapping.get(m)).and_then(|m| w.user_of(m.address.as_str()));
                 let by_email = p.address.as_deref().and_then(|a| w.user_of(a));
                 let expected = match (mapped, by_email) {
                     (Some(u), _) => Some((u.id.clone(), RouteRule::Map)),

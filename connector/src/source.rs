@@ -17,33 +17,8 @@ use tokio::sync::Mutex;
 use crate::body::{Body, BodyBuilder};
 use crate::retry::{self, HttpError, RetryPolicy, Step};
 
-/// One listed item (`ItemRef` in the contract).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-pub struct ItemRef {
-    /// The item id (also its `X-TELEMESSAGE-ArchiveMessageID`).
-    pub id: String,
-    /// Capture time.
-    pub captured_at: DateTime<Utc>,
-    /// The declared byte length of the raw item (may lie; never trusted for memory).
-    pub size: u64,
-    /// The declared lowercase hex sha256 of the raw item.
-    pub sha256: String,
-    /// `wechat` or `wecom`.
-    #[serde(default)]
-    pub source: String,
-    /// `chat`, `attachment`, `file`, `call` or `recall`.
-    #[serde(default)]
-    pub kind: String,
-}
-
-/// One page of a listing.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct Page {
-    /// The items of the page, in `(captured_at, id)` order.
-    pub items: Vec<ItemRef>,
-    /// The cursor of the next page; `None` at the end.
-    pub next_cursor: Option<String>,
-}
+pub use tm_contract::{ItemPage as Page, ItemRef};
+use tm_contract::{Session, SessionRequest};
 
 /// The result of a capped download.
 #[derive(Debug)]
@@ -71,12 +46,6 @@ pub enum SourceError {
     /// Any other failure, after retries.
     #[error(transparent)]
     Http(#[from] HttpError),
-}
-
-#[derive(Debug, Clone)]
-struct Session {
-    token: String,
-    expires_at: Option<DateTime<Utc>>,
 }
 
 /// Timeouts for vendor and tenant calls.
@@ -148,17 +117,6 @@ impl SourceClient {
     }
 
     async fn new_session(&self) -> Result<Session, SourceError> {
-        #[derive(serde::Serialize)]
-        struct Login<'a> {
-            username: &'a str,
-            password: &'a str,
-        }
-        #[derive(serde::Deserialize)]
-        struct Token {
-            token: String,
-            #[serde(default)]
-            expires_at: Option<DateTime<Utc>>,
-        }
         let url = &endpoint(&self.base, &["session"]);
         let what = "vendor login";
         let result = retry::run(&self.policy, move |_| async move {
@@ -166,13 +124,13 @@ impl SourceClient {
                 .http
                 .post(url.clone())
                 .timeout(self.timeouts.request)
-                .json(&Login { username: &self.username, password: &self.password })
+                .json(&SessionRequest { username: self.username.clone(), password: self.password.clone() })
                 .send()
                 .await;
             match sent {
                 Err(e) => Step::from_error(transport(what, e)),
-                Ok(r) if r.status().is_success() => match r.json::<Token>().await {
-                    Ok(t) => Step::Done(Session { token: t.token, expires_at: t.expires_at }),
+                Ok(r) if r.status().is_success() => match r.json::<Session>().await {
+                    Ok(s) => Step::Done(s),
                     Err(e) => Step::Retry(transport(what, e)),
                 },
                 Ok(r) => Step::from_error(HttpError::from_response(what, r).await),

@@ -25,7 +25,7 @@ use crate::routing::{DirectoryUser, address_key};
 use crate::source::{Timeouts, endpoint};
 
 /// The folder every item lands in (FOLDER).
-pub const FOLDER_NAME: &str = "WeChat Archiver";
+pub use tm_contract::FOLDER_NAME;
 
 /// A tenant call that failed.
 #[derive(Debug, thiserror::Error)]

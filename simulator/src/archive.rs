@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
 
 use crate::digest::Digests;
 use crate::item::ItemSpec;
@@ -29,36 +28,13 @@ pub struct ArchivedItem {
     digests: OnceLock<Digests>,
 }
 
-/// The listing's view of an item (`ItemRef` in the contract).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ItemRef {
-    /// Item id.
-    pub id: String,
-    /// RFC 3339, UTC, milliseconds.
-    pub captured_at: String,
-    /// Raw size in bytes (as the listing reports it).
-    pub size: u64,
-    /// Lowercase hex sha256 of the raw bytes.
-    pub sha256: String,
-    /// `wechat` or `wecom`.
-    pub source: &'static str,
-    /// `chat`, `attachment`, `file`, `call` or `recall`.
-    pub kind: &'static str,
-}
+/// The listing's view of an item, and a page of them: the contract's types.
+pub use tm_contract::{ItemPage as Page, ItemRef};
 
 /// A window query that the archive refuses, with the reason for the 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct BadQuery(pub String);
-
-/// One page of a listing.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page {
-    /// The items.
-    pub items: Vec<ItemRef>,
-    /// Where the next page starts, or null at the end.
-    pub next_cursor: Option<String>,
-}
 
 /// All items of a scenario and the people they involve.
 #[derive(Debug)]
@@ -149,12 +125,12 @@ impl Archive {
     /// The listing entry of an item.
     pub fn item_ref(&self, item: &ArchivedItem) -> ItemRef {
         ItemRef {
-            id: item.spec.id.clone(),
-            captured_at: format_ms(item.spec.captured_ms),
+            id: item.spec.id.parse().expect("generated ids are valid item ids"),
+            captured_at: DateTime::<Utc>::from_timestamp_millis(item.spec.captured_ms).unwrap_or_default(),
             size: item.spec.listed_size.unwrap_or_else(|| self.size(item)),
             sha256: self.sha256(item),
-            source: item.spec.source.source(),
-            kind: item.spec.kind.as_str(),
+            source: item.spec.source,
+            kind: item.spec.kind,
         }
     }
 

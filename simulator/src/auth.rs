@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{Timelike, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -24,11 +24,12 @@ impl Sessions {
     }
 
     /// Issues a token; returns it with its expiry in RFC 3339.
-    pub fn issue(&mut self) -> (String, String) {
+    pub fn issue(&mut self) -> (String, chrono::DateTime<Utc>) {
         let token = format!("tmv1.{:016x}{:016x}", self.rng.random::<u64>(), self.rng.random::<u64>());
         self.tokens.insert(token.clone(), Instant::now() + TOKEN_LIFETIME);
         let expires = Utc::now() + chrono::Duration::from_std(TOKEN_LIFETIME).expect("an hour fits");
-        (token, expires.to_rfc3339_opts(SecondsFormat::Secs, true))
+        // Whole seconds, as the wire has always shown it.
+        (token, expires.with_nanosecond(0).unwrap_or(expires))
     }
 
     /// True when the token was issued and has not expired.

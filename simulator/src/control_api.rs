@@ -127,7 +127,7 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
     let mut by_source = BTreeMap::new();
     for i in items {
         *by_kind.entry(i.spec.kind.as_str()).or_insert(0) += 1;
-        *by_source.entry(i.spec.source.source()).or_insert(0) += 1;
+        *by_source.entry(i.spec.source.as_str()).or_insert(0) += 1;
     }
     let p = &state.archive.population;
     let employees = p.persons.iter().filter(|x| x.employee).count();
@@ -146,7 +146,7 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
             items: items.len(),
             by_kind,
             by_source,
-            over_limit: items.iter().filter(|i| state.archive.size(i) > crate::generate::SIZE_LIMIT).count(),
+            over_limit: items.iter().filter(|i| state.archive.size(i) > crate::generate::MAX_ITEM_BYTES).count(),
         },
         population,
         span: items

@@ -15,8 +15,8 @@ use crate::item::{Attachment, Conversation, ItemSpec, Media};
 use crate::people::Population;
 use crate::scenario::{CallSpec, CallType, Kind, Scenario, ScenarioError, Traffic};
 
-/// The import limit of the real connector: 10 MB.
-pub const SIZE_LIMIT: u64 = 10_485_760;
+/// The import limit of a connector: 10 MB (the contract's).
+pub use tm_contract::MAX_ITEM_BYTES;
 
 /// Relative activity per hour of the day in China time (UTC+8): quiet nights, busy office hours,
 /// an evening bump.
@@ -161,7 +161,7 @@ fn generate_day(
         }
     }
     if traffic.boundary_items && !d.employees.is_empty() {
-        for (exact, media, name) in [(SIZE_LIMIT, Media::Mp4, "VID_limit.mp4"), (SIZE_LIMIT + 1, Media::Zip, "项目资料_完整版.zip")]
+        for (exact, media, name) in [(MAX_ITEM_BYTES, Media::Mp4, "VID_limit.mp4"), (MAX_ITEM_BYTES + 1, Media::Zip, "项目资料_完整版.zip")]
         {
             let e = d.employees[d.rng.random_range(0..d.employees.len())];
             let mut item = d.event(e, ids);
@@ -287,7 +287,8 @@ impl Day<'_> {
             let t = chrono::DateTime::from_timestamp_millis(item.captured_ms + 8 * 3_600_000).unwrap_or_default();
             format!("{:04}{:02}{:02}_{:02}{:02}{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
         };
-        let oversize = |r: &mut ChaCha8Rng, rate: f64| r.random_bool(rate).then(|| r.random_range(SIZE_LIMIT + 400_000..40 * 1024 * 1024));
+        let oversize =
+            |r: &mut ChaCha8Rng, rate: f64| r.random_bool(rate).then(|| r.random_range(MAX_ITEM_BYTES + 400_000..40 * 1024 * 1024));
         match item.kind {
             Kind::Chat => {
                 let x: f64 = r.random();

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use tm_contract::ErrorBody;
 
 /// An error answer.
 #[derive(Debug, Clone)]
@@ -26,8 +26,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        let mut r = (self.status, axum::Json(body)).into_response();
+        let mut r = (self.status, axum::Json(ErrorBody::new(self.code, self.message))).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
         }

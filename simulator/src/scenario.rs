@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::faults::FaultRule;
-use crate::mobile::normalise_mobile;
+use tm_contract::{MobileNumber, Region};
 
 /// The scenario used when none is given: ~200 employees over 3 days.
 pub const DEMO_SCENARIO: &str = include_str!("../../fixtures/scenarios/demo.toml");
@@ -45,73 +45,9 @@ impl fmt::Display for ScenarioError {
     }
 }
 
-/// Which messaging app an account belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum App {
-    /// Tencent WeChat (consumer).
-    Wechat,
-    /// Tencent WeCom (WeChat Work).
-    Wecom,
-}
-
-impl App {
-    /// The value of `ItemRef.source`.
-    pub fn source(self) -> &'static str {
-        match self {
-            App::Wechat => "wechat",
-            App::Wecom => "wecom",
-        }
-    }
-    /// The value of `X-TELEMESSAGE-ArchiveSource`.
-    pub fn header(self) -> &'static str {
-        match self {
-            App::Wechat => "WeChat",
-            App::Wecom => "WeCom",
-        }
-    }
-}
-
-/// The kind of an archived item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A text message (also links, locations, stickers rendered as text).
-    Chat,
-    /// A media message: image, voice note, video, sticker.
-    Attachment,
-    /// A file transfer (pdf, docx, xlsx, zip ...).
-    File,
-    /// A voice or video call.
-    Call,
-    /// The recall of an earlier message.
-    Recall,
-}
-
-impl Kind {
-    /// Every kind, in the contract's order.
-    pub const ALL: [Kind; 5] = [Kind::Chat, Kind::Attachment, Kind::File, Kind::Call, Kind::Recall];
-    /// The value of `ItemRef.kind`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Chat => "chat",
-            Kind::Attachment => "attachment",
-            Kind::File => "file",
-            Kind::Call => "call",
-            Kind::Recall => "recall",
-        }
-    }
-    /// The value of `X-TELEMESSAGE-MessageType`.
-    pub fn header(self) -> &'static str {
-        match self {
-            Kind::Chat => "Chat",
-            Kind::Attachment => "Attachment",
-            Kind::File => "File",
-            Kind::Call => "Call",
-            Kind::Recall => "Recall",
-        }
-    }
-}
+/// Which messaging app an account belongs to, and the kind of an archived item: the
+/// contract's enums (`wechat`/`wecom`, `chat`...`recall` in scenario files as on the wire).
+pub use tm_contract::{Kind, Source as App};
 
 /// Voice or video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -736,18 +672,18 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
             let name = check_name(&ctx, &p.name, &at("name"))?;
             let mobile = match &p.mobile {
                 None => None,
-                Some(m) => match normalise_mobile(m.get_ref()) {
-                    Some(e164) => {
+                Some(m) => match MobileNumber::parse(m.get_ref(), Region::CN).map(|n| n.to_string()) {
+                    Ok(e164) => {
                         if let Some(owner) = mobiles.insert(e164.clone(), id.clone()) {
                             return ctx.err(m.span(), at("mobile"), format!("mobile {e164} is already `{owner}`'s"));
                         }
                         Some(e164)
                     }
-                    None => {
+                    Err(e) => {
                         return ctx.err(
                             m.span(),
                             at("mobile"),
-                            format!("`{}` is not a mobile number (CN 1[3-9]x, 11 digits, or +<country> E.164)", m.get_ref()),
+                            format!("{e} (read as the contract reads it: CN unless it has a +country code)"),
                         );
                     }
                 },

@@ -11,10 +11,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::StreamExt;
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::faults::{ActionKind, Api, FaultRule, Op, Request};
+use tm_contract::{Session, SessionRequest};
+
 use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
@@ -108,19 +108,13 @@ async fn preempt(
     }
 }
 
-#[derive(Deserialize)]
-struct Login {
-    username: String,
-    password: String,
-}
-
 async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let request = "POST /tm/v1/session";
     let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Login, item: None, mailbox: None });
     if let Some(r) = preempt(&state, &fault, Op::Login, request, &headers, None).await {
         return r;
     }
-    let l = match serde_json::from_slice::<Login>(&body) {
+    let l = match serde_json::from_slice::<SessionRequest>(&body) {
         Ok(l) => l,
         Err(e) => {
             let e =
@@ -142,7 +136,7 @@ async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
         );
     }
     let (token, expires_at) = state.sessions.lock().expect("sessions lock").issue();
-    let body = Bytes::from(json!({"token": token, "expires_at": expires_at}).to_string());
+    let body = Bytes::from(serde_json::to_string(&Session { token, expires_at: Some(expires_at) }).expect("a session serialises"));
     match fault.filter(|f| f.action == ActionKind::Reset) {
         Some(f) => {
             journal(&state, Op::Login, request.into(), 200, None, None, Some(f.describe()));
@@ -213,9 +207,9 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::describe));
     }
     for item in &mut page.items {
-        if let Some(lie) = state.faults.size_lie(&item.id) {
+        if let Some(lie) = state.faults.size_lie(item.id.as_str()) {
             item.size = lie.size.unwrap_or(item.size);
-            journal(&state, Op::List, request.into(), 200, None, Some(item.id.clone()), Some(lie.describe()));
+            journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.describe()));
         }
     }
     let body = Bytes::from(serde_json::to_vec(&page).expect("a page serialises"));

@@ -27,7 +27,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Digest as _;
-use tm_conformance::mapping::Mapping;
+use tm_contract::{ItemPage as Page, ItemRef, Kind, Mapping, MobileNumber, Region};
 
 const LIMIT: u64 = 10_485_760;
 const FOLDER: &str = "WeChat Archiver";
@@ -139,8 +139,8 @@ struct Env {
 
 fn env(m: Mutation) -> Result<Env, Failure> {
     let mapping = match std::env::var_os("MAPPING_CSV") {
-        Some(p) if m != Mutation::IgnoreMapping => Mapping::read(Path::new(&p)).map_err(|e| Failure::Config(e.into()))?,
-        _ => Mapping::default(),
+        Some(p) if m != Mutation::IgnoreMapping => Mapping::from_path(Path::new(&p), Region::CN).map_err(|e| Failure::Config(e.into()))?,
+        _ => Mapping::empty(),
     };
     let run_at = DateTime::parse_from_rfc3339(&var("RUN_AT")?).map_err(|e| Failure::Config(anyhow!("RUN_AT: {e}")))?.with_timezone(&Utc);
     Ok(Env {
@@ -155,20 +155,6 @@ fn env(m: Mutation) -> Result<Env, Failure> {
         state: PathBuf::from(var("STATE_DIR")?),
         report: std::env::var_os("REPORT_PATH").map(PathBuf::from),
     })
-}
-
-#[derive(Deserialize)]
-struct ItemRef {
-    id: String,
-    size: u64,
-    sha256: String,
-    kind: String,
-}
-
-#[derive(Deserialize)]
-struct Page {
-    items: Vec<ItemRef>,
-    next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -459,10 +445,6 @@ fn participants(raw: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-fn mobile_of(display_name: &str) -> Option<String> {
-    display_name.split_whitespace().last().filter(|t| t.starts_with('+')).and_then(tm_simulator::normalise_mobile)
-}
-
 async fn run(m: Mutation) -> Result<(), Failure> {
     let env = env(m)?;
     std::fs::create_dir_all(&env.state).context("STATE_DIR")?;
@@ -533,32 +515,32 @@ async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Fail
         let page = conn.page(&from_s, &to_s, cursor.as_deref()).await?;
         let mut waiting: Vec<Delivery> = Vec::new();
         for item in &page.items {
-            if !seen.insert(item.id.clone()) {
+            if !seen.insert(item.id.to_string()) {
                 continue; // a repeated listing page
             }
             items += 1;
             let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
             if item.size > cap {
-                failures.push((item.id.clone(), None, "item_too_large"));
+                failures.push((item.id.to_string(), None, "item_too_large"));
                 continue;
             }
             let mut raw = match conn.raw(item, cap).await? {
                 Ok(Some(raw)) => raw,
                 Ok(None) => {
-                    failures.push((item.id.clone(), None, "item_too_large"));
+                    failures.push((item.id.to_string(), None, "item_too_large"));
                     continue;
                 }
                 Err(reason) => {
-                    failures.push((item.id.clone(), None, reason));
+                    failures.push((item.id.to_string(), None, reason));
                     continue;
                 }
             };
-            if m == Mutation::SkipRecalls && item.kind == "recall" {
+            if m == Mutation::SkipRecalls && item.kind == Kind::Recall {
                 continue;
             }
             let mut people = participants(&raw);
             if people.is_empty() {
-                failures.push((item.id.clone(), None, "malformed_item"));
+                failures.push((item.id.to_string(), None, "malformed_item"));
                 continue;
             }
             if m == Mutation::FirstParticipant {
@@ -566,8 +548,8 @@ async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Fail
             }
             let mut targets: BTreeMap<String, User> = BTreeMap::new();
             for (name, address) in &people {
-                let mapped = match mobile_of(name).as_deref().and_then(|mobile| env.mapping.get(mobile)) {
-                    Some(mailbox) => conn.lookup(mailbox).await?,
+                let mapped = match MobileNumber::from_display_name(name).and_then(|mobile| env.mapping.get(&mobile)) {
+                    Some(mailbox) => conn.lookup(mailbox.address.as_str()).await?,
                     None => None,
                 };
                 let by_email = (env.auto || m == Mutation::EmailAlways) && m != Mutation::NoEmail;
@@ -582,7 +564,7 @@ async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Fail
             }
             if targets.is_empty() {
                 if m != Mutation::DropSilently {
-                    failures.push((item.id.clone(), None, "user_mapping"));
+                    failures.push((item.id.to_string(), None, "user_mapping"));
                 }
                 continue;
             }
@@ -591,13 +573,13 @@ async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Fail
             }
             let body = STANDARD.encode(&raw);
             for user in targets.values() {
-                if ledger.imported.contains(&(item.id.clone(), user.id.clone())) {
+                if ledger.imported.contains(&(item.id.to_string(), user.id.clone())) {
                     skipped += 1;
                     continue;
                 }
                 let (folder, count) = conn.folder(&user.id, folder_name).await?;
                 let d = Delivery {
-                    item: item.id.clone(),
+                    item: item.id.to_string(),
                     user: user.id.clone(),
                     mail: user.mail.clone(),
                     folder,

@@ -78,12 +78,7 @@ pub struct JournalEntry {
     pub item_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct ItemRef {
-    pub id: String,
-    pub size: u64,
-    pub sha256: String,
-}
+pub use tm_contract::ItemRef;
 
 pub struct Harness {
     pub sim: RunningSimulator,
@@ -235,11 +230,6 @@ impl Harness {
 
     /// The vendor's listing of `[from, to)`, straight from the vendor API.
     pub async fn listing(&self, from: &str, to: &str) -> Vec<ItemRef> {
-        #[derive(Deserialize)]
-        struct Page {
-            items: Vec<ItemRef>,
-            next_cursor: Option<String>,
-        }
         let token = self.vendor_token().await;
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
@@ -248,7 +238,7 @@ impl Harness {
             if let Some(c) = &cursor {
                 query.push(("cursor", c.clone()));
             }
-            let page: Page = self
+            let page: tm_contract::ItemPage = self
                 .http
                 .get(format!("{}/items", self.sim.vendor_url()))
                 .bearer_auth(&token)

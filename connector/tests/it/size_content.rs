@@ -105,7 +105,7 @@ async fn content_imported_bytes_match_the_listed_sha256() {
     for mailbox in h.mailboxes().await {
         for item in mailbox.folders.iter().flat_map(|f| &f.items) {
             let id = item.id.as_deref().expect("archived items carry their id");
-            let source = listed.iter().find(|r| r.id == id).expect("listed");
+            let source = listed.iter().find(|r| r.id.as_str() == id).expect("listed");
             assert_eq!(item.sha256, source.sha256, "{id} in {}", mailbox.address);
             assert_eq!(item.size, source.size, "{id} in {}", mailbox.address);
             checked += 1;

@@ -1,10 +1,13 @@
 //! The tenant directory: which addresses belong to a *valid Microsoft 365 user* (enabled, with a
-//! mailbox), compared case-insensitively over UPN, primary address and aliases.
+//! mailbox), compared case-insensitively (the contract's `address_key`) over UPN, primary address
+//! and aliases.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use tm_contract::address_key;
 
 use crate::scenario::TenantUser;
 
@@ -49,7 +52,7 @@ impl Directory {
                 display_name: u.display_name.clone(),
             };
             for a in std::iter::once(&u.upn).chain(std::iter::once(&u.mail)).chain(&u.aliases) {
-                d.by_address.entry(a.to_ascii_lowercase()).or_insert(i);
+                d.by_address.entry(address_key(a)).or_insert(i);
             }
             d.by_id.insert(user.id.clone(), i);
             d.users.push((user, u.clone()));
@@ -59,7 +62,7 @@ impl Directory {
 
     /// The valid user with this address (UPN, primary or alias, any case), if any.
     pub fn lookup(&self, address: &str) -> Option<&User> {
-        let i = *self.by_address.get(&address.to_ascii_lowercase())?;
+        let i = *self.by_address.get(&address_key(address))?;
         let (user, t) = &self.users[i];
         (t.enabled && t.mailbox).then_some(user)
     }

@@ -9,5 +9,5 @@ pub mod upload;
 /// Folders every mailbox starts with.
 pub const DEFAULT_FOLDERS: [&str; 4] = ["Inbox", "Sent Items", "Deleted Items", "Archive"];
 
-/// The folder the connector imports into.
-pub const ARCHIVE_FOLDER: &str = "WeChat Archiver";
+/// The folder the connector imports into (the contract's).
+pub use tm_contract::FOLDER_NAME;

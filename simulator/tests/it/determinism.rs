@@ -6,7 +6,13 @@ use tm_simulator::{Options, Scenario, State};
 use crate::support::{SMALL, small};
 
 fn fingerprint(state: &State) -> (Vec<(String, String, u64, String)>, String) {
-    let refs = state.archive.items().iter().map(|i| state.archive.item_ref(i)).map(|r| (r.id, r.captured_at, r.size, r.sha256)).collect();
+    let refs = state
+        .archive
+        .items()
+        .iter()
+        .map(|i| state.archive.item_ref(i))
+        .map(|r| (r.id.to_string(), r.captured_at.to_rfc3339(), r.size, r.sha256))
+        .collect();
     let mut all = Sha256::new();
     for i in state.archive.items() {
         for c in state.archive.render(i).chunks() {

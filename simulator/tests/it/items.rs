@@ -27,7 +27,7 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
     let mut checked = 0;
     for (n, item) in state.archive.items().iter().enumerate() {
         let r = state.archive.item_ref(item);
-        let special = every == 1 || matches!(r.kind, "recall" | "call");
+        let special = every == 1 || matches!(r.kind.as_str(), "recall" | "call");
         if (n % every != 0 && !special) || state.archive.size(item) > max_size {
             continue;
         }
@@ -47,9 +47,9 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
         let header = |name: &str| msg.header_raw(name).map(|v| v.trim().to_string());
         assert_eq!(header("X-TELEMESSAGE-ArchiveMessageID").as_deref(), Some(r.id.as_str()));
         assert_eq!(msg.message_id().unwrap(), format!("{}@archive.telemessage.sim", r.id));
-        let source = if r.source == "wechat" { "WeChat" } else { "WeCom" };
+        let source = if r.source.as_str() == "wechat" { "WeChat" } else { "WeCom" };
         assert_eq!(header("X-TELEMESSAGE-ArchiveSource").as_deref(), Some(source));
-        let kind = format!("{}{}", r.kind[..1].to_uppercase(), &r.kind[1..]);
+        let kind = format!("{}{}", r.kind.as_str()[..1].to_uppercase(), &r.kind.as_str()[1..]);
         assert_eq!(header("X-TELEMESSAGE-MessageType"), Some(kind));
         assert!(header("X-TELEMESSAGE-THREAD_ID").is_some_and(|v| !v.is_empty()));
         assert!(header("X-TELEMESSAGE-ThreadName").is_some_and(|v| !v.is_empty()));
@@ -69,14 +69,14 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
             assert!(a.address.as_deref().is_some_and(|x| x.contains('@') && x.is_ascii()));
         }
         assert!(msg.body_text(0).is_some_and(|t| !t.trim().is_empty()), "{}: a text/plain transcript", r.id);
-        match r.kind {
+        match r.kind.as_str() {
             "call" => {
                 assert!(matches!(header("X-TELEMESSAGE-CallType").as_deref(), Some("voice" | "video")));
                 assert!(header("X-TELEMESSAGE-CallDuration").unwrap().parse::<u32>().is_ok());
             }
             "recall" => {
                 let target = header("X-TELEMESSAGE-RecalledMessageID").expect("a recall names its original");
-                assert!(ids.contains(target.as_str()) && target != r.id, "{}: recalls {target}", r.id);
+                assert!(ids.contains(target.as_str()) && target != r.id.as_str(), "{}: recalls {target}", r.id);
                 let original = state.archive.get(&target).unwrap();
                 let gap = item.spec.captured_ms - original.spec.captured_ms;
                 assert!((0..=120_000).contains(&gap), "{}: recalled {gap} ms later", r.id);
@@ -88,10 +88,10 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
             }
             _ => {}
         }
-        if r.kind != "call" {
+        if r.kind.as_str() != "call" {
             assert!(header("X-TELEMESSAGE-CallType").is_none());
         }
-        if r.kind != "recall" {
+        if r.kind.as_str() != "recall" {
             assert!(header("X-TELEMESSAGE-RecalledMessageID").is_none());
         }
     }

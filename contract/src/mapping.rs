@@ -1,26 +1,29 @@
 //! The custom mapping CSV: mobile number → mailbox address, with line-numbered errors.
 //!
-//! Format (contract, "Custom mapping CSV"): UTF-8, an optional BOM, a header row naming the
-//! columns `mobile_number` and `mailbox` (case-insensitive, surrounding spaces trimmed, any order,
-//! extra columns ignored), blank lines ignored, fields optionally double-quoted (`""` escapes a
-//! quote). Numbers are normalised to E.164 through [`MobileNumber`] so that `+86 138 1234 5678`
-//! and `138-1234-5678` are the same key.
+//! Format (contract, "Custom mapping CSV"): RFC 4180 as spreadsheets export it, read by the `csv`
+//! crate: UTF-8, an optional BOM, CRLF or LF, fields optionally double-quoted (embedded commas,
+//! quotes as `""`), blank lines ignored. A header row names the columns `mobile_number` and
+//! `mailbox` (case-insensitive, surrounding spaces trimmed, any order, extra columns ignored).
+//! Numbers are normalised to E.164 through [`MobileNumber`] so that `+86 138 1234 5678` and
+//! `138-1234-5678` are the same key; mailboxes are [`MailboxAddress`]es.
 //!
-//! A bad file is a configuration error: every [`MappingError`] names the file and the line (and,
-//! for a number mapped to two mailboxes, both lines). The same number mapped twice to the same
-//! mailbox (compared case-insensitively) is harmless and accepted.
+//! A bad file is a configuration error: every [`MappingError`] names the file and the line (the
+//! reader's position; for a number mapped to two mailboxes, both lines). The same number mapped
+//! twice to the same mailbox (compared case-insensitively) is harmless and accepted. The
+//! connector and the conformance suite's oracle read mappings through this one reader.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::mobile::{MobileNumber, Region};
+use crate::address::MailboxAddress;
+use crate::mobile::{MobileError, MobileNumber, Region};
 
-/// A mailbox address as written in the mapping file (trimmed, original case kept).
+/// A mailbox address as written in the mapping file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappedMailbox {
     /// The address to look up in the tenant directory.
-    pub address: String,
+    pub address: MailboxAddress,
     /// The 1-based line of the file that maps to it (first occurrence).
     pub line: usize,
 }
@@ -64,12 +67,12 @@ pub enum MappingErrorKind {
     /// A data row has too few fields.
     #[error("expected a `{0}` field, the row has only {1} field(s)")]
     MissingField(&'static str, usize),
-    /// A quoted field is not closed on its line.
-    #[error("unterminated quoted field")]
+    /// A quoted field runs over a line break: most likely a quote left open.
+    #[error("a quoted field runs across lines (a quote left open?)")]
     UnterminatedQuote,
     /// The number cannot be parsed.
     #[error("bad mobile number: {0}")]
-    BadNumber(#[source] crate::mobile::MobileError),
+    BadNumber(#[source] MobileError),
     /// The mailbox field is empty or not an address.
     #[error("bad mailbox `{0}`: expected an address like user@example.com")]
     BadMailbox(String),
@@ -85,11 +88,11 @@ pub struct Conflict {
     /// The normalised number.
     pub number: MobileNumber,
     /// The first mailbox.
-    pub first: String,
+    pub first: MailboxAddress,
     /// Its line.
     pub first_line: usize,
     /// The second, different mailbox.
-    pub second: String,
+    pub second: MailboxAddress,
     /// Its line.
     pub second_line: usize,
 }
@@ -103,70 +106,103 @@ impl Mapping {
     /// Reads and parses a mapping file.
     pub fn from_path(path: &Path, region: Region) -> Result<Mapping, MappingError> {
         let bytes = std::fs::read(path).map_err(|e| MappingError { file: path.to_owned(), line: None, kind: MappingErrorKind::Io(e) })?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| MappingError { file: path.to_owned(), line: None, kind: MappingErrorKind::NotUtf8 })?;
-        Mapping::parse(&text, path, region)
+        Mapping::parse_bytes(&bytes, path, region)
     }
 
     /// Parses mapping text; `file` is only used to name the file in errors.
     pub fn parse(text: &str, file: &Path, region: Region) -> Result<Mapping, MappingError> {
-        let err = |line: usize, kind| MappingError { file: file.to_owned(), line: Some(line), kind };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let mut lines = text
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
-            .enumerate()
-            .map(|(i, l)| (i + 1, l))
-            .filter(|(_, l)| !l.trim().is_empty());
+        Mapping::parse_bytes(text.as_bytes(), file, region)
+    }
 
-        let Some((header_line, header)) = lines.next() else {
-            return Err(MappingError { file: file.to_owned(), line: None, kind: MappingErrorKind::MissingHeader });
+    /// Parses mapping bytes; `file` is only used to name the file in errors.
+    pub fn parse_bytes(bytes: &[u8], file: &Path, region: Region) -> Result<Mapping, MappingError> {
+        let err = |line: Option<usize>, kind| MappingError { file: file.to_owned(), line, kind };
+        // The csv reader strips a BOM, understands quotes and CRLF, and skips empty lines; rows may
+        // have any number of fields (extra columns are ignored, missing ones reported). Fields
+        // are trimmed here, not by the reader, so that a quote left open is still seen.
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut rows = reader.records().filter(|r| !matches!(r, Ok(rec) if rec.iter().all(|f| f.trim().is_empty())));
+        // The reader's positions point before the blank lines it skipped, and its line numbers
+        // do not count them: a record's line is counted here from its offset, past those blank
+        // lines (in order, so in one pass over the file).
+        let mut counted = (0usize, 1usize);
+        let mut line_at = |byte: u64| {
+            let mut byte = (byte as usize).min(bytes.len());
+            while byte < bytes.len() && matches!(bytes[byte], b'\r' | b'\n') {
+                byte += 1;
+            }
+            let (from, line) = counted;
+            let line = line + bytes[from.min(byte)..byte].iter().filter(|b| **b == b'\n').count();
+            counted = (byte.max(from), line);
+            line
         };
-        let columns = split_fields(header).map_err(|k| err(header_line, k))?;
+        let mut next =
+            |rows: &mut dyn Iterator<Item = csv::Result<csv::StringRecord>>| -> Result<Option<(usize, csv::StringRecord)>, MappingError> {
+                match rows.next() {
+                    None => Ok(None),
+                    Some(Err(e)) => {
+                        let line = e.position().map(|p| line_at(p.byte()));
+                        Err(match e.kind() {
+                            csv::ErrorKind::Utf8 { .. } => err(line, MappingErrorKind::NotUtf8),
+                            csv::ErrorKind::Io(io) => err(None, MappingErrorKind::Io(std::io::Error::new(io.kind(), io.to_string()))),
+                            _ => err(line, MappingErrorKind::UnterminatedQuote),
+                        })
+                    }
+                    Some(Ok(rec)) => {
+                        let line = rec.position().map_or(0, |p| line_at(p.byte()));
+                        if rec.iter().any(|f| f.contains(['\n', '\r'])) {
+                            return Err(err(Some(line), MappingErrorKind::UnterminatedQuote));
+                        }
+                        Ok(Some((line, rec)))
+                    }
+                }
+            };
+
+        let Some((header_line, header)) = next(&mut rows)? else {
+            return Err(err(None, MappingErrorKind::MissingHeader));
+        };
         let mut number_col = None;
         let mut mailbox_col = None;
-        for (i, name) in columns.iter().enumerate() {
-            let name = name.trim().to_ascii_lowercase();
+        for (i, name) in header.iter().enumerate() {
+            let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
             let (slot, label) = match name.as_str() {
                 "mobile_number" => (&mut number_col, "mobile_number"),
                 "mailbox" => (&mut mailbox_col, "mailbox"),
                 _ => continue,
             };
             if slot.replace(i).is_some() {
-                return Err(err(header_line, MappingErrorKind::DuplicateColumn(label)));
+                return Err(err(Some(header_line), MappingErrorKind::DuplicateColumn(label)));
             }
         }
-        let number_col = number_col.ok_or_else(|| err(header_line, MappingErrorKind::MissingColumn("mobile_number")))?;
-        let mailbox_col = mailbox_col.ok_or_else(|| err(header_line, MappingErrorKind::MissingColumn("mailbox")))?;
+        let number_col = number_col.ok_or_else(|| err(Some(header_line), MappingErrorKind::MissingColumn("mobile_number")))?;
+        let mailbox_col = mailbox_col.ok_or_else(|| err(Some(header_line), MappingErrorKind::MissingColumn("mailbox")))?;
 
         let mut entries: HashMap<MobileNumber, MappedMailbox> = HashMap::new();
-        for (line, row) in lines {
-            let fields = split_fields(row).map_err(|k| err(line, k))?;
+        while let Some((line, row)) = next(&mut rows)? {
             let field = |col: usize, label: &'static str| {
-                fields.get(col).map(|f| f.trim()).ok_or_else(|| err(line, MappingErrorKind::MissingField(label, fields.len())))
+                row.get(col).map(str::trim).ok_or_else(|| err(Some(line), MappingErrorKind::MissingField(label, row.len())))
             };
             let number_text = field(number_col, "mobile_number")?;
-            let mailbox = field(mailbox_col, "mailbox")?;
-            let number = MobileNumber::parse(number_text, region).map_err(|e| err(line, MappingErrorKind::BadNumber(e)))?;
-            if !is_plausible_address(mailbox) {
-                return Err(err(line, MappingErrorKind::BadMailbox(mailbox.to_owned())));
-            }
+            let mailbox_text = field(mailbox_col, "mailbox")?;
+            let number = MobileNumber::parse(number_text, region).map_err(|e| err(Some(line), MappingErrorKind::BadNumber(e)))?;
+            let mailbox =
+                MailboxAddress::parse(mailbox_text).map_err(|_| err(Some(line), MappingErrorKind::BadMailbox(mailbox_text.to_owned())))?;
             match entries.get(&number) {
-                Some(existing) if existing.address.eq_ignore_ascii_case(mailbox) => {}
+                Some(existing) if existing.address == mailbox => {}
                 Some(existing) => {
                     return Err(err(
-                        line,
+                        Some(line),
                         MappingErrorKind::Conflict(Box::new(Conflict {
                             number,
                             first: existing.address.clone(),
                             first_line: existing.line,
-                            second: mailbox.to_owned(),
+                            second: mailbox,
                             second_line: line,
                         })),
                     ));
                 }
                 None => {
-                    entries.insert(number, MappedMailbox { address: mailbox.to_owned(), line });
+                    entries.insert(number, MappedMailbox { address: mailbox, line });
                 }
             }
         }
@@ -179,8 +215,8 @@ impl Mapping {
     }
 
     /// Adds or replaces one entry (for tests and programmatic use).
-    pub fn insert(&mut self, number: MobileNumber, address: impl Into<String>) {
-        self.entries.insert(number, MappedMailbox { address: address.into(), line: 0 });
+    pub fn insert(&mut self, number: MobileNumber, address: MailboxAddress) {
+        self.entries.insert(number, MappedMailbox { address, line: 0 });
     }
 
     /// How many numbers are mapped.
@@ -200,53 +236,6 @@ impl fmt::Display for Mapping {
     }
 }
 
-/// One non-empty local part, one `@`, one non-empty domain, no spaces.
-fn is_plausible_address(text: &str) -> bool {
-    match text.rsplit_once('@') {
-        Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !text.chars().any(char::is_whitespace),
-        None => false,
-    }
-}
-
-/// Splits one CSV line into fields (RFC 4180 quoting, no multi-line fields).
-fn split_fields(line: &str) -> Result<Vec<String>, MappingErrorKind> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut in_quotes = false;
-    let mut quoted_field = false;
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                _ => field.push(c),
-            }
-        } else {
-            match c {
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    quoted_field = false;
-                }
-                '"' if !quoted_field && field.trim().is_empty() => {
-                    field.clear();
-                    in_quotes = true;
-                    quoted_field = true;
-                }
-                _ => field.push(c),
-            }
-        }
-    }
-    if in_quotes {
-        return Err(MappingErrorKind::UnterminatedQuote);
-    }
-    fields.push(field);
-    Ok(fields)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,21 +253,21 @@ mod tests {
     fn a_plain_file_maps_numbers_in_any_written_form_to_mailboxes() {
         let m = parse("mobile_number,mailbox\n+86 138 1234 5678,wang.wei@contoso.cn\n139-0000-1111,li.na@contoso.cn\n").unwrap();
         assert_eq!(m.len(), 2);
-        assert_eq!(m.get(&num("8613812345678")).unwrap().address, "wang.wei@contoso.cn");
+        assert_eq!(m.get(&num("8613812345678")).unwrap().address.as_str(), "wang.wei@contoso.cn");
         assert_eq!(m.get(&num("+8613900001111")).unwrap().line, 3);
     }
 
     #[test]
     fn bom_header_case_spaces_crlf_and_blank_lines_are_accepted() {
         let m = parse("\u{feff} Mobile_Number , MAILBOX \r\n\r\n  \r\n0086 138 1234 5678 , boss@contoso.cn \r\n\r\n").unwrap();
-        assert_eq!(m.get(&num("13812345678")).unwrap().address, "boss@contoso.cn");
+        assert_eq!(m.get(&num("13812345678")).unwrap().address.as_str(), "boss@contoso.cn");
         assert_eq!(m.get(&num("13812345678")).unwrap().line, 4);
     }
 
     #[test]
     fn columns_may_come_in_any_order_with_extra_columns_and_quotes() {
         let m = parse("note,mailbox,mobile_number\n\"Wang, Wei\",\"wang.wei@contoso.cn\",\"+86 138 1234 5678\"\n").unwrap();
-        assert_eq!(m.get(&num("13812345678")).unwrap().address, "wang.wei@contoso.cn");
+        assert_eq!(m.get(&num("13812345678")).unwrap().address.as_str(), "wang.wei@contoso.cn");
     }
 
     #[test]
@@ -350,6 +339,26 @@ mod tests {
     fn an_unterminated_quote_names_its_line() {
         let e = parse("mobile_number,mailbox\n\"+8613812345678,a@b.c\n").unwrap_err();
         assert!(matches!(e.kind, MappingErrorKind::UnterminatedQuote));
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn a_spreadsheet_export_routes_like_the_plain_file() {
+        let plain = parse("mobile_number,mailbox\n+86 138 1234 5678,wang.wei@contoso.cn\n139-0000-1111,li.na@contoso.cn\n").unwrap();
+        let export = "\u{feff}\"Mobile_Number\",\"Mailbox\",\"Display name\"\r\n\"+86 138 1234 5678\",\"wang.wei@contoso.cn\",\"Wang, Wei\"\r\n\r\n\"139-0000-1111\",\"li.na@contoso.cn\",\"Li \"\"Nana\"\" Na\"\r\n";
+        let m = parse(export).unwrap();
+        assert_eq!(m.len(), plain.len());
+        for n in ["13812345678", "13900001111"] {
+            assert_eq!(m.get(&num(n)).unwrap().address, plain.get(&num(n)).unwrap().address);
+        }
+        assert_eq!(m.get(&num("13900001111")).unwrap().line, 4);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_its_line() {
+        let e = Mapping::parse_bytes(b"mobile_number,mailbox\n+8613812345678,wang\xff@contoso.cn\n", Path::new("map.csv"), Region::CN)
+            .unwrap_err();
+        assert!(matches!(e.kind, MappingErrorKind::NotUtf8), "{e}");
         assert_eq!(e.line, Some(2));
     }
 

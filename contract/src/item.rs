@@ -1,0 +1,162 @@
+//! The vendor archive's listing (`GET /tm/v1/items`): one [`ItemRef`] per item, a page at a time.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::ids::ItemId;
+
+/// The largest raw item a connector imports (10 MiB, 10,485,760 bytes); one byte more is
+/// `item_too_large` (rule SIZE).
+pub const MAX_ITEM_BYTES: u64 = 10_485_760;
+
+/// Which messaging app an item comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Tencent WeChat (consumer).
+    Wechat,
+    /// Tencent WeCom (WeChat Work).
+    Wecom,
+}
+
+impl Source {
+    /// The value of `ItemRef.source`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Wechat => "wechat",
+            Source::Wecom => "wecom",
+        }
+    }
+
+    /// The value of the item's `X-TELEMESSAGE-ArchiveSource` header.
+    pub fn header(self) -> &'static str {
+        match self {
+            Source::Wechat => "WeChat",
+            Source::Wecom => "WeCom",
+        }
+    }
+}
+
+/// The kind of an archived item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A text message (also links, locations, stickers rendered as text).
+    Chat,
+    /// A media message: image, voice note, video, sticker.
+    Attachment,
+    /// A file transfer (pdf, docx, xlsx, zip ...).
+    File,
+    /// A voice or video call.
+    Call,
+    /// The recall of an earlier message.
+    Recall,
+}
+
+impl Kind {
+    /// Every kind, in the contract's order.
+    pub const ALL: [Kind; 5] = [Kind::Chat, Kind::Attachment, Kind::File, Kind::Call, Kind::Recall];
+
+    /// The value of `ItemRef.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Chat => "chat",
+            Kind::Attachment => "attachment",
+            Kind::File => "file",
+            Kind::Call => "call",
+            Kind::Recall => "recall",
+        }
+    }
+
+    /// The value of the item's `X-TELEMESSAGE-MessageType` header.
+    pub fn header(self) -> &'static str {
+        match self {
+            Kind::Chat => "Chat",
+            Kind::Attachment => "Attachment",
+            Kind::File => "File",
+            Kind::Call => "Call",
+            Kind::Recall => "Recall",
+        }
+    }
+}
+
+/// One listed item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemRef {
+    /// The item id (also its `X-TELEMESSAGE-ArchiveMessageID`).
+    pub id: ItemId,
+    /// Capture time: RFC 3339 on the wire, written in UTC with milliseconds.
+    #[serde(serialize_with = "millis", deserialize_with = "rfc3339")]
+    pub captured_at: DateTime<Utc>,
+    /// The declared byte length of the raw item (a connector never trusts it for memory).
+    pub size: u64,
+    /// The declared lowercase hex sha256 of the raw item.
+    pub sha256: String,
+    /// The app.
+    pub source: Source,
+    /// The kind.
+    pub kind: Kind,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemPage {
+    /// The items of the page, in `(captured_at, id)` order.
+    pub items: Vec<ItemRef>,
+    /// The cursor of the next page; null at the end.
+    pub next_cursor: Option<String>,
+}
+
+fn millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = std::borrow::Cow::<str>::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> ItemPage {
+        ItemPage {
+            items: vec![ItemRef {
+                id: "tm-20261120-000001".parse().unwrap(),
+                captured_at: "2026-11-20T08:00:00.5+08:00".parse().unwrap(),
+                size: 1234,
+                sha256: "ab".repeat(32),
+                source: Source::Wecom,
+                kind: Kind::Attachment,
+            }],
+            next_cursor: Some("c1".into()),
+        }
+    }
+
+    #[test]
+    fn the_listing_shape_is_pinned() {
+        insta::assert_snapshot!(serde_json::to_string_pretty(&page()).unwrap());
+        let json = serde_json::to_string(&page()).unwrap();
+        assert!(json.contains("\"captured_at\":\"2026-11-20T00:00:00.500Z\""), "{json}");
+        assert_eq!(serde_json::from_str::<ItemPage>(&json).unwrap(), page());
+    }
+
+    #[test]
+    fn a_listing_with_an_unknown_kind_or_a_bad_time_is_refused_with_the_field() {
+        let json = serde_json::to_string(&page()).unwrap();
+        let e = serde_json::from_str::<ItemPage>(&json.replace("attachment", "hologram")).unwrap_err().to_string();
+        assert!(e.contains("hologram"), "{e}");
+        let e = serde_json::from_str::<ItemPage>(&json.replace("2026-11-20T00", "yesterday")).unwrap_err().to_string();
+        assert!(e.contains("input contains invalid characters") || e.contains("invalid"), "{e}");
+    }
+
+    #[test]
+    fn kinds_and_sources_read_as_the_contract_writes_them() {
+        for k in Kind::ALL {
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+        }
+        assert_eq!(serde_json::to_string(&Source::Wechat).unwrap(), "\"wechat\"");
+        assert_eq!(MAX_ITEM_BYTES, 10 * 1024 * 1024);
+    }
+}
