@@ -1,5 +1,6 @@
-//! Word lists the generator draws from: names, chat lines, file names, places.
-//! Everything here is fixed data; randomness lives in `generate`.
+//! Word lists the generator draws from: Chinese names with their pinyin, Chinese companies, group
+//! names, Chinese chat lines, Chinese links, places and file names. Everything here is fixed data;
+//! randomness lives in `generate`. What is English or foreign comes from `fake` (`faker.rs`).
 
 /// Common Chinese surnames with their pinyin, most frequent first.
 pub const SURNAMES: &[(&str, &str)] = &[
@@ -108,21 +109,13 @@ pub const GIVEN: &[(&str, &str)] = &[
     ("梓", "zi"),
 ];
 
-/// Latin first names for contacts who use one.
-pub const LATIN_FIRST: &[&str] = &[
-    "Michael", "Grace", "Kevin", "Vivian", "Jason", "Cindy", "Eric", "Amy", "David", "Helen", "Tony", "Lily", "Peter", "Emma", "Frank",
-    "Sophie",
-];
-
 /// Companies of WeCom external contacts: (name, ASCII email domain).
 pub const COMPANIES: &[(&str, &str)] = &[
     ("北京华信科技有限公司", "huaxin-tech.cn"),
     ("上海东方物流集团", "dongfang-logistics.cn"),
     ("深圳前海资本管理有限公司", "qianhai-capital.cn"),
     ("杭州云帆软件", "yunfan-soft.cn"),
-    ("Fabrikam Asia Ltd.", "fabrikam-asia.example"),
     ("广州恒通贸易有限公司", "hengtong-trade.cn"),
-    ("Northwind Traders Shanghai", "northwind-sh.example"),
 ];
 
 /// Group chat names.
@@ -177,25 +170,10 @@ pub const CHAT_ZH: &[&str] = &[
     "好的，我来安排。",
 ];
 
-/// English chat lines.
-pub const CHAT_EN: &[&str] = &[
-    "Sounds good, thanks!",
-    "Can we move the call to 3pm?",
-    "Please review the deck before tomorrow.",
-    "On my way 🚗",
-    "Let me check with the client and get back to you.",
-    "Great job on the launch 🎉",
-    "Is the invoice ready?",
-    "Sent you the latest draft.",
-    "Noted, will follow up.",
-    "Running 10 min late, sorry!",
-];
-
 /// Link previews: (title, url).
 pub const LINKS: &[(&str, &str)] = &[
     ("季度财报解读", "https://news.example.cn/finance/q3-report"),
     ("产品发布会直播回放", "https://video.example.cn/live/launch-2026"),
-    ("Market update: APAC equities", "https://markets.example.com/apac/update"),
     ("公司年会报名表", "https://forms.example.cn/annual-party"),
 ];
 
@@ -205,7 +183,6 @@ pub const PLACES: &[(&str, &str, f64, f64)] = &[
     ("陆家嘴金融中心", "上海市浦东新区世纪大道8号", 31.2397, 121.4998),
     ("深圳湾科技生态园", "深圳市南山区高新南十道", 22.5245, 113.9445),
     ("西湖银泰", "杭州市上城区延安路98号", 30.2525, 120.1630),
-    ("Starbucks Reserve Roastery", "上海市静安区南京西路789号", 31.2290, 121.4537),
 ];
 
 /// Sticker descriptions.
@@ -220,9 +197,7 @@ pub const FILE_NAMES: &[(&str, &str)] = &[
     ("会议纪要", "docx"),
     ("报价单", "xlsx"),
     ("产品说明书", "pdf"),
-    ("Investment Memo", "pdf"),
     ("预算明细", "xlsx"),
     ("设计稿", "zip"),
     ("尽职调查报告", "pdf"),
-    ("Board Minutes", "docx"),
 ];

@@ -10,10 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::corpus;
 use crate::item::{Attachment, Conversation, ItemSpec, Media};
 use crate::people::Population;
 use crate::scenario::{CallSpec, CallType, Kind, Scenario, ScenarioError, Traffic};
+use crate::{corpus, faker};
 
 /// The import limit of a connector: 10 MB (the contract's).
 pub use tm_contract::MAX_ITEM_BYTES;
@@ -295,12 +295,22 @@ impl Day<'_> {
                 item.text = if x < 0.7 {
                     corpus::CHAT_ZH[r.random_range(0..corpus::CHAT_ZH.len())].to_string()
                 } else if x < 0.85 {
-                    corpus::CHAT_EN[r.random_range(0..corpus::CHAT_EN.len())].to_string()
+                    faker::english_chat(r)
                 } else if x < 0.92 {
-                    let (title, url) = corpus::LINKS[r.random_range(0..corpus::LINKS.len())];
+                    let (title, url) = if r.random_bool(0.5) {
+                        let (t, u) = corpus::LINKS[r.random_range(0..corpus::LINKS.len())];
+                        (t.to_string(), u.to_string())
+                    } else {
+                        faker::link(r)
+                    };
                     format!("[链接] {title}\n{url}")
                 } else {
-                    let (name, addr, lat, lon) = corpus::PLACES[r.random_range(0..corpus::PLACES.len())];
+                    let (name, addr, lat, lon) = if r.random_bool(0.7) {
+                        let (n, a, lat, lon) = corpus::PLACES[r.random_range(0..corpus::PLACES.len())];
+                        (n.to_string(), a.to_string(), lat, lon)
+                    } else {
+                        faker::place(r)
+                    };
                     format!("[位置] {name}\n{addr}\n{lat:.4},{lon:.4}\nhttps://maps.example.cn/?q={lat:.4},{lon:.4}")
                 };
             }
@@ -328,7 +338,13 @@ impl Day<'_> {
                 item.attachment = Some(Attachment { name, media, len: Some(len), seed: r.random() });
             }
             Kind::File => {
-                let (base, ext) = corpus::FILE_NAMES[r.random_range(0..corpus::FILE_NAMES.len())];
+                let (base, ext) = if r.random_bool(0.2) {
+                    const EXT: [&str; 4] = ["pdf", "docx", "xlsx", "zip"];
+                    (faker::file_base(r), EXT[r.random_range(0..EXT.len())])
+                } else {
+                    let (b, e) = corpus::FILE_NAMES[r.random_range(0..corpus::FILE_NAMES.len())];
+                    (b.to_string(), e)
+                };
                 let media = Media::from_extension(&format!("x.{ext}")).unwrap_or(Media::Zip);
                 let len = lognormal_size(r, 250_000.0, 1.0, 12_000, 8_000_000);
                 let len = oversize(r, self.traffic.oversize_rate).unwrap_or(len);

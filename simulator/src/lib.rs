@@ -23,6 +23,7 @@ mod control_api;
 mod corpus;
 mod data_dir;
 mod digest;
+mod faker;
 mod faults;
 mod generate;
 mod http_error;

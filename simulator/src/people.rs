@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::corpus;
 use crate::scenario::{App, Group, Person, Scenario, TenantUser, generated_external_email};
+use crate::{corpus, faker};
 
 /// Everyone in a scenario, the group chats and the tenant directory.
 #[derive(Debug, Clone)]
@@ -124,18 +124,24 @@ impl Population {
                 let latin = rng.random_bool(0.15);
                 let (mut name, sur, given) = chinese_name(&mut rng);
                 if latin {
-                    let first = corpus::LATIN_FIRST[rng.random_range(0..corpus::LATIN_FIRST.len())];
+                    let first = faker::first_name(&mut rng);
                     name = format!("{first} {}{}", sur[..1].to_ascii_uppercase(), &sur[1..]);
                 }
                 let mobile = rng.random_bool(0.6).then(|| unique_mobile(&mut rng, &mut used_mobiles));
                 let (handle, email, company, app) = if wecom {
-                    let (company, domain) = corpus::COMPANIES[rng.random_range(0..corpus::COMPANIES.len())];
+                    // Chinese companies from our list, foreign ones from `fake`.
+                    let (company, domain) = if rng.random_bool(0.3) {
+                        faker::company(&mut rng)
+                    } else {
+                        let (c, d) = corpus::COMPANIES[rng.random_range(0..corpus::COMPANIES.len())];
+                        (c.to_string(), d.to_string())
+                    };
                     let handle = format!("wm{}", alnum(&mut rng, 16));
                     let mut email = format!("{given}.{sur}@{domain}");
                     while !used_emails.insert(email.to_ascii_lowercase()) {
                         email = format!("{given}.{sur}{}@{domain}", rng.random_range(2..100));
                     }
-                    (handle, email, Some(company.to_string()), App::Wecom)
+                    (handle, email, Some(company), App::Wecom)
                 } else {
                     let handle = format!("wxid_{}", alnum(&mut rng, 14));
                     let email = generated_external_email(&handle, App::Wechat);

@@ -672,18 +672,18 @@ fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scenario, Scenar
             let name = check_name(&ctx, &p.name, &at("name"))?;
             let mobile = match &p.mobile {
                 None => None,
-                Some(m) => match MobileNumber::parse(m.get_ref(), Region::CN).map(|n| n.to_string()) {
-                    Ok(e164) => {
+                Some(m) => match scenario_mobile(m.get_ref()) {
+                    Some(e164) => {
                         if let Some(owner) = mobiles.insert(e164.clone(), id.clone()) {
                             return ctx.err(m.span(), at("mobile"), format!("mobile {e164} is already `{owner}`'s"));
                         }
                         Some(e164)
                     }
-                    Err(e) => {
+                    None => {
                         return ctx.err(
                             m.span(),
                             at("mobile"),
-                            format!("{e} (read as the contract reads it: CN unless it has a +country code)"),
+                            format!("`{}` is not a phone number (a CN number, or +<country> E.164)", m.get_ref()),
                         );
                     }
                 },
@@ -940,6 +940,21 @@ fn plain(file: &str, field: &str, message: impl Into<String>) -> ScenarioError {
 }
 
 /// The address the vendor gives an external contact who registered none.
+/// A scenario author's mobile in E.164: as the contract reads it ([`MobileNumber`], CN unless it
+/// has a `+country` code), or, for a number that reading finds invalid, its `+digits` as written
+/// (8 to 15 digits). A vendor archives whatever number an account has: such a participant simply
+/// has no mobile for routing, in the connector and in the suite's oracle alike (both read it
+/// through `MobileNumber`).
+fn scenario_mobile(text: &str) -> Option<String> {
+    if let Ok(n) = MobileNumber::parse(text, Region::CN) {
+        return Some(n.to_string());
+    }
+    let written = text.trim().strip_prefix('+')?;
+    let digits: String = written.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.')).collect();
+    let e164 = (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+    e164.then(|| format!("+{digits}"))
+}
+
 pub(crate) fn generated_external_email(handle: &str, app: App) -> String {
     let local: String =
         handle.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect();
