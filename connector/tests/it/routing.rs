@@ -42,6 +42,38 @@ to = ["zhang-min"]
     assert!(report.failures.is_empty(), "{:?}", report.failures);
 }
 
+/// ROUTE-MAP: a mapping exported from a spreadsheet (BOM, every field quoted, CRLF, a blank line,
+/// a third column with a quoted comma) routes exactly like the plain file.
+#[tokio::test]
+async fn route_map_a_spreadsheet_export_routes_like_the_plain_file() {
+    let plain = "mobile_number,mailbox\n139-0000-1111,boss@contoso.cn\n+86 138 1234 5678,Chief@Contoso.cn\n";
+    let export = "\u{feff}\"Mobile_Number\",\"Mailbox\",\"Name\"\r\n\"139-0000-1111\",\"boss@contoso.cn\",\"Li, Na\"\r\n\r\n\"+86 138 1234 5678\",\"Chief@Contoso.cn\",\"Wang, Wei \"\"WW\"\"\"\r\n";
+    let mut tenants = Vec::new();
+    for mapping in [plain, export] {
+        let h = Harness::start(
+            "route-map-export",
+            &format!(
+                r#"{PEOPLE}{BOSS}
+[[item]]
+id = "map-1"
+at = "2026-11-20T10:00:00.000Z"
+kind = "chat"
+from = "li-na"
+to = ["wang-wei"]
+"#
+            ),
+        )
+        .await;
+        let mut config = h.config(DAY1_END);
+        config.mapping_csv = Some(h.mapping(mapping));
+        let report = h.run(config).await;
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        tenants.push((h.archived("boss@contoso.cn").await, h.archived("wang.wei@contoso.cn").await, report.counts));
+    }
+    assert_eq!(tenants[0], tenants[1]);
+    assert_eq!(tenants[0].0, ids(&["map-1"]));
+}
+
 /// ROUTE-EMAIL: a participant whose mapped mailbox is not a valid user (absent, disabled) falls
 /// back to its email address; an address matches aliases case-insensitively (the directory's
 /// answer is used).
