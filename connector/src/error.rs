@@ -26,6 +26,17 @@ pub enum ConnectorError {
     /// The state directory cannot be created, is locked or corrupt, or a write failed.
     #[error("state directory: {0}")]
     State(#[from] StateError),
+    /// The vendor archive or the tenant cannot be reached at all (the first call to it could not
+    /// connect or got no answer in time, after retries).
+    #[error("cannot reach {service} at {base}: {why}")]
+    Unreachable {
+        /// `the vendor archive` or `the tenant`.
+        service: &'static str,
+        /// The base URL (`TM_URL`, `GRAPH_URL`).
+        base: String,
+        /// Why, in words.
+        why: String,
+    },
     /// The vendor archive failed (after retries).
     #[error("vendor archive: {0}")]
     Source(#[source] SourceError),
@@ -51,6 +62,22 @@ pub enum ConnectorError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its sources on one line, each thing said once: a source whose text the line
+/// already holds (a wrapper that prints its source, as `thiserror`'s `{0}` does) is left out.
+pub fn one_line(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !text.is_empty() && !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = s.source();
+    }
+    line
 }
 
 impl ConnectorError {

@@ -33,7 +33,7 @@ mod source;
 mod tenant;
 
 pub use config::{Config, MAX_PER_MAILBOX};
-pub use error::ConnectorError;
+pub use error::{ConnectorError, one_line};
 pub use ledger::StateError;
 pub use pipeline::run;
 pub use report::{summary, write as write_report};

@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = e.downcast_ref::<ConnectorError>().map_or(1, ConnectorError::exit_code);
-            eprintln!("tm-connector: {e:#}");
+            eprintln!("tm-connector: {}", tm_connector::one_line(e.as_ref()));
             ExitCode::from(code)
         }
     }

@@ -167,12 +167,21 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
 
     // Credentials are checked before anything is imported, so that they are configuration
     // errors (exit 2) rather than failures half-way.
+    // A first call that cannot connect says so in one line, naming the service and its URL.
+    let tm_base = config.tm_url.trim_end_matches('/').to_owned();
+    let graph_base = config.graph_url.trim_end_matches('/').to_owned();
     source.login().await.map_err(|e| match e {
         e @ crate::source::SourceError::Credentials { .. } => ConnectorError::VendorCredentials(e),
+        crate::source::SourceError::Http(h) if h.unreachable().is_some() => {
+            ConnectorError::Unreachable { service: "the vendor archive", base: tm_base.clone(), why: h.unreachable().unwrap_or_default() }
+        }
         e => ConnectorError::Source(e),
     })?;
     tenant.preflight().await.map_err(|e| match e {
         e @ crate::tenant::TenantError::Unauthorized { .. } => ConnectorError::TenantToken(e),
+        crate::tenant::TenantError::Http(h) if h.unreachable().is_some() => {
+            ConnectorError::Unreachable { service: "the tenant", base: graph_base.clone(), why: h.unreachable().unwrap_or_default() }
+        }
         e => ConnectorError::Tenant(e),
     })?;
 

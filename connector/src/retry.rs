@@ -85,17 +85,19 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// request URLs and bodies carry none, and authorization headers are not part of it.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    /// No usable response: connect, timeout, reset, truncated body.
-    #[error("{what}: {source}")]
+    /// No usable response: connect, timeout, reset, TLS, truncated body. The cause is said once,
+    /// in words (see [`Transport`]), not as reqwest's chain of wrappers.
+    #[error("{what}: {}{}", transport.cause, after(*attempts))]
     Transport {
         /// What was being done.
         what: String,
-        /// The transport error.
-        #[source]
-        source: reqwest::Error,
+        /// What went wrong on the wire.
+        transport: Transport,
+        /// Attempts made (1 unless retries were exhausted).
+        attempts: u32,
     },
     /// The server answered with an error status.
-    #[error("{what}: HTTP {status} {code}: {message}")]
+    #[error("{what}: HTTP {status} {code}: {message}{}", after(*attempts))]
     Status {
         /// What was being done.
         what: String,
@@ -107,6 +109,8 @@ pub enum HttpError {
         message: String,
         /// The `Retry-After` the server sent.
         retry_after: Option<Duration>,
+        /// Attempts made (1 unless retries were exhausted).
+        attempts: u32,
     },
     /// The server answered 2xx with something the contract does not allow.
     #[error("{what}: unexpected response: {detail}")]
@@ -128,7 +132,145 @@ pub enum HttpError {
     },
 }
 
+/// " (gave up after N attempts)" when retries were exhausted.
+fn after(attempts: u32) -> String {
+    if attempts > 1 { format!(" (gave up after {attempts} attempts)") } else { String::new() }
+}
+
+/// A transport failure, classified once from reqwest's error and its sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transport {
+    /// What kind of failure.
+    pub kind: TransportKind,
+    /// The cause in a few words (`connection refused`, `timed out`, `TLS: invalid peer
+    /// certificate: UnknownIssuer`).
+    pub cause: String,
+    /// The request URL, query left out (URLs carry no secrets: item ids, addresses, cursors).
+    pub url: Option<String>,
+}
+
+/// The kinds of transport failure a message and a retry decision care about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// No connection could be made (refused, unreachable, DNS, TLS handshake).
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// The request could not even be built: never retried.
+    Builder,
+    /// Anything else (reset mid-body, truncated body, protocol error).
+    Other,
+}
+
+impl Transport {
+    /// Classifies a reqwest error: the deepest cause that says something (an I/O error kind, a
+    /// TLS error), in words, once.
+    pub fn of(e: &reqwest::Error) -> Transport {
+        let url = e.url().map(|u| {
+            let mut u = u.clone();
+            u.set_query(None);
+            u.to_string()
+        });
+        let mut cause = None;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+        while let Some(s) = source {
+            if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+                cause = Some(format!("TLS: {tls}"));
+                break;
+            }
+            if let Some(mut io) = s.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as K;
+                // rustls reports through I/O errors that hold it (not as their source), nested.
+                while let Some(inner) = io.get_ref() {
+                    if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                        cause = Some(format!("TLS: {tls}"));
+                        break;
+                    }
+                    match inner.downcast_ref::<std::io::Error>() {
+                        Some(nested) => io = nested,
+                        None => break,
+                    }
+                }
+                if cause.as_deref().is_some_and(|c| c.starts_with("TLS: ")) {
+                    break;
+                }
+                let words = match io.kind() {
+                    K::ConnectionRefused => Some("connection refused".to_owned()),
+                    K::ConnectionReset => Some("connection reset".to_owned()),
+                    K::ConnectionAborted => Some("connection aborted".to_owned()),
+                    K::TimedOut => Some("timed out".to_owned()),
+                    K::UnexpectedEof => Some("the connection closed early".to_owned()),
+                    _ => None,
+                };
+                if let Some(w) = words {
+                    cause = Some(w);
+                    break;
+                }
+            }
+            cause = Some(strip_os_error(&s.to_string()));
+            source = s.source();
+        }
+        let kind = if e.is_builder() {
+            TransportKind::Builder
+        } else if e.is_timeout() {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else {
+            TransportKind::Other
+        };
+        let cause = match (kind, cause) {
+            (TransportKind::Timeout, _) => "timed out".to_owned(),
+            (_, Some(c)) => c,
+            (_, None) => strip_os_error(&e.to_string()),
+        };
+        Transport { kind, cause, url }
+    }
+}
+
+/// `Connection refused (os error 111)` → `connection refused`; other texts as they are.
+fn strip_os_error(text: &str) -> String {
+    let t = text.split(" (os error").next().unwrap_or(text).trim();
+    let mut c = t.chars();
+    c.next().map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+}
+
 impl HttpError {
+    /// A transport failure of `what`.
+    pub fn transport(what: &str, e: &reqwest::Error) -> HttpError {
+        HttpError::Transport { what: what.to_owned(), transport: Transport::of(e), attempts: 1 }
+    }
+
+    /// The same error, noting that it is the last of `n` attempts.
+    fn after_attempts(mut self, n: u32) -> HttpError {
+        match &mut self {
+            HttpError::Transport { attempts, .. } | HttpError::Status { attempts, .. } => *attempts = n,
+            _ => {}
+        }
+        self
+    }
+
+    /// The transport failure, for a transport error.
+    pub fn transport_failure(&self) -> Option<&Transport> {
+        match self {
+            HttpError::Transport { transport, .. } => Some(transport),
+            _ => None,
+        }
+    }
+
+    /// For a failure to connect or to get an answer in time: why, in words, with the attempts
+    /// made (`connection refused (gave up after 6 attempts)`).
+    pub fn unreachable(&self) -> Option<String> {
+        match self {
+            HttpError::Transport { transport, attempts, .. }
+                if matches!(transport.kind, TransportKind::Connect | TransportKind::Timeout) =>
+            {
+                Some(format!("{}{}", transport.cause, after(*attempts)))
+            }
+            _ => None,
+        }
+    }
+
     /// The status, for a status error.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
@@ -165,7 +307,7 @@ impl HttpError {
             Ok(b) => (b.error.code, b.error.message),
             Err(_) => (String::new(), String::from_utf8_lossy(&body).chars().take(200).collect()),
         };
-        HttpError::Status { what: what.to_owned(), status, code, message, retry_after }
+        HttpError::Status { what: what.to_owned(), status, code, message, retry_after, attempts: 1 }
     }
 }
 
@@ -197,7 +339,7 @@ impl<T> Step<T> {
     /// The step for an error response or a transport error, per the module rules.
     pub fn from_error(error: HttpError) -> Step<T> {
         match &error {
-            HttpError::Transport { source, .. } if source.is_builder() => Step::Fail(error),
+            HttpError::Transport { transport, .. } if transport.kind == TransportKind::Builder => Step::Fail(error),
             HttpError::Transport { .. } => Step::Retry(error),
             HttpError::Status { status, .. }
                 if status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS || *status == StatusCode::REQUEST_TIMEOUT =>
@@ -234,7 +376,7 @@ where
             Step::Retry(error) => error,
         };
         if n >= max {
-            return Err(error);
+            return Err(error.after_attempts(n));
         }
         let asked = match &error {
             HttpError::Status { retry_after, .. } => *retry_after,
@@ -277,6 +419,7 @@ mod tests {
             code: String::new(),
             message: String::new(),
             retry_after: retry_after.map(Duration::from_secs),
+            attempts: 1,
         }
     }
 

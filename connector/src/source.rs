@@ -262,11 +262,7 @@ impl SourceClient {
 }
 
 fn transport(what: &str, source: reqwest::Error) -> HttpError {
-    HttpError::Transport {
-        what: what.to_owned(),
-        // URLs carry no secrets (item ids, addresses, cursors): kept for diagnosis.
-        source,
-    }
+    HttpError::transport(what, &source)
 }
 
 /// Streams a body into a buffer that never exceeds `limit` bytes (length or capacity).

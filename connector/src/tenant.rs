@@ -140,7 +140,7 @@ impl TenantClient {
         let (build, on_response) = (&build, &on_response);
         let result = retry::run(&self.policy, move |_| async move {
             match build().bearer_auth(&self.token).send().await {
-                Err(e) => Step::from_error(HttpError::Transport { what: what.to_owned(), source: e }),
+                Err(e) => Step::from_error(HttpError::transport(what, &e)),
                 Ok(r) if r.status() == StatusCode::UNAUTHORIZED => Step::Fail(HttpError::from_response(what, r).await),
                 Ok(r) => on_response(r).await,
             }
@@ -243,7 +243,7 @@ impl TenantClient {
         let response = match sent {
             Ok(r) => r,
             Err(e) => {
-                return Step::from_error(HttpError::Transport { what: what.to_owned(), source: e });
+                return Step::from_error(HttpError::transport(what, &e));
             }
         };
         if response.status().is_success() {
@@ -301,7 +301,7 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(what: &str, r: reqwest::R
         Err(e) if e.is_decode() => {
             Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: format!("body is not the contract's JSON shape: {e}") })
         }
-        Err(e) => Step::Retry(HttpError::Transport { what: what.to_owned(), source: e }),
+        Err(e) => Step::Retry(HttpError::transport(what, &e)),
     }
 }
 

@@ -6,6 +6,7 @@ mod proxy;
 
 mod corpus;
 mod crash;
+mod errors;
 mod folder;
 mod manners;
 mod routing;
