@@ -447,7 +447,6 @@ pub const CONTRACT_VARS: [&str; 10] = [
 ];
 
 async fn run_command(command: &str, spec: &RunSpec<'_>) -> (RunOutcome, String) {
-    use std::os::unix::process::CommandExt;
     let stdout_path = spec.log_prefix.with_extension("stdout");
     let stderr_path = spec.log_prefix.with_extension("stderr");
     let files = std::fs::File::create(&stdout_path).and_then(|o| Ok((o, std::fs::File::create(&stderr_path)?)));
@@ -455,8 +454,9 @@ async fn run_command(command: &str, spec: &RunSpec<'_>) -> (RunOutcome, String) 
         Ok(f) => f,
         Err(e) => return (RunOutcome::Failed(format!("cannot create log files: {e}")), String::new()),
     };
-    let mut cmd = std::process::Command::new("sh");
-    cmd.arg("-c").arg(command).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
+    // In its own process group, so that a kill ends the shell and whatever it started.
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c").arg(command).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0).kill_on_drop(true);
     for var in CONTRACT_VARS {
         cmd.env_remove(var);
     }
@@ -468,35 +468,45 @@ async fn run_command(command: &str, spec: &RunSpec<'_>) -> (RunOutcome, String) 
         Err(e) => return (RunOutcome::Failed(format!("cannot start `sh -c {command}`: {e}")), String::new()),
     };
     let started = Instant::now();
-    let outcome = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                break match status.code() {
-                    Some(0) => RunOutcome::Completed,
-                    Some(2) => RunOutcome::ConfigError(tail(&stderr_path, 1)),
-                    Some(code) => RunOutcome::Failed(format!("exit {code}")),
-                    None => RunOutcome::Failed(format!("ended by a signal ({status})")),
-                };
+    let watch = async {
+        loop {
+            if spec.kill_point_reached() {
+                return RunOutcome::Killed;
             }
-            Ok(None) => {}
-            Err(e) => break RunOutcome::Failed(format!("cannot wait for the connector: {e}")),
+            if started.elapsed() > spec.timeout {
+                return RunOutcome::TimedOut;
+            }
+            tokio::time::sleep(POLL).await;
         }
-        let killed = spec.kill_point_reached();
-        if killed || started.elapsed() > spec.timeout {
-            kill_group(&mut child);
-            break if killed { RunOutcome::Killed } else { RunOutcome::TimedOut };
+    };
+    let outcome = tokio::select! {
+        biased;
+        status = child.wait() => match status {
+            Ok(status) => match status.code() {
+                Some(0) => RunOutcome::Completed,
+                Some(2) => RunOutcome::ConfigError(tail(&stderr_path, 1)),
+                Some(code) => RunOutcome::Failed(format!("exit {code}")),
+                None => RunOutcome::Failed(format!("ended by a signal ({status})")),
+            },
+            Err(e) => RunOutcome::Failed(format!("cannot wait for the connector: {e}")),
+        },
+        stop = watch => {
+            kill_group(&mut child).await;
+            stop
         }
-        tokio::time::sleep(POLL).await;
     };
     (outcome, tail(&stderr_path, 20))
 }
 
-fn kill_group(child: &mut std::process::Child) {
-    let pgid = child.id();
-    let _ =
-        std::process::Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stdout(Stdio::null()).stderr(Stdio::null()).status();
-    let _ = child.kill();
-    let _ = child.wait();
+/// SIGKILL to the child's whole process group (the shell and what it started), then reaped.
+async fn kill_group(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        // SAFETY: killpg only sends a signal; the group id is the child's pid (process_group(0)).
+        unsafe {
+            libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill().await;
 }
 
 fn tail(path: &Path, lines: usize) -> String {

@@ -192,13 +192,13 @@ impl StateDir {
     }
 
     fn replace_atomically(&self, name: &str, contents: &[u8]) -> Result<(), StateError> {
+        // A temporary file in the same directory, synced, renamed over the old one (`tempfile`),
+        // then the directory synced so that the rename itself is durable.
         let path = self.dir.join(name);
-        let tmp = self.dir.join(format!("{name}.tmp"));
-        let mut file = File::create(&tmp).map_err(io(&tmp))?;
-        file.write_all(contents).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        let mut file = tempfile::NamedTempFile::new_in(&self.dir).map_err(io(&self.dir))?;
+        file.write_all(contents).map_err(io(file.path()))?;
+        file.as_file().sync_all().map_err(io(file.path()))?;
+        file.persist(&path).map_err(|e| e.error).map_err(io(&path))?;
         sync_dir(&self.dir)
     }
 }
@@ -762,7 +762,12 @@ mod tests {
         let t: DateTime<Utc> = "2026-11-21T00:00:00Z".parse().unwrap();
         state.write_checkpoint(t).unwrap();
         assert_eq!(state.checkpoint().unwrap(), Some(t));
-        assert!(!dir.path().join("checkpoint.json.tmp").exists());
+        // Nothing but the state's own files is left behind (no temporary file).
+        let mut names: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        names.sort();
+        assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
+        assert!(names.contains(&"checkpoint.json".to_owned()), "{names:?}");
     }
 
     #[tokio::test]

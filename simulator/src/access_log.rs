@@ -110,34 +110,40 @@ impl AccessLog {
     }
 }
 
-fn classify(path: &str) -> Option<(&'static str, &'static str, Option<String>)> {
-    if let Some(rest) = path.strip_prefix("/tm/v1") {
-        let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
-        let (op, item) = match segments.as_slice() {
-            ["session"] => ("login", None),
-            ["items"] => ("list", None),
-            ["items", id, "raw"] => ("raw", Some(id.to_string())),
-            _ => ("other", None),
-        };
-        return Some(("vendor", op, item));
-    }
-    if let Some(rest) = path.strip_prefix("/graph/v1.0") {
-        let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
-        let op = match segments.as_slice() {
-            ["users", _] => "lookup",
-            ["users", _, "mailFolders"] => "folders",
-            ["users", _, "mailFolders", _, "messages"] => "import",
-            _ => "other",
-        };
-        return Some(("tenant", op, None));
-    }
-    None
+/// The API, operation and item of a request, from the route axum matched (`MatchedPath`) rather
+/// than from the path again; a request no route matched is `other`.
+fn classify(path: &str, matched: Option<&str>) -> Option<(&'static str, &'static str, Option<String>)> {
+    let api = if path.starts_with("/tm/v1") {
+        "vendor"
+    } else if path.starts_with("/graph/v1.0") {
+        "tenant"
+    } else {
+        return None;
+    };
+    let op = match matched {
+        Some("/tm/v1/session") => "login",
+        Some("/tm/v1/items") => "list",
+        Some("/tm/v1/items/{id}/raw") => "raw",
+        Some("/graph/v1.0/users/{address}") => "lookup",
+        Some("/graph/v1.0/users/{id}/mailFolders") => "folders",
+        Some("/graph/v1.0/users/{id}/mailFolders/{folder}/messages") => "import",
+        _ => "other",
+    };
+    // The item of a download: the segment the route names `{id}`, percent-decoded.
+    let item = (op == "raw").then(|| path.split('/').rev().nth(1).map(decode)).flatten();
+    Some((api, op, item))
+}
+
+/// A path segment, percent-decoded (`percent-encoding`; invalid UTF-8 replaced).
+pub fn decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
 }
 
 /// Middleware: logs vendor and tenant requests.
 pub async fn record(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
-    let Some((api, mut op, item_id)) = classify(&path) else { return next.run(request).await };
+    let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+    let Some((api, mut op, item_id)) = classify(&path, matched.as_deref()) else { return next.run(request).await };
     if op == "folders" && request.method() == axum::http::Method::POST {
         op = "create_folder";
     }

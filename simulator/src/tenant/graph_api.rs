@@ -32,38 +32,19 @@ pub fn router(state: Shared) -> Router<Shared> {
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
-/// The operation and the user (id or address, as written) of a Graph path.
-fn classify(method: &axum::http::Method, path: &str) -> (Op, Option<String>) {
-    let path = path.strip_prefix("/graph/v1.0").unwrap_or(path);
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let user = segments.get(1).map(|u| percent_decode(u));
-    let op = match (method.as_str(), segments.as_slice()) {
-        ("GET", ["users", _]) => Op::Lookup,
-        ("GET", ["users", _, "mailFolders"]) => Op::Folders,
-        ("POST", ["users", _, "mailFolders"]) => Op::CreateFolder,
-        ("POST", ["users", _, "mailFolders", _, "messages"]) => Op::Import,
+/// The operation and the user (id or address, percent-decoded) of a Graph request, from the
+/// route axum matched (`MatchedPath`); the user is the segment after `users`.
+fn classify(method: &axum::http::Method, matched: Option<&str>, path: &str) -> (Op, Option<String>) {
+    let route = matched.map(|m| m.strip_prefix("/graph/v1.0").unwrap_or(m));
+    let op = match (method.as_str(), route) {
+        ("GET", Some("/users/{address}")) => Op::Lookup,
+        ("GET", Some("/users/{id}/mailFolders")) => Op::Folders,
+        ("POST", Some("/users/{id}/mailFolders")) => Op::CreateFolder,
+        ("POST", Some("/users/{id}/mailFolders/{folder}/messages")) => Op::Import,
         _ => return (Op::Any, None),
     };
+    let user = path.split('/').skip_while(|s| *s != "users").nth(1).map(crate::access_log::decode);
     (op, user)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn record(state: &Shared, entry: Entry) {
@@ -91,7 +72,8 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
     let expected = format!("Bearer {}", state.scenario.credentials.tenant_token);
     let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     let described = format!("{} {}", request.method(), request.uri().path());
-    let (op, user) = classify(request.method(), request.uri().path());
+    let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
+    let (op, user) = classify(request.method(), matched.as_deref(), request.uri().path());
     if !(given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0) {
         let e = ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid.");
         record(&state, Entry::new("tenant", Op::Any.as_str(), described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
