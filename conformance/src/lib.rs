@@ -4,19 +4,22 @@
 //! scenario of `fixtures/scenarios/`, runs a connector through the scenario's scheduled runs,
 //! reads the tenant back, and judges every rule of the contract by its ID (ROUTE-MAP, SIZE, ...).
 //!
-//! Data flows one way: scenario → simulator → connector under test ([`runner`]) → tenant and run
-//! reports → [`digest`] → [`judge`] (against the reviewed snapshot in `fixtures/expected/` and the
-//! independent [`oracle`]) → [`report`] (text, JSON, JUnit).
+//! Data flows one way: scenario → simulator → connector under test (`runner`) → tenant and run
+//! reports → `digest` → `judge` (against the reviewed snapshot in `fixtures/expected/` and the
+//! independent [`oracle`]) → [`report`] (text, JSON, JUnit). The library's surface is what the
+//! `tm-conformance` binary and a CI job need: [`Suite`] over [`Fixtures`], the rule
+//! [`CATALOGUE`], the verdict types, [`oracle`] for tests of the oracle itself, [`report`] and
+//! [`soak`]; the rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
 
-pub mod digest;
-pub mod judge;
-pub mod manners;
+mod digest;
+mod judge;
+mod manners;
 pub mod oracle;
 pub mod report;
-pub mod requirements;
-pub mod runner;
+mod requirements;
+mod runner;
 pub mod soak;
-pub mod suite;
+mod suite;
 
 pub use digest::{Digest, Snapshot};
 pub use judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict, judge};

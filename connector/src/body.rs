@@ -9,6 +9,10 @@
 //! The header block ends at the first empty line (`CRLF CRLF`, or `LF LF` for mail written with
 //! bare line feeds), which is kept. A header block longer than [`MAX_HEADER_BLOCK`] is cut
 //! there: routing reads the headers within it.
+//!
+//! Kept by hand on purpose: the 3-byte carry below rather than `base64::write::EncoderWriter`,
+//! because the encoder writes straight into the final buffer, whose growth this module bounds by
+//! the item limit (the connector's memory budget); the writer would copy through its own buffer.
 
 use base64::Engine as _;
 use bytes::Bytes;
