@@ -10,14 +10,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::DateTime;
-use tm_simulator::{FOLDER_NAME, Kind, MAX_ITEM_BYTES};
+use tm_simulator::{Kind, MAX_ITEM_BYTES};
 
 use crate::digest::{Digest, Snapshot, same_text};
 use crate::manners;
 use crate::oracle::{ArchiveFacts, Expectation, ItemExpectation, OracleError, Outcome, Via, at};
 use crate::requirements::Rule;
-use crate::runner::{Execution, ReportFile, RunOutcome, is_import};
+use crate::runner::{Execution, ReportFile, RunOutcome};
 
 /// A rule's verdict in one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -248,29 +247,29 @@ fn digest_diff(a: &Digest, b: &Digest, a_name: &str, b_name: &str) -> Vec<String
     out
 }
 
-struct Judging<'a> {
-    exec: &'a Execution,
-    facts: &'a ArchiveFacts,
-    oracle: &'a Expectation,
-    actual: &'a Digest,
+pub(crate) struct Judging<'a> {
+    pub(crate) exec: &'a Execution,
+    pub(crate) facts: &'a ArchiveFacts,
+    pub(crate) oracle: &'a Expectation,
+    pub(crate) actual: &'a Digest,
     /// item id → mailbox → folders holding it.
-    found: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    pub(crate) found: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// item id → reasons reported for it.
-    reported: BTreeMap<String, BTreeSet<String>>,
+    pub(crate) reported: BTreeMap<String, BTreeSet<String>>,
     /// (person, mailbox) the connector demonstrably routes: an item with that actor, which only
     /// the actor routes to that mailbox, is there.
-    can_route: BTreeSet<(u32, String)>,
+    pub(crate) can_route: BTreeSet<(u32, String)>,
     /// Kinds of routing the connector demonstrably does for an actor.
-    routes_by: BTreeSet<Via>,
+    pub(crate) routes_by: BTreeSet<Via>,
     /// Items whose download the fault plan truncated or reset (TRUNCATION).
-    cut: BTreeSet<String>,
+    pub(crate) cut: BTreeSet<String>,
     /// Items whose download or import the fault plan reset (RESUME).
-    reset: BTreeSet<String>,
+    pub(crate) reset: BTreeSet<String>,
     /// Oracle windows whose scheduled run failed (RESUME).
-    failed_windows: BTreeSet<usize>,
+    pub(crate) failed_windows: BTreeSet<usize>,
     /// How much each manners check saw (RETRY-AFTER, BACKOFF, CONCURRENCY, REAUTH).
-    manners_seen: BTreeMap<Rule, usize>,
-    findings: BTreeMap<Rule, Vec<String>>,
+    pub(crate) manners_seen: BTreeMap<Rule, usize>,
+    pub(crate) findings: BTreeMap<Rule, Vec<String>>,
 }
 
 fn rule_of(via: Via) -> Rule {
@@ -355,7 +354,7 @@ impl<'a> Judging<'a> {
     }
 
     /// The item lies in the window of a run that failed (under the fault plan).
-    fn in_failed_window(&self, e: &ItemExpectation) -> bool {
+    pub(crate) fn in_failed_window(&self, e: &ItemExpectation) -> bool {
         e.window.is_some_and(|w| self.failed_windows.contains(&w))
     }
 
@@ -394,18 +393,18 @@ impl<'a> Judging<'a> {
         }
     }
 
-    fn add(&mut self, rule: Rule, finding: String) {
+    pub(crate) fn add(&mut self, rule: Rule, finding: String) {
         self.findings.entry(rule).or_default().push(finding);
     }
 
-    fn describe(&self, id: &str) -> String {
+    pub(crate) fn describe(&self, id: &str) -> String {
         match self.facts.get(id) {
             Some(f) => format!("item {id} ({})", f.label),
             None => format!("message {id}"),
         }
     }
 
-    fn where_found(&self, id: &str) -> String {
+    pub(crate) fn where_found(&self, id: &str) -> String {
         match self.found.get(id) {
             None => {
                 let reasons = self.reported.get(id).map(|r| r.iter().cloned().collect::<Vec<_>>().join(", "));
@@ -422,11 +421,11 @@ impl<'a> Judging<'a> {
         }
     }
 
-    fn person(&self, p: u32) -> &str {
+    pub(crate) fn person(&self, p: u32) -> &str {
         &self.facts.persons[p as usize].id
     }
 
-    fn why_expected(&self, e: &ItemExpectation, mailbox: &str) -> String {
+    pub(crate) fn why_expected(&self, e: &ItemExpectation, mailbox: &str) -> String {
         let why: Vec<String> = e
             .routing_to(mailbox)
             .map(|(p, via)| {
@@ -442,7 +441,7 @@ impl<'a> Judging<'a> {
 
     /// Whether the listing around an item was processed: its nearest ordinary neighbours inside
     /// the windows are in the tenant or in a report.
-    fn region_processed(&self, id: &str) -> bool {
+    pub(crate) fn region_processed(&self, id: &str) -> bool {
         let Some(pos) = self.facts.position(id) else { return false };
         let ordinary = |i: usize| {
             let f = &self.facts.items[i];
@@ -595,283 +594,26 @@ impl<'a> Judging<'a> {
     }
 
     fn invariants(&mut self) {
-        // DEDUP: no (mailbox, item) twice.
-        for ((mailbox, id), n) in self.actual.deliveries() {
-            if n > 1 {
-                let folders = self.found.get(&id).and_then(|m| m.get(&mailbox)).cloned().unwrap_or_default().join(", ");
-                let resumed = self.reset.contains(&id) || self.oracle.items.get(&id).is_some_and(|e| self.in_failed_window(e));
-                let (rule, why) = if resumed {
-                    (Rule::Resume, if self.reset.contains(&id) { " after a connection reset" } else { " after a failed run" })
-                } else {
-                    (Rule::Dedup, "")
-                };
-                self.add(rule, format!("{}: imported {n} times into {mailbox}{why} (folders: {folders})", self.describe(&id)));
-            }
-        }
-        // FOLDER.
-        for (mailbox, folders) in &self.actual.tenant {
-            let archive_like = folders.keys().filter(|f| f.eq_ignore_ascii_case(FOLDER_NAME)).count();
-            if archive_like > 1 {
-                self.add(Rule::Folder, format!("{mailbox} has {archive_like} folders named like `{FOLDER_NAME}`"));
-            }
-            let initial = self.exec.initial.iter().find(|m| m.address.eq_ignore_ascii_case(mailbox));
-            for (folder, ids) in folders {
-                let existed = initial.is_some_and(|m| m.folders.iter().any(|f| &f.name == folder));
-                if folder != FOLDER_NAME {
-                    if !ids.is_empty() {
-                        let sample: Vec<&str> = ids.iter().take(3).map(String::as_str).collect();
-                        let more = if ids.len() > 3 { format!(" and {} more", ids.len() - 3) } else { String::new() };
-                        self.add(
-                            Rule::Folder,
-                            format!(
-                                "{} item(s) in {mailbox} / `{folder}` ({}{more}): expected in `{FOLDER_NAME}`",
-                                ids.len(),
-                                sample.join(", ")
-                            ),
-                        );
-                    } else if !existed {
-                        self.add(Rule::Folder, format!("folder `{folder}` was created in {mailbox}; only `{FOLDER_NAME}` may be"));
-                    }
-                } else if ids.is_empty() && !existed {
-                    self.add(Rule::Folder, format!("`{FOLDER_NAME}` was created empty in {mailbox} (it is created on first use)"));
-                }
-            }
-        }
-        // CONTENT: byte for byte.
-        let mut content = Vec::new();
-        for mailbox in &self.exec.last {
-            for folder in &mailbox.folders {
-                for view in &folder.items {
-                    let Some(id) = &view.id else {
-                        content.push((None, format!("a message without ArchiveMessageID is in {} / {}", mailbox.address, folder.name)));
-                        continue;
-                    };
-                    let Some(item) = self.exec.state.archive.get(id) else { continue };
-                    let sha = self.exec.state.archive.sha256(item);
-                    let size = self.exec.state.archive.size(item);
-                    if sha != view.sha256 || size != view.size {
-                        let cut = if self.cut.contains(id) { " (its download was cut short: imported as if whole)" } else { "" };
-                        content.push((
-                            Some(id.clone()),
-                            format!(
-                                "{}: the copy in {} / {} has {} bytes, sha256 {}; the archive's has {} bytes, sha256 {}{cut}",
-                                self.describe(id),
-                                mailbox.address,
-                                folder.name,
-                                view.size,
-                                short(&view.sha256),
-                                size,
-                                short(&sha)
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        for (id, c) in content {
-            let rule = if id.as_deref().is_some_and(|i| self.cut.contains(i)) { Rule::Truncation } else { Rule::Content };
-            self.add(rule, c);
-        }
-        // SIZE and ROUTE-DROP: what is imported nowhere must be reported, with its reason, by a
-        // completed run whose reported window holds it (what no completed run covered is a gap:
-        // INCREMENTAL). A recall left unreported is RECALL.
-        let covered: Vec<(i64, i64)> = self
-            .exec
-            .runs
-            .iter()
-            .filter(|r| r.outcome == RunOutcome::Completed)
-            .filter_map(|r| match &r.report {
-                ReportFile::Parsed(p) => {
-                    let t = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis());
-                    t(&p.window.from).zip(t(&p.window.to))
-                }
-                _ => None,
-            })
-            .collect();
-        for (id, e) in &self.oracle.items {
-            let Some(item) = self.facts.get(id) else { continue };
-            if self.found.contains_key(id) || !covered.iter().any(|(f, t)| *f <= item.captured_ms && item.captured_ms < *t) {
-                continue;
-            }
-            let reasons = self.reported.get(id);
-            let has = |r: &str| reasons.is_some_and(|x| x.contains(r));
-            let routes_nowhere = e.participants.iter().all(|p| p.route.is_none());
-            let recall = item.kind == Kind::Recall || item.recalled;
-            match e.outcome {
-                Outcome::TooLarge if !(has("item_too_large") || routes_nowhere && has("user_mapping")) => {
-                    let msg = format!("{}: {} bytes, in no mailbox, but no report names it item_too_large", self.describe(id), item.size);
-                    self.add(Rule::Size, msg);
-                }
-                Outcome::Drop if !has("user_mapping") => {
-                    let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", self.describe(id));
-                    self.add(if recall { Rule::Recall } else { Rule::RouteDrop }, msg);
-                }
-                _ => {}
-            }
-        }
-        self.reports();
+        crate::rules::dedup::judge(self);
+        crate::rules::folder::judge(self);
+        crate::rules::content::judge(self);
+        crate::rules::route_drop::judge_unreported(self);
+        crate::rules::report::judge(self);
     }
 
-    fn reports(&mut self) {
-        let any = self.exec.has_reports();
-        let mut out = Vec::new();
-        for run in &self.exec.runs {
-            let n = run.index + 1;
-            if run.outcome != RunOutcome::Completed {
-                continue;
-            }
-            let report = match &run.report {
-                ReportFile::Missing if any => {
-                    out.push(format!("run {n} completed but wrote no report"));
-                    continue;
-                }
-                ReportFile::Missing => continue,
-                ReportFile::Invalid(e) => {
-                    out.push(format!("run {n}: the report is not a contract v1 report: {e}"));
-                    continue;
-                }
-                ReportFile::Parsed(r) => r,
-            };
-            let c = &report.counts;
-            if c.failed != report.failures.len() as u64 {
-                out.push(format!("run {n}: counts.failed is {} but {} failures are listed", c.failed, report.failures.len()));
-            }
-            let imports = self.exec.journal[run.journal.clone()].iter().filter(|e| is_import(e)).count() as u64;
-            if c.imported != imports {
-                out.push(format!("run {n}: counts.imported is {} but the tenant received {imports} imports during the run", c.imported));
-            }
-            let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis());
-            match parse(&report.run_at) {
-                Some(ms) if ms == run.at.timestamp_millis() => {}
-                _ => out.push(format!("run {n}: run_at {:?} is not the RUN_AT given ({})", report.run_at, at(run.at.timestamp_millis()))),
-            }
-            match (parse(&report.window.from), parse(&report.window.to)) {
-                (Some(from), Some(to)) if from <= to => {
-                    let in_window: BTreeSet<&str> =
-                        self.facts.items.iter().filter(|i| from <= i.captured_ms && i.captured_ms < to).map(|i| i.id.as_str()).collect();
-                    if c.items != in_window.len() as u64 {
-                        out.push(format!(
-                            "run {n}: counts.items is {} but the archive lists {} items in the reported window [{}, {})",
-                            c.items,
-                            in_window.len(),
-                            report.window.from,
-                            report.window.to
-                        ));
-                    }
-                    let held = run.held_before.iter().filter(|(_, id)| in_window.contains(id.as_str())).count() as u64;
-                    if c.skipped_duplicate > held {
-                        out.push(format!(
-                            "run {n}: counts.skipped_duplicate is {} but the tenant held only {held} deliveries of the window before the run",
-                            c.skipped_duplicate
-                        ));
-                    }
-                }
-                _ => out.push(format!(
-                    "run {n}: the window [{:?}, {:?}) is not a pair of RFC 3339 times in order",
-                    report.window.from, report.window.to
-                )),
-            }
-            for f in &report.failures {
-                if self.facts.get(&f.item_id).is_none() {
-                    out.push(format!("run {n}: a failure names item {:?}, which the archive does not have", f.item_id));
-                }
-                if !["user_mapping", "item_too_large", "malformed_item", "sink_rejected"].contains(&f.reason.as_str()) {
-                    out.push(format!("run {n}: failure of {} has reason {:?}, not one of the contract's", f.item_id, f.reason));
-                }
-                if let Some(m) = &f.mailbox
-                    && self.exec.state.directory.lookup(m).is_none()
-                {
-                    out.push(format!("run {n}: failure of {} names mailbox {m:?}, which is no valid mailbox", f.item_id));
-                }
-            }
-        }
-        for o in out {
-            self.add(Rule::Report, o);
-        }
+    /// The oracle's expectations, item by item.
+    pub(crate) fn expected_items(&self) -> impl Iterator<Item = &ItemExpectation> + '_ {
+        self.oracle.items.values()
     }
 
-    fn exercised(&self, rule: Rule) -> Result<String, String> {
-        let items = || self.oracle.items.values();
-        let delivered = items().filter(|e| matches!(e.outcome, Outcome::Deliver(_))).count();
-        let count =
-            |n: usize, what: &str| if n > 0 { Ok(format!("{n} {what}")) } else { Err("not exercised by this scenario".to_string()) };
-        match rule {
-            Rule::RouteMap => count(
-                items()
-                    .filter(|e| {
-                        e.participants.iter().any(|p| {
-                            matches!(&p.route, Some((_, Via::Mapping)))
-                                || p.mapped && p.email_mailbox.is_some() && !matches!(&p.route, Some((_, Via::Email)))
-                        })
-                    })
-                    .count(),
-                "items with mapped participants",
-            ),
-            Rule::RouteEmail => count(
-                items().filter(|e| e.participants.iter().any(|p| matches!(&p.route, Some((_, Via::Email))))).count(),
-                "items routed by email address",
-            ),
-            Rule::RouteAutoOff => count(
-                items()
-                    .filter(|e| {
-                        e.window.is_some_and(|w| !self.oracle.windows[w].auto_mapping)
-                            && e.participants.iter().any(|p| {
-                                p.email_mailbox.is_some() && p.route.as_ref().is_none_or(|r| Some(&r.0) != p.email_mailbox.as_ref())
-                            })
-                    })
-                    .count(),
-                "items an email address would route with automatic mapping on",
-            ),
-            Rule::RouteFanout => {
-                count(items().filter(|e| matches!(&e.outcome, Outcome::Deliver(m) if m.len() > 1)).count(), "items for several mailboxes")
-            }
-            Rule::RouteDrop => count(items().filter(|e| e.outcome == Outcome::Drop).count(), "items routed nowhere"),
-            Rule::Folder | Rule::Content => count(delivered, "items imported"),
-            Rule::Size => count(
-                self.facts.items.iter().filter(|f| f.size >= MAX_ITEM_BYTES && self.oracle.items[&f.id].window.is_some()).count(),
-                "items of 10,485,760 bytes or more",
-            ),
-            Rule::Recall => count(
-                self.facts
-                    .items
-                    .iter()
-                    .filter(|f| f.kind == Kind::Recall && matches!(self.oracle.items[&f.id].outcome, Outcome::Deliver(_)))
-                    .count(),
-                "recalls",
-            ),
-            Rule::Window => count(items().filter(|e| e.window == Some(0)).count(), "items in the first window"),
-            Rule::Incremental => count(items().filter(|e| e.window.is_some_and(|w| w > 0)).count(), "items in later windows"),
-            Rule::Dedup => {
-                let reruns = self.exec.runs.len() > 1;
-                if reruns {
-                    count(delivered, "items imported over several runs")
-                } else {
-                    Err("not exercised by this scenario (one run)".into())
-                }
-            }
-            Rule::RetryAfter => count(self.manners_seen[&rule], "answers with Retry-After followed by a retry"),
-            Rule::Backoff => count(self.manners_seen[&rule], "retried runs of 5xx answers"),
-            Rule::Concurrency => count(self.manners_seen[&rule], "mailbox-runs with tenant requests"),
-            Rule::Reauth => count(self.manners_seen[&rule], "vendor requests answered 401 invalid_token"),
-            Rule::Resume => {
-                let resumed = self
-                    .exec
-                    .runs
-                    .iter()
-                    .filter(|r| matches!(r.outcome, RunOutcome::Failed(_) | RunOutcome::TimedOut))
-                    .filter(|r| self.exec.runs[r.index + 1..].iter().any(|n| n.outcome == RunOutcome::Completed))
-                    .count();
-                count(resumed + self.reset.len(), "failed runs resumed and items whose transfer was reset")
-            }
-            Rule::Truncation => count(self.cut.len(), "items whose download was cut short"),
-            Rule::Report => {
-                if !self.exec.has_reports() {
-                    Err("skipped: the connector wrote no run report".into())
-                } else {
-                    count(self.exec.runs.iter().filter(|r| matches!(r.report, ReportFile::Parsed(_))).count(), "reports")
-                }
-            }
-        }
+    /// Items expected to be imported somewhere.
+    pub(crate) fn delivered(&self) -> usize {
+        self.expected_items().filter(|e| matches!(e.outcome, Outcome::Deliver(_))).count()
+    }
+
+    /// `n what`, or "not exercised" when `n` is 0.
+    pub(crate) fn count(&self, n: usize, what: &str) -> Result<String, String> {
+        if n > 0 { Ok(format!("{n} {what}")) } else { Err("not exercised by this scenario".to_string()) }
     }
 
     fn verdicts(&mut self) -> Vec<RuleVerdict> {
@@ -879,7 +621,7 @@ impl<'a> Judging<'a> {
             .into_iter()
             .map(|rule| {
                 let findings = self.findings.remove(&rule).unwrap_or_default();
-                let exercised = self.exercised(rule);
+                let exercised = crate::rules::exercised(self, rule);
                 let (verdict, note) = if rule == Rule::Report && !self.exec.has_reports() {
                     (Verdict::Skipped, "the connector wrote no run report: judged on the tenant alone".to_string())
                 } else if !findings.is_empty() {
@@ -896,6 +638,6 @@ impl<'a> Judging<'a> {
     }
 }
 
-fn short(sha: &str) -> &str {
+pub(crate) fn short(sha: &str) -> &str {
     &sha[..sha.len().min(12)]
 }

@@ -17,6 +17,7 @@ mod manners;
 pub mod oracle;
 pub mod report;
 mod requirements;
+mod rules;
 mod runner;
 pub mod soak;
 mod suite;
