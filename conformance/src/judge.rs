@@ -5,8 +5,9 @@
 //! oracle's; the two must agree, and a disagreement is reported as an expectation error. Each
 //! difference between the expected and the actual tenant is attributed to the one rule that
 //! explains it best, using the oracle's reasons (which participant routes where, and how; which
-//! window holds the item). Invariants that need no expectation (DEDUP, CONTENT, FOLDER, REPORT,
-//! SIZE and ROUTE-DROP reporting) are checked directly.
+//! window holds the item): that decision needs every rule's view at once and stays here. The
+//! checks that are one rule's alone (DEDUP, CONTENT, FOLDER, REPORT, SIZE and ROUTE-DROP reporting)
+//! are in that rule's file under `rules/`, which this module calls.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,9 +1,11 @@
-//! The rule catalogue: every rule of wire contract v1 by its ID, its text, and the fixture
-//! scenarios written to exercise it. The last six (RETRY-AFTER … TRUNCATION) are manners under
-//! the scenario's fault plan, judged from the simulator's access log and journal (`manners.rs`).
+//! The rules of wire contract v1 by their IDs, and the shape of a catalogue entry. Each rule's
+//! entry (its text, how it is checked, the fixture scenarios written to exercise it) and its own
+//! judging live in its file under `rules/`; the last six (RETRY-AFTER … TRUNCATION) are manners
+//! under the scenario's fault plan, judged from the simulator's access log and journal
+//! (`manners.rs`).
 //!
-//! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule here, the check in
-//! `judge.rs`, the scenario in `fixtures/scenarios/` and the test that proves the check can fail.
+//! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule here, its file in
+//! `rules/`, the scenario in `fixtures/scenarios/` and the test that proves the check can fail.
 
 use std::fmt;
 

@@ -1,0 +1,229 @@
+//! The vendor and tenant calls, with manners: Retry-After, backoff, a new login after a 401.
+
+use super::*;
+
+#[derive(Deserialize, Clone)]
+pub(crate) struct User {
+    pub(crate) id: String,
+    pub(crate) mail: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Folder {
+    pub(crate) id: String,
+    #[serde(rename = "displayName")]
+    pub(crate) display_name: String,
+    #[serde(rename = "totalItemCount")]
+    pub(crate) total_item_count: u64,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Folders {
+    pub(crate) value: Vec<Folder>,
+}
+
+pub(crate) struct Conn<'a> {
+    pub(crate) http: reqwest::Client,
+    pub(crate) env: &'a Env,
+    pub(crate) mutation: Mutation,
+    pub(crate) token: std::sync::Mutex<String>,
+    pub(crate) users: BTreeMap<String, Option<User>>,
+    pub(crate) folders: BTreeMap<String, String>,
+}
+
+/// Attempts per call, the first included.
+pub(crate) const ATTEMPTS: u32 = 6;
+/// The longest `Retry-After` waited out; a longer one fails the run (the next run resumes).
+pub(crate) const LONGEST_RETRY_AFTER: u64 = 60;
+
+pub(crate) fn retry_after(r: &reqwest::Response) -> Option<u64> {
+    r.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+}
+
+pub(crate) fn retryable(s: StatusCode) -> bool {
+    s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::REQUEST_TIMEOUT
+}
+
+impl Conn<'_> {
+    /// The wait before retry `n` (1-based): what `Retry-After` asks (plus a little), else
+    /// exponential backoff from 200 ms; `None` when the server asks for more than we wait.
+    pub(crate) fn wait(&self, n: u32, asked: Option<u64>) -> Option<std::time::Duration> {
+        if self.mutation == Mutation::RetryImmediately {
+            return Some(std::time::Duration::ZERO);
+        }
+        match asked {
+            Some(s) if s > LONGEST_RETRY_AFTER => None,
+            Some(s) => Some(std::time::Duration::from_millis(s * 1000 + 25)),
+            None => Some(std::time::Duration::from_millis(200 << (n - 1).min(8))),
+        }
+    }
+
+    /// Sends a request until it is answered with something final: 5xx, 408, 429 and transport
+    /// errors are retried (see [`Conn::wait`]); a vendor 401 leads to a new login and a retry.
+    pub(crate) async fn send<B>(&self, what: &str, vendor: bool, build: B) -> anyhow::Result<reqwest::Response>
+    where
+        B: Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    {
+        let mut relogins = 0;
+        let mut n = 1;
+        loop {
+            let token = if vendor { self.token.lock().expect("token").clone() } else { self.env.token.clone() };
+            let asked = match build(&self.http, &token).send().await {
+                Ok(r) if vendor && r.status() == StatusCode::UNAUTHORIZED && relogins < 3 => {
+                    relogins += 1;
+                    Box::pin(self.login()).await?;
+                    continue;
+                }
+                Ok(r) if retryable(r.status()) => {
+                    let asked = retry_after(&r);
+                    if n >= ATTEMPTS {
+                        bail!("{what}: {} after {n} attempts", r.status());
+                    }
+                    asked
+                }
+                Ok(r) => return Ok(r),
+                Err(e) if n >= ATTEMPTS => return Err(anyhow!(e).context(format!("{what} after {n} attempts"))),
+                Err(_) => None,
+            };
+            let Some(wait) = self.wait(n, asked) else { bail!("{what}: asked to retry after {asked:?} s, longer than we wait") };
+            tokio::time::sleep(wait).await;
+            n += 1;
+        }
+    }
+
+    pub(crate) async fn lookup(&mut self, address: &str) -> anyhow::Result<Option<User>> {
+        let key = address.to_ascii_lowercase();
+        if let Some(u) = self.users.get(&key) {
+            return Ok(u.clone());
+        }
+        let url = format!("{}/users/{}", self.env.graph, address);
+        let r = self.send("user lookup", false, |h, t| h.get(&url).bearer_auth(t)).await?;
+        let user = match r.status() {
+            StatusCode::OK => Some(r.json::<User>().await?),
+            StatusCode::NOT_FOUND => None,
+            s => bail!("user lookup {address}: {s}"),
+        };
+        self.users.insert(key, user.clone());
+        Ok(user)
+    }
+
+    pub(crate) async fn folders(&self, user: &str) -> anyhow::Result<Vec<Folder>> {
+        let url = format!("{}/users/{user}/mailFolders", self.env.graph);
+        let r = self.send("folders", false, |h, t| h.get(&url).bearer_auth(t)).await?;
+        if !r.status().is_success() {
+            bail!("folders of {user}: {}", r.status());
+        }
+        Ok(r.json::<Folders>().await?.value)
+    }
+
+    /// The archive folder's id and current item count, creating it on first use.
+    pub(crate) async fn folder(&mut self, user: &str, name: &str) -> anyhow::Result<(String, u64)> {
+        for attempt in 0..2 {
+            if let Some(f) = self.folders(user).await?.into_iter().find(|f| f.display_name.eq_ignore_ascii_case(name)) {
+                self.folders.insert(user.to_string(), f.id.clone());
+                return Ok((f.id, f.total_item_count));
+            }
+            if attempt == 0 {
+                let url = format!("{}/users/{user}/mailFolders", self.env.graph);
+                let body = json!({ "displayName": name });
+                let r = self.send("create folder", false, |h, t| h.post(&url).bearer_auth(t).json(&body)).await?;
+                if !(r.status() == StatusCode::CREATED || r.status() == StatusCode::CONFLICT) {
+                    bail!("create folder for {user}: {}", r.status());
+                }
+            }
+        }
+        bail!("no folder {name} for {user}")
+    }
+
+    pub(crate) async fn login(&self) -> anyhow::Result<()> {
+        let url = format!("{}/session", self.env.tm);
+        let body = json!({"username": self.env.tm_user, "password": self.env.tm_pass});
+        let r = self.send("login", false, |h, _| h.post(&url).json(&body)).await?;
+        if !r.status().is_success() {
+            bail!("login: {}", r.status());
+        }
+        *self.token.lock().expect("token") = r.json::<Value>().await?["token"].as_str().unwrap_or_default().to_string();
+        Ok(())
+    }
+
+    pub(crate) async fn page(&self, from: &str, to: &str, cursor: Option<&str>) -> anyhow::Result<Page> {
+        let mut query = vec![("from", from.to_string()), ("to", to.to_string()), ("limit", "200".to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let url = format!("{}/items", self.env.tm);
+        let r = self.send("list", true, |h, t| h.get(&url).bearer_auth(t).query(&query)).await?;
+        if !r.status().is_success() {
+            bail!("list: {}", r.status());
+        }
+        Ok(r.json().await?)
+    }
+
+    /// The raw item, checked against the listing's sha256 and downloaded again when it arrives
+    /// cut short (truncated or reset); `Ok(None)` when it exceeds `cap` bytes, `Err(reason)` when
+    /// it never arrives whole.
+    pub(crate) async fn raw(&self, item: &ItemRef, cap: u64) -> anyhow::Result<Result<Option<Vec<u8>>, &'static str>> {
+        let url = format!("{}/items/{}/raw", self.env.tm, item.id);
+        let trusting = self.mutation == Mutation::NoVerify;
+        for _ in 0..3 {
+            let mut r = self.send(&format!("download {}", item.id), true, |h, t| h.get(&url).bearer_auth(t)).await?;
+            if r.status() == StatusCode::NOT_FOUND {
+                return Ok(Err("malformed_item"));
+            }
+            if !r.status().is_success() {
+                bail!("download {}: {}", item.id, r.status());
+            }
+            let mut out = Vec::new();
+            let mut broken = false;
+            loop {
+                match r.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if out.len() as u64 + chunk.len() as u64 > cap {
+                            return Ok(Ok(None));
+                        }
+                        out.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            let whole = !broken && hex::encode(sha2::Sha256::digest(&out)) == item.sha256;
+            if whole || trusting {
+                return Ok(Ok(Some(out)));
+            }
+        }
+        Ok(Err("malformed_item"))
+    }
+
+    /// One import, retried behind the folder-count fence (an attempt whose answer was lost may
+    /// have landed). `Ok(true)`: stored; `Ok(false)`: refused for good (`sink_rejected`).
+    pub(crate) async fn import(&self, user: &str, folder: &str, count_before: Option<u64>, body: String) -> anyhow::Result<bool> {
+        let url = format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
+        let mut n = 1;
+        loop {
+            let sent =
+                self.http.post(&url).bearer_auth(&self.env.token).header("Content-Type", "text/plain").body(body.clone()).send().await;
+            let asked = match sent {
+                Ok(r) if r.status() == StatusCode::CREATED => return Ok(true),
+                Ok(r) if retryable(r.status()) => retry_after(&r),
+                Ok(_) => return Ok(false),
+                Err(_) => None,
+            };
+            if n >= ATTEMPTS {
+                bail!("import into {user}: no answer after {n} attempts");
+            }
+            let Some(wait) = self.wait(n, asked) else { bail!("import into {user}: asked to retry after {asked:?} s") };
+            tokio::time::sleep(wait).await;
+            n += 1;
+            if let Some(before) = count_before {
+                let now = self.folders(user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+                if now == Some(before + 1) {
+                    return Ok(true);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! What a mutation breaks: one rule each.
+
+use super::*;
+
+/// What to break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Mutation {
+    /// Nothing: a correct connector.
+    None,
+    /// Ignores MAPPING_CSV (ROUTE-MAP).
+    IgnoreMapping,
+    /// Routes by email even when AUTO_MAPPING=false (ROUTE-AUTO-OFF).
+    EmailAlways,
+    /// Never routes by email address (ROUTE-EMAIL).
+    NoEmail,
+    /// Routes the sender only, drops every other participant (ROUTE-FANOUT).
+    FirstParticipant,
+    /// Does not report items that route nowhere (ROUTE-DROP).
+    DropSilently,
+    /// Imports into `WeChat Archive` (FOLDER).
+    FolderName,
+    /// Imports items of any size (SIZE).
+    Oversize,
+    /// Adds a header to what it imports (CONTENT).
+    Tamper,
+    /// Skips recalls (RECALL).
+    SkipRecalls,
+    /// Lists everything before RUN_AT, ignoring the window (WINDOW).
+    IgnoreWindow,
+    /// Always takes the last 24 hours, ignoring the checkpoint (INCREMENTAL).
+    NoCheckpoint,
+    /// Keeps no ledger and lists from the first run's start every time (DEDUP).
+    Reimport,
+    /// Counts one import too many in its report (REPORT).
+    BadCounts,
+    /// Writes no report (REPORT is then skipped, not passed).
+    NoReport,
+    /// Retries 5xx, 429 and 503 at once, ignoring Retry-After and backing off never (RETRY-AFTER
+    /// and BACKOFF: the one mistake breaks both).
+    RetryImmediately,
+    /// Sends a page's imports into a mailbox all at once, 8 at a time (CONCURRENCY).
+    FloodMailbox,
+    /// Imports whatever bytes a download delivered, cut short or not (TRUNCATION).
+    NoVerify,
+    /// Moves the checkpoint to RUN_AT even when the run fails (RESUME).
+    CheckpointOnFailure,
+}

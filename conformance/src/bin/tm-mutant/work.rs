@@ -1,0 +1,217 @@
+//! One run: list the window, download, route each participant, import, write the report.
+
+use super::*;
+
+/// (display name, address) of From, To and Cc, in that order.
+pub(crate) fn participants(raw: &[u8]) -> Vec<(String, String)> {
+    let Some(msg) = mail_parser::MessageParser::default().parse_headers(raw) else { return Vec::new() };
+    let mut out = Vec::new();
+    for list in [msg.from(), msg.to(), msg.cc()].into_iter().flatten() {
+        for a in list.iter() {
+            if let Some(address) = a.address() {
+                out.push((a.name().unwrap_or_default().to_string(), address.to_string()));
+            }
+        }
+    }
+    out
+}
+
+pub(crate) async fn run(m: Mutation) -> Result<(), Failure> {
+    let env = env(m)?;
+    std::fs::create_dir_all(&env.state).context("STATE_DIR")?;
+    let checkpoint_path = env.state.join("mutant-checkpoint.txt");
+    let result = work(m, &env, &checkpoint_path).await;
+    if m == Mutation::CheckpointOnFailure && matches!(result, Err(Failure::Run(_))) {
+        // The mutation: the window counts as done although the run failed half-way.
+        std::fs::write(&checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    }
+    result
+}
+
+/// One delivery waiting to be sent: item, user id, mailbox address, folder id, base64 body.
+pub(crate) struct Delivery {
+    pub(crate) item: String,
+    pub(crate) user: String,
+    pub(crate) mail: String,
+    pub(crate) folder: String,
+    pub(crate) count_before: u64,
+    pub(crate) body: String,
+}
+
+pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Failure> {
+    let first_path = env.state.join("mutant-first-from.txt");
+    let read_time = |p: &Path| -> Option<DateTime<Utc>> {
+        std::fs::read_to_string(p).ok().and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok()).map(|t| t.with_timezone(&Utc))
+    };
+    let day_before = env.run_at - Duration::hours(24);
+    if read_time(checkpoint_path).is_none() {
+        // Pin the first window's start before importing anything (a killed first run resumes it).
+        std::fs::write(checkpoint_path, rfc3339(day_before)).context("checkpoint")?;
+        std::fs::write(&first_path, rfc3339(day_before)).context("checkpoint")?;
+    }
+    let from = match m {
+        Mutation::IgnoreWindow => DateTime::<Utc>::UNIX_EPOCH,
+        Mutation::NoCheckpoint => day_before,
+        Mutation::Reimport => read_time(&first_path).unwrap_or(day_before),
+        _ => read_time(checkpoint_path).unwrap_or(day_before),
+    };
+    let (from_s, to_s) = (rfc3339(from), rfc3339(env.run_at));
+    let http = reqwest::Client::builder().build().context("HTTP client")?;
+    let mut conn =
+        Conn { http, env, mutation: m, token: std::sync::Mutex::new(String::new()), users: BTreeMap::new(), folders: BTreeMap::new() };
+    let mut ledger = Ledger::open(&env.state, m == Mutation::Reimport)?;
+
+    // Resolve imports a kill or a failure cut short: the folder count tells whether the message landed.
+    for (item, user, folder, before) in std::mem::take(&mut ledger.intents) {
+        let count = conn.folders(&user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+        if count == Some(before + 1) {
+            ledger.append(&format!("imported\t{item}\t{user}"))?;
+            ledger.imported.insert((item, user));
+        } else {
+            ledger.append(&format!("cleared\t{item}\t{user}"))?;
+        }
+    }
+
+    match conn.login().await {
+        Ok(()) => {}
+        Err(e) if e.to_string().contains("401") => return Err(Failure::Config(e.context("vendor credentials"))),
+        Err(e) => return Err(Failure::Run(e)),
+    }
+    let folder_name = if m == Mutation::FolderName { "WeChat Archive" } else { FOLDER };
+    let (mut items, mut imported, mut skipped) = (0u64, 0u64, 0u64);
+    let mut failures: Vec<(String, Option<String>, &str)> = Vec::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = conn.page(&from_s, &to_s, cursor.as_deref()).await?;
+        let mut waiting: Vec<Delivery> = Vec::new();
+        for item in &page.items {
+            if !seen.insert(item.id.to_string()) {
+                continue; // a repeated listing page
+            }
+            items += 1;
+            let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
+            if item.size > cap {
+                failures.push((item.id.to_string(), None, "item_too_large"));
+                continue;
+            }
+            let mut raw = match conn.raw(item, cap).await? {
+                Ok(Some(raw)) => raw,
+                Ok(None) => {
+                    failures.push((item.id.to_string(), None, "item_too_large"));
+                    continue;
+                }
+                Err(reason) => {
+                    failures.push((item.id.to_string(), None, reason));
+                    continue;
+                }
+            };
+            if m == Mutation::SkipRecalls && item.kind == Kind::Recall {
+                continue;
+            }
+            let mut people = participants(&raw);
+            if people.is_empty() {
+                failures.push((item.id.to_string(), None, "malformed_item"));
+                continue;
+            }
+            if m == Mutation::FirstParticipant {
+                people.truncate(1);
+            }
+            let mut targets: BTreeMap<String, User> = BTreeMap::new();
+            for (name, address) in &people {
+                let mapped = match MobileNumber::from_display_name(name).and_then(|mobile| env.mapping.get(&mobile)) {
+                    Some(mailbox) => conn.lookup(mailbox.address.as_str()).await?,
+                    None => None,
+                };
+                let by_email = (env.auto || m == Mutation::EmailAlways) && m != Mutation::NoEmail;
+                let user = match mapped {
+                    Some(u) => Some(u),
+                    None if by_email => conn.lookup(address).await?,
+                    None => None,
+                };
+                if let Some(u) = user {
+                    targets.insert(u.id.clone(), u);
+                }
+            }
+            if targets.is_empty() {
+                if m != Mutation::DropSilently {
+                    failures.push((item.id.to_string(), None, "user_mapping"));
+                }
+                continue;
+            }
+            if m == Mutation::Tamper {
+                raw.splice(0..0, b"X-Mutant: tampered\r\n".iter().copied());
+            }
+            let body = STANDARD.encode(&raw);
+            for user in targets.values() {
+                if ledger.imported.contains(&(item.id.to_string(), user.id.clone())) {
+                    skipped += 1;
+                    continue;
+                }
+                let (folder, count) = conn.folder(&user.id, folder_name).await?;
+                let d = Delivery {
+                    item: item.id.to_string(),
+                    user: user.id.clone(),
+                    mail: user.mail.clone(),
+                    folder,
+                    count_before: count,
+                    body: body.clone(),
+                };
+                if m == Mutation::FloodMailbox {
+                    waiting.push(d);
+                    continue;
+                }
+                ledger.append(&format!("intent\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before))?;
+                let created = conn.import(&d.user, &d.folder, Some(d.count_before), d.body).await?;
+                record(&mut ledger, &d.item, &d.user, &d.mail, created, &mut imported, &mut failures)?;
+            }
+        }
+        // The mutation: a page's imports go out 8 at a time, whatever mailbox they are for.
+        for batch in waiting.chunks(8) {
+            let sent = futures_util::future::join_all(batch.iter().map(|d| conn.import(&d.user, &d.folder, None, d.body.clone()))).await;
+            for (d, created) in batch.iter().zip(sent) {
+                record(&mut ledger, &d.item, &d.user, &d.mail, created?, &mut imported, &mut failures)?;
+            }
+        }
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    if let Some(path) = &env.report
+        && m != Mutation::NoReport
+    {
+        failures.sort();
+        let counted = if m == Mutation::BadCounts { imported + 1 } else { imported };
+        let report = json!({
+            "run_at": rfc3339(env.run_at),
+            "window": {"from": from_s, "to": to_s},
+            "counts": {"items": items, "imported": counted, "skipped_duplicate": skipped, "failed": failures.len()},
+            "failures": failures.iter().map(|(i, mb, r)| json!({"item_id": i, "mailbox": mb, "reason": r})).collect::<Vec<_>>(),
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&report).context("report")? + "\n").context("REPORT_PATH")?;
+    }
+    std::fs::write(checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    Ok(())
+}
+
+/// Records an import's outcome in the ledger and the counts.
+pub(crate) fn record(
+    ledger: &mut Ledger,
+    item: &str,
+    user: &str,
+    mail: &str,
+    created: bool,
+    imported: &mut u64,
+    failures: &mut Vec<(String, Option<String>, &str)>,
+) -> anyhow::Result<()> {
+    if created {
+        *imported += 1;
+        ledger.append(&format!("imported\t{item}\t{user}"))?;
+        ledger.imported.insert((item.to_string(), user.to_string()));
+    } else {
+        ledger.append(&format!("cleared\t{item}\t{user}"))?;
+        failures.push((item.to_string(), Some(mail.to_string()), "sink_rejected"));
+    }
+    Ok(())
+}
