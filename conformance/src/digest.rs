@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
+use tm_contract::{address_key, same_address};
 use tm_simulator::MailboxView;
 
 use crate::oracle::ArchiveFacts;
@@ -71,14 +72,14 @@ impl Digest {
     pub fn of_tenant(initial: &[MailboxView], now: &[MailboxView]) -> Tenant {
         let mut tenant = Tenant::new();
         for mailbox in now {
-            let before = initial.iter().find(|m| m.address.eq_ignore_ascii_case(&mailbox.address));
+            let before = initial.iter().find(|m| same_address(&m.address, &mailbox.address));
             for folder in &mailbox.folders {
                 let existed = before.is_some_and(|b| b.folders.iter().any(|f| f.name == folder.name));
                 if existed && folder.items.is_empty() {
                     continue;
                 }
                 let ids: Vec<String> = folder.items.iter().map(|i| i.id.clone().unwrap_or_else(|| NO_ID.to_string())).collect();
-                tenant.entry(mailbox.address.to_ascii_lowercase()).or_default().insert(folder.name.clone(), ids);
+                tenant.entry(address_key(&mailbox.address)).or_default().insert(folder.name.clone(), ids);
             }
         }
         let mut d = Digest { tenant, failures: None };
@@ -90,7 +91,7 @@ impl Digest {
     pub fn normalise(&mut self) {
         let tenant = std::mem::take(&mut self.tenant);
         for (mailbox, folders) in tenant {
-            let entry = self.tenant.entry(mailbox.to_ascii_lowercase()).or_default();
+            let entry = self.tenant.entry(address_key(&mailbox)).or_default();
             for (folder, mut ids) in folders {
                 ids.sort();
                 entry.entry(folder).or_default().extend(ids);
@@ -193,8 +194,8 @@ impl Digest {
                 (0, _) => return bad("expected `tenant:` or `failures:`"),
                 (2, t) if section == "tenant" && t.ends_with(':') => {
                     let key = unscalar(&t[..t.len() - 1]).map_err(|e| (n, e))?;
-                    digest.tenant.entry(key.to_ascii_lowercase()).or_default();
-                    mailbox = Some(key.to_ascii_lowercase());
+                    digest.tenant.entry(address_key(&key)).or_default();
+                    mailbox = Some(address_key(&key));
                     folder = None;
                 }
                 (4, t) if section == "tenant" && mailbox.is_some() => {

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tm_simulator::{Kind, MAX_ITEM_BYTES};
 
+use tm_contract::same_address;
+
 use crate::digest::{Digest, Snapshot, same_text};
 use crate::manners;
 use crate::oracle::{ArchiveFacts, Expectation, ItemExpectation, OracleError, Outcome, Via, at};
@@ -312,7 +314,7 @@ impl<'a> Judging<'a> {
                 // to the mailbox leads there the same way (and, for the mapping, no email
                 // address leads there).
                 let same_way = routing.iter().all(|(_, via)| via == actor_via);
-                let no_email_there = !e.participants.iter().any(|p| p.email_mailbox.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)));
+                let no_email_there = !e.participants.iter().any(|p| p.email_mailbox.as_deref().is_some_and(|x| same_address(x, m)));
                 if same_way && (*actor_via == Via::Email || no_email_there) {
                     routes_by.insert(*actor_via);
                 }
@@ -573,7 +575,7 @@ impl<'a> Judging<'a> {
         };
         let window = &self.oracle.windows[w];
         let by_email: Vec<_> =
-            e.participants.iter().filter(|p| p.email_mailbox.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(mailbox))).collect();
+            e.participants.iter().filter(|p| p.email_mailbox.as_deref().is_some_and(|x| same_address(x, mailbox))).collect();
         if !window.auto_mapping && !by_email.is_empty() {
             let who: Vec<&str> = by_email.iter().map(|p| self.person(p.person)).collect();
             return (
@@ -581,7 +583,7 @@ impl<'a> Judging<'a> {
                 format!("{} (automatic mapping is off, so {}'s email address routes nowhere)", elsewhere(e), who.join(", ")),
             );
         }
-        if let Some(p) = by_email.iter().find(|p| matches!(&p.route, Some((m, Via::Mapping)) if !m.eq_ignore_ascii_case(mailbox))) {
+        if let Some(p) = by_email.iter().find(|p| matches!(&p.route, Some((m, Via::Mapping)) if !same_address(m, mailbox))) {
             let target = p.route.as_ref().map(|r| r.0.clone()).unwrap_or_default();
             return (
                 Rule::RouteMap,

@@ -220,7 +220,7 @@ impl ItemExpectation {
     /// The participants routing to `mailbox`, with how.
     pub fn routing_to<'a>(&'a self, mailbox: &'a str) -> impl Iterator<Item = (&'a ParticipantRoute, Via)> + 'a {
         self.participants.iter().filter_map(move |p| match &p.route {
-            Some((m, via)) if m.eq_ignore_ascii_case(mailbox) => Some((p, *via)),
+            Some((m, via)) if tm_contract::same_address(m, mailbox) => Some((p, *via)),
             _ => None,
         })
     }

@@ -292,18 +292,7 @@ impl HttpError {
         let status = response.status();
         let retry_after = retry_after(response.headers());
         let body = read_capped(response, 4096).await;
-        #[derive(serde::Deserialize)]
-        struct Body {
-            error: Inner,
-        }
-        #[derive(serde::Deserialize)]
-        struct Inner {
-            #[serde(default)]
-            code: String,
-            #[serde(default)]
-            message: String,
-        }
-        let (code, message) = match serde_json::from_slice::<Body>(&body) {
+        let (code, message) = match serde_json::from_slice::<tm_contract::ErrorBody>(&body) {
             Ok(b) => (b.error.code, b.error.message),
             Err(_) => (String::new(), String::from_utf8_lossy(&body).chars().take(200).collect()),
         };

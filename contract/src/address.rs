@@ -24,6 +24,11 @@ pub fn address_key(address: &str) -> String {
     address.trim().to_lowercase()
 }
 
+/// Whether two addresses are the same mailbox address (by [`address_key`]).
+pub fn same_address(a: &str, b: &str) -> bool {
+    address_key(a) == address_key(b)
+}
+
 /// A mailbox address (trimmed, case kept; equality, order and hash ignore case).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -26,7 +26,7 @@ mod mobile;
 mod report;
 mod session;
 
-pub use address::{BadAddress, MailboxAddress, address_key};
+pub use address::{BadAddress, MailboxAddress, address_key, same_address};
 pub use error_body::{ErrorBody, ErrorDetail};
 pub use ids::{BadId, ItemId, UserId};
 pub use item::{ItemPage, ItemRef, Kind, MAX_ITEM_BYTES, Source};

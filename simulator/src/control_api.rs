@@ -213,7 +213,7 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
             MailboxView { address: m.address.clone(), folders }
         })
         .collect();
-    out.sort_by_key(|m| m.address.to_ascii_lowercase());
+    out.sort_by_key(|m| tm_contract::address_key(&m.address));
     out
 }
 

@@ -281,7 +281,7 @@ impl FaultPlan {
                 continue;
             }
             if let Some(mb) = &r.mailbox
-                && !req.mailbox.is_some_and(|all| all.iter().any(|a| a.eq_ignore_ascii_case(mb)))
+                && !req.mailbox.is_some_and(|all| all.iter().any(|a| tm_contract::same_address(a, mb)))
             {
                 continue;
             }

@@ -10,6 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::scenario::{App, Group, Person, Scenario, TenantUser, generated_external_email};
+use tm_contract::address_key;
+
 use crate::{corpus, faker};
 
 /// Everyone in a scenario, the group chats and the tenant directory.
@@ -70,11 +72,11 @@ impl Population {
         let mut used_ids: BTreeSet<String> = s.employees.iter().chain(&s.externals).map(|p| p.id.clone()).collect();
         used_ids.extend(s.groups.iter().map(|g| g.id.clone()));
         let mut used_mobiles: BTreeSet<String> = s.employees.iter().chain(&s.externals).filter_map(|p| p.mobile.clone()).collect();
-        let mut used_emails: BTreeSet<String> = s.employees.iter().chain(&s.externals).map(|p| p.email.to_ascii_lowercase()).collect();
+        let mut used_emails: BTreeSet<String> = s.employees.iter().chain(&s.externals).map(|p| address_key(&p.email)).collect();
         for u in &s.tenant_users {
-            used_emails.insert(u.upn.to_ascii_lowercase());
-            used_emails.insert(u.mail.to_ascii_lowercase());
-            used_emails.extend(u.aliases.iter().map(|a| a.to_ascii_lowercase()));
+            used_emails.insert(address_key(&u.upn));
+            used_emails.insert(address_key(&u.mail));
+            used_emails.extend(u.aliases.iter().map(|a| address_key(a)));
         }
         let org = s.organisation.clone();
         // Tenant facts for generated employees: (upn, aliases, enabled, mailbox).
@@ -138,7 +140,7 @@ impl Population {
                     };
                     let handle = format!("wm{}", alnum(&mut rng, 16));
                     let mut email = format!("{given}.{sur}@{domain}");
-                    while !used_emails.insert(email.to_ascii_lowercase()) {
+                    while !used_emails.insert(address_key(&email)) {
                         email = format!("{given}.{sur}{}@{domain}", rng.random_range(2..100));
                     }
                     (handle, email, Some(company), App::Wecom)
@@ -207,7 +209,7 @@ impl Population {
             let mut taken: BTreeMap<String, ()> = BTreeMap::new();
             for u in &users {
                 for a in std::iter::once(&u.upn).chain(std::iter::once(&u.mail)).chain(&u.aliases) {
-                    taken.insert(a.to_ascii_lowercase(), ());
+                    taken.insert(address_key(a), ());
                 }
             }
             for (i, p) in persons.iter().enumerate().filter(|(_, p)| p.employee) {
@@ -216,10 +218,10 @@ impl Population {
                     Some((upn, aliases, enabled, mailbox)) => (upn.clone(), aliases.clone(), *enabled, *mailbox),
                     None => (p.email.clone(), Vec::new(), true, true),
                 };
-                if taken.contains_key(&upn.to_ascii_lowercase()) {
+                if taken.contains_key(&address_key(&upn)) {
                     continue;
                 }
-                taken.insert(upn.to_ascii_lowercase(), ());
+                taken.insert(address_key(&upn), ());
                 users.push(TenantUser {
                     mail: upn.clone(),
                     upn,

@@ -25,7 +25,7 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
         if archive_like > 1 {
             j.add(Rule::Folder, format!("{mailbox} has {archive_like} folders named like `{FOLDER_NAME}`"));
         }
-        let initial = j.exec.initial.iter().find(|m| m.address.eq_ignore_ascii_case(mailbox));
+        let initial = j.exec.initial.iter().find(|m| tm_contract::same_address(&m.address, mailbox));
         for (folder, ids) in folders {
             let existed = initial.is_some_and(|m| m.folders.iter().any(|f| &f.name == folder));
             if folder != FOLDER_NAME {

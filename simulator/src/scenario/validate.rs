@@ -289,7 +289,7 @@ fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<(bool, Vec<TenantUser
         }
         let mut all: BTreeSet<String> = BTreeSet::new();
         for a in std::iter::once(&upn).chain(std::iter::once(&mail)).chain(aliases.iter()) {
-            all.insert(a.to_ascii_lowercase());
+            all.insert(tm_contract::address_key(a));
         }
         for a in &all {
             if let Some(prev) = addresses.insert(a.clone(), i) {

@@ -92,7 +92,7 @@ impl Conn<'_> {
     }
 
     pub(crate) async fn lookup(&mut self, address: &str) -> anyhow::Result<Option<User>> {
-        let key = address.to_ascii_lowercase();
+        let key = tm_contract::address_key(address);
         if let Some(u) = self.users.get(&key) {
             return Ok(u.clone());
         }
