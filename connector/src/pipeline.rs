@@ -564,20 +564,20 @@ impl Run<'_> {
     /// One delivery, exactly once through the ledger and the fence (see `ledger.rs`).
     async fn deliver(&self, item: &ItemRef, user: &DirectoryUser, encoded: Bytes) -> Result<Delivered, ConnectorError> {
         // DEDUP: already imported by this or an earlier run of the window.
-        if self.ledger.is_imported(item.id.as_str(), &user.id) {
+        if self.ledger.is_imported(item.id.as_str(), user.id.as_str()) {
             return Ok(Delivered::Duplicate);
         }
         // One delivery per mailbox at a time: the fence below is exact only then. The mailbox
         // first, then a delivery slot (see the module docs).
-        let mailbox = self.mailbox(&user.id);
+        let mailbox = self.mailbox(user.id.as_str());
         let mut state = mailbox.lock().await;
         if state.unresolved {
             return Err(ConnectorError::MailboxUnresolved { mailbox: user.mailbox().to_owned() });
         }
         let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
-        let (folder, listed_count) = self.folders.ensure(self.tenant, &user.id).await?;
-        if self.ledger.was_interrupted(item.id.as_str(), &user.id) {
+        let (folder, listed_count) = self.folders.ensure(self.tenant, user.id.as_str()).await?;
+        if self.ledger.was_interrupted(item.id.as_str(), user.id.as_str()) {
             tracing::warn!(
                 item = %item.id,
                 mailbox = user.mailbox(),
@@ -592,14 +592,14 @@ impl Run<'_> {
         // same mailbox lock.
         let count_before = match state.count.take().or(listed_count) {
             Some(n) => Some(n),
-            None => match self.tenant.folder_count(&user.id, &folder).await? {
+            None => match self.tenant.folder_count(user.id.as_str(), &folder).await? {
                 FolderCount::Count(n) => Some(n),
                 FolderCount::Unknown | FolderCount::Missing => None,
             },
         };
         let intent = PendingIntent {
             item: item.id.to_string(),
-            user: user.id.clone(),
+            user: user.id.to_string(),
             mailbox: user.mailbox().to_owned(),
             folder: Some(folder.clone()),
             count_before,
@@ -620,7 +620,7 @@ impl Run<'_> {
                     && let Some(before) = count_before
                 {
                     // The previous attempt may have landed (5xx, reset, timeout): check the fence.
-                    match tenant.folder_count(&user.id, folder).await {
+                    match tenant.folder_count(user.id.as_str(), folder).await {
                         Ok(FolderCount::Count(now)) if now == before + 1 => return Step::Done(None),
                         Ok(FolderCount::Count(now)) if now == before => {}
                         Ok(_) => tracing::warn!(item = %item.id, mailbox = user.mailbox(), "the folder changed during a retried import: it may land twice"),
@@ -633,7 +633,7 @@ impl Run<'_> {
                         }
                     }
                 }
-                match tenant.import_attempt(&user.id, folder, encoded).await {
+                match tenant.import_attempt(user.id.as_str(), folder, encoded).await {
                     Step::Done(imported) => Step::Done(Some(imported)),
                     Step::Retry(e) => Step::Retry(e),
                     Step::RetryNow(e) => Step::RetryNow(e),

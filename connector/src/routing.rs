@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use tm_contract::Mapping;
+use tm_contract::{Mapping, UserId};
 
 use crate::participants::Participant;
 
@@ -27,7 +27,7 @@ use crate::participants::Participant;
 #[serde(rename_all = "camelCase")]
 pub struct DirectoryUser {
     /// The immutable user id; the key for folders, imports and the ledger.
-    pub id: String,
+    pub id: UserId,
     /// The user principal name.
     #[serde(default)]
     pub user_principal_name: String,
@@ -138,7 +138,7 @@ mod tests {
     use tm_contract::{MobileNumber, Region};
 
     fn user(id: &str, mail: &str) -> DirectoryUser {
-        DirectoryUser { id: id.into(), user_principal_name: mail.into(), mail: Some(mail.into()), display_name: None }
+        DirectoryUser { id: id.parse().unwrap(), user_principal_name: mail.into(), mail: Some(mail.into()), display_name: None }
     }
 
     fn participant(name: &str, address: Option<&str>) -> Participant {
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn property_route_map_wins_whenever_the_mapped_mailbox_is_a_valid_user() {
         check(|w| {
-            let delivered: HashSet<String> = match w.route() {
+            let delivered: HashSet<UserId> = match w.route() {
                 Route::Deliver(d) => d.into_iter().map(|d| d.user.id).collect(),
                 Route::Drop => HashSet::new(),
             };
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn property_route_delivers_exactly_the_union_of_participant_routes_or_drops() {
         check(|w| {
-            let expected: BTreeSet<String> = w
+            let expected: BTreeSet<UserId> = w
                 .participants
                 .iter()
                 .filter_map(|p| route_participant(p, &w.mapping, w.auto, &w.answers))

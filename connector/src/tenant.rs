@@ -406,7 +406,7 @@ mod tests {
             tokio::task::yield_now().await;
             Ok(match address.to_ascii_lowercase().as_str() {
                 "boss@contoso.cn" | "chief@contoso.cn" => Some(DirectoryUser {
-                    id: "u-boss".into(),
+                    id: "u-boss".parse().unwrap(),
                     user_principal_name: "boss@contoso.cn".into(),
                     mail: Some("boss@contoso.cn".into()),
                     display_name: None,
