@@ -473,7 +473,7 @@ impl<'a> Judging<'a> {
         let f = self.facts.get(id)?;
         if f.kind == Kind::Recall || f.recalled {
             Some(Rule::Recall)
-        } else if f.size == MAX_ITEM_BYTES {
+        } else if crate::rules::size::at_the_limit(f.size) {
             Some(Rule::Size)
         } else {
             None
@@ -525,7 +525,7 @@ impl<'a> Judging<'a> {
                     self.window_rule(e)
                 }
             } else if !anywhere && !reasons.contains("user_mapping") {
-                if reasons.contains("item_too_large") && item.size <= MAX_ITEM_BYTES {
+                if crate::rules::size::wrongly_too_large(&reasons, item.size) {
                     Rule::Size
                 } else {
                     self.special_rule(id).unwrap_or_else(|| self.route_rule(e, item.actor, mailbox))
@@ -561,7 +561,7 @@ impl<'a> Judging<'a> {
             _ => "nowhere".into(),
         };
         if oversize {
-            return (Rule::Size, format!("nowhere: it is over {MAX_ITEM_BYTES} bytes (item_too_large)"));
+            return (Rule::Size, crate::rules::size::oversize_found());
         }
         let Some(w) = e.window else {
             let start = self.oracle.start_ms();
@@ -600,6 +600,7 @@ impl<'a> Judging<'a> {
         crate::rules::dedup::judge(self);
         crate::rules::folder::judge(self);
         crate::rules::content::judge(self);
+        crate::rules::size::judge_unreported(self);
         crate::rules::route_drop::judge_unreported(self);
         crate::rules::report::judge(self);
     }

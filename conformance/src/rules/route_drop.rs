@@ -17,10 +17,9 @@ pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
     j.count(j.expected_items().filter(|e| e.outcome == Outcome::Drop).count(), "items routed nowhere")
 }
 
-/// SIZE and ROUTE-DROP reporting: what is imported nowhere must be reported, with its reason, by
-/// a completed run whose reported window holds it (what no completed run covered is a gap:
-/// INCREMENTAL). A recall left unreported is RECALL's, an item over the limit SIZE's.
-pub(crate) fn judge_unreported(j: &mut Judging<'_>) {
+/// The items a report should name: imported nowhere, in the reported window of a completed run
+/// (what no completed run covered is a gap: INCREMENTAL), with the reasons reported for them.
+pub(crate) fn unreported<'j>(j: &'j Judging<'_>) -> Vec<(&'j str, &'j crate::oracle::ItemExpectation, &'j crate::oracle::ItemFacts)> {
     let covered: Vec<(i64, i64)> = j
         .exec
         .runs
@@ -34,25 +33,27 @@ pub(crate) fn judge_unreported(j: &mut Judging<'_>) {
             _ => None,
         })
         .collect();
-    for (id, e) in &j.oracle.items {
-        let Some(item) = j.facts.get(id) else { continue };
-        if j.found.contains_key(id) || !covered.iter().any(|(f, t)| *f <= item.captured_ms && item.captured_ms < *t) {
-            continue;
+    j.oracle
+        .items
+        .iter()
+        .filter_map(|(id, e)| Some((id.as_str(), e, j.facts.get(id)?)))
+        .filter(|(id, _, item)| !j.found.contains_key(*id) && covered.iter().any(|(f, t)| *f <= item.captured_ms && item.captured_ms < *t))
+        .collect()
+}
+
+/// ROUTE-DROP reporting: an item routed nowhere is named `user_mapping` by a report (a recall
+/// left unreported is RECALL's).
+pub(crate) fn judge_unreported(j: &mut Judging<'_>) {
+    let mut findings = Vec::new();
+    for (id, e, item) in unreported(j) {
+        let reported = j.reported.get(id).is_some_and(|x| x.contains("user_mapping"));
+        if e.outcome == Outcome::Drop && !reported {
+            let recall = item.kind == Kind::Recall || item.recalled;
+            let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", j.describe(id));
+            findings.push((if recall { Rule::Recall } else { Rule::RouteDrop }, msg));
         }
-        let reasons = j.reported.get(id);
-        let has = |r: &str| reasons.is_some_and(|x| x.contains(r));
-        let routes_nowhere = e.participants.iter().all(|p| p.route.is_none());
-        let recall = item.kind == Kind::Recall || item.recalled;
-        match e.outcome {
-            Outcome::TooLarge if !(has("item_too_large") || routes_nowhere && has("user_mapping")) => {
-                let msg = format!("{}: {} bytes, in no mailbox, but no report names it item_too_large", j.describe(id), item.size);
-                j.add(Rule::Size, msg);
-            }
-            Outcome::Drop if !has("user_mapping") => {
-                let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", j.describe(id));
-                j.add(if recall { Rule::Recall } else { Rule::RouteDrop }, msg);
-            }
-            _ => {}
-        }
+    }
+    for (rule, msg) in findings {
+        j.add(rule, msg);
     }
 }
