@@ -7,12 +7,18 @@
 //! the scenario's time, so the wall clock between them means nothing. Timing decides verdicts
 //! only; findings name requests by their position in the run, never by their time.
 //!
+//! This module holds what the four checks share (a run's traffic, a request's target, what a
+//! check found); each check is in its rule's file under `rules/`.
+//!
 //! A request's *target* is what a retry of it would ask again: the listing; the login; the
 //! download of one item; one operation (lookup, folders, create_folder, import) on one mailbox.
 
-use std::collections::{BTreeMap, VecDeque};
-
 use tm_simulator::{JournalEntry, LoggedRequest, Throttle};
+
+pub(crate) use crate::rules::backoff::backoff;
+pub(crate) use crate::rules::concurrency::concurrency;
+pub(crate) use crate::rules::reauth::reauth;
+pub(crate) use crate::rules::retry_after::{retry_after, retry_afters};
 
 /// Clock slack allowed when comparing a wait with what was asked, in µs.
 pub const SLACK_US: u64 = 5_000;
@@ -64,16 +70,16 @@ pub fn target(r: &LoggedRequest) -> String {
     }
 }
 
-fn describe(r: &LoggedRequest, first_seq: u64) -> String {
+pub(crate) fn describe(r: &LoggedRequest, first_seq: u64) -> String {
     format!("request #{} of the run ({}, HTTP {})", r.seq - first_seq + 1, target(r), r.status)
 }
 
-fn is_failure(status: u16) -> bool {
+pub(crate) fn is_failure(status: u16) -> bool {
     status >= 500 || status == 429
 }
 
 /// The `Retry-After` a journal entry says its answer carried.
-fn journal_retry_after(e: &JournalEntry, throttle: Option<Throttle>) -> Option<u64> {
+pub(crate) fn journal_retry_after(e: &JournalEntry, throttle: Option<Throttle>) -> Option<u64> {
     let fault = e.fault.as_deref()?;
     if let Some(rest) = fault.split("retry-after ").nth(1) {
         return rest.split_whitespace().next().and_then(|n| n.parse().ok());
@@ -82,215 +88,6 @@ fn journal_retry_after(e: &JournalEntry, throttle: Option<Throttle>) -> Option<u
         return throttle.map(|t| t.retry_after);
     }
     None
-}
-
-/// The `Retry-After` (seconds) of every 429/503 answer of the run, by its index in `requests`:
-/// the journal's entries for such answers are matched to the access log's in order, per
-/// (api, op, status, item or mailbox).
-pub fn retry_afters(run: &RunTraffic<'_>) -> BTreeMap<usize, u64> {
-    type Key = (String, String, u16, Option<String>);
-    let key = |api: &str, op: &str, status: u16, item: Option<&String>, mailbox: Option<&String>| -> Key {
-        let who = if api == "tenant" {
-            mailbox.cloned()
-        } else if op == "raw" {
-            item.cloned()
-        } else {
-            None
-        };
-        (api.to_string(), op.to_string(), status, who)
-    };
-    let mut asked: BTreeMap<Key, VecDeque<Option<u64>>> = BTreeMap::new();
-    for e in run.journal.iter().filter(|e| matches!(e.status, 429 | 503)) {
-        asked
-            .entry(key(e.api, e.op, e.status, e.item_id.as_ref(), e.mailbox.as_ref()))
-            .or_default()
-            .push_back(journal_retry_after(e, run.throttle));
-    }
-    let mut out = BTreeMap::new();
-    for (i, r) in run.requests.iter().enumerate().filter(|(_, r)| matches!(r.status, 429 | 503)) {
-        let k = key(r.api, r.op, r.status, r.item_id.as_ref(), r.mailbox.as_ref());
-        if let Some(Some(after)) = asked.get_mut(&k).and_then(VecDeque::pop_front) {
-            out.insert(i, after);
-        }
-    }
-    out
-}
-
-/// RETRY-AFTER: after a 429/503 with `Retry-After: N`, the next request of the same target (one
-/// that arrives after the answer) starts at least N seconds after the answer.
-pub fn retry_after(run: &RunTraffic<'_>) -> Checked {
-    let mut out = Checked::default();
-    let first = run.requests.first().map_or(1, |r| r.seq);
-    for (i, after) in retry_afters(run) {
-        let answered = &run.requests[i];
-        let t = target(answered);
-        let Some(next) = run.requests[i + 1..].iter().find(|x| x.start_us >= answered.end_us && target(x) == t) else { continue };
-        out.exercised += 1;
-        let waited = next.start_us - answered.end_us;
-        if waited + SLACK_US < after * 1_000_000 {
-            out.findings.push(format!(
-                "run {}: {} answered Retry-After: {after}, but {} came {} ms later",
-                run.number,
-                describe(answered, first),
-                describe(next, first),
-                waited / 1000
-            ));
-        }
-    }
-    out
-}
-
-/// The run's requests grouped by target, in arrival order (indices into `requests`).
-fn by_target(requests: &[LoggedRequest]) -> BTreeMap<String, Vec<usize>> {
-    let mut out: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, r) in requests.iter().enumerate() {
-        out.entry(target(r)).or_default().push(i);
-    }
-    out
-}
-
-/// BACKOFF: bounded attempts on a failing target, and growing waits after 5xx without
-/// `Retry-After` (see the catalogue for the exact bounds).
-pub fn backoff(run: &RunTraffic<'_>) -> Checked {
-    let mut out = Checked::default();
-    let first = run.requests.first().map_or(1, |r| r.seq);
-    let asked = retry_afters(run);
-    for (t, seq) in by_target(run.requests) {
-        let mut k = 0;
-        while k < seq.len() {
-            if !is_failure(run.requests[seq[k]].status) {
-                k += 1;
-                continue;
-            }
-            // A chain: failures seq[k..end], then (maybe) one more attempt.
-            let start = k;
-            while k < seq.len() && is_failure(run.requests[seq[k]].status) {
-                k += 1;
-            }
-            let failures = &seq[start..k];
-            let attempts = failures.len() + usize::from(k < seq.len());
-            if attempts > MAX_ATTEMPTS {
-                out.findings.push(format!(
-                    "run {}: {attempts} attempts in a row on the {t}, from {}: retries must be bounded ({MAX_ATTEMPTS} at most)",
-                    run.number,
-                    describe(&run.requests[failures[0]], first)
-                ));
-            }
-            // Waits after failures without Retry-After, in runs of consecutive ones.
-            let mut waits: Vec<(u64, usize)> = Vec::new();
-            let judge = |waits: &mut Vec<(u64, usize)>, out: &mut Checked| {
-                if waits.is_empty() {
-                    return;
-                }
-                out.exercised += 1;
-                for w in waits.windows(2) {
-                    let ((prev, _), (now, at)) = (w[0], w[1]);
-                    if (now + SLACK_US) * 2 < prev {
-                        out.findings.push(format!(
-                            "run {}: on the {t}, the wait before {} was {} ms, shorter than the {} ms before the previous attempt: waits must grow",
-                            run.number,
-                            describe(&run.requests[at], first),
-                            now / 1000,
-                            prev / 1000
-                        ));
-                    }
-                }
-                if waits.len() >= 3 {
-                    let ((w1, _), (wn, at)) = (waits[0], waits[waits.len() - 1]);
-                    if wn * 2 < w1 * 3 || wn < w1 + 50_000 {
-                        out.findings.push(format!(
-                            "run {}: on the {t}, {} consecutive 5xx answers were retried after waits of {} ms, then {} ms (before {}): the waits do not grow",
-                            run.number,
-                            waits.len(),
-                            w1 / 1000,
-                            wn / 1000,
-                            describe(&run.requests[at], first)
-                        ));
-                    }
-                }
-                waits.clear();
-            };
-            for (j, &i) in failures.iter().enumerate() {
-                let next = seq.get(start + j + 1).copied();
-                match next {
-                    Some(n) if !asked.contains_key(&i) => {
-                        let wait = run.requests[n].start_us.saturating_sub(run.requests[i].end_us);
-                        waits.push((wait, n));
-                    }
-                    _ => judge(&mut waits, &mut out),
-                }
-            }
-            judge(&mut waits, &mut out);
-        }
-    }
-    out
-}
-
-/// CONCURRENCY: at most 4 tenant requests in flight per mailbox; a refusal by the tenant's
-/// throttle proves a violation too.
-pub fn concurrency(run: &RunTraffic<'_>) -> Checked {
-    let mut out = Checked::default();
-    let mut per_mailbox: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for r in run.requests.iter().filter(|r| r.api == "tenant") {
-        let Some(m) = r.mailbox.as_deref() else { continue };
-        let e = per_mailbox.entry(m).or_default();
-        let n = r.in_flight.unwrap_or(0);
-        e.0 = e.0.max(n);
-        if n > MAX_IN_FLIGHT {
-            e.1 += 1;
-        }
-    }
-    out.exercised = per_mailbox.len();
-    for (m, (max, over)) in &per_mailbox {
-        if *over > 0 {
-            out.findings.push(format!(
-                "run {}: {m} had up to {max} tenant requests in flight; {over} request(s) arrived while {MAX_IN_FLIGHT} or more were in flight",
-                run.number
-            ));
-        }
-    }
-    let mut throttled: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in run.journal.iter().filter(|e| e.fault.as_deref().is_some_and(|f| f.starts_with("throttled"))) {
-        *throttled.entry(e.mailbox.as_deref().unwrap_or("?")).or_default() += 1;
-    }
-    for (m, n) in throttled {
-        out.findings
-            .push(format!("run {}: the tenant throttled {n} request(s) for {m} (429 TooManyRequests: too many in flight)", run.number));
-    }
-    out
-}
-
-/// REAUTH: after the vendor refuses a token (401), the connector logs in again and the refused
-/// request is asked again and answered.
-///
-/// With several requests in flight on one token, the first 401 triggers the new login and the
-/// others, already sent with the old token, are refused around it; they need no login of their
-/// own, only a retry. So each 401 must be followed by (1) a successful login that ended after the
-/// run's first 401 began, and (2) a later request for the same target (operation, item) that was
-/// not refused.
-pub fn reauth(run: &RunTraffic<'_>) -> Checked {
-    let mut out = Checked::default();
-    let first = run.requests.first().map_or(1, |r| r.seq);
-    let refused: Vec<&LoggedRequest> = run.requests.iter().filter(|r| r.api == "vendor" && r.op != "login" && r.status == 401).collect();
-    let Some(first_refusal) = refused.iter().map(|r| r.start_us).min() else { return out };
-    let relogin = run.requests.iter().any(|x| x.api == "vendor" && x.op == "login" && x.status == 200 && x.end_us >= first_refusal);
-    for r in refused {
-        out.exercised += 1;
-        let retried = run
-            .requests
-            .iter()
-            .any(|y| y.api == "vendor" && y.op == r.op && y.item_id == r.item_id && y.start_us >= r.end_us && y.status != 401);
-        if !relogin {
-            out.findings.push(format!("run {}: {} (invalid_token) was not followed by a new login", run.number, describe(r, first)));
-        } else if !retried {
-            out.findings.push(format!(
-                "run {}: {} (invalid_token) was never asked again with a valid token",
-                run.number,
-                describe(r, first)
-            ));
-        }
-    }
-    out
 }
 
 /// All four checks over every run.

@@ -1,6 +1,10 @@
-//! CONCURRENCY: the catalogue entry, and what counts as exercising it.
+//! CONCURRENCY: the catalogue entry, what counts as exercising it, and its check over a
+//! run's traffic (the access log and the journal; the shared pieces are in `manners.rs`).
 
 use super::prelude::*;
+use std::collections::BTreeMap;
+
+use crate::manners::*;
 
 /// CONCURRENCY in the catalogue.
 pub const REQUIREMENT: Requirement = Requirement {
@@ -15,4 +19,38 @@ pub const REQUIREMENT: Requirement = Requirement {
 /// What in this scenario exercises CONCURRENCY (or why nothing does).
 pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
     j.count(j.manners_seen[&Rule::Concurrency], "mailbox-runs with tenant requests")
+}
+
+/// CONCURRENCY: at most 4 tenant requests in flight per mailbox; a refusal by the tenant's
+/// throttle proves a violation too.
+pub fn concurrency(run: &RunTraffic<'_>) -> Checked {
+    let mut out = Checked::default();
+    let mut per_mailbox: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for r in run.requests.iter().filter(|r| r.api == "tenant") {
+        let Some(m) = r.mailbox.as_deref() else { continue };
+        let e = per_mailbox.entry(m).or_default();
+        let n = r.in_flight.unwrap_or(0);
+        e.0 = e.0.max(n);
+        if n > MAX_IN_FLIGHT {
+            e.1 += 1;
+        }
+    }
+    out.exercised = per_mailbox.len();
+    for (m, (max, over)) in &per_mailbox {
+        if *over > 0 {
+            out.findings.push(format!(
+                "run {}: {m} had up to {max} tenant requests in flight; {over} request(s) arrived while {MAX_IN_FLIGHT} or more were in flight",
+                run.number
+            ));
+        }
+    }
+    let mut throttled: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in run.journal.iter().filter(|e| e.fault.as_deref().is_some_and(|f| f.starts_with("throttled"))) {
+        *throttled.entry(e.mailbox.as_deref().unwrap_or("?")).or_default() += 1;
+    }
+    for (m, n) in throttled {
+        out.findings
+            .push(format!("run {}: the tenant throttled {n} request(s) for {m} (429 TooManyRequests: too many in flight)", run.number));
+    }
+    out
 }

@@ -1,6 +1,11 @@
-//! REAUTH: the catalogue entry, and what counts as exercising it.
+//! REAUTH: the catalogue entry, what counts as exercising it, and its check over a
+//! run's traffic (the access log and the journal; the shared pieces are in `manners.rs`).
 
 use super::prelude::*;
+
+use tm_simulator::LoggedRequest;
+
+use crate::manners::*;
 
 /// REAUTH in the catalogue.
 pub const REQUIREMENT: Requirement = Requirement {
@@ -15,4 +20,37 @@ pub const REQUIREMENT: Requirement = Requirement {
 /// What in this scenario exercises REAUTH (or why nothing does).
 pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
     j.count(j.manners_seen[&Rule::Reauth], "vendor requests answered 401 invalid_token")
+}
+
+/// REAUTH: after the vendor refuses a token (401), the connector logs in again and the refused
+/// request is asked again and answered.
+///
+/// With several requests in flight on one token, the first 401 triggers the new login and the
+/// others, already sent with the old token, are refused around it; they need no login of their
+/// own, only a retry. So each 401 must be followed by (1) a successful login that ended after the
+/// run's first 401 began, and (2) a later request for the same target (operation, item) that was
+/// not refused.
+pub fn reauth(run: &RunTraffic<'_>) -> Checked {
+    let mut out = Checked::default();
+    let first = run.requests.first().map_or(1, |r| r.seq);
+    let refused: Vec<&LoggedRequest> = run.requests.iter().filter(|r| r.api == "vendor" && r.op != "login" && r.status == 401).collect();
+    let Some(first_refusal) = refused.iter().map(|r| r.start_us).min() else { return out };
+    let relogin = run.requests.iter().any(|x| x.api == "vendor" && x.op == "login" && x.status == 200 && x.end_us >= first_refusal);
+    for r in refused {
+        out.exercised += 1;
+        let retried = run
+            .requests
+            .iter()
+            .any(|y| y.api == "vendor" && y.op == r.op && y.item_id == r.item_id && y.start_us >= r.end_us && y.status != 401);
+        if !relogin {
+            out.findings.push(format!("run {}: {} (invalid_token) was not followed by a new login", run.number, describe(r, first)));
+        } else if !retried {
+            out.findings.push(format!(
+                "run {}: {} (invalid_token) was never asked again with a valid token",
+                run.number,
+                describe(r, first)
+            ));
+        }
+    }
+    out
 }

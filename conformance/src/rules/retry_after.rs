@@ -1,6 +1,10 @@
-//! RETRY-AFTER: the catalogue entry, and what counts as exercising it.
+//! RETRY-AFTER: the catalogue entry, what counts as exercising it, and its check over a
+//! run's traffic (the access log and the journal; the shared pieces are in `manners.rs`).
 
 use super::prelude::*;
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::manners::*;
 
 /// RETRY-AFTER in the catalogue.
 pub const REQUIREMENT: Requirement = Requirement {
@@ -16,4 +20,60 @@ pub const REQUIREMENT: Requirement = Requirement {
 /// What in this scenario exercises RETRY-AFTER (or why nothing does).
 pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
     j.count(j.manners_seen[&Rule::RetryAfter], "answers with Retry-After followed by a retry")
+}
+
+/// The `Retry-After` (seconds) of every 429/503 answer of the run, by its index in `requests`:
+/// the journal's entries for such answers are matched to the access log's in order, per
+/// (api, op, status, item or mailbox).
+pub fn retry_afters(run: &RunTraffic<'_>) -> BTreeMap<usize, u64> {
+    type Key = (String, String, u16, Option<String>);
+    let key = |api: &str, op: &str, status: u16, item: Option<&String>, mailbox: Option<&String>| -> Key {
+        let who = if api == "tenant" {
+            mailbox.cloned()
+        } else if op == "raw" {
+            item.cloned()
+        } else {
+            None
+        };
+        (api.to_string(), op.to_string(), status, who)
+    };
+    let mut asked: BTreeMap<Key, VecDeque<Option<u64>>> = BTreeMap::new();
+    for e in run.journal.iter().filter(|e| matches!(e.status, 429 | 503)) {
+        asked
+            .entry(key(e.api, e.op, e.status, e.item_id.as_ref(), e.mailbox.as_ref()))
+            .or_default()
+            .push_back(journal_retry_after(e, run.throttle));
+    }
+    let mut out = BTreeMap::new();
+    for (i, r) in run.requests.iter().enumerate().filter(|(_, r)| matches!(r.status, 429 | 503)) {
+        let k = key(r.api, r.op, r.status, r.item_id.as_ref(), r.mailbox.as_ref());
+        if let Some(Some(after)) = asked.get_mut(&k).and_then(VecDeque::pop_front) {
+            out.insert(i, after);
+        }
+    }
+    out
+}
+
+/// RETRY-AFTER: after a 429/503 with `Retry-After: N`, the next request of the same target (one
+/// that arrives after the answer) starts at least N seconds after the answer.
+pub fn retry_after(run: &RunTraffic<'_>) -> Checked {
+    let mut out = Checked::default();
+    let first = run.requests.first().map_or(1, |r| r.seq);
+    for (i, after) in retry_afters(run) {
+        let answered = &run.requests[i];
+        let t = target(answered);
+        let Some(next) = run.requests[i + 1..].iter().find(|x| x.start_us >= answered.end_us && target(x) == t) else { continue };
+        out.exercised += 1;
+        let waited = next.start_us - answered.end_us;
+        if waited + SLACK_US < after * 1_000_000 {
+            out.findings.push(format!(
+                "run {}: {} answered Retry-After: {after}, but {} came {} ms later",
+                run.number,
+                describe(answered, first),
+                describe(next, first),
+                waited / 1000
+            ));
+        }
+    }
+    out
 }
