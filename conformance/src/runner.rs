@@ -359,6 +359,20 @@ impl RunSpec<'_> {
     fn kill_point_reached(&self) -> bool {
         self.kill_after.is_some_and(|n| imports_since(self.state, self.journal_start) >= n)
     }
+
+    /// Resolves when the run must be stopped: its kill point is reached, or it ran too long.
+    async fn stop_point(&self) -> RunOutcome {
+        let started = Instant::now();
+        loop {
+            if self.kill_point_reached() {
+                return RunOutcome::Killed;
+            }
+            if started.elapsed() > self.timeout {
+                return RunOutcome::TimedOut;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
 }
 
 const POLL: Duration = Duration::from_millis(2);
@@ -382,18 +396,7 @@ async fn run_reference(spec: &RunSpec<'_>) -> (RunOutcome, String) {
     // (at the kill point) cancels the run the way a crash would, mid-flight.
     let run = tm_connector::run(config);
     tokio::pin!(run);
-    let started = Instant::now();
-    let watch = async {
-        loop {
-            if spec.kill_point_reached() {
-                return RunOutcome::Killed;
-            }
-            if started.elapsed() > spec.timeout {
-                return RunOutcome::TimedOut;
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    };
+    let watch = spec.stop_point();
     tokio::select! {
         biased;
         result = &mut run => match result {
@@ -467,18 +470,7 @@ async fn run_command(command: &str, spec: &RunSpec<'_>) -> (RunOutcome, String) 
         Ok(c) => c,
         Err(e) => return (RunOutcome::Failed(format!("cannot start `sh -c {command}`: {e}")), String::new()),
     };
-    let started = Instant::now();
-    let watch = async {
-        loop {
-            if spec.kill_point_reached() {
-                return RunOutcome::Killed;
-            }
-            if started.elapsed() > spec.timeout {
-                return RunOutcome::TimedOut;
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    };
+    let watch = spec.stop_point();
     let outcome = tokio::select! {
         biased;
         status = child.wait() => match status {
