@@ -26,3 +26,18 @@ pub struct Session {
     #[serde(default)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_shapes_are_pinned_and_the_password_is_never_printed() {
+        let request = SessionRequest { username: "archiver".into(), password: "archiver-secret".into() };
+        let session = Session { token: "tmv1.0123456789abcdef".into(), expires_at: Some("2026-11-21T01:00:00Z".parse().unwrap()) };
+        insta::assert_snapshot!(format!("{}\n{}", serde_json::to_string(&request).unwrap(), serde_json::to_string(&session).unwrap()));
+        assert!(!format!("{request:?}").contains("archiver-secret"));
+        let without: Session = serde_json::from_str(r#"{"token":"t"}"#).unwrap();
+        assert_eq!(without.expires_at, None);
+    }
+}
