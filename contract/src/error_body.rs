@@ -19,12 +19,30 @@ pub struct ErrorDetail {
     /// For people.
     #[serde(default)]
     pub message: String,
+    /// Graph's diagnostics (the tenant only): when, and which request.
+    #[serde(rename = "innerError", default, skip_serializing_if = "Option::is_none")]
+    pub inner_error: Option<InnerError>,
+}
+
+/// Graph's `innerError`: the request's ids and the time of the error
+/// (<https://learn.microsoft.com/graph/errors>).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InnerError {
+    /// When, `YYYY-MM-DDTHH:MM:SS` (UTC), as Graph writes it.
+    #[serde(default)]
+    pub date: String,
+    /// The service's id of the request (also the `request-id` header).
+    #[serde(rename = "request-id", default)]
+    pub request_id: String,
+    /// The client's id of the request (its `client-request-id` header, or one made for it).
+    #[serde(rename = "client-request-id", default)]
+    pub client_request_id: String,
 }
 
 impl ErrorBody {
     /// A body with this code and message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into() } }
+        ErrorBody { error: ErrorDetail { code: code.into(), message: message.into(), inner_error: None } }
     }
 }
 

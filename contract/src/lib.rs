@@ -27,7 +27,7 @@ mod report;
 mod session;
 
 pub use address::{BadAddress, MailboxAddress, address_key, same_address};
-pub use error_body::{ErrorBody, ErrorDetail};
+pub use error_body::{ErrorBody, ErrorDetail, InnerError};
 pub use ids::{BadId, ItemId, UserId};
 pub use item::{ItemPage, ItemRef, Kind, MAX_ITEM_BYTES, Source};
 pub use mapping::{Conflict, MappedMailbox, Mapping, MappingError, MappingErrorKind};

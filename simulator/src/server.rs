@@ -75,6 +75,8 @@ pub struct State {
     pub requests: crate::access_log::AccessLog,
     /// Tenant requests in flight per user id (for throttling).
     pub in_flight: Mutex<std::collections::HashMap<String, usize>>,
+    /// Tenant requests answered so far (the `request-id` of each is derived from it).
+    pub tenant_requests: std::sync::atomic::AtomicU64,
     /// Where the tenant is kept, with `--data-dir`.
     pub data_dir: Option<Arc<DataDir>>,
     /// Options.
@@ -140,6 +142,7 @@ impl State {
         Ok(State {
             faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
             in_flight: Mutex::new(std::collections::HashMap::new()),
+            tenant_requests: std::sync::atomic::AtomicU64::new(0),
             requests: crate::access_log::AccessLog::new(options.log_capacity),
             sessions: Mutex::new(Sessions::new(scenario.seed)),
             scenario,

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +18,7 @@ use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
 use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
 
 /// Largest request body the import accepts, like Graph's 150 MB.
 pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
@@ -29,7 +30,64 @@ pub fn router(state: Shared) -> Router<Shared> {
         .route("/users/{id}/mailFolders", get(folders).post(create_folder))
         .route("/users/{id}/mailFolders/{folder}/messages", axum::routing::post(import))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "UnknownResource", "no such resource in this Graph subset") })
-        .layer(middleware::from_fn_with_state(state, require_token))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(middleware::from_fn_with_state(state, request_ids))
+}
+
+/// A GUID-shaped id for the `n`th tenant request of a scenario: deterministic (seed and order),
+/// shaped like Graph's request ids (a version-4 UUID).
+pub fn request_id(seed: u64, n: u64) -> String {
+    let h = Sha256::digest(format!("request-id/{seed}/{n}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+}
+
+/// Graph's request ids on every tenant answer: `request-id` and `client-request-id` headers (the
+/// client's own `client-request-id` echoed, else the request's id), and in an error body an
+/// `innerError` with both and the date, as Graph answers (<https://learn.microsoft.com/graph/errors>).
+async fn request_ids(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let n = state.tenant_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let request_id = request_id(state.scenario.seed, n);
+    let client_request_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map_or_else(|| request_id.clone(), str::to_owned);
+    let mut response = next.run(request).await;
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response = with_inner_error(response, &request_id, &client_request_id).await;
+    }
+    let headers = response.headers_mut();
+    for (name, value) in [("request-id", &request_id), ("client-request-id", &client_request_id)] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}
+
+/// An error answer with Graph's `innerError` added to its JSON body (error bodies are small).
+async fn with_inner_error(response: Response, request_id: &str, client_request_id: &str) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, 64 * 1024).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let Ok(mut error) = serde_json::from_slice::<tm_contract::ErrorBody>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    error.error.inner_error = Some(tm_contract::InnerError {
+        date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        request_id: request_id.to_owned(),
+        client_request_id: client_request_id.to_owned(),
+    });
+    let body = serde_json::to_vec(&error).expect("an error body serialises");
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 /// The operation and the user (id or address, percent-decoded) of a Graph request, from the

@@ -175,3 +175,45 @@ async fn a_body_over_150_mb_is_413() {
         graph(&sim, reqwest::Method::POST, &format!("/users/{id}/mailFolders/{folder}/messages"), Some(("text/plain", body))).await;
     assert_eq!(s, 413);
 }
+
+/// Graph's request ids: every tenant answer carries `request-id` and `client-request-id` (the
+/// client's echoed), and an error body has `innerError` with both and the date; the vendor API's
+/// errors keep their own shape.
+#[tokio::test]
+async fn tenant_answers_carry_request_ids_and_errors_an_inner_error() {
+    let sim = start(small()).await;
+    let token = sim.credentials().tenant_token.clone();
+    let ok = client().get(format!("{}/users/wang.wei@contoso.cn", sim.graph_url())).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let id = ok.headers()["request-id"].to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(ok.headers()["client-request-id"].to_str().unwrap(), id, "no client id given: the request's own");
+
+    for (path, auth, status) in
+        [("/users/nobody@x.cn", Some(token.as_str()), 404), ("/no/such/path", Some(token.as_str()), 404), ("/users/x", None, 401)]
+    {
+        let mut req = client().get(format!("{}{path}", sim.graph_url())).header("client-request-id", "my-client-id-1");
+        if let Some(t) = auth {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        let request_id = r.headers()["request-id"].to_str().unwrap().to_owned();
+        assert_eq!(r.headers()["client-request-id"], "my-client-id-1", "{path}");
+        assert_ne!(request_id, id, "each request has its own id");
+        let v: Value = r.json().await.unwrap();
+        let inner = &v["error"]["innerError"];
+        assert_eq!(inner["request-id"], request_id.as_str(), "{path}: {v}");
+        assert_eq!(inner["client-request-id"], "my-client-id-1", "{path}: {v}");
+        let date = inner["date"].as_str().unwrap();
+        assert!(chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%dT%H:%M:%S").is_ok(), "{date}");
+        assert!(v["error"]["code"].as_str().is_some_and(|c| !c.is_empty()), "{v}");
+    }
+
+    let vendor =
+        client().get(format!("{}/items?from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", sim.vendor_url())).send().await.unwrap();
+    assert_eq!(vendor.status(), 401);
+    assert!(vendor.headers().get("request-id").is_none());
+    let v: Value = vendor.json().await.unwrap();
+    assert!(v["error"].get("innerError").is_none(), "{v}");
+}
