@@ -91,6 +91,11 @@ impl Directory {
         self.users.iter().filter(|(_, t)| t.enabled && t.mailbox).map(|(u, t)| (u, t))
     }
 
+    /// Every user of the directory, valid or not, in the scenario's order.
+    pub fn all(&self) -> impl Iterator<Item = (&User, &TenantUser)> {
+        self.users.iter().map(|(u, t)| (u, t))
+    }
+
     /// Every user, valid or not (for summaries).
     pub fn len(&self) -> usize {
         self.users.len()

@@ -26,6 +26,7 @@ pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
 /// Routes under `/graph/v1.0`.
 pub fn router(state: Shared) -> Router<Shared> {
     Router::new()
+        .route("/users", get(list_users))
         .route("/users/{address}", get(user))
         .route("/users/{id}/mailFolders", get(folders).post(create_folder))
         .route("/users/{id}/mailFolders/{folder}/messages", axum::routing::post(import))
@@ -95,7 +96,7 @@ async fn with_inner_error(response: Response, request_id: &str, client_request_i
 fn classify(method: &axum::http::Method, matched: Option<&str>, path: &str) -> (Op, Option<String>) {
     let route = matched.map(|m| m.strip_prefix("/graph/v1.0").unwrap_or(m));
     let op = match (method.as_str(), route) {
-        ("GET", Some("/users/{address}")) => Op::Lookup,
+        ("GET", Some("/users/{address}")) | ("GET", Some("/users")) => Op::Lookup,
         ("GET", Some("/users/{id}/mailFolders")) => Op::Folders,
         ("POST", Some("/users/{id}/mailFolders")) => Op::CreateFolder,
         ("POST", Some("/users/{id}/mailFolders/{folder}/messages")) => Op::Import,
@@ -253,6 +254,27 @@ fn no_user(who: &str) -> ApiError {
         "Request_ResourceNotFound",
         format!("Resource '{who}' does not exist or one of its queried reference-property objects are not present."),
     )
+}
+
+/// `GET /users?$filter=…&$select=…` (see `user_query.rs`).
+async fn list_users(State(state): State<Shared>, axum::extract::Query(query): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    let mut filter = None;
+    let mut select = None;
+    for (k, v) in &query {
+        match k.as_str() {
+            "$filter" => filter = Some(v.as_str()),
+            "$select" => select = Some(v.as_str()),
+            other if other.starts_with('$') => {
+                let message = format!("The query option '{other}' is not supported by this tenant on /users (only $filter and $select).");
+                return ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", message).into_response();
+            }
+            _ => {}
+        }
+    }
+    match super::user_query::list(&state.directory, filter, select) {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(r) => ApiError::new(StatusCode::BAD_REQUEST, r.code, r.message).into_response(),
+    }
 }
 
 async fn user(State(state): State<Shared>, Path(address): Path<String>) -> Response {

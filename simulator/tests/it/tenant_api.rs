@@ -217,3 +217,52 @@ async fn tenant_answers_carry_request_ids_and_errors_an_inner_error() {
     let v: Value = vendor.json().await.unwrap();
     assert!(v["error"].get("innerError").is_none(), "{v}");
 }
+
+/// `GET /users` with `$filter` (mail, userPrincipalName, proxyAddresses) and `$select`, as Graph
+/// answers: every directory user, disabled ones with `accountEnabled: false`; what the subset
+/// does not understand is a 400 with Graph's code, never a 5xx or an empty body.
+#[tokio::test]
+async fn users_are_found_with_filter_and_shaped_with_select() {
+    let sim = start(small()).await;
+    let users = |query: &str| {
+        let url = format!("{}/users?{query}", sim.graph_url());
+        let token = sim.credentials().tenant_token.clone();
+        async move {
+            let r = client().get(url).bearer_auth(token).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, v) = users("$filter=mail%20eq%20'WANG.WEI@contoso.cn'").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#users");
+    let found = v["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["userPrincipalName"], "wang.wei@contoso.cn");
+    assert_eq!(found[0]["accountEnabled"], true);
+    assert_eq!(found[0]["proxyAddresses"], json!(["SMTP:wang.wei@contoso.cn", "smtp:w.wang@contoso.cn"]));
+
+    let (_, v) = users("$filter=proxyAddresses/any(x:x%20eq%20'smtp:w.wang@contoso.cn')&$select=id,mail").await;
+    let found = v["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0].as_object().unwrap().keys().collect::<Vec<_>>(), ["id", "mail"]);
+    assert_eq!(found[0]["mail"], "wang.wei@contoso.cn");
+
+    let (_, v) = users("$filter=userPrincipalName%20eq%20'former@contoso.cn'&$select=accountEnabled").await;
+    assert_eq!(v["value"], json!([{"accountEnabled": false}]), "a disabled user is in the directory");
+    let (_, v) = users("$filter=mail%20eq%20'nobody@contoso.cn'").await;
+    assert_eq!(v["value"], json!([]));
+    let (_, all) = users("").await;
+    assert!(all["value"].as_array().unwrap().len() >= 3, "{all}");
+
+    for (query, code) in [
+        ("$filter=displayName%20eq%20'x'", "Request_UnsupportedQuery"),
+        ("$filter=mail%20eq%20'a'%20or%20mail%20eq%20'b'", "Request_UnsupportedQuery"),
+        ("$filter=mail%20eq", "Request_UnsupportedQuery"),
+        ("$select=id,shoeSize", "BadRequest"),
+        ("$top=5", "BadRequest"),
+    ] {
+        let (s, v) = users(query).await;
+        assert_eq!((s, v["error"]["code"].as_str().unwrap_or("")), (400, code), "{query}: {v}");
+        assert!(v["error"]["innerError"]["request-id"].is_string(), "{query}: {v}");
+    }
+}
