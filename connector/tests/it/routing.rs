@@ -2,6 +2,16 @@
 
 use crate::harness::{BOSS, DAY1_END, Harness, PEOPLE, failures, ids};
 
+/// li-na writes to wang-wei (both mapped in the ROUTE-MAP tests).
+const MAP_1: &str = r#"
+[[item]]
+id = "map-1"
+at = "2026-11-20T10:00:00.000Z"
+kind = "chat"
+from = "li-na"
+to = ["wang-wei"]
+"#;
+
 /// ROUTE-MAP: a mapped mobile routes to the mapped mailbox, and the mapping wins over the
 /// participant's own email address (which is a valid user here).
 #[tokio::test]
@@ -9,14 +19,7 @@ async fn route_map_mapped_mobiles_route_to_the_mapped_mailbox_and_win_over_email
     let h = Harness::start(
         "route-map",
         &format!(
-            r#"{PEOPLE}{BOSS}
-[[item]]
-id = "map-1"
-at = "2026-11-20T10:00:00.000Z"
-kind = "chat"
-from = "li-na"
-to = ["wang-wei"]
-
+            r#"{PEOPLE}{BOSS}{MAP_1}
 [[item]]
 id = "map-2"
 at = "2026-11-20T11:00:00.000Z"
@@ -50,20 +53,7 @@ async fn route_map_a_spreadsheet_export_routes_like_the_plain_file() {
     let export = "\u{feff}\"Mobile_Number\",\"Mailbox\",\"Name\"\r\n\"139-0000-1111\",\"boss@contoso.cn\",\"Li, Na\"\r\n\r\n\"+86 138 1234 5678\",\"Chief@Contoso.cn\",\"Wang, Wei \"\"WW\"\"\"\r\n";
     let mut tenants = Vec::new();
     for mapping in [plain, export] {
-        let h = Harness::start(
-            "route-map-export",
-            &format!(
-                r#"{PEOPLE}{BOSS}
-[[item]]
-id = "map-1"
-at = "2026-11-20T10:00:00.000Z"
-kind = "chat"
-from = "li-na"
-to = ["wang-wei"]
-"#
-            ),
-        )
-        .await;
+        let h = Harness::start("route-map-export", &format!(r#"{PEOPLE}{BOSS}{MAP_1}"#)).await;
         let mut config = h.config(DAY1_END);
         config.mapping_csv = Some(h.mapping(mapping));
         let report = h.run(config).await;
