@@ -37,6 +37,9 @@ pub struct DirectoryUser {
     /// The display name.
     #[serde(default)]
     pub display_name: Option<String>,
+    /// `accountEnabled` (asked for with `$select`); `None` when the tenant did not say.
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
 }
 
 impl DirectoryUser {
@@ -138,7 +141,13 @@ mod tests {
     use tm_contract::{MobileNumber, Region};
 
     fn user(id: &str, mail: &str) -> DirectoryUser {
-        DirectoryUser { id: id.parse().unwrap(), user_principal_name: mail.into(), mail: Some(mail.into()), display_name: None }
+        DirectoryUser {
+            id: id.parse().unwrap(),
+            user_principal_name: mail.into(),
+            mail: Some(mail.into()),
+            display_name: None,
+            account_enabled: Some(true),
+        }
     }
 
     fn participant(name: &str, address: Option<&str>) -> Participant {

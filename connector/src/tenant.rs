@@ -1,11 +1,13 @@
-//! The tenant client (`/graph/v1.0`, a Graph-shaped subset): user lookup, the `WeChat Archiver`
+//! The tenant client (Microsoft Graph v1.0, contract v2): user resolution, the `WeChat Archiver`
 //! folder, and MIME import; plus the per-run caches in front of it.
 //!
-//! - [`DirectoryCache`] answers each address once per run, compared case-insensitively; the
-//!   directory itself decides about aliases (ROUTE-EMAIL).
-//! - [`FolderCache`] finds or creates `WeChat Archiver` once per mailbox per run (FOLDER); a 409
-//!   `ErrorFolderExists` from a concurrent create is not an error: the folders are listed again
-//!   and the existing one is used.
+//! - [`DirectoryCache`] answers each address once per run, compared case-insensitively. An
+//!   address is resolved the Graph way ([`TenantClient::lookup_user`]): as a userPrincipalName in
+//!   the path, else with `$filter` on `mail`, then on `proxyAddresses` (aliases, ROUTE-EMAIL); a
+//!   valid user is one whose `accountEnabled` is true and whose mailbox answers.
+//! - [`FolderCache`] finds (`$filter=displayName eq 'WeChat Archiver'`, every page followed) or
+//!   creates `WeChat Archiver` once per mailbox per run (FOLDER); a 409 `ErrorFolderExists` from
+//!   a concurrent create is not an error: the folder is looked up again and the existing one used.
 //! - Imports are single attempts ([`TenantClient::import_attempt`]); the pipeline retries them
 //!   behind the exactly-once fence (`ledger.rs`).
 //! - The tenant token is static: a 401 is not retried, it fails the run (and at start it is a
@@ -150,14 +152,16 @@ impl TenantClient {
     }
 
     /// Checks the token before anything is imported: the contract checks auth before anything
-    /// else, so a lookup of an address that cannot exist answers 401 for a bad token and 404
+    /// else, so a lookup of a UPN that cannot exist answers 401 for a bad token and 404
     /// otherwise.
     pub async fn preflight(&self) -> Result<(), TenantError> {
-        self.lookup_user("tm-connector-preflight@invalid.invalid").await.map(|_| ())
+        let url = endpoint(&self.base, &["users", "tm-connector-preflight@invalid.invalid"]);
+        self.get_optional::<DirectoryUser>("user lookup", url).await.map(|_| ())
     }
 
-    /// Lists the top-level folders of a user (following `@odata.nextLink` within the base URL).
-    pub async fn list_folders(&self, user_id: &str) -> Result<Vec<MailFolder>, TenantError> {
+    /// Lists the top-level folders of a user (following `@odata.nextLink` within the base URL),
+    /// those named `name` (Graph compares ignoring case) when it is given.
+    pub async fn list_folders(&self, user_id: &str, name: Option<&str>) -> Result<Vec<MailFolder>, TenantError> {
         #[derive(serde::Deserialize)]
         struct List {
             value: Vec<MailFolder>,
@@ -166,6 +170,9 @@ impl TenantClient {
         }
         let what = "folder listing";
         let mut url = endpoint(&self.base, &["users", user_id, "mailFolders"]);
+        if let Some(name) = name {
+            url.query_pairs_mut().append_pair("$filter", &format!("displayName eq {}", odata_literal(name)));
+        }
         let mut folders = Vec::new();
         for _ in 0..100 {
             let page: List =
@@ -202,19 +209,91 @@ impl TenantClient {
         .await
     }
 
-    /// The `totalItemCount` of one folder (the exactly-once fence, see `ledger.rs`).
+    /// The `totalItemCount` of one folder (the exactly-once fence, see `ledger.rs`):
+    /// `GET mailFolders/{id}`.
     pub async fn folder_count(&self, user_id: &str, folder_id: &str) -> Result<FolderCount, TenantError> {
-        let folders = match self.list_folders(user_id).await {
-            Ok(f) => f,
-            // The user is gone: so is the folder.
-            Err(TenantError::Http(e)) if e.status() == Some(StatusCode::NOT_FOUND) => return Ok(FolderCount::Missing),
-            Err(e) => return Err(e),
-        };
-        Ok(match folders.into_iter().find(|f| f.id == folder_id) {
+        let what = "folder count";
+        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id]);
+        url.query_pairs_mut().append_pair("$select", "id,displayName,totalItemCount");
+        let folder = self
+            .call(
+                what,
+                || self.http.get(url.clone()).timeout(self.timeouts.request),
+                |r| async move {
+                    // No such folder (or user) any more.
+                    if r.status() == StatusCode::NOT_FOUND {
+                        return Step::Done(None);
+                    }
+                    match json_or_error::<MailFolder>(what, r).await {
+                        Step::Done(f) => Step::Done(Some(f)),
+                        Step::Retry(e) => Step::Retry(e),
+                        Step::RetryNow(e) => Step::RetryNow(e),
+                        Step::Fail(e) => Step::Fail(e),
+                    }
+                },
+            )
+            .await?;
+        Ok(match folder {
             None => FolderCount::Missing,
             Some(MailFolder { total_item_count: Some(n), .. }) => FolderCount::Count(n),
             Some(_) => FolderCount::Unknown,
         })
+    }
+
+    /// One GET whose 404 (and 400: a key the directory cannot even read) means "none".
+    async fn get_optional<T: serde::de::DeserializeOwned>(&self, what: &str, url: Url) -> Result<Option<T>, TenantError> {
+        self.call(
+            what,
+            || self.http.get(url.clone()).timeout(self.timeouts.request),
+            |r| async move {
+                match r.status() {
+                    StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Step::Done(None),
+                    _ => match json_or_error::<T>(what, r).await {
+                        Step::Done(u) => Step::Done(Some(u)),
+                        Step::Retry(e) => Step::Retry(e),
+                        Step::RetryNow(e) => Step::RetryNow(e),
+                        Step::Fail(e) => Step::Fail(e),
+                    },
+                }
+            },
+        )
+        .await
+    }
+
+    /// The user whose userPrincipalName, `mail` or one of whose `proxyAddresses` is `address`,
+    /// the Graph way: the path takes a UPN (or an id); other addresses need `$filter`
+    /// (<https://learn.microsoft.com/graph/api/user-get>, <https://learn.microsoft.com/graph/api/user-list>).
+    async fn find_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+        #[derive(serde::Deserialize)]
+        struct Users {
+            value: Vec<DirectoryUser>,
+        }
+        const SELECT: &str = "id,userPrincipalName,mail,displayName,accountEnabled";
+        let mut url = endpoint(&self.base, &["users", address]);
+        url.query_pairs_mut().append_pair("$select", SELECT);
+        if let Some(u) = self.get_optional::<DirectoryUser>("user lookup", url).await? {
+            return Ok(Some(u));
+        }
+        let literal = odata_literal(address);
+        for filter in [format!("mail eq {literal}"), format!("proxyAddresses/any(x:x eq {})", odata_literal(&format!("smtp:{address}")))] {
+            let mut url = endpoint(&self.base, &["users"]);
+            url.query_pairs_mut().append_pair("$filter", &filter).append_pair("$select", SELECT);
+            if let Some(found) = self.get_optional::<Users>("user search", url).await? {
+                // One address belongs to one user; several would be a broken directory.
+                if let [u] = found.value.as_slice() {
+                    return Ok(Some(u.clone()));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether a user's mailbox answers mail calls (Graph: 404 `MailboxNotEnabledForRESTAPI`
+    /// for a user without one).
+    async fn has_mailbox(&self, user_id: &str) -> Result<bool, TenantError> {
+        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", "inbox"]);
+        url.query_pairs_mut().append_pair("$select", "id");
+        Ok(self.get_optional::<serde_json::Value>("mailbox check", url).await?.is_some())
     }
 
     /// One import attempt (base64 of the raw MIME, `Content-Type: text/plain`): 201 → `Done(
@@ -268,28 +347,21 @@ impl TenantClient {
 }
 
 impl UserLookup for TenantClient {
+    /// A *valid Microsoft 365 user* (enabled, with a mailbox) with this address, found as Graph
+    /// finds users ([`TenantClient::find_user`]); disabled users and users without a mailbox
+    /// exist in Graph but are not valid.
     async fn lookup_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
-        let what = "user lookup";
-        let url = endpoint(&self.base, &["users", address]);
-        self.call(
-            what,
-            || self.http.get(url.clone()).timeout(self.timeouts.request),
-            |r| async move {
-                match r.status() {
-                    // 404 Request_ResourceNotFound: not a valid user. 400: an address the
-                    // directory cannot even look up is not a valid user either.
-                    StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Step::Done(None),
-                    _ => match json_or_error::<DirectoryUser>(what, r).await {
-                        Step::Done(u) => Step::Done(Some(u)),
-                        Step::Retry(e) => Step::Retry(e),
-                        Step::RetryNow(e) => Step::RetryNow(e),
-                        Step::Fail(e) => Step::Fail(e),
-                    },
-                }
-            },
-        )
-        .await
+        let Some(user) = self.find_user(address).await? else { return Ok(None) };
+        if user.account_enabled == Some(false) {
+            return Ok(None);
+        }
+        Ok(self.has_mailbox(user.id.as_str()).await?.then_some(user))
     }
+}
+
+/// An OData string literal: quoted, a quote doubled.
+fn odata_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 async fn json_or_error<T: serde::de::DeserializeOwned>(what: &str, r: reqwest::Response) -> Step<T> {
@@ -368,7 +440,7 @@ fn pick_folder(folders: &[MailFolder]) -> Option<&MailFolder> {
 
 /// The folder's id and its `totalItemCount` as listed or created.
 async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<(String, Option<u64>), TenantError> {
-    if let Some(f) = pick_folder(&tenant.list_folders(user_id).await?) {
+    if let Some(f) = pick_folder(&tenant.list_folders(user_id, Some(FOLDER_NAME)).await?) {
         if f.display_name != FOLDER_NAME {
             tracing::warn!(user = user_id, name = %f.display_name, "using an existing folder whose name differs from `{FOLDER_NAME}` only in case");
         }
@@ -378,8 +450,8 @@ async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<(String,
         tracing::info!(user = user_id, "created folder `{FOLDER_NAME}`");
         return Ok((created.id, created.total_item_count));
     }
-    // 409 ErrorFolderExists: someone created it concurrently; list again and use theirs.
-    match pick_folder(&tenant.list_folders(user_id).await?) {
+    // 409 ErrorFolderExists: someone created it concurrently; look again and use theirs.
+    match pick_folder(&tenant.list_folders(user_id, Some(FOLDER_NAME)).await?) {
         Some(f) => Ok((f.id.clone(), f.total_item_count)),
         None => Err(TenantError::Http(HttpError::Protocol {
             what: "folder creation".to_owned(),
@@ -410,6 +482,7 @@ mod tests {
                     user_principal_name: "boss@contoso.cn".into(),
                     mail: Some("boss@contoso.cn".into()),
                     display_name: None,
+                    account_enabled: Some(true),
                 }),
                 _ => None,
             })

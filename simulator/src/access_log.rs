@@ -112,7 +112,7 @@ impl AccessLog {
 
 /// The API, operation and item of a request, from the route axum matched (`MatchedPath`) rather
 /// than from the path again; a request no route matched is `other`.
-fn classify(path: &str, matched: Option<&str>) -> Option<(&'static str, &'static str, Option<String>)> {
+fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> Option<(&'static str, &'static str, Option<String>)> {
     let api = if path.starts_with("/tm/v1") {
         "vendor"
     } else if path.starts_with("/graph/v1.0") {
@@ -124,9 +124,10 @@ fn classify(path: &str, matched: Option<&str>) -> Option<(&'static str, &'static
         Some("/tm/v1/session") => "login",
         Some("/tm/v1/items") => "list",
         Some("/tm/v1/items/{id}/raw") => "raw",
-        Some("/graph/v1.0/users/{address}") => "lookup",
-        Some("/graph/v1.0/users/{id}/mailFolders") => "folders",
-        Some("/graph/v1.0/users/{id}/mailFolders/{folder}/messages") => "import",
+        Some(m) if api == "tenant" => match crate::tenant::graph_api::op_of(method, Some(m)) {
+            crate::faults::Op::Any => "other",
+            op => op.as_str(),
+        },
         _ => "other",
     };
     // The item of a download: the segment the route names `{id}`, percent-decoded.
@@ -143,10 +144,7 @@ pub fn decode(segment: &str) -> String {
 pub async fn record(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
-    let Some((api, mut op, item_id)) = classify(&path, matched.as_deref()) else { return next.run(request).await };
-    if op == "folders" && request.method() == axum::http::Method::POST {
-        op = "create_folder";
-    }
+    let Some((api, op, item_id)) = classify(request.method(), &path, matched.as_deref()) else { return next.run(request).await };
     let log = &state.requests;
     let seq = {
         // Reserve the arrival position now, so that the order is the order of arrival.

@@ -104,6 +104,19 @@ pub struct ScenarioSummary {
     pub population: BTreeMap<&'static str, usize>,
     /// First and last capture time.
     pub span: Option<(String, String)>,
+    /// Where the identity platform is, once the simulator listens.
+    pub identity: Option<Identity>,
+}
+
+/// The identity platform of a listening simulator, as `/sim/scenario` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    /// The authority (`GRAPH_AUTHORITY`): the simulator's base URL.
+    pub authority: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// With `--tls`: the CA's PEM file (for `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`).
+    pub ca_file: Option<String>,
 }
 
 /// Item counts by kind and source.
@@ -153,6 +166,11 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
             .first()
             .zip(items.last())
             .map(|(a, b)| (crate::archive::format_ms(a.spec.captured_ms), crate::archive::format_ms(b.spec.captured_ms))),
+        identity: state.public.get().map(|p| Identity {
+            authority: p.base.clone(),
+            token_endpoint: format!("{}/{}/oauth2/v2.0/token", p.base, state.scenario.credentials.tenant_id),
+            ca_file: p.ca_file.as_ref().map(|f| f.display().to_string()),
+        }),
     }
 }
 
@@ -183,13 +201,15 @@ pub struct FolderView {
 /// A mailbox in `GET /sim/mailboxes`.
 #[derive(Debug, Clone, Serialize)]
 pub struct MailboxView {
-    /// Primary address.
+    /// Primary address (`mail`).
     pub address: String,
     /// Folders sorted by name.
     pub folders: Vec<FolderView>,
+    /// The user's userPrincipalName (the key of `GET /graph/v1.0/users/{upn}`).
+    pub upn: String,
 }
 
-/// Every valid mailbox, sorted by address; folders by name; items by (id, sha256).
+/// Every mailbox (disabled users have theirs, as in Exchange), sorted by address; folders by name; items by (id, sha256).
 pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
     let tenant = state.tenant.lock().expect("tenant lock");
     let mut out: Vec<MailboxView> = tenant
@@ -210,7 +230,7 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
                 })
                 .collect();
             folders.sort_by(|a, b| a.name.cmp(&b.name));
-            MailboxView { address: m.address.clone(), folders }
+            MailboxView { address: m.address.clone(), folders, upn: m.upn.clone() }
         })
         .collect();
     out.sort_by_key(|m| tm_contract::address_key(&m.address));

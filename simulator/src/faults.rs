@@ -45,6 +45,10 @@ pub enum Op {
     CreateFolder,
     /// `POST …/messages`.
     Import,
+    /// `GET …/messages` and one message (`$count`, `$value` too).
+    Messages,
+    /// `POST /{tenant}/oauth2/v2.0/token`.
+    Token,
 }
 
 impl Op {
@@ -59,6 +63,8 @@ impl Op {
             Op::Folders => "folders",
             Op::CreateFolder => "create_folder",
             Op::Import => "import",
+            Op::Messages => "messages",
+            Op::Token => "token",
         }
     }
 }
@@ -148,11 +154,11 @@ impl FaultRule {
             return bad("probability", "must be between 0 and 1");
         }
         let vendor_ops = [Op::Any, Op::Login, Op::List, Op::Raw];
-        let tenant_ops = [Op::Any, Op::Lookup, Op::Folders, Op::CreateFolder, Op::Import];
+        let tenant_ops = [Op::Any, Op::Lookup, Op::Folders, Op::CreateFolder, Op::Import, Op::Messages, Op::Token];
         match self.api {
             Api::Vendor if !vendor_ops.contains(&self.op) => return bad("op", "a vendor fault takes op any, login, list or raw"),
             Api::Tenant if !tenant_ops.contains(&self.op) => {
-                return bad("op", "a tenant fault takes op any, lookup, folders, create_folder or import");
+                return bad("op", "a tenant fault takes op any, lookup, folders, create_folder, import, messages or token");
             }
             _ => {}
         }

@@ -230,6 +230,7 @@ impl Population {
                     enabled,
                     mailbox,
                     folders: Vec::new(),
+                    hidden_folders: Vec::new(),
                 });
             }
         }

@@ -79,12 +79,25 @@ pub struct State {
     pub tenant_requests: std::sync::atomic::AtomicU64,
     /// Where the tenant is kept, with `--data-dir`.
     pub data_dir: Option<Arc<DataDir>>,
+    /// Mailboxes' use of Graph's rate limits.
+    pub rates: crate::tenant::rate::Rates,
+    /// How the simulator is reached, once it listens.
+    pub public: std::sync::OnceLock<Public>,
     /// Options.
     pub options: Options,
 }
 
 /// Shared state handle.
 pub type Shared = Arc<State>;
+
+/// How clients reach a listening simulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Public {
+    /// `http://…` or `https://…`, no trailing slash.
+    pub base: String,
+    /// With TLS: the PEM file of the CA that signed the certificate.
+    pub ca_file: Option<PathBuf>,
+}
 
 /// Why a simulator state could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +129,14 @@ impl MessageBytes {
 }
 
 impl State {
+    /// `https` when the simulator serves TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        match self.public.get() {
+            Some(p) if p.base.starts_with("https:") => "https",
+            _ => "http",
+        }
+    }
+
     /// Generates the archive and the tenant of a scenario (and, with a data directory, puts
     /// back the tenant it holds).
     pub fn build(scenario: Scenario, options: Options) -> Result<State, BuildError> {
@@ -151,6 +172,8 @@ impl State {
             tenant: Mutex::new(TenantState { mailboxes, blobs: Blobs::default() }),
             journal: Mutex::new(journal),
             data_dir,
+            rates: Default::default(),
+            public: std::sync::OnceLock::new(),
             options,
         })
     }
@@ -192,6 +215,7 @@ pub fn app(state: Shared) -> Router {
         .nest("/tm/v1", vendor_api::router())
         .nest("/graph/v1.0", tenant::graph_api::router(state.clone()))
         .nest("/sim", control_api::router())
+        .merge(tenant::identity::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::access_log::record))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
@@ -213,6 +237,7 @@ impl Simulator {
             Arc::new(tokio::task::spawn_blocking(move || State::build(scenario, options)).await.expect("generation does not panic")?);
         let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind(addr, e))?;
         let local = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let _ = state.public.set(Public { base: format!("http://{local}"), ca_file: None });
         let (tx, rx) = oneshot::channel::<()>();
         let router = app(state.clone());
         let handle = tokio::spawn(async move {
@@ -273,6 +298,7 @@ impl ThreadedSimulator {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| StartError::Bind(addr, e))?;
         listener.set_nonblocking(true).map_err(|e| StartError::Bind(addr, e))?;
         let local = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let _ = state.public.set(Public { base: format!("http://{local}"), ca_file: None });
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let n = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {

@@ -41,9 +41,18 @@ pub struct Credentials {
     /// Vendor archive password.
     #[serde(default = "default_vendor_password")]
     pub vendor_password: String,
-    /// The bearer token the tenant API accepts.
+    /// The static bearer token the tenant API accepts (contract v1; still accepted in v2).
     #[serde(default = "default_tenant_token")]
     pub tenant_token: String,
+    /// The directory (tenant) id of the OAuth 2.0 client-credentials flow (`GRAPH_TENANT_ID`).
+    #[serde(default = "default_tenant_id")]
+    pub tenant_id: String,
+    /// The application (client) id (`GRAPH_CLIENT_ID`).
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// The client secret (`GRAPH_CLIENT_SECRET`).
+    #[serde(default = "default_client_secret")]
+    pub client_secret: String,
 }
 
 fn default_vendor_username() -> String {
@@ -55,6 +64,15 @@ fn default_vendor_password() -> String {
 fn default_tenant_token() -> String {
     "tenant-secret".into()
 }
+fn default_tenant_id() -> String {
+    "7a1c2e9b-5d34-4f0e-9c61-2b8d3e4f5a60".into()
+}
+fn default_client_id() -> String {
+    "3f6b8c2d-1e4a-4b7c-8d9e-0a1b2c3d4e5f".into()
+}
+fn default_client_secret() -> String {
+    "client-secret".into()
+}
 
 impl Default for Credentials {
     fn default() -> Self {
@@ -62,6 +80,9 @@ impl Default for Credentials {
             vendor_username: default_vendor_username(),
             vendor_password: default_vendor_password(),
             tenant_token: default_tenant_token(),
+            tenant_id: default_tenant_id(),
+            client_id: default_client_id(),
+            client_secret: default_client_secret(),
         }
     }
 }
@@ -226,6 +247,8 @@ pub struct TenantUser {
     pub mailbox: bool,
     /// Extra top-level folders that exist before any run.
     pub folders: Vec<String>,
+    /// Extra hidden top-level folders (`isHidden`; listed only with `includeHiddenFolders=true`).
+    pub hidden_folders: Vec<String>,
 }
 
 /// An item a scenario writes out exactly.
@@ -311,6 +334,32 @@ pub struct Scenario {
     pub faults: Vec<FaultRule>,
     /// Graph-like throttling of the tenant.
     pub throttle: Option<Throttle>,
+    /// The tenant's other Graph limits and the token lifetime.
+    pub limits: TenantLimits,
+}
+
+/// `[tenant]` settings beyond users: token lifetime and Graph's opt-in limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantLimits {
+    /// Lifetime of a client-credentials access token, seconds (Graph: 3599 or so).
+    pub token_lifetime_seconds: u64,
+    /// Largest request body, bytes (Graph: 4 MB); `None`: contract v1's import limit only.
+    pub max_request_bytes: Option<u64>,
+    /// Requests per mailbox per 10 minutes (Graph's 10,000); `None`: unlimited.
+    pub requests_per_10_minutes: Option<u64>,
+    /// Upload bytes per mailbox per 5 minutes (Graph's 150 MB); `None`: unlimited.
+    pub upload_bytes_per_5_minutes: Option<u64>,
+}
+
+impl Default for TenantLimits {
+    fn default() -> Self {
+        TenantLimits {
+            token_lifetime_seconds: 3599,
+            max_request_bytes: None,
+            requests_per_10_minutes: None,
+            upload_bytes_per_5_minutes: None,
+        }
+    }
 }
 
 /// Tenant throttling: more than `per_mailbox` requests in flight for one mailbox get 429.

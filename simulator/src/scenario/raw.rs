@@ -75,6 +75,14 @@ pub(super) struct RawTenant {
     pub(super) throttle_per_mailbox: Option<usize>,
     #[serde(default)]
     pub(super) throttle_retry_after: Option<u64>,
+    #[serde(default)]
+    pub(super) token_lifetime_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) max_request_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) requests_per_10_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,6 +101,8 @@ pub(super) struct RawUser {
     pub(super) mailbox: bool,
     #[serde(default)]
     pub(super) folders: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) hidden_folders: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -98,7 +98,7 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
     let externals = persons(&ctx, &mut taken, &raw.external, "external", false)?;
     let groups = groups(&ctx, &mut taken, &raw.group, &employees)?;
     let items = items(&ctx, &taken, &raw.item, &groups, &employees)?;
-    let (tenant_from_employees, tenant_users, throttle) = tenant(&ctx, raw.tenant)?;
+    let (tenant_from_employees, tenant_users, throttle, limits) = tenant(&ctx, raw.tenant)?;
     let mapping = raw.mapping.as_ref().map(resolve);
     let runs = runs(&ctx, &raw.run, mapping.as_ref(), &resolve)?;
     let faults = faults(&ctx, &raw.fault)?;
@@ -122,6 +122,7 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
         runs,
         faults,
         throttle,
+        limits,
     })
 }
 
@@ -259,11 +260,28 @@ fn groups(ctx: &Ctx<'_>, taken: &mut Taken, raw: &[RawGroup], employees: &[Perso
     Ok(groups)
 }
 
-/// `[tenant]`: users' addresses unique over UPN, primary and aliases; folders; the throttle.
-fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<(bool, Vec<TenantUser>, Option<Throttle>), ScenarioError> {
+type TenantParts = (bool, Vec<TenantUser>, Option<Throttle>, TenantLimits);
+
+/// `[tenant]`: users' addresses unique over UPN, primary and aliases; folders; the throttle and
+/// the limits.
+fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<TenantParts, ScenarioError> {
     let file = ctx.file;
+    let mut limits = TenantLimits::default();
     let (tenant_from_employees, raw_users, throttle) = match raw {
         Some(t) => {
+            let at_least = |v: &Option<toml::Spanned<u64>>, field: &str, min: u64| -> Result<Option<u64>, ScenarioError> {
+                match v {
+                    Some(n) if *n.get_ref() < min => ctx.err(n.span(), format!("tenant.{field}"), format!("must be at least {min}")),
+                    Some(n) => Ok(Some(*n.get_ref())),
+                    None => Ok(None),
+                }
+            };
+            if let Some(n) = at_least(&t.token_lifetime_seconds, "token_lifetime_seconds", 1)? {
+                limits.token_lifetime_seconds = n;
+            }
+            limits.max_request_bytes = at_least(&t.max_request_bytes, "max_request_bytes", 1024)?;
+            limits.requests_per_10_minutes = at_least(&t.requests_per_10_minutes, "requests_per_10_minutes", 1)?;
+            limits.upload_bytes_per_5_minutes = at_least(&t.upload_bytes_per_5_minutes, "upload_bytes_per_5_minutes", 1)?;
             let throttle = match (t.throttle_per_mailbox, t.throttle_retry_after) {
                 (Some(0), _) => return Err(plain(file, "tenant.throttle_per_mailbox", "must be at least 1")),
                 (Some(n), r) => Some(Throttle { per_mailbox: n, retry_after: r.unwrap_or(1) }),
@@ -296,21 +314,25 @@ fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<(bool, Vec<TenantUser
                 return ctx.err(u.upn.span(), at("upn"), format!("address {a} already belongs to tenant.user[{prev}]"));
             }
         }
-        let mut folders = Vec::new();
-        for (j, f) in u.folders.iter().enumerate() {
-            let field = at(&format!("folders[{j}]"));
+        let (mut folders, mut hidden_folders) = (Vec::new(), Vec::new());
+        let listed = u.folders.iter().map(|f| (f, "folders", false)).chain(u.hidden_folders.iter().map(|f| (f, "hidden_folders", true)));
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        for (f, list, hidden) in listed {
+            let j = index.entry(list).or_insert(0);
+            let field = at(&format!("{list}[{j}]"));
+            *j += 1;
             let name = check_name(ctx, f, &field)?;
-            if folders.iter().any(|x: &String| x.eq_ignore_ascii_case(&name))
-                || crate::tenant::DEFAULT_FOLDERS.iter().any(|d| d.eq_ignore_ascii_case(&name))
+            if folders.iter().chain(&hidden_folders).any(|x: &String| x.eq_ignore_ascii_case(&name))
+                || crate::tenant::DEFAULT_FOLDERS.iter().any(|d| d.0.eq_ignore_ascii_case(&name))
             {
                 return ctx.err(f.span(), field, format!("folder `{name}` exists twice"));
             }
-            folders.push(name);
+            if hidden { hidden_folders.push(name) } else { folders.push(name) }
         }
         let display_name = u.display_name.clone().unwrap_or_else(|| upn.split('@').next().unwrap_or_default().to_string());
-        tenant_users.push(TenantUser { upn, mail, aliases, display_name, enabled: u.enabled, mailbox: u.mailbox, folders });
+        tenant_users.push(TenantUser { upn, mail, aliases, display_name, enabled: u.enabled, mailbox: u.mailbox, folders, hidden_folders });
     }
-    Ok((tenant_from_employees, tenant_users, throttle))
+    Ok((tenant_from_employees, tenant_users, throttle, limits))
 }
 
 /// `[[item]]`: people and groups that exist, `to` or `group`, an employee among the participants,

@@ -1,6 +1,11 @@
-//! The tenant directory: which addresses belong to a *valid Microsoft 365 user* (enabled, with a
-//! mailbox), compared case-insensitively (the contract's `address_key`) over UPN, primary address
-//! and aliases.
+//! The tenant directory: every user of the scenario's tenant, found as Graph finds them.
+//!
+//! - In a path (`/users/{key}`) a user is keyed by id or userPrincipalName only (the UPN compared
+//!   case-insensitively), disabled users and users without a mailbox included: Graph's user
+//!   resource exists for them (<https://learn.microsoft.com/graph/api/user-get>).
+//! - [`Directory::lookup`] is the routing rules' question, used by the oracle and the control
+//!   plane: which *valid Microsoft 365 user* (enabled, with a mailbox) has this address (UPN,
+//!   primary or alias), compared with the contract's `address_key`.
 
 use std::collections::HashMap;
 
@@ -30,6 +35,7 @@ pub struct User {
 pub struct Directory {
     users: Vec<(User, TenantUser)>,
     by_address: HashMap<String, usize>,
+    by_upn: HashMap<String, usize>,
     by_id: HashMap<String, usize>,
 }
 
@@ -42,7 +48,7 @@ pub fn user_id(upn: &str) -> String {
 impl Directory {
     /// Builds the directory of a scenario's tenant users.
     pub fn new(users: &[TenantUser]) -> Directory {
-        let mut d = Directory { users: Vec::new(), by_address: HashMap::new(), by_id: HashMap::new() };
+        let mut d = Directory { users: Vec::new(), by_address: HashMap::new(), by_upn: HashMap::new(), by_id: HashMap::new() };
         for u in users {
             let i = d.users.len();
             let user = User {
@@ -54,6 +60,7 @@ impl Directory {
             for a in std::iter::once(&u.upn).chain(std::iter::once(&u.mail)).chain(&u.aliases) {
                 d.by_address.entry(address_key(a)).or_insert(i);
             }
+            d.by_upn.entry(address_key(&u.upn)).or_insert(i);
             d.by_id.insert(user.id.clone(), i);
             d.users.push((user, u.clone()));
         }
@@ -67,15 +74,11 @@ impl Directory {
         (t.enabled && t.mailbox).then_some(user)
     }
 
-    /// The valid user with this id, or with this address (Graph accepts both in paths).
-    pub fn resolve(&self, id_or_address: &str) -> Option<&User> {
-        match self.by_id.get(id_or_address) {
-            Some(&i) => {
-                let (user, t) = &self.users[i];
-                (t.enabled && t.mailbox).then_some(user)
-            }
-            None => self.lookup(id_or_address),
-        }
+    /// The user a Graph path names: by id, or by userPrincipalName in any case; valid or not.
+    pub fn by_key(&self, id_or_upn: &str) -> Option<(&User, &TenantUser)> {
+        let i = self.by_id.get(id_or_upn).or_else(|| self.by_upn.get(&address_key(id_or_upn)))?;
+        let (u, t) = &self.users[*i];
+        Some((u, t))
     }
 
     /// Every address (UPN, primary, aliases) of the user with this id.
@@ -120,6 +123,7 @@ mod tests {
             enabled,
             mailbox,
             folders: vec![],
+            hidden_folders: vec![],
         }
     }
 
@@ -137,5 +141,20 @@ mod tests {
         assert!(d.lookup("off@contoso.cn").is_none());
         assert!(d.lookup("nobox@contoso.cn").is_none());
         assert_eq!(d.valid_users().count(), 0);
+        // ... but they exist, as in Graph.
+        assert!(!d.by_key("OFF@contoso.cn").unwrap().1.enabled);
+        assert!(!d.by_key("nobox@contoso.cn").unwrap().1.mailbox);
+    }
+
+    #[test]
+    fn a_path_key_is_an_id_or_a_upn_never_an_alias_or_mail() {
+        let mut u = user("wei.wang@contoso.onmicrosoft.com", &["w.wang@contoso.cn"], true, true);
+        u.mail = "wei.wang@contoso.cn".into();
+        let d = Directory::new(&[u]);
+        let id = d.by_key("Wei.Wang@Contoso.onmicrosoft.com").unwrap().0.id.clone();
+        assert_eq!(d.by_key(&id).unwrap().0.mail, "wei.wang@contoso.cn");
+        assert!(d.by_key("wei.wang@contoso.cn").is_none());
+        assert!(d.by_key("w.wang@contoso.cn").is_none());
+        assert!(d.lookup("w.wang@contoso.cn").is_some());
     }
 }

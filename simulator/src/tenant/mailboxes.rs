@@ -18,7 +18,9 @@ use crate::archive::Archive;
 /// A sha256 digest.
 pub type Sha256 = [u8; 32];
 
-/// A folder as Graph shows it.
+/// A folder as Graph shows it: the mailFolder resource
+/// (<https://learn.microsoft.com/graph/api/resources/mailfolder>). Folders here have no child
+/// folders, and imported messages are unread (as MIME imports are: drafts, never opened).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FolderView {
@@ -26,8 +28,16 @@ pub struct FolderView {
     pub id: String,
     /// Name.
     pub display_name: String,
+    /// The parent's id (the mailbox root's for a top-level folder).
+    pub parent_folder_id: String,
+    /// Child folders.
+    pub child_folder_count: u64,
+    /// Unread messages in it.
+    pub unread_item_count: u64,
     /// Messages in it.
     pub total_item_count: u64,
+    /// Whether it is hidden (listed only with `includeHiddenFolders=true`).
+    pub is_hidden: bool,
 }
 
 /// Where a message's bytes are.
@@ -105,8 +115,18 @@ pub struct Folder {
     pub id: String,
     /// Name.
     pub name: String,
+    /// Its well-known name, for the default folders.
+    pub well_known: Option<&'static str>,
+    /// Hidden (`isHidden`).
+    pub hidden: bool,
     /// Messages, in import order.
     pub messages: Vec<Message>,
+}
+
+impl Folder {
+    fn new(user_id: &str, name: &str, well_known: Option<&'static str>, hidden: bool) -> Folder {
+        Folder { id: folder_id(user_id, name), name: name.to_string(), well_known, hidden, messages: Vec::new() }
+    }
 }
 
 /// One user's mailbox.
@@ -114,9 +134,46 @@ pub struct Folder {
 pub struct Mailbox {
     /// Primary address.
     pub address: String,
+    /// The user's userPrincipalName.
+    pub upn: String,
+    /// The root folder's id (`msgfolderroot`).
+    pub root_id: String,
     /// Top-level folders in creation order.
     pub folders: Vec<Folder>,
     next_message: u32,
+}
+
+impl Mailbox {
+    /// The folder an id or a well-known name (any case) names.
+    pub fn folder(&self, key: &str) -> Option<&Folder> {
+        self.folders.iter().find(|f| f.id == key || f.well_known.is_some_and(|w| w.eq_ignore_ascii_case(key)))
+    }
+
+    /// The root folder as Graph shows it.
+    pub fn root_view(&self) -> FolderView {
+        FolderView {
+            id: self.root_id.clone(),
+            display_name: super::ROOT_NAME.to_string(),
+            parent_folder_id: format!("{}AAAA", self.root_id),
+            child_folder_count: self.folders.len() as u64,
+            unread_item_count: 0,
+            total_item_count: 0,
+            is_hidden: false,
+        }
+    }
+
+    /// The top-level folders as `GET mailFolders` lists them: by display name (ignoring case),
+    /// hidden ones only when asked for.
+    pub fn listed(&self, include_hidden: bool) -> Vec<FolderView> {
+        let mut v: Vec<FolderView> = self.folders.iter().filter(|f| include_hidden || !f.hidden).map(|f| view(f, &self.root_id)).collect();
+        v.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
+    /// One folder as Graph shows it.
+    pub fn view(&self, f: &Folder) -> FolderView {
+        view(f, &self.root_id)
+    }
 }
 
 /// Why a folder could not be created.
@@ -180,17 +237,23 @@ pub fn folder_id(user_id: &str, name: &str) -> String {
 }
 
 impl Mailboxes {
-    /// Fresh mailboxes for every valid user: the default folders plus the scenario's extra ones.
+    /// Fresh mailboxes for every user with one (disabled users' too, as in Exchange): the default
+    /// folders plus the scenario's extra ones.
     pub fn new(directory: &Directory) -> Mailboxes {
         let mut by_user = BTreeMap::new();
-        for (user, t) in directory.valid_users() {
+        for (user, t) in directory.all().filter(|(_, t)| t.mailbox) {
+            let id = &user.id;
             let folders = DEFAULT_FOLDERS
                 .iter()
-                .map(|s| s.to_string())
-                .chain(t.folders.iter().cloned())
-                .map(|name| Folder { id: folder_id(&user.id, &name), name, messages: Vec::new() })
+                .map(|(name, well_known)| Folder::new(id, name, Some(*well_known), false))
+                .chain(t.folders.iter().map(|name| Folder::new(id, name, None, false)))
+                .chain(t.hidden_folders.iter().map(|name| Folder::new(id, name, None, true)))
                 .collect();
-            by_user.insert(user.id.clone(), Mailbox { address: user.mail.clone(), folders, next_message: 1 });
+            let root_id = folder_id(id, super::ROOT_WELL_KNOWN);
+            by_user.insert(
+                user.id.clone(),
+                Mailbox { address: user.mail.clone(), upn: user.user_principal_name.clone(), root_id, folders, next_message: 1 },
+            );
         }
         Mailboxes { by_user }
     }
@@ -210,11 +273,6 @@ impl Mailboxes {
         self.all().flat_map(|m| &m.folders).map(|f| f.messages.len() as u64).sum()
     }
 
-    /// The folders of a mailbox as Graph shows them.
-    pub fn folders(&self, user_id: &str) -> Vec<FolderView> {
-        self.by_user.get(user_id).map_or_else(Vec::new, |m| m.folders.iter().map(view).collect())
-    }
-
     /// Creates a top-level folder.
     pub fn create_folder(&mut self, user_id: &str, name: &str) -> Result<FolderView, CreateFolderError> {
         let mailbox = self.by_user.get_mut(user_id).expect("a valid user has a mailbox");
@@ -225,8 +283,8 @@ impl Mailboxes {
         while mailbox.folders.iter().any(|f| f.id == id) {
             id.push('x');
         }
-        let folder = Folder { id, name: name.to_string(), messages: Vec::new() };
-        let v = view(&folder);
+        let folder = Folder { id, name: name.to_string(), well_known: None, hidden: false, messages: Vec::new() };
+        let v = view(&folder, &mailbox.root_id);
         mailbox.folders.push(folder);
         Ok(v)
     }
@@ -242,7 +300,13 @@ impl Mailboxes {
     pub fn restore_folder(&mut self, user_id: &str, id: &str, name: &str) -> bool {
         let Some(mailbox) = self.by_user.get_mut(user_id) else { return false };
         if !mailbox.folders.iter().any(|f| f.id == id) {
-            mailbox.folders.push(Folder { id: id.to_string(), name: name.to_string(), messages: Vec::new() });
+            mailbox.folders.push(Folder {
+                id: id.to_string(),
+                name: name.to_string(),
+                well_known: None,
+                hidden: false,
+                messages: Vec::new(),
+            });
         }
         true
     }
@@ -281,8 +345,17 @@ impl Mailboxes {
     }
 }
 
-fn view(f: &Folder) -> FolderView {
-    FolderView { id: f.id.clone(), display_name: f.name.clone(), total_item_count: f.messages.len() as u64 }
+fn view(f: &Folder, root_id: &str) -> FolderView {
+    let n = f.messages.len() as u64;
+    FolderView {
+        id: f.id.clone(),
+        display_name: f.name.clone(),
+        parent_folder_id: root_id.to_string(),
+        child_folder_count: 0,
+        unread_item_count: n,
+        total_item_count: n,
+        is_hidden: f.hidden,
+    }
 }
 
 #[cfg(test)]

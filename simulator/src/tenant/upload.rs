@@ -27,6 +27,9 @@ pub struct InvalidBase64;
 pub struct Uploaded {
     /// The decoded header block (at most [`HEAD_LIMIT`] bytes).
     pub head: Vec<u8>,
+    /// The first decoded bytes (at most [`super::message_resource::PREFIX_BYTES`]): the message
+    /// resource is read from them.
+    pub start: Vec<u8>,
     /// sha256 of the decoded bytes.
     pub sha256: [u8; 32],
     /// Decoded size.
@@ -59,6 +62,7 @@ pub struct Upload<'a> {
     /// Decoded bytes while the header block is being read.
     prefix: Vec<u8>,
     head: Vec<u8>,
+    start: Vec<u8>,
     hasher: PrefixHasher,
     size: u64,
     /// Bytes verified to be the item's (up to its last checkpoint passed).
@@ -87,6 +91,7 @@ impl<'a> Upload<'a> {
             scratch: Vec::new(),
             prefix: Vec::new(),
             head: Vec::new(),
+            start: Vec::new(),
             hasher: PrefixHasher::default(),
             size: 0,
             verified: 0,
@@ -121,6 +126,8 @@ impl<'a> Upload<'a> {
     /// Decoded bytes, in order.
     fn bytes(&mut self, d: &[u8]) {
         self.size += d.len() as u64;
+        let room = super::message_resource::PREFIX_BYTES.saturating_sub(self.start.len());
+        self.start.extend_from_slice(&d[..room.min(d.len())]);
         match self.matching {
             Matching::Head => {
                 self.prefix.extend_from_slice(d);
@@ -228,7 +235,7 @@ impl<'a> Upload<'a> {
             Matching::Kept(v) => (None, Some(Bytes::from(v))),
             Matching::Counted | Matching::Head => (None, None),
         };
-        Ok(Uploaded { head: self.head, sha256, size: self.size, archive_item, kept })
+        Ok(Uploaded { head: self.head, start: self.start, sha256, size: self.size, archive_item, kept })
     }
 }
 

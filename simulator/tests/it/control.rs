@@ -23,7 +23,7 @@ async fn the_scenario_summary_counts_items_by_kind_and_source() {
 }
 
 #[tokio::test]
-async fn mailboxes_list_only_valid_users_in_address_order() {
+async fn mailboxes_list_every_mailbox_disabled_users_too_in_address_order_with_upns() {
     let sim = start(small()).await;
     let (_, v) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
     let addresses: Vec<&str> = v["mailboxes"].as_array().unwrap().iter().map(|m| m["address"].as_str().unwrap()).collect();
@@ -31,7 +31,9 @@ async fn mailboxes_list_only_valid_users_in_address_order() {
     sorted.sort_by_key(|a| a.to_lowercase());
     assert_eq!(addresses, sorted);
     assert!(addresses.contains(&"wang.wei@contoso.cn"));
-    assert!(!addresses.contains(&"former@contoso.cn") && !addresses.contains(&"no.mailbox@contoso.cn"));
+    assert!(addresses.contains(&"former@contoso.cn"), "a disabled user keeps a mailbox, as in Exchange");
+    assert!(!addresses.contains(&"no.mailbox@contoso.cn"));
+    assert!(v["mailboxes"].as_array().unwrap().iter().all(|m| m["upn"].is_string()), "{v}");
 }
 
 #[tokio::test]
@@ -51,7 +53,7 @@ async fn reset_puts_the_tenant_back_and_clears_the_journal() {
     assert_eq!(r.status(), 200);
     let (_, v) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
     let grace = v["mailboxes"].as_array().unwrap().iter().find(|m| m["address"] == "grace.chen@contoso.cn").unwrap().clone();
-    assert_eq!(grace["folders"].as_array().unwrap().len(), 4);
+    assert_eq!(grace["folders"].as_array().unwrap().len(), 8, "the default folders");
     let (_, j) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
     assert!(j["entries"].as_array().unwrap().is_empty());
 }
@@ -61,7 +63,7 @@ async fn the_access_log_times_every_vendor_and_tenant_request_and_reset_clears_i
     let sim = start(small()).await;
     let t = token(&sim).await;
     let _ = get_json(&format!("{}/items/chat-1/raw", sim.vendor_url()), Some(&t)).await;
-    let _ = get_json(&format!("{}/users/W.WANG@contoso.cn", sim.graph_url()), Some(&sim.credentials().tenant_token)).await;
+    let _ = get_json(&format!("{}/users/WANG.WEI@contoso.cn", sim.graph_url()), Some(&sim.credentials().tenant_token)).await;
     let _ = get_json(&format!("{}/scenario", sim.sim_url()), None).await;
     let (_, log) = get_json(&format!("{}/requests", sim.sim_url()), None).await;
     let entries = log["requests"].as_array().unwrap();

@@ -6,6 +6,13 @@ use super::*;
 pub(crate) struct User {
     pub(crate) id: String,
     pub(crate) mail: String,
+    #[serde(rename = "accountEnabled", default)]
+    pub(crate) account_enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Users {
+    value: Vec<User>,
 }
 
 #[derive(Deserialize)]
@@ -96,20 +103,46 @@ impl Conn<'_> {
         if let Some(u) = self.users.get(&key) {
             return Ok(u.clone());
         }
-        let url = format!("{}/users/{}", self.env.graph, address);
+        // Graph's way: the path takes a UPN; an alias or a mail address is found with $filter.
+        let select = "$select=id,mail,accountEnabled";
+        let url = format!("{}/users/{}?{select}", self.env.graph, address);
         let r = self.send("user lookup", false, |h, t| h.get(&url).bearer_auth(t)).await?;
-        let user = match r.status() {
+        let mut user = match r.status() {
             StatusCode::OK => Some(r.json::<User>().await?),
             StatusCode::NOT_FOUND => None,
             s => bail!("user lookup {address}: {s}"),
+        };
+        if user.is_none() {
+            let filter = format!("proxyAddresses/any(x:x eq 'smtp:{}')", address.replace('\'', "''"));
+            let url = format!("{}/users", self.env.graph);
+            let query = [("$filter", filter.as_str()), ("$select", "id,mail,accountEnabled")];
+            let r = self.send("user search", false, |h, t| h.get(&url).query(&query).bearer_auth(t)).await?;
+            if !r.status().is_success() {
+                bail!("user search {address}: {}", r.status());
+            }
+            user = r.json::<Users>().await?.value.into_iter().next();
+        }
+        let user = match user {
+            Some(u) if u.account_enabled != Some(false) => {
+                let url = format!("{}/users/{}/mailFolders/inbox?$select=id", self.env.graph, u.id);
+                let r = self.send("mailbox check", false, |h, t| h.get(&url).bearer_auth(t)).await?;
+                match r.status() {
+                    StatusCode::OK => Some(u),
+                    StatusCode::NOT_FOUND => None,
+                    s => bail!("mailbox check {address}: {s}"),
+                }
+            }
+            _ => None,
         };
         self.users.insert(key, user.clone());
         Ok(user)
     }
 
-    pub(crate) async fn folders(&self, user: &str) -> anyhow::Result<Vec<Folder>> {
+    /// The folders named `name` (Graph's `$filter`, which ignores case).
+    pub(crate) async fn folders(&self, user: &str, name: &str) -> anyhow::Result<Vec<Folder>> {
         let url = format!("{}/users/{user}/mailFolders", self.env.graph);
-        let r = self.send("folders", false, |h, t| h.get(&url).bearer_auth(t)).await?;
+        let filter = format!("displayName eq '{}'", name.replace('\'', "''"));
+        let r = self.send("folders", false, |h, t| h.get(&url).query(&[("$filter", filter.as_str())]).bearer_auth(t)).await?;
         if !r.status().is_success() {
             bail!("folders of {user}: {}", r.status());
         }
@@ -119,7 +152,7 @@ impl Conn<'_> {
     /// The archive folder's id and current item count, creating it on first use.
     pub(crate) async fn folder(&mut self, user: &str, name: &str) -> anyhow::Result<(String, u64)> {
         for attempt in 0..2 {
-            if let Some(f) = self.folders(user).await?.into_iter().find(|f| f.display_name.eq_ignore_ascii_case(name)) {
+            if let Some(f) = self.folders(user, name).await?.into_iter().find(|f| f.display_name.eq_ignore_ascii_case(name)) {
                 self.folders.insert(user.to_string(), f.id.clone());
                 return Ok((f.id, f.total_item_count));
             }
@@ -219,7 +252,7 @@ impl Conn<'_> {
             tokio::time::sleep(wait).await;
             n += 1;
             if let Some(before) = count_before {
-                let now = self.folders(user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+                let now = self.folders(user, FOLDER).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
                 if now == Some(before + 1) {
                     return Ok(true);
                 }

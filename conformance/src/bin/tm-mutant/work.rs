@@ -63,7 +63,7 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
 
     // Resolve imports a kill or a failure cut short: the folder count tells whether the message landed.
     for (item, user, folder, before) in std::mem::take(&mut ledger.intents) {
-        let count = conn.folders(&user).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+        let count = conn.folders(&user, FOLDER).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
         if count == Some(before + 1) {
             ledger.append(&format!("imported\t{item}\t{user}"))?;
             ledger.imported.insert((item, user));

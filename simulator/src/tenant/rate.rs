@@ -1,0 +1,116 @@
+//! Graph's opt-in per-mailbox rate limits (<https://learn.microsoft.com/graph/throttling-limits#outlook-service-limits>):
+//! requests per 10 minutes (Graph: 10,000) and upload volume per 5 minutes (Graph: 150 MB, the
+//! bodies of POST requests), each a `[tenant]` setting of the scenario. A window starts with a
+//! mailbox's first request in it; a request over a limit is refused 429 `ApplicationThrottled` with
+//! `Retry-After` the seconds until the window ends (the concurrency limit is in `graph_api.rs`).
+//!
+//! Graph's wording of these two 429s is not documented; the message names the limit as Graph
+//! names the concurrency one ("Application is over its MailboxConcurrency limit.").
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, header};
+
+use crate::faults::Op;
+use crate::server::Shared;
+
+const REQUEST_WINDOW: Duration = Duration::from_secs(600);
+const UPLOAD_WINDOW: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: Instant,
+    used: u64,
+}
+
+impl Window {
+    /// The window at `now`, a new one when the last has ended.
+    fn current(w: &mut Option<Window>, now: Instant, length: Duration) -> &mut Window {
+        if w.is_none_or(|w| now.duration_since(w.start) >= length) {
+            *w = Some(Window { start: now, used: 0 });
+        }
+        w.as_mut().expect("just set")
+    }
+
+    fn retry_after(&self, now: Instant, length: Duration) -> u64 {
+        let left = length.saturating_sub(now.duration_since(self.start));
+        left.as_secs() + u64::from(left.subsec_nanos() > 0).max(u64::from(left.is_zero()))
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Usage {
+    requests: Option<Window>,
+    uploads: Option<Window>,
+}
+
+/// Every mailbox's use of its windows.
+#[derive(Debug, Default)]
+pub struct Rates {
+    by_user: Mutex<HashMap<String, Usage>>,
+}
+
+/// Counts a mailbox request against the scenario's limits: `Some((limit, retry_after))` when it
+/// is over one (not counted then).
+pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Option<(&'static str, u64)> {
+    let limits = state.scenario.limits;
+    if limits.requests_per_10_minutes.is_none() && limits.upload_bytes_per_5_minutes.is_none() {
+        return None;
+    }
+    let now = Instant::now();
+    let mut map = state.rates.by_user.lock().expect("rates lock");
+    let usage = map.entry(user_id.to_string()).or_default();
+    if let Some(max) = limits.upload_bytes_per_5_minutes
+        && op == Op::Import
+    {
+        let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let w = Window::current(&mut usage.uploads, now, UPLOAD_WINDOW);
+        // A body larger than the whole limit is let through alone (it could never pass).
+        if w.used > 0 && w.used.saturating_add(announced) > max {
+            return Some(("MailboxUploadVolume", w.retry_after(now, UPLOAD_WINDOW)));
+        }
+    }
+    if let Some(max) = limits.requests_per_10_minutes {
+        let w = Window::current(&mut usage.requests, now, REQUEST_WINDOW);
+        if w.used >= max {
+            return Some(("MailboxRequestRate", w.retry_after(now, REQUEST_WINDOW)));
+        }
+        w.used += 1;
+    }
+    None
+}
+
+/// Counts the body bytes of an upload.
+pub fn uploaded(state: &Shared, user_id: &str, bytes: u64) {
+    if state.scenario.limits.upload_bytes_per_5_minutes.is_none() {
+        return;
+    }
+    let now = Instant::now();
+    let mut map = state.rates.by_user.lock().expect("rates lock");
+    let usage = map.entry(user_id.to_string()).or_default();
+    Window::current(&mut usage.uploads, now, UPLOAD_WINDOW).used += bytes;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_the_rest_of_the_window_rounded_up() {
+        let start = Instant::now();
+        let w = Window { start, used: 0 };
+        assert_eq!(w.retry_after(start + Duration::from_millis(500), Duration::from_secs(300)), 300);
+        assert_eq!(w.retry_after(start + Duration::from_secs(299), Duration::from_secs(300)), 1);
+        assert_eq!(w.retry_after(start + Duration::from_secs(400), Duration::from_secs(300)), 1);
+    }
+
+    #[test]
+    fn a_window_restarts_once_it_has_ended() {
+        let start = Instant::now();
+        let mut w = Some(Window { start, used: 7 });
+        assert_eq!(Window::current(&mut w, start + Duration::from_secs(10), REQUEST_WINDOW).used, 7);
+        assert_eq!(Window::current(&mut w, start + REQUEST_WINDOW, REQUEST_WINDOW).used, 0);
+    }
+}
