@@ -43,6 +43,10 @@ enum Command {
         /// Print each scenario's digest (the snapshot body) too.
         #[arg(long)]
         print_digest: bool,
+        /// Serve the simulator over HTTPS (a CA of its own, given to the connector in
+        /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
+        #[arg(long)]
+        tls: bool,
     },
     /// List the rules and the scenarios.
     List,
@@ -89,7 +93,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest } => {
+        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -97,6 +101,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut suite = Suite::new(connector);
             suite.fixtures = fixtures;
             suite.options.run_timeout = Duration::from_secs(run_timeout);
+            suite.options.tls = tls;
             let names: Vec<String> =
                 if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
@@ -126,7 +131,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
-            let options = RunOptions { run_timeout: Duration::from_secs(run_timeout) };
+            let options = RunOptions { run_timeout: Duration::from_secs(run_timeout), ..RunOptions::default() };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
             eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
             let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;

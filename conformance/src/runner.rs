@@ -44,11 +44,13 @@ impl Connector {
 pub struct RunOptions {
     /// Longest a single connector run may take.
     pub run_timeout: Duration,
+    /// Serve the simulator over HTTPS (its CA in `SSL_CERT_FILE` & co. for the connector).
+    pub tls: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { run_timeout: Duration::from_secs(600) }
+        RunOptions { run_timeout: Duration::from_secs(600), tls: false }
     }
 }
 
@@ -236,10 +238,11 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
     let name = scenario.name.clone();
     let runs = scenario.runs.clone();
     let loopback: SocketAddr = "127.0.0.1:0".parse().expect("a socket address");
-    // The judge reads every journal entry and request of the runs: none may be dropped.
-    let sim = Simulator::start_with(scenario, loopback, Options { log_capacity: usize::MAX, ..Options::default() }).await?;
-    let state: Arc<State> = sim.state().clone();
     let work = tempfile::Builder::new().prefix("tm-conformance-").tempdir()?;
+    // The judge reads every journal entry and request of the runs: none may be dropped.
+    let tls_ca_file = options.tls.then(|| work.path().join("ca.pem"));
+    let sim = Simulator::start_with(scenario, loopback, Options { log_capacity: usize::MAX, tls_ca_file, ..Options::default() }).await?;
+    let state: Arc<State> = sim.state().clone();
     let state_dir = work.path().join("state");
     std::fs::create_dir_all(&state_dir)?;
     let initial = mailbox_views(&state);
@@ -391,6 +394,7 @@ async fn run_reference(spec: &RunSpec<'_>) -> (RunOutcome, String) {
     config.auto_mapping = spec.auto_mapping;
     config.run_at = spec.run_at;
     config.report_path = Some(spec.report_path.to_path_buf());
+    config.ca_file = spec.sim.ca_file();
     config.progress = false;
     // Polled in this task rather than spawned: the connector's future is not `Send`. Dropping it
     // (at the kill point) cancels the run the way a crash would, mid-flight.
@@ -432,16 +436,33 @@ pub fn contract_env(
     if let Some(m) = mapping {
         env.push(("MAPPING_CSV", m.display().to_string()));
     }
+    // Contract v2: the app's client credentials and the authority, beside the static token.
+    env.push(("GRAPH_TENANT_ID", c.tenant_id.clone()));
+    env.push(("GRAPH_CLIENT_ID", c.client_id.clone()));
+    env.push(("GRAPH_CLIENT_SECRET", c.client_secret.clone()));
+    env.push(("GRAPH_AUTHORITY", sim.base_url()));
+    if let Some(ca) = sim.ca_file() {
+        for name in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"] {
+            env.push((name, ca.display().to_string()));
+        }
+    }
     env
 }
 
 /// Every variable of the contract (removed from the inherited environment first).
-pub const CONTRACT_VARS: [&str; 10] = [
+pub const CONTRACT_VARS: [&str; 17] = [
     "TM_URL",
     "TM_USERNAME",
     "TM_PASSWORD",
     "GRAPH_URL",
     "GRAPH_TOKEN",
+    "GRAPH_TENANT_ID",
+    "GRAPH_CLIENT_ID",
+    "GRAPH_CLIENT_SECRET",
+    "GRAPH_AUTHORITY",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
     "MAPPING_CSV",
     "AUTO_MAPPING",
     "RUN_AT",

@@ -35,6 +35,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// `REPORT_PATH`: where to write the run report; `None` = not written.
     pub report_path: Option<PathBuf>,
+    /// `SSL_CERT_FILE`: PEM certificates of CAs trusted beside the system's (a test tenant's own CA).
+    pub ca_file: Option<PathBuf>,
     /// Region for mapping numbers written without a country code (default `CN`).
     pub default_region: String,
     /// Items downloaded, checked and routed at a time (default 8); deliveries and items in flight are 4 × this.
@@ -80,6 +82,7 @@ impl Config {
             run_at: Utc::now(),
             state_dir: state_dir.into(),
             report_path: None,
+            ca_file: None,
             default_region: "CN".to_owned(),
             concurrency: 8,
             page_size: 500,

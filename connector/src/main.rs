@@ -60,6 +60,9 @@ struct RunArgs {
     /// Where to write the run report (JSON).
     #[arg(long, env = "REPORT_PATH")]
     report_path: Option<PathBuf>,
+    /// PEM file of CA certificates to trust beside the system's (a test tenant's own CA).
+    #[arg(long, env = "SSL_CERT_FILE")]
+    ca_file: Option<PathBuf>,
     /// Region for mapping numbers written without a country code (ISO 3166-1 alpha-2).
     #[arg(long, default_value = "CN")]
     default_region: String,
@@ -119,6 +122,7 @@ fn run(args: RunArgs, interactive: bool) -> anyhow::Result<()> {
         config.run_at = run_at;
     }
     config.report_path = args.report_path;
+    config.ca_file = args.ca_file;
     config.default_region = args.default_region;
     config.concurrency = args.concurrency;
     config.progress = interactive;

@@ -34,6 +34,7 @@ mod render;
 mod scenario;
 mod server;
 mod tenant;
+mod tls;
 mod vendor_api;
 
 pub use access_log::Logged as LoggedRequest;
@@ -46,7 +47,10 @@ pub use item::{Attachment, Conversation, ItemSpec, Media};
 pub use journal::{DEFAULT_CAPACITY as DEFAULT_LOG_CAPACITY, Entry as JournalEntry, Journal};
 pub use people::Population;
 pub use render::Rendered;
-pub use scenario::{App, CallSpec, CallType, Credentials, Group, Kind, Person, Run, Scenario, ScenarioError, TenantUser, Throttle};
-pub use server::{BuildError, MessageBytes, Options, RunningSimulator, Simulator, StartError, State, ThreadedSimulator, app};
+pub use scenario::{
+    App, CallSpec, CallType, Credentials, Group, Kind, Person, Run, Scenario, ScenarioError, TenantLimits, TenantUser, Throttle,
+};
+pub use server::{BuildError, MessageBytes, Options, Public, RunningSimulator, Simulator, StartError, State, ThreadedSimulator, app};
 pub use tenant::FOLDER_NAME;
 pub use tenant::mailboxes::{Content, Message};
+pub use tls::TlsError;

@@ -39,6 +39,13 @@ enum Command {
         /// Serving threads (0: one per core).
         #[arg(long, value_name = "N", default_value_t = 0)]
         threads: usize,
+        /// Serve HTTPS with a certificate made at start, signed by a CA of its own whose PEM is
+        /// written to --tls-ca-file (default: a file in the temporary directory) and printed.
+        #[arg(long)]
+        tls: bool,
+        /// Where --tls writes the CA certificate (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls")]
+        tls_ca_file: Option<PathBuf>,
     },
     /// Write every item as .eml plus index.json.
     Generate {
@@ -92,20 +99,34 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads } => match load(scenario.as_ref()) {
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-            Ok(s) => match serve(s, listen, Options { keep_message_bodies: !no_keep_bodies, data_dir, log_capacity }, threads) {
-                // A data directory of another scenario is a usage error, like a bad scenario.
-                Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
-                    eprintln!("error: {e:#}");
+        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads, tls, tls_ca_file } => {
+            match load(scenario.as_ref()) {
+                Err(e) => {
+                    eprintln!("error: {e}");
                     return ExitCode::from(2);
                 }
-                other => other,
-            },
-        },
+                Ok(s) => match serve(
+                    s,
+                    listen,
+                    Options {
+                        keep_message_bodies: !no_keep_bodies,
+                        data_dir,
+                        log_capacity,
+                        tls_ca_file: tls.then(|| {
+                            tls_ca_file.unwrap_or_else(|| std::env::temp_dir().join(format!("tm-simulator-ca-{}.pem", std::process::id())))
+                        }),
+                    },
+                    threads,
+                ) {
+                    // A data directory of another scenario is a usage error, like a bad scenario.
+                    Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
+                        eprintln!("error: {e:#}");
+                        return ExitCode::from(2);
+                    }
+                    other => other,
+                },
+            }
+        }
         Command::Generate { scenario, out } => match load(scenario.as_ref()) {
             Err(e) => {
                 eprintln!("error: {e}");
@@ -129,13 +150,19 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
     let sim = ThreadedSimulator::start(scenario, listen, options, threads)?;
     let state = sim.state();
     let items = state.archive.items();
-    let base = format!("http://{}", sim.addr());
+    let public = state.public.get().cloned().expect("a listening simulator knows its base URL");
+    let base = public.base.clone();
     let c = &credentials;
     println!("tm-simulator: scenario {name:?}, {} items, {} valid mailboxes", items.len(), state.directory.valid_users().count());
     println!("  vendor archive  TM_URL={base}/tm/v1");
     println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
     println!("  tenant          GRAPH_URL={base}/graph/v1.0");
     println!("                  GRAPH_TOKEN={}", c.tenant_token);
+    println!("  identity        GRAPH_AUTHORITY={base} GRAPH_TENANT_ID={}", c.tenant_id);
+    println!("                  GRAPH_CLIENT_ID={} GRAPH_CLIENT_SECRET={}", c.client_id, c.client_secret);
+    if let Some(ca) = &public.ca_file {
+        println!("  TLS CA          SSL_CERT_FILE={0} REQUESTS_CA_BUNDLE={0} NODE_EXTRA_CA_CERTS={0}", ca.display());
+    }
     println!("  control plane   {base}/sim/scenario  /mailboxes  /journal  /requests  /stats  POST /reset");
     match &state.data_dir {
         Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),

@@ -36,11 +36,13 @@ pub struct Options {
     /// Journal entries and access-log requests kept in memory (each); older ones are dropped
     /// and counted (and stay in the data directory's journal).
     pub log_capacity: usize,
+    /// Serve HTTPS, writing the CA's PEM to this file (`serve --tls`).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { keep_message_bodies: true, data_dir: None, log_capacity: crate::journal::DEFAULT_CAPACITY }
+        Options { keep_message_bodies: true, data_dir: None, log_capacity: crate::journal::DEFAULT_CAPACITY, tls_ca_file: None }
     }
 }
 
@@ -233,19 +235,25 @@ impl Simulator {
     /// As [`Simulator::start`], with options.
     pub async fn start_with(scenario: Scenario, addr: SocketAddr, options: Options) -> Result<RunningSimulator, StartError> {
         let credentials = scenario.credentials.clone();
+        let ca_file = options.tls_ca_file.clone();
         let state =
             Arc::new(tokio::task::spawn_blocking(move || State::build(scenario, options)).await.expect("generation does not panic")?);
         let listener = TcpListener::bind(addr).await.map_err(|e| StartError::Bind(addr, e))?;
         let local = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
-        let _ = state.public.set(Public { base: format!("http://{local}"), ca_file: None });
+        let (tls, reached) = public(local, ca_file.as_deref())?;
+        let _ = state.public.set(reached);
         let (tx, rx) = oneshot::channel::<()>();
         let router = app(state.clone());
         let handle = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let stop = async {
+                let _ = rx.await;
+            };
+            let _ = match tls {
+                Some(acceptor) => {
+                    axum::serve(crate::tls::TlsListener { inner: listener, acceptor }, router).with_graceful_shutdown(stop).await
+                }
+                None => axum::serve(listener, router).with_graceful_shutdown(stop).await,
+            };
         });
         tracing::info!(%local, "simulator listening");
         Ok(RunningSimulator { addr: local, credentials, state, shutdown: Some(tx), handle: Some(handle) })
@@ -298,7 +306,8 @@ impl ThreadedSimulator {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| StartError::Bind(addr, e))?;
         listener.set_nonblocking(true).map_err(|e| StartError::Bind(addr, e))?;
         let local = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
-        let _ = state.public.set(Public { base: format!("http://{local}"), ca_file: None });
+        let (tls, reached) = public(local, state.options.tls_ca_file.as_deref())?;
+        let _ = state.public.set(reached);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let n = if threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { threads };
         let spawn = |name: String, f: Box<dyn FnOnce() + Send>| {
@@ -312,15 +321,21 @@ impl ThreadedSimulator {
             senders.push(tx);
             let router = app(state.clone());
             let mut stopped = stopped.clone();
+            let tls = tls.clone();
             handles.push(spawn(
                 format!("tm-sim-{i}"),
                 Box::new(move || {
                     runtime().block_on(async move {
-                        let _ = axum::serve(HandedOver { connections: rx, local }, router)
-                            .with_graceful_shutdown(async move {
-                                let _ = stopped.wait_for(|s| *s).await;
-                            })
-                            .await;
+                        let stop = async move {
+                            let _ = stopped.wait_for(|s| *s).await;
+                        };
+                        let inner = HandedOver { connections: rx, local };
+                        let _ = match tls {
+                            Some(acceptor) => {
+                                axum::serve(crate::tls::TlsListener { inner, acceptor }, router).with_graceful_shutdown(stop).await
+                            }
+                            None => axum::serve(inner, router).with_graceful_shutdown(stop).await,
+                        };
                     })
                 }),
             )?);
@@ -385,6 +400,20 @@ pub enum StartError {
     /// The address could not be bound.
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+/// The TLS acceptor of a simulator listening on `local` (when asked for), and how clients reach it.
+fn public(local: SocketAddr, options_ca: Option<&std::path::Path>) -> Result<(Option<tokio_rustls::TlsAcceptor>, Public), StartError> {
+    match options_ca {
+        Some(ca) => {
+            let acceptor = crate::tls::acceptor(local, ca)?;
+            Ok((Some(acceptor), Public { base: format!("https://{local}"), ca_file: Some(ca.to_path_buf()) }))
+        }
+        None => Ok((None, Public { base: format!("http://{local}"), ca_file: None })),
+    }
 }
 
 /// A simulator serving on a socket.
@@ -401,9 +430,13 @@ impl RunningSimulator {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.state.public.get().map_or_else(|| format!("http://{}", self.addr), |p| p.base.clone())
+    }
+    /// With TLS: the CA's PEM file.
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        self.state.public.get().and_then(|p| p.ca_file.clone())
     }
     /// The vendor API base (`TM_URL`).
     pub fn vendor_url(&self) -> String {

@@ -65,3 +65,18 @@ fn an_unknown_scenario_is_an_error_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario `no-such-thing`"));
 }
+
+/// `run --tls`: the simulator serves HTTPS with a CA of its own; the in-process reference
+/// connector and a command connector (given `SSL_CERT_FILE` & co.) both pass over it.
+#[test]
+fn run_over_tls_passes_for_the_reference_and_a_command_connector() {
+    let out = conformance().args(["run", "--tls", "--scenario", "route-email"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ROUTE-EMAIL      pass"), "{text}");
+    let mutant = format!("{} --mutation none", env!("CARGO_BIN_EXE_tm-mutant"));
+    let out = conformance().args(["run", "--tls", "--scenario", "route-email", "--connector-cmd", &mutant]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("ROUTE-EMAIL      pass"), "{text}");
+}

@@ -9,4 +9,5 @@ mod snapshots;
 mod store;
 mod support;
 mod tenant_api;
+mod tls;
 mod vendor_api;
