@@ -395,6 +395,13 @@ async fn run_reference(spec: &RunSpec<'_>) -> (RunOutcome, String) {
     config.run_at = spec.run_at;
     config.report_path = Some(spec.report_path.to_path_buf());
     config.ca_file = spec.sim.ca_file();
+    // As in production: tokens from the identity platform with the app's client credentials.
+    config.client_credentials = Some(tm_connector::ClientCredentialsConfig {
+        tenant_id: credentials.tenant_id.clone(),
+        client_id: credentials.client_id.clone(),
+        client_secret: credentials.client_secret.clone(),
+        authority: spec.sim.base_url(),
+    });
     config.progress = false;
     // Polled in this task rather than spawned: the connector's future is not `Send`. Dropping it
     // (at the kill point) cancels the run the way a crash would, mid-flight.

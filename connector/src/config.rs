@@ -10,6 +10,29 @@ use crate::error::ConnectorError;
 use crate::retry::RetryPolicy;
 use tm_contract::Region;
 
+/// OAuth 2.0 client credentials of the tenant (contract v2).
+#[derive(Clone)]
+pub struct ClientCredentialsConfig {
+    /// `GRAPH_TENANT_ID`.
+    pub tenant_id: String,
+    /// `GRAPH_CLIENT_ID`.
+    pub client_id: String,
+    /// `GRAPH_CLIENT_SECRET` (secret: never printed).
+    pub client_secret: String,
+    /// `GRAPH_AUTHORITY`: the identity platform's base URL (default `https://login.microsoftonline.com`).
+    pub authority: String,
+}
+
+impl std::fmt::Debug for ClientCredentialsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentialsConfig")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field("authority", &self.authority)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Every setting of a run. Build one with [`Config::new`] and adjust the public fields.
 ///
 /// `Debug` never shows the vendor password or the tenant token.
@@ -23,8 +46,11 @@ pub struct Config {
     pub tm_password: String,
     /// `GRAPH_URL`: the tenant base, path included (`http://127.0.0.1:8080/graph/v1.0`).
     pub graph_url: String,
-    /// `GRAPH_TOKEN` (secret).
+    /// `GRAPH_TOKEN` (secret): the static tenant token; unused when client credentials are set.
     pub graph_token: String,
+    /// `GRAPH_CLIENT_ID`, `GRAPH_CLIENT_SECRET` (secret), `GRAPH_TENANT_ID`, `GRAPH_AUTHORITY`:
+    /// OAuth 2.0 client credentials; when set, used instead of `GRAPH_TOKEN`.
+    pub client_credentials: Option<ClientCredentialsConfig>,
     /// `MAPPING_CSV`: the custom mapping file; `None` = no mapping.
     pub mapping_csv: Option<PathBuf>,
     /// `AUTO_MAPPING`: route by email address too (default true).
@@ -55,9 +81,10 @@ pub struct Config {
     pub progress: bool,
 }
 
-/// The most requests the connector has in flight against one mailbox. The contract's manners
-/// allow 4; the connector serialises each mailbox's folder and import calls because that makes
-/// the exactly-once fence exact (see `ledger.rs`), and spreads concurrency across mailboxes.
+/// The most deliveries the connector has in flight against one mailbox. Exactly-once asks the
+/// tenant (see `ledger.rs`) and no longer needs them serialised; Graph allows 4. It stays 1
+/// until a 429's `Retry-After` pauses the whole mailbox: with 4 in flight, the others go on
+/// while one waits, which RETRY-AFTER (judged per mailbox) counts as not waiting.
 pub const MAX_PER_MAILBOX: usize = 1;
 
 impl Config {
@@ -77,6 +104,7 @@ impl Config {
             tm_password: tm_password.into(),
             graph_url: graph_url.into(),
             graph_token: graph_token.into(),
+            client_credentials: None,
             mapping_csv: None,
             auto_mapping: true,
             run_at: Utc::now(),
@@ -112,9 +140,24 @@ impl Config {
         if self.tm_password.is_empty() {
             return bad("TM_PASSWORD is empty".into());
         }
-        if self.graph_token.trim().is_empty() {
-            return bad("GRAPH_TOKEN is empty".into());
-        }
+        let authority = match &self.client_credentials {
+            None if self.graph_token.trim().is_empty() => {
+                return bad("GRAPH_TOKEN is empty (or give GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET and GRAPH_TENANT_ID)".into());
+            }
+            None => None,
+            Some(c) => {
+                for (name, value) in
+                    [("GRAPH_CLIENT_ID", &c.client_id), ("GRAPH_CLIENT_SECRET", &c.client_secret), ("GRAPH_TENANT_ID", &c.tenant_id)]
+                {
+                    if value.trim().is_empty() {
+                        return bad(format!(
+                            "{name} is empty (client credentials need GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET and GRAPH_TENANT_ID)"
+                        ));
+                    }
+                }
+                Some(url("GRAPH_AUTHORITY", &c.authority)?)
+            }
+        };
         let region: Region = self.default_region.parse().map_err(|e: String| ConnectorError::Config(format!("--default-region: {e}")))?;
         if !(1..=256).contains(&self.concurrency) {
             return bad(format!("--concurrency must be 1..=256, not {}", self.concurrency));
@@ -133,7 +176,7 @@ impl Config {
                 return bad(format!("REPORT_PATH {}: directory {} does not exist", report.display(), parent.display()));
             }
         }
-        Ok(Validated { tm_url, graph_url, region })
+        Ok(Validated { tm_url, graph_url, region, authority })
     }
 }
 
@@ -142,6 +185,8 @@ pub(crate) struct Validated {
     pub tm_url: Url,
     pub graph_url: Url,
     pub region: Region,
+    /// With client credentials: the authority.
+    pub authority: Option<Url>,
 }
 
 impl std::fmt::Debug for Config {

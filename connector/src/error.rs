@@ -23,6 +23,10 @@ pub enum ConnectorError {
     /// The tenant refused the token before anything was imported. Configuration error.
     #[error("configuration error: GRAPH_TOKEN: {0}")]
     TenantToken(#[source] TenantError),
+    /// The identity platform refused the client credentials before anything was imported
+    /// (the message names the setting, never the secret). Configuration error.
+    #[error("configuration error: {0}")]
+    ClientCredentials(#[source] TenantError),
     /// The state directory cannot be created, is locked or corrupt, or a write failed.
     #[error("state directory: {0}")]
     State(#[from] StateError),
@@ -43,16 +47,6 @@ pub enum ConnectorError {
     /// The tenant failed (after retries), or revoked the token mid-run.
     #[error("tenant: {0}")]
     Tenant(#[source] TenantError),
-    /// An earlier import into this mailbox failed in this run without a known outcome: its
-    /// intent is pending, and the fence that resolves it (next run) is only exact while nothing
-    /// else is imported into the mailbox, so the run imports nothing more there.
-    #[error(
-        "tenant: mailbox {mailbox} has an import without a known outcome in this run; not importing into it again until the next run resolves it"
-    )]
-    MailboxUnresolved {
-        /// The mailbox (address).
-        mailbox: String,
-    },
     /// The report could not be written (the checkpoint was not advanced).
     #[error("cannot write the run report {}: {source}", path.display())]
     Report {
@@ -86,7 +80,11 @@ impl ConnectorError {
     pub fn is_config_error(&self) -> bool {
         matches!(
             self,
-            ConnectorError::Config(_) | ConnectorError::Mapping(_) | ConnectorError::VendorCredentials(_) | ConnectorError::TenantToken(_)
+            ConnectorError::Config(_)
+                | ConnectorError::Mapping(_)
+                | ConnectorError::VendorCredentials(_)
+                | ConnectorError::TenantToken(_)
+                | ConnectorError::ClientCredentials(_)
         )
     }
 

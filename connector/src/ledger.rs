@@ -8,7 +8,7 @@
 //!                    instant has an outcome; replaced atomically (write temp, fsync, rename,
 //!                    fsync the directory)
 //!   ledger.jsonl     append-only, one JSON record per line, group-committed (below):
-//!                    {"op":"intent","item","user","mailbox","folder","count_before"}  before an import
+//!                    {"op":"intent","item","user","mailbox","folder","internet_message_id"}  before an import
 //!                    {"op":"imported","item","user","mailbox"}   the message is in the folder
 //!                    {"op":"cleared","item","user","mailbox"}    the intent ended without a message
 //! ```
@@ -25,20 +25,19 @@
 //!    (*i*, *u*) means "skip, `skipped_duplicate`". Records are keyed by the user's immutable
 //!    directory `id`, so aliases and renamed addresses cannot defeat it.
 //! 4. The crash window between the tenant storing a message and the `imported` record being
-//!    durable is closed with a **fence**, the only handle the contract offers: the folder's
-//!    `totalItemCount` (`GET /users/{id}/mailFolders`). Imports into one mailbox are serialised
-//!    (one at a time), and each `intent` records the folder id and its count just before the
-//!    import (`count_before`). The pipeline reads that count from the tenant on the first import
-//!    into a mailbox in the run and after any outcome other than a clean 201 (or a fence that
-//!    showed the import landed); after a 201 it is the previous count plus 1, since the
-//!    connector's own imports into the folder are serialised. At the start of the next run, before importing anything, every
-//!    pending intent is resolved: count = `count_before + 1` → the message landed (`imported`,
-//!    counted `skipped_duplicate` when the item comes round); count = `count_before` → it did not
-//!    (`cleared`, imported normally); folder gone → `cleared`. The same fence is checked before
-//!    every retry of an import whose previous attempt may have landed (5xx, reset, timeout), so
-//!    retries do not duplicate either. An import that fails for good after its intent (retries
-//!    exhausted, 401, a failed ledger write) leaves its mailbox *unresolved* for the rest of the
-//!    run: nothing more is imported into it, so the pending intent's fence stays exact.
+//!    durable is closed by **asking the tenant**: each `intent` records the folder id and the
+//!    item's `Message-ID`, which the tenant shows as the message's `internetMessageId`
+//!    (contract v2: `GET …/mailFolders/{id}/messages?$filter=internetMessageId eq '<…>'`). At the
+//!    start of the next run, before importing anything, every pending intent is resolved by that
+//!    question: found → the message landed (`imported`, counted `skipped_duplicate` when the item
+//!    comes round); not found, or the folder gone → it did not (`cleared`, imported normally).
+//!    The same question is asked before every retry of an import whose previous attempt may
+//!    have landed (5xx, reset, timeout), so retries do not duplicate either. An import that fails
+//!    for good after its intent leaves the intent pending; the next run asks. Nothing here
+//!    depends on what else is in the folder, so imports into one mailbox run concurrently (up to
+//!    Graph's 4 in flight) and others may write the folder. Intents of older ledgers carry a
+//!    `count_before` instead (the count fence of contract v1); they are resolved by it, one per
+//!    mailbox.
 //! 5. Once the checkpoint has moved past a window, that window's items are never listed again
 //!    (the listing is by `captured_at`), so the ledger is emptied (atomically) after the
 //!    checkpoint is committed; it only ever covers the unfinished window and stays small. A crash
@@ -47,10 +46,8 @@
 //!    records queued while it syncs are written together and share one `fdatasync`. A record is
 //!    durable only once its batch's sync returned ([`Ledger::append`] waits for that). An `intent`
 //!    is always waited for before its import. An `imported` outcome is only queued
-//!    ([`Ledger::enqueue`]) while the mailbox is held, and costs no sync of its own (it does not
-//!    even wake the writer): the mailbox's next `intent` is queued after it and waited for, so
-//!    by FIFO order at most one intent per mailbox is ever without a durable outcome, exactly
-//!    what step 4 resolves. The run waits for every queued record
+//!    ([`Ledger::enqueue`]) and costs no sync of its own (it does not even wake the writer): if
+//!    a crash loses it, its intent is pending and step 4 asks. The run waits for every queued record
 //!    ([`Ledger::flush`]) before its report and checkpoint; a failed write poisons the ledger and
 //!    fails the run.
 //! 7. **Memory.** In memory the ledger keeps only what the file held when opened: the pairs an
@@ -65,19 +62,12 @@
 //!
 //! # Where exactly-once degrades to at-least-once (never to at-most-once)
 //!
-//! The fence assumes the connector is the only writer of its `WeChat Archiver` folder from the
-//! moment the run last read the folder's count (first import into the mailbox in the run, or the
-//! last ambiguous outcome) until an intent is resolved (until the next run after a crash).
-//! When the count is anything other than `count_before` or `count_before + 1` (someone moved or
-//! deleted messages meanwhile, or the tenant did not report a count), the connector cannot tell
-//! and imports again: that pair may then exist twice, and a warning names item and mailbox
-//! (`re-importing after an interrupted attempt`). The residual risk in the other direction is a
-//! message being *added* by someone else to that folder exactly while an interrupted import did
-//! not land (count `+1` by coincidence); that would be read as "landed". Also, a request the
-//! tenant receives completely but only processes after the next run has read the fence would be
-//! missed by it. These need a third party writing into the archive folder or a tenant that
-//! delays processing beyond a process restart; the contract has no message listing, so nothing
-//! stronger is available.
+//! An item without a `Message-ID` cannot be asked for: a retried or interrupted import of it
+//! may land twice (a warning says so; the vendor contract gives every item one). A request the
+//! tenant receives completely but only processes after the question was answered would be
+//! missed by it; that needs a tenant delaying an import beyond a retry or a process restart.
+//! Someone else importing the very same message (same `Message-ID`) into the archive folder
+//! makes an interrupted import count as landed: the folder then still holds it once.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -222,9 +212,14 @@ pub enum Record {
         /// The target folder id.
         #[serde(default)]
         folder: Option<String>,
-        /// The folder's `totalItemCount` just before the import (the fence).
-        #[serde(default)]
+        /// The folder's `totalItemCount` just before the import (the count fence of ledgers
+        /// written before the connector asked the tenant; read, no longer written).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         count_before: Option<u64>,
+        /// The item's `Message-ID`, brackets included: what the tenant is asked for
+        /// (`internetMessageId`) when the outcome is unknown.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        internet_message_id: Option<String>,
     },
     /// The tenant stored the message (201, or established by the fence).
     Imported {
@@ -258,8 +253,10 @@ pub struct PendingIntent {
     pub mailbox: String,
     /// Target folder id.
     pub folder: Option<String>,
-    /// The folder's count just before the import.
+    /// The folder's count just before the import (older ledgers only).
     pub count_before: Option<u64>,
+    /// The item's `Message-ID` (the tenant's `internetMessageId`).
+    pub internet_message_id: Option<String>,
 }
 
 /// What opening the ledger found.
@@ -286,10 +283,10 @@ impl Known {
     /// Replays one record read from the file when it is opened.
     fn replay(&mut self, record: Record) {
         match record {
-            Record::Intent { item, user, mailbox, folder, count_before } => {
+            Record::Intent { item, user, mailbox, folder, count_before, internet_message_id } => {
                 let key = (item.clone(), user.clone());
                 if !self.imported.contains(&key) {
-                    let pending = PendingIntent { item, user, mailbox, folder, count_before };
+                    let pending = PendingIntent { item, user, mailbox, folder, count_before, internet_message_id };
                     self.pending.insert(key, pending);
                 }
             }
@@ -593,7 +590,8 @@ mod tests {
             user: user.into(),
             mailbox: format!("{user}@contoso.cn"),
             folder: Some("f1".into()),
-            count_before: Some(7),
+            count_before: None,
+            internet_message_id: Some(format!("<{item}@tm.example>")),
         }
     }
 
@@ -631,7 +629,8 @@ mod tests {
                 user: "u1".into(),
                 mailbox: "u1@contoso.cn".into(),
                 folder: Some("f1".into()),
-                count_before: Some(7),
+                count_before: None,
+                internet_message_id: Some("<i2@tm.example>".into()),
             }]
         );
         ledger.append(cleared("i2", "u1")).await.unwrap();

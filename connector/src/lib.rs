@@ -31,8 +31,9 @@ mod retry;
 mod routing;
 mod source;
 mod tenant;
+mod token;
 
-pub use config::{Config, MAX_PER_MAILBOX};
+pub use config::{ClientCredentialsConfig, Config, MAX_PER_MAILBOX};
 pub use error::{ConnectorError, one_line};
 pub use ledger::StateError;
 pub use pipeline::run;
@@ -45,6 +46,7 @@ pub use tm_contract::{
     Conflict, Counts, FOLDER_NAME, Failure, FailureReason, MAX_ITEM_BYTES, MappedMailbox, Mapping, MappingError, MappingErrorKind,
     MobileError, MobileNumber, Region, RunReport, Window,
 };
+pub use token::TokenError;
 
 #[cfg(test)]
 mod send_check {

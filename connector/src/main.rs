@@ -42,9 +42,21 @@ struct RunArgs {
     /// Tenant API base, path included (http://127.0.0.1:8080/graph/v1.0).
     #[arg(long, env = "GRAPH_URL")]
     graph_url: String,
-    /// Tenant bearer token (prefer the environment variable).
-    #[arg(long, env = "GRAPH_TOKEN", hide_env_values = true)]
+    /// Tenant bearer token (prefer the environment variable); not needed with client credentials.
+    #[arg(long, env = "GRAPH_TOKEN", hide_env_values = true, default_value = "")]
     graph_token: String,
+    /// OAuth 2.0 client id; with it the connector fetches tokens with the client credentials.
+    #[arg(long, env = "GRAPH_CLIENT_ID")]
+    graph_client_id: Option<String>,
+    /// OAuth 2.0 client secret (prefer the environment variable).
+    #[arg(long, env = "GRAPH_CLIENT_SECRET", hide_env_values = true, default_value = "")]
+    graph_client_secret: String,
+    /// The directory (tenant) id.
+    #[arg(long, env = "GRAPH_TENANT_ID", default_value = "")]
+    graph_tenant_id: String,
+    /// The identity platform's base URL.
+    #[arg(long, env = "GRAPH_AUTHORITY", default_value = "https://login.microsoftonline.com")]
+    graph_authority: String,
     /// Custom mapping CSV (mobile_number,mailbox); unset = no mapping.
     #[arg(long, env = "MAPPING_CSV")]
     mapping_csv: Option<PathBuf>,
@@ -123,6 +135,13 @@ fn run(args: RunArgs, interactive: bool) -> anyhow::Result<()> {
     }
     config.report_path = args.report_path;
     config.ca_file = args.ca_file;
+    config.client_credentials =
+        args.graph_client_id.filter(|id| !id.trim().is_empty()).map(|client_id| tm_connector::ClientCredentialsConfig {
+            tenant_id: args.graph_tenant_id,
+            client_id,
+            client_secret: args.graph_client_secret,
+            authority: args.graph_authority,
+        });
     config.default_region = args.default_region;
     config.concurrency = args.concurrency;
     config.progress = interactive;

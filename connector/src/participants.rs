@@ -75,6 +75,13 @@ pub fn parse(raw: &[u8]) -> Result<Vec<Participant>, ParticipantsError> {
     Ok(participants)
 }
 
+/// The item's `Message-ID` with its brackets, as Graph's `internetMessageId` shows it; `None`
+/// when the header block has none.
+pub fn internet_message_id(raw: &[u8]) -> Option<String> {
+    let message = MessageParser::default().parse_headers(raw)?;
+    message.message_id().filter(|id| !id.is_empty()).map(|id| format!("<{id}>"))
+}
+
 fn push_all(out: &mut Vec<Participant>, role: Role, address: Option<&Address<'_>>) {
     let Some(address) = address else { return };
     for addr in address.iter() {

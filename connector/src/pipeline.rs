@@ -5,17 +5,16 @@
 //! a time; an item then delivers without holding that slot, so that an item waiting for a busy
 //! mailbox does not hold up the next downloads. At most `concurrency × ITEMS_PER_SLOT` items are
 //! in flight in all. An item's deliveries (one per distinct user) run concurrently, at most
-//! `concurrency × DELIVERIES_PER_ITEM_SLOT` deliveries in flight over all items. Folder and import calls into one mailbox are serialised (the exactly-once
-//! fence in `ledger.rs` needs that; the contract allows up to 4): a delivery takes its mailbox's
-//! lock first and only then a delivery slot, so no delivery holds a slot while it waits for a
-//! mailbox.
+//! `concurrency × DELIVERIES_PER_ITEM_SLOT` deliveries in flight over all items. Each mailbox
+//! takes at most [`MAX_PER_MAILBOX`] deliveries at a time (see there): a delivery takes a permit of its mailbox first and only then a delivery slot, so
+//! no delivery holds a slot while it waits for a mailbox.
 //!
 //! Memory: items in flight also share a byte budget ([`IN_FLIGHT_BUDGET`]): before its download
 //! an item reserves its base64 form (4/3 of its listed size; the raw bytes are encoded as they
 //! arrive and not kept, see `body.rs`) plus room for its headers, so a few large items wait
 //! rather than all being buffered at once; an item larger than the whole budget takes all of it.
-//! The run keeps the listed item ids (compactly, [`SeenIds`]) and one cached folder count per
-//! mailbox; the ledger keeps only what earlier runs left (see `ledger.rs`).
+//! The run keeps the listed item ids (compactly, [`SeenIds`]) and one semaphore per mailbox;
+//! the ledger keeps only what earlier runs left (see `ledger.rs`).
 //!
 //! Failure policy: per-item problems with a contract reason (`user_mapping`, `item_too_large`,
 //! `malformed_item`, `sink_rejected`) are reported and the run goes on. Anything else (the vendor
@@ -31,7 +30,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -64,8 +63,8 @@ pub const DELIVERIES_PER_ITEM_SLOT: usize = 4;
 /// them too.
 pub const ITEMS_PER_SLOT: usize = 4;
 
-/// The fence below relies on one request at a time per mailbox.
-const _: () = assert!(MAX_PER_MAILBOX == 1);
+/// Graph's limit of requests in flight per mailbox.
+const _: () = assert!(MAX_PER_MAILBOX <= 4);
 
 /// Budget units: KiB, so that permits fit in `u32`.
 const BUDGET_UNIT: u64 = 1024;
@@ -166,8 +165,17 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         timeouts,
     );
     let tenant_connections = config.concurrency * (DELIVERIES_PER_ITEM_SLOT + 1);
-    let tenant =
-        TenantClient::new(client(tenant_connections)?, valid.graph_url, config.graph_token.clone(), config.retry.clone(), timeouts);
+    let credentials = match (&config.client_credentials, valid.authority) {
+        (Some(c), Some(authority)) => crate::token::Credentials::client(
+            client(2)?,
+            crate::token::token_url(&authority, c.tenant_id.trim()),
+            c.client_id.trim().to_owned(),
+            c.client_secret.clone(),
+            config.retry.clone(),
+        ),
+        _ => crate::token::Credentials::Static(config.graph_token.clone()),
+    };
+    let tenant = TenantClient::new(client(tenant_connections)?, valid.graph_url, credentials, config.retry.clone(), timeouts);
 
     let state = StateDir::open(&config.state_dir).map_err(|e| match e {
         crate::ledger::StateError::Io { .. } => ConnectorError::Config(format!("STATE_DIR: {e}")),
@@ -189,6 +197,7 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
     })?;
     tenant.preflight().await.map_err(|e| match e {
         e @ crate::tenant::TenantError::Unauthorized { .. } => ConnectorError::TenantToken(e),
+        e @ crate::tenant::TenantError::Token(crate::token::TokenError::Refused { .. }) => ConnectorError::ClientCredentials(e),
         crate::tenant::TenantError::Http(h) if h.unreachable().is_some() => {
             ConnectorError::Unreachable { service: "the tenant", base: graph_base.clone(), why: h.unreachable().unwrap_or_default() }
         }
@@ -306,18 +315,6 @@ enum Delivered {
     Rejected,
 }
 
-/// What a run knows of one mailbox, under its lock.
-#[derive(Debug, Default)]
-struct MailboxState {
-    /// The folder's `totalItemCount` as far as this run knows it (`None` = unknown, ask the
-    /// tenant).
-    count: Option<u64>,
-    /// An intent of this run has no durable outcome (the delivery failed after its intent was
-    /// written): its fence must stay exact until the next run resolves it, so nothing more is
-    /// imported into the mailbox in this run.
-    unresolved: bool,
-}
-
 struct Run<'a> {
     config: &'a Config,
     mapping: &'a Mapping,
@@ -326,9 +323,8 @@ struct Run<'a> {
     directory: DirectoryCache<&'a TenantClient>,
     folders: FolderCache,
     ledger: &'a Ledger,
-    /// Per mailbox (user id): its lock (one delivery at a time) guarding what the run knows of
-    /// it (see [`MailboxState`]).
-    mailboxes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<MailboxState>>>>,
+    /// Per mailbox (user id): its deliveries in flight, at most [`MAX_PER_MAILBOX`].
+    mailboxes: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Items being downloaded, parsed and routed (`--concurrency`).
     downloads: Semaphore,
     /// Deliveries in flight over all items.
@@ -468,6 +464,7 @@ impl Run<'_> {
         };
         // Encoded while it downloaded, shared by every delivery.
         let Body { encoded, head, .. } = body;
+        let message_id = participants::internet_message_id(&head);
         drop(head);
         drop(download_slot);
 
@@ -476,7 +473,7 @@ impl Run<'_> {
         // error; the first error then fails the item.
         let results = futures_util::future::join_all(deliveries.iter().map(|delivery| {
             tracing::debug!(item = %item.id, mailbox = delivery.user.mailbox(), rule = ?delivery.rule, "routing");
-            self.deliver(item, &delivery.user, encoded.clone())
+            self.deliver(item, &delivery.user, encoded.clone(), message_id.as_deref())
         }))
         .await;
         let mut outcome = ItemOutcome::default();
@@ -521,31 +518,44 @@ impl Run<'_> {
         Ok(Err(FailureReason::MalformedItem))
     }
 
-    fn mailbox(&self, user_id: &str) -> Arc<tokio::sync::Mutex<MailboxState>> {
-        Arc::clone(self.mailboxes.lock().expect("not poisoned").entry(user_id.to_owned()).or_default())
+    fn mailbox(&self, user_id: &str) -> Arc<Semaphore> {
+        Arc::clone(
+            self.mailboxes
+                .lock()
+                .expect("not poisoned")
+                .entry(user_id.to_owned())
+                .or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_MAILBOX))),
+        )
     }
 
-    /// Resolves the intents an interrupted run left, through the fence (see `ledger.rs`);
-    /// runs before any import of this run, so that folder counts are not yet moved by it.
+    /// Whether an interrupted or failed attempt landed: the tenant is asked for the item's
+    /// `internetMessageId` in the folder. `None` when it cannot be told (no Message-ID).
+    async fn landed(&self, p: &PendingIntent) -> Result<Option<bool>, TenantError> {
+        let (Some(folder), Some(id)) = (&p.folder, &p.internet_message_id) else { return Ok(None) };
+        Ok(Some(self.tenant.has_message(&p.user, folder, id).await?.unwrap_or(false)))
+    }
+
+    /// Resolves the intents an interrupted run left (see `ledger.rs`): the tenant is asked
+    /// whether each one's message is in the folder. Intents of older ledgers without a
+    /// Message-ID fall back to their count fence, one per mailbox.
     async fn recover_pending(&self) -> Result<(), ConnectorError> {
         let pending = self.ledger.pending();
-        let mut per_user: HashMap<&str, Vec<&PendingIntent>> = HashMap::new();
+        let mut fenced: HashMap<&str, Vec<&PendingIntent>> = HashMap::new();
         for p in &pending {
-            per_user.entry(p.user.as_str()).or_default().push(p);
+            let landed = match self.landed(p).await? {
+                Some(landed) => Some(landed),
+                None => {
+                    fenced.entry(p.user.as_str()).or_default().push(p);
+                    continue;
+                }
+            };
+            self.resolve(p, landed).await?;
         }
-        let mut users: Vec<_> = per_user.into_iter().collect();
+        let mut users: Vec<_> = fenced.into_iter().collect();
         users.sort_by_key(|(user, _)| *user);
         for (user, intents) in users {
-            let [p] = intents.as_slice() else {
-                tracing::warn!(
-                    user,
-                    pending = intents.len(),
-                    "several interrupted imports into one mailbox: the fence cannot tell them apart"
-                );
-                continue;
-            };
-            let (Some(folder), Some(before)) = (&p.folder, p.count_before) else {
-                tracing::warn!(item = %p.item, mailbox = %p.mailbox, "interrupted import without a fence");
+            let ([p], Some(folder), Some(before)) = (intents.as_slice(), intents[0].folder.as_ref(), intents[0].count_before) else {
+                tracing::warn!(user, pending = intents.len(), "interrupted imports without a Message-ID: cannot tell whether they landed");
                 continue;
             };
             let landed = match self.tenant.folder_count(user, folder).await? {
@@ -554,93 +564,77 @@ impl Run<'_> {
                 FolderCount::Missing => Some(false),
                 FolderCount::Count(_) | FolderCount::Unknown => None,
             };
-            match landed {
-                Some(true) => {
-                    tracing::info!(item = %p.item, mailbox = %p.mailbox, "interrupted import had landed");
-                    self.ledger.append(record(p, Outcome::Imported)).await?;
-                }
-                Some(false) => {
-                    tracing::info!(item = %p.item, mailbox = %p.mailbox, "interrupted import had not landed");
-                    self.ledger.append(record(p, Outcome::Cleared)).await?;
-                }
-                None => {
-                    tracing::warn!(item = %p.item, mailbox = %p.mailbox, "the folder changed since an interrupted import: cannot tell whether it landed");
-                }
-            }
+            self.resolve(p, landed).await?;
         }
         Ok(())
     }
 
-    /// One delivery, exactly once through the ledger and the fence (see `ledger.rs`).
-    async fn deliver(&self, item: &ItemRef, user: &DirectoryUser, encoded: Bytes) -> Result<Delivered, ConnectorError> {
+    async fn resolve(&self, p: &PendingIntent, landed: Option<bool>) -> Result<(), ConnectorError> {
+        match landed {
+            Some(true) => {
+                tracing::info!(item = %p.item, mailbox = %p.mailbox, "interrupted import had landed");
+                self.ledger.append(record(p, Outcome::Imported)).await?;
+            }
+            Some(false) => {
+                tracing::info!(item = %p.item, mailbox = %p.mailbox, "interrupted import had not landed");
+                self.ledger.append(record(p, Outcome::Cleared)).await?;
+            }
+            None => tracing::warn!(item = %p.item, mailbox = %p.mailbox, "cannot tell whether an interrupted import landed"),
+        }
+        Ok(())
+    }
+
+    /// One delivery, exactly once: the ledger spares the tenant a question per delivery; when an
+    /// attempt's outcome is unknown (a 5xx, a lost answer, a timeout) the tenant is asked for the
+    /// item's `internetMessageId` in the folder before it is sent again (see `ledger.rs`).
+    async fn deliver(
+        &self,
+        item: &ItemRef,
+        user: &DirectoryUser,
+        encoded: Bytes,
+        message_id: Option<&str>,
+    ) -> Result<Delivered, ConnectorError> {
         // DEDUP: already imported by this or an earlier run of the window.
         if self.ledger.is_imported(item.id.as_str(), user.id.as_str()) {
             return Ok(Delivered::Duplicate);
         }
-        // One delivery per mailbox at a time: the fence below is exact only then. The mailbox
-        // first, then a delivery slot (see the module docs).
+        // CONCURRENCY: a permit of the mailbox first, then a delivery slot (see the module docs).
         let mailbox = self.mailbox(user.id.as_str());
-        let mut state = mailbox.lock().await;
-        if state.unresolved {
-            return Err(ConnectorError::MailboxUnresolved { mailbox: user.mailbox().to_owned() });
-        }
+        let _permit = mailbox.acquire().await.expect("never closed");
         let _slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
-        let (folder, listed_count) = self.folders.ensure(self.tenant, user.id.as_str()).await?;
-        if self.ledger.was_interrupted(item.id.as_str(), user.id.as_str()) {
-            tracing::warn!(
-                item = %item.id,
-                mailbox = user.mailbox(),
-                "re-importing after an interrupted attempt: if the tenant stored the first attempt, this pair now exists twice"
-            );
-        }
-        // The fence's `count_before`: this mailbox's imports are serialised, so after a 201 its
-        // count is the previous one plus 1 and is kept; the tenant is asked when that is unknown
-        // (first delivery to the mailbox in this run, or after any outcome other than a clean
-        // 201 / a fence-established landing). The first delivery to a mailbox in the run takes
-        // the count from the folder listing or creation that `ensure` just made, under this
-        // same mailbox lock.
-        let count_before = match state.count.take().or(listed_count) {
-            Some(n) => Some(n),
-            None => match self.tenant.folder_count(user.id.as_str(), &folder).await? {
-                FolderCount::Count(n) => Some(n),
-                FolderCount::Unknown | FolderCount::Missing => None,
-            },
-        };
+        let (folder, _) = self.folders.ensure(self.tenant, user.id.as_str()).await?;
         let intent = PendingIntent {
             item: item.id.to_string(),
             user: user.id.to_string(),
             mailbox: user.mailbox().to_owned(),
             folder: Some(folder.clone()),
-            count_before,
+            count_before: None,
+            internet_message_id: message_id.map(str::to_owned),
         };
-        // Until this delivery has a durable outcome, the mailbox is unresolved: any early return
-        // below (retries exhausted, 401, a ledger write failing) leaves it so for this run.
-        state.unresolved = true;
+        if self.ledger.was_interrupted(item.id.as_str(), user.id.as_str()) {
+            // An earlier run's intent the start of this run could not resolve.
+            if self.landed(&intent).await? == Some(true) {
+                self.ledger.append(record(&intent, Outcome::Imported)).await?;
+                return Ok(Delivered::Imported);
+            }
+        }
+        if message_id.is_none() {
+            tracing::warn!(item = %item.id, mailbox = user.mailbox(), "the item has no Message-ID: a retried import cannot be checked and may land twice");
+        }
         self.ledger.append(record(&intent, Outcome::Intent)).await?;
 
-        let (tenant, folder) = (self.tenant, folder.as_str());
-        let calls = AtomicU32::new(0);
-        let calls = &calls;
+        let (tenant, intent_ref, folder) = (self.tenant, &intent, folder.as_str());
         let result = retry::run(&self.config.retry, |attempt| {
             let encoded = encoded.clone();
-            calls.fetch_add(1, Ordering::SeqCst);
             async move {
-                if attempt > 1
-                    && let Some(before) = count_before
-                {
-                    // The previous attempt may have landed (5xx, reset, timeout): check the fence.
-                    match tenant.folder_count(user.id.as_str(), folder).await {
-                        Ok(FolderCount::Count(now)) if now == before + 1 => return Step::Done(None),
-                        Ok(FolderCount::Count(now)) if now == before => {}
-                        Ok(_) => tracing::warn!(item = %item.id, mailbox = user.mailbox(), "the folder changed during a retried import: it may land twice"),
+                if attempt > 1 {
+                    // The previous attempt may have landed (5xx, reset, timeout): ask.
+                    match self.landed(intent_ref).await {
+                        Ok(Some(true)) => return Step::Done(None),
+                        Ok(_) => {}
                         Err(TenantError::Http(e)) => return Step::Retry(e),
-                        Err(TenantError::Unauthorized { code }) => {
-                            return Step::Fail(HttpError::Protocol {
-                                what: "fence check".into(),
-                                detail: format!("401 {code}"),
-                            });
-                        }
+                        Err(e) => return Step::Fail(HttpError::Protocol { what: "message lookup".into(), detail: e.to_string() }),
                     }
                 }
                 match tenant.import_attempt(user.id.as_str(), folder, encoded).await {
@@ -655,24 +649,15 @@ impl Run<'_> {
         .map_err(TenantError::from_http)?;
         match result {
             None | Some(Imported::Created { .. }) => {
-                // Queued, not awaited: the ledger writes records in queue order, so this one is
-                // durable before the next intent into this mailbox is (that intent is queued
-                // after it, and waited for); at most one intent per mailbox is ever without a
-                // durable outcome, as the fence needs. The run flushes the ledger before its
-                // report and checkpoint, and a failed write fails the run.
+                // Queued, not awaited: the run flushes the ledger before its report and
+                // checkpoint, and a failed write fails the run. Lost, the record costs the next
+                // run one question to the tenant, never a duplicate.
                 self.ledger.enqueue(record(&intent, Outcome::Imported))?;
-                // The count is known again only when nothing was ambiguous: a 201 at the first
-                // attempt, or the fence itself saw `count_before + 1`.
-                if result.is_none() || calls.load(Ordering::SeqCst) == 1 {
-                    state.count = count_before.map(|n| n + 1);
-                }
-                state.unresolved = false;
                 tracing::debug!(item = %item.id, mailbox = user.mailbox(), "imported");
                 Ok(Delivered::Imported)
             }
             Some(Imported::Rejected { status, code, message }) => {
                 self.ledger.append(record(&intent, Outcome::Cleared)).await?;
-                state.unresolved = false;
                 tracing::warn!(item = %item.id, mailbox = user.mailbox(), status, code = %code, message = %message, "sink_rejected");
                 Ok(Delivered::Rejected)
             }
@@ -689,7 +674,14 @@ enum Outcome {
 fn record(p: &PendingIntent, outcome: Outcome) -> Record {
     let (item, user, mailbox) = (p.item.clone(), p.user.clone(), p.mailbox.clone());
     match outcome {
-        Outcome::Intent => Record::Intent { item, user, mailbox, folder: p.folder.clone(), count_before: p.count_before },
+        Outcome::Intent => Record::Intent {
+            item,
+            user,
+            mailbox,
+            folder: p.folder.clone(),
+            count_before: p.count_before,
+            internet_message_id: p.internet_message_id.clone(),
+        },
         Outcome::Imported => Record::Imported { item, user, mailbox },
         Outcome::Cleared => Record::Cleared { item, user, mailbox },
     }

@@ -10,8 +10,10 @@
 //!   a concurrent create is not an error: the folder is looked up again and the existing one used.
 //! - Imports are single attempts ([`TenantClient::import_attempt`]); the pipeline retries them
 //!   behind the exactly-once fence (`ledger.rs`).
-//! - The tenant token is static: a 401 is not retried, it fails the run (and at start it is a
-//!   configuration error, see [`TenantClient::preflight`]).
+//! - Tokens come from [`Credentials`]: the static `GRAPH_TOKEN`, or client credentials fetched
+//!   and refreshed before expiry (`token.rs`). A 401 with client credentials fetches a new token
+//!   and sends the request again (once per request and token); with the static token a 401 fails
+//!   the run (and at start it is a configuration error, see [`TenantClient::preflight`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +27,7 @@ use tokio::sync::OnceCell;
 use crate::retry::{self, HttpError, RetryPolicy, Step};
 use crate::routing::{DirectoryUser, address_key};
 use crate::source::{Timeouts, endpoint};
+use crate::token::{Credentials, TokenError};
 
 /// The folder every item lands in (FOLDER).
 pub use tm_contract::FOLDER_NAME;
@@ -38,6 +41,9 @@ pub enum TenantError {
         /// The Graph error code (`InvalidAuthenticationToken`).
         code: String,
     },
+    /// No access token could be had: refused client credentials are a configuration error.
+    #[error(transparent)]
+    Token(#[from] TokenError),
     /// Any other failure, after retries.
     #[error(transparent)]
     Http(#[from] HttpError),
@@ -103,7 +109,7 @@ impl TenantError {
 pub struct TenantClient {
     http: reqwest::Client,
     base: Url,
-    token: String,
+    credentials: Credentials,
     policy: RetryPolicy,
     timeouts: Timeouts,
 }
@@ -128,8 +134,13 @@ impl<T: UserLookup> UserLookup for &T {
 
 impl TenantClient {
     /// A client for the tenant API at `base` (path included, e.g. `http://host/graph/v1.0`).
-    pub fn new(http: reqwest::Client, base: Url, token: String, policy: RetryPolicy, timeouts: Timeouts) -> TenantClient {
-        TenantClient { http, base, token, policy, timeouts }
+    pub fn new(http: reqwest::Client, base: Url, credentials: Credentials, policy: RetryPolicy, timeouts: Timeouts) -> TenantClient {
+        TenantClient { http, base, credentials, policy, timeouts }
+    }
+
+    /// The bearer token to send now; a token that cannot be had is a final error of the call.
+    async fn bearer(&self) -> Result<String, TenantError> {
+        Ok(self.credentials.token().await?)
     }
 
     /// Sends a request with retries; 2xx and final errors are handed back as responses/errors.
@@ -140,14 +151,31 @@ impl TenantClient {
         SFut: Future<Output = Step<T>>,
     {
         let (build, on_response) = (&build, &on_response);
+        let token_failure: Mutex<Option<TokenError>> = Mutex::new(None);
+        let token_failure = &token_failure;
         let result = retry::run(&self.policy, move |_| async move {
-            match build().bearer_auth(&self.token).send().await {
+            let token = match self.credentials.token().await {
+                Ok(t) => t,
+                Err(e) => {
+                    *token_failure.lock().expect("not poisoned") = Some(e);
+                    return Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: "no access token".into() });
+                }
+            };
+            match build().bearer_auth(&token).send().await {
                 Err(e) => Step::from_error(HttpError::transport(what, &e)),
+                // An expired or revoked token: a new one, and the request again at once.
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && self.credentials.refreshes() => {
+                    self.credentials.invalidate(&token).await;
+                    Step::RetryNow(HttpError::from_response(what, r).await)
+                }
                 Ok(r) if r.status() == StatusCode::UNAUTHORIZED => Step::Fail(HttpError::from_response(what, r).await),
                 Ok(r) => on_response(r).await,
             }
         })
         .await;
+        if let Some(e) = token_failure.lock().expect("not poisoned").take() {
+            return Err(TenantError::Token(e));
+        }
         result.map_err(TenantError::from_http)
     }
 
@@ -240,6 +268,38 @@ impl TenantClient {
         })
     }
 
+    /// Whether the folder holds a message whose `internetMessageId` is this one (Graph's
+    /// `$filter`, <https://learn.microsoft.com/graph/api/user-list-messages>); `None` when the
+    /// folder (or the user) is gone.
+    pub async fn has_message(&self, user_id: &str, folder_id: &str, internet_message_id: &str) -> Result<Option<bool>, TenantError> {
+        #[derive(serde::Deserialize)]
+        struct Messages {
+            value: Vec<serde_json::Value>,
+        }
+        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id, "messages"]);
+        url.query_pairs_mut()
+            .append_pair("$filter", &format!("internetMessageId eq {}", odata_literal(internet_message_id)))
+            .append_pair("$select", "id")
+            .append_pair("$top", "1");
+        let what = "message lookup";
+        self.call(
+            what,
+            || self.http.get(url.clone()).timeout(self.timeouts.request),
+            |r| async move {
+                if r.status() == StatusCode::NOT_FOUND {
+                    return Step::Done(None);
+                }
+                match json_or_error::<Messages>(what, r).await {
+                    Step::Done(m) => Step::Done(Some(!m.value.is_empty())),
+                    Step::Retry(e) => Step::Retry(e),
+                    Step::RetryNow(e) => Step::RetryNow(e),
+                    Step::Fail(e) => Step::Fail(e),
+                }
+            },
+        )
+        .await
+    }
+
     /// One GET whose 404 (and 400: a key the directory cannot even read) means "none".
     async fn get_optional<T: serde::de::DeserializeOwned>(&self, what: &str, url: Url) -> Result<Option<T>, TenantError> {
         self.call(
@@ -310,19 +370,30 @@ impl TenantClient {
         }
         let what = "import";
         let url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id, "messages"]);
-        let sent = self
-            .http
-            .post(url)
-            .timeout(self.timeouts.transfer)
-            .bearer_auth(&self.token)
-            .header(CONTENT_TYPE, "text/plain")
-            .body(mime_base64)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return Step::from_error(HttpError::transport(what, &e));
+        // A 401 is answered before anything is stored: with client credentials the import is
+        // sent again, once, with a new token.
+        let mut refreshed = false;
+        let response = loop {
+            let token = match self.bearer().await {
+                Ok(t) => t,
+                Err(e) => return Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: e.to_string() }),
+            };
+            let sent = self
+                .http
+                .post(url.clone())
+                .timeout(self.timeouts.transfer)
+                .bearer_auth(&token)
+                .header(CONTENT_TYPE, "text/plain")
+                .body(mime_base64.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && self.credentials.refreshes() && !refreshed => {
+                    refreshed = true;
+                    self.credentials.invalidate(&token).await;
+                }
+                Ok(r) => break r,
+                Err(e) => return Step::from_error(HttpError::transport(what, &e)),
             }
         };
         if response.status().is_success() {

@@ -12,4 +12,5 @@ mod manners;
 mod routing;
 mod size_content;
 mod tenant_store;
+mod tokens;
 mod window;

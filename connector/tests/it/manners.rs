@@ -98,7 +98,8 @@ async fn a_hanging_request_times_out_and_is_retried() {
 }
 
 /// DEDUP on retries: an import that took effect but whose answer was lost (a 500 after the
-/// tenant stored it) is not imported again: the folder-count fence shows it landed.
+/// tenant stored it) is not imported again: asked for its `internetMessageId`, the tenant shows
+/// it landed.
 #[tokio::test]
 async fn dedup_a_lost_import_answer_is_not_retried_into_a_duplicate() {
     let h = Harness::start("lost-answer", &format!("{PEOPLE}{}", chats(2))).await;

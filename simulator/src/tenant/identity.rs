@@ -6,7 +6,8 @@
 //!
 //! Access tokens look like Entra's (a JWT: `aud`, `iss`, `tid`, `appid`, `roles`, `exp`), signed
 //! with HMAC-SHA256 under a key derived from the scenario (clients never verify them; the tenant
-//! does). A token is refused from its `exp` on: 401 `InvalidAuthenticationToken` with Graph's
+//! does). Refused token requests are journalled (op `token`), granted ones are not. A token is
+//! refused from its `exp` on: 401 `InvalidAuthenticationToken` with Graph's
 //! `WWW-Authenticate` header. The static token of contract v1 is accepted too.
 
 use axum::Form;
@@ -54,8 +55,12 @@ fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// An access token for the scenario's app, valid `lifetime` seconds from `issued` (Unix time).
-pub fn issue(state: &Shared, issued: i64, lifetime: u64) -> String {
+/// An access token for the scenario's app, valid at least `lifetime` seconds from `issued_ms`
+/// (Unix time, milliseconds: `exp` is rounded up to the second, so a client that counts from
+/// the answer never holds an expired token early).
+pub fn issue(state: &Shared, issued_ms: i64, lifetime: u64) -> String {
+    let issued = issued_ms.div_euclid(1000);
+    let exp = (issued_ms + lifetime as i64 * 1000 + 999).div_euclid(1000);
     let c = &state.scenario.credentials;
     let header = json!({ "typ": "JWT", "alg": "HS256", "kid": "tm-simulator" });
     let n = state.tenant_requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -64,7 +69,7 @@ pub fn issue(state: &Shared, issued: i64, lifetime: u64) -> String {
         "iss": format!("https://sts.windows.net/{}/", c.tenant_id),
         "iat": issued,
         "nbf": issued,
-        "exp": issued + lifetime as i64,
+        "exp": exp,
         "appid": c.client_id,
         "idtyp": "app",
         "roles": ["Mail.ReadWrite", "User.Read.All"],
@@ -230,8 +235,7 @@ async fn token(
         return fail(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, d);
     }
     let lifetime = state.scenario.limits.token_lifetime_seconds;
-    let access_token = issue(&state, now(), lifetime);
-    journal(200, None);
+    let access_token = issue(&state, chrono::Utc::now().timestamp_millis(), lifetime);
     axum::Json(json!({ "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token }))
         .into_response()
 }
@@ -282,9 +286,9 @@ mod tests {
     #[test]
     fn issued_tokens_pass_until_they_expire_and_forgeries_never() {
         let s = state();
-        let fresh = issue(&s, now(), 60);
+        let fresh = issue(&s, now() * 1000, 60);
         assert_eq!(check_bearer(&s, &format!("Bearer {fresh}")), Ok(()));
-        let old = issue(&s, now() - 120, 60);
+        let old = issue(&s, (now() - 120) * 1000, 60);
         assert!(check_bearer(&s, &format!("Bearer {old}")).unwrap_err().message.contains("expired"));
         let (signed, _) = fresh.rsplit_once('.').unwrap();
         let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]));
