@@ -637,12 +637,7 @@ impl Run<'_> {
                         Err(e) => return Step::Fail(HttpError::Protocol { what: "message lookup".into(), detail: e.to_string() }),
                     }
                 }
-                match tenant.import_attempt(user.id.as_str(), folder, encoded).await {
-                    Step::Done(imported) => Step::Done(Some(imported)),
-                    Step::Retry(e) => Step::Retry(e),
-                    Step::RetryNow(e) => Step::RetryNow(e),
-                    Step::Fail(e) => Step::Fail(e),
-                }
+                tenant.import_attempt(user.id.as_str(), folder, encoded).await.map(Some)
             }
         })
         .await

@@ -325,6 +325,16 @@ pub enum Step<T> {
 }
 
 impl<T> Step<T> {
+    /// The same step with its value mapped (errors kept as they are).
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Step<U> {
+        match self {
+            Step::Done(v) => Step::Done(f(v)),
+            Step::Retry(e) => Step::Retry(e),
+            Step::RetryNow(e) => Step::RetryNow(e),
+            Step::Fail(e) => Step::Fail(e),
+        }
+    }
+
     /// The step for an error response or a transport error, per the module rules.
     pub fn from_error(error: HttpError) -> Step<T> {
         match &error {

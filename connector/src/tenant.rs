@@ -226,12 +226,7 @@ impl TenantClient {
                 if r.status() == StatusCode::CONFLICT {
                     return Step::Done(None);
                 }
-                match json_or_error::<MailFolder>(what, r).await {
-                    Step::Done(f) => Step::Done(Some(f)),
-                    Step::Retry(e) => Step::Retry(e),
-                    Step::RetryNow(e) => Step::RetryNow(e),
-                    Step::Fail(e) => Step::Fail(e),
-                }
+                json_or_error::<MailFolder>(what, r).await.map(Some)
             },
         )
         .await
@@ -252,12 +247,7 @@ impl TenantClient {
                     if r.status() == StatusCode::NOT_FOUND {
                         return Step::Done(None);
                     }
-                    match json_or_error::<MailFolder>(what, r).await {
-                        Step::Done(f) => Step::Done(Some(f)),
-                        Step::Retry(e) => Step::Retry(e),
-                        Step::RetryNow(e) => Step::RetryNow(e),
-                        Step::Fail(e) => Step::Fail(e),
-                    }
+                    json_or_error::<MailFolder>(what, r).await.map(Some)
                 },
             )
             .await?;
@@ -289,12 +279,7 @@ impl TenantClient {
                 if r.status() == StatusCode::NOT_FOUND {
                     return Step::Done(None);
                 }
-                match json_or_error::<Messages>(what, r).await {
-                    Step::Done(m) => Step::Done(Some(!m.value.is_empty())),
-                    Step::Retry(e) => Step::Retry(e),
-                    Step::RetryNow(e) => Step::RetryNow(e),
-                    Step::Fail(e) => Step::Fail(e),
-                }
+                json_or_error::<Messages>(what, r).await.map(|m| Some(!m.value.is_empty()))
             },
         )
         .await
@@ -308,12 +293,7 @@ impl TenantClient {
             |r| async move {
                 match r.status() {
                     StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST => Step::Done(None),
-                    _ => match json_or_error::<T>(what, r).await {
-                        Step::Done(u) => Step::Done(Some(u)),
-                        Step::Retry(e) => Step::Retry(e),
-                        Step::RetryNow(e) => Step::RetryNow(e),
-                        Step::Fail(e) => Step::Fail(e),
-                    },
+                    _ => json_or_error::<T>(what, r).await.map(Some),
                 }
             },
         )

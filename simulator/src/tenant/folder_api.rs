@@ -23,6 +23,9 @@ use crate::server::Shared;
 pub const PROPERTIES: [&str; 7] =
     ["id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "isHidden"];
 
+/// The query options a folder listing takes.
+const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "includeHiddenFolders"];
+
 /// Graph's page size for mail folders.
 pub const PAGE: usize = 10;
 
@@ -56,7 +59,7 @@ fn listing(
     folders: Vec<FolderView>,
     query: &[(String, String)],
 ) -> Response {
-    let o = match odata::parse(query, &["filter", "select", "top", "skip", "count", "includeHiddenFolders"], 1000) {
+    let o = match odata::parse(query, &LISTING_OPTIONS, 1000) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };
@@ -95,8 +98,7 @@ pub async fn list(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let include_hidden =
-        odata::parse(&query, &["filter", "select", "top", "skip", "count", "includeHiddenFolders"], 1000).is_ok_and(|o| o.include_hidden);
+    let include_hidden = odata::parse(&query, &LISTING_OPTIONS, 1000).is_ok_and(|o| o.include_hidden);
     let folders = state.tenant.lock().expect("tenant lock").mailboxes.get(&u.id).map(|m| m.listed(include_hidden)).unwrap_or_default();
     listing(&state, &headers, &u.id, &format!("/users/{}/mailFolders", u.id), folders, &query)
 }
@@ -120,7 +122,7 @@ pub async fn one(
     let view = {
         let tenant = state.tenant.lock().expect("tenant lock");
         let Some(m) = tenant.mailboxes.get(&u.id) else { return not_found(&folder) };
-        if folder == m.root_id || folder.eq_ignore_ascii_case(super::ROOT_WELL_KNOWN) {
+        if m.is_root(&folder) {
             m.root_view()
         } else {
             match m.folder(&folder) {
@@ -149,12 +151,11 @@ pub async fn children(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let include_hidden =
-        odata::parse(&query, &["filter", "select", "top", "skip", "count", "includeHiddenFolders"], 1000).is_ok_and(|o| o.include_hidden);
+    let include_hidden = odata::parse(&query, &LISTING_OPTIONS, 1000).is_ok_and(|o| o.include_hidden);
     let folders = {
         let tenant = state.tenant.lock().expect("tenant lock");
         let Some(m) = tenant.mailboxes.get(&u.id) else { return not_found(&folder) };
-        if folder == m.root_id || folder.eq_ignore_ascii_case(super::ROOT_WELL_KNOWN) {
+        if m.is_root(&folder) {
             m.listed(include_hidden)
         } else if m.folder(&folder).is_some() {
             Vec::new()
@@ -178,7 +179,7 @@ struct NewFolder {
 pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
     let is_root = state.directory.by_key(&key).and_then(|(u, _)| {
         let tenant = state.tenant.lock().expect("tenant lock");
-        tenant.mailboxes.get(&u.id).map(|m| folder == m.root_id || folder.eq_ignore_ascii_case(super::ROOT_WELL_KNOWN))
+        tenant.mailboxes.get(&u.id).map(|m| m.is_root(&folder))
     });
     match is_root {
         Some(false) => {

@@ -149,6 +149,11 @@ impl Mailbox {
         self.folders.iter().find(|f| f.id == key || f.well_known.is_some_and(|w| w.eq_ignore_ascii_case(key)))
     }
 
+    /// Whether an id or a well-known name (any case) names the root (`msgfolderroot`).
+    pub fn is_root(&self, key: &str) -> bool {
+        key == self.root_id || key.eq_ignore_ascii_case(super::ROOT_WELL_KNOWN)
+    }
+
     /// The root folder as Graph shows it.
     pub fn root_view(&self) -> FolderView {
         FolderView {

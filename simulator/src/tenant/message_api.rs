@@ -271,7 +271,7 @@ fn messages(state: &Shared, user_id: &str, folder: Option<&str>) -> Result<Vec<(
     let mut out: Vec<(String, Message)> = match folder {
         Some(key) => match m.folder(key) {
             Some(f) => f.messages.iter().map(|x| (f.id.clone(), x.clone())).collect(),
-            None if key == m.root_id || key.eq_ignore_ascii_case(super::ROOT_WELL_KNOWN) => Vec::new(),
+            None if m.is_root(key) => Vec::new(),
             None => return Err(not_found(key)),
         },
         None => m.folders.iter().flat_map(|f| f.messages.iter().map(|x| (f.id.clone(), x.clone()))).collect(),
