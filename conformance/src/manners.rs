@@ -11,7 +11,11 @@
 //! check found); each check is in its rule's file under `rules/`.
 //!
 //! A request's *target* is what a retry of it would ask again: the listing; the login; the
-//! download of one item; one operation (lookup, folders, create_folder, import) on one mailbox.
+//! download of one item; one operation (lookup, folders, create_folder, import) on one mailbox,
+//! and for an import or a message query that the simulator could tie to one archive item, on
+//! that item in that mailbox. Graph's guidance is per request: a connector with four requests in
+//! flight for a mailbox retries the one answered 429 after its `Retry-After`, while the others
+//! (already sent, or other items) go on.
 
 use tm_simulator::{JournalEntry, LoggedRequest, Throttle};
 
@@ -62,9 +66,10 @@ pub fn target(r: &LoggedRequest) -> String {
         ("vendor", "raw") => format!("download of item {}", r.item_id.as_deref().unwrap_or("?")),
         ("vendor", "list") => "vendor listing".to_string(),
         ("vendor", "login") => "vendor login".to_string(),
-        ("tenant", op) => match &r.mailbox {
-            Some(m) => format!("tenant {op} for {m}"),
-            None => format!("tenant {op} {}", r.request),
+        ("tenant", op) => match (&r.mailbox, &r.item_id) {
+            (Some(m), Some(item)) => format!("tenant {op} of item {item} for {m}"),
+            (Some(m), None) => format!("tenant {op} for {m}"),
+            (None, _) => format!("tenant {op} {}", r.request),
         },
         (api, op) => format!("{api} {op} {}", r.request),
     }
@@ -152,6 +157,28 @@ mod tests {
         let patient = [req(1, "vendor", "raw", "x", 429, 0, 1), req(2, "vendor", "raw", "x", 200, 1001, 1002)];
         let c = retry_after(&traffic(&patient, &journal));
         assert_eq!((c.exercised, c.findings.len()), (1, 0));
+    }
+
+    #[test]
+    fn an_import_answered_429_is_judged_per_item_other_items_of_the_mailbox_go_on() {
+        let item = |mut r: LoggedRequest, id: &str| {
+            r.item_id = Some(id.to_string());
+            r
+        };
+        let journal = [fault("tenant", "import", "a@x.cn", 429, "status 429 retry-after 1").item(Some("m1".to_string()))];
+        let requests = [
+            item(req(1, "tenant", "import", "a@x.cn", 429, 0, 1), "m1"),
+            item(req(2, "tenant", "import", "a@x.cn", 201, 2, 5), "m2"), // another item, already sent
+            item(req(3, "tenant", "import", "a@x.cn", 201, 3, 6), "m3"),
+            item(req(4, "tenant", "import", "a@x.cn", 201, 1010, 1020), "m1"), // the retry, after the wait
+        ];
+        let c = retry_after(&traffic(&requests, &journal));
+        assert_eq!((c.exercised, c.findings.len()), (1, 0), "{:?}", c.findings);
+        let mut hasty = requests.clone();
+        hasty[2] = item(req(3, "tenant", "import", "a@x.cn", 201, 3, 6), "m1"); // the same item again at once
+        let c = retry_after(&traffic(&hasty, &journal));
+        assert_eq!(c.findings.len(), 1, "{:?}", c.findings);
+        assert!(c.findings[0].contains("import of item m1") && c.findings[0].contains("request #3"), "{:?}", c.findings);
     }
 
     #[test]

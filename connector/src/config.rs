@@ -81,11 +81,11 @@ pub struct Config {
     pub progress: bool,
 }
 
-/// The most deliveries the connector has in flight against one mailbox. Exactly-once asks the
-/// tenant (see `ledger.rs`) and no longer needs them serialised; Graph allows 4. It stays 1
-/// until a 429's `Retry-After` pauses the whole mailbox: with 4 in flight, the others go on
-/// while one waits, which RETRY-AFTER (judged per mailbox) counts as not waiting.
-pub const MAX_PER_MAILBOX: usize = 1;
+/// The most deliveries the connector has in flight against one mailbox: Graph's limit of 4
+/// concurrent requests per mailbox. Exactly-once asks the tenant (see `ledger.rs`), so deliveries
+/// to one mailbox need not be serialised; a 429's `Retry-After` holds back the request it answered
+/// (Graph's guidance is per request), the others go on.
+pub const MAX_PER_MAILBOX: usize = 4;
 
 impl Config {
     /// A configuration with the contract's defaults: no mapping, automatic mapping on,

@@ -27,6 +27,13 @@ pub struct Tenant {
     pub in_flight: usize,
 }
 
+/// The archive item a tenant request concerns (a response extension): the item an import
+/// carried, once its body was read, or the item whose `Message-ID` a message query asks for.
+/// RETRY-AFTER and BACKOFF judge a retry of such a request per item, as Graph's guidance is per
+/// request. A request refused before its body was read (a throttle) names no item.
+#[derive(Debug, Clone)]
+pub struct Concerns(pub String);
+
 /// One request.
 #[derive(Debug, Clone, Serialize)]
 pub struct Logged {
@@ -38,7 +45,7 @@ pub struct Logged {
     pub op: &'static str,
     /// Method and path (no query string, no secrets).
     pub request: String,
-    /// The item a download names.
+    /// The item a download names, or the item a tenant request concerns (see [`Concerns`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// The mailbox a tenant request concerns.
@@ -170,11 +177,15 @@ pub async fn record(State(state): State<Shared>, request: Request, next: Next) -
     };
     let response = next.run(request).await;
     let tenant = response.extensions().get::<Tenant>().cloned();
+    let concerns = response.extensions().get::<Concerns>().map(|c| c.0.clone());
     let end = log.now_us();
     let mut e = log.entries.lock().expect("access log lock");
     if let Some(entry) = e.kept.iter_mut().rev().find(|x| x.seq == seq) {
         entry.status = response.status().as_u16();
         entry.end_us = end;
+        if concerns.is_some() {
+            entry.item_id = concerns;
+        }
         if let Some(t) = tenant {
             entry.mailbox = t.mailbox;
             entry.in_flight = (t.in_flight > 0).then_some(t.in_flight);

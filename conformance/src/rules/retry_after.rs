@@ -12,8 +12,8 @@ pub const REQUIREMENT: Requirement = Requirement {
     text: "A 429 or 503 answer carries `Retry-After` (seconds): the connector sends the same request again no earlier than \
                that. (A wait longer than the connector is willing to make ends the run instead; the next scheduled run resumes.)",
     check: "for every 429/503 answer with Retry-After N, the next request of the same target in the same run (the same \
-                listing, the same item's download, the same operation on the same mailbox) starts at least N s after the \
-                answer (5 ms of clock slack)",
+                listing, the same item's download, the same operation on the same mailbox, for imports and message \
+                queries on the same item) starts at least N s after the answer (5 ms of clock slack)",
     scenarios: &["retry-after", "soak"],
 };
 
@@ -26,16 +26,16 @@ pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
 /// the journal's entries for such answers are matched to the access log's in order, per
 /// (api, op, status, item or mailbox).
 pub fn retry_afters(run: &RunTraffic<'_>) -> BTreeMap<usize, u64> {
-    type Key = (String, String, u16, Option<String>);
+    type Key = (String, String, u16, Option<String>, Option<String>);
     let key = |api: &str, op: &str, status: u16, item: Option<&String>, mailbox: Option<&String>| -> Key {
-        let who = if api == "tenant" {
-            mailbox.cloned()
+        let (who, what) = if api == "tenant" {
+            (mailbox.cloned(), item.cloned())
         } else if op == "raw" {
-            item.cloned()
+            (None, item.cloned())
         } else {
-            None
+            (None, None)
         };
-        (api.to_string(), op.to_string(), status, who)
+        (api.to_string(), op.to_string(), status, who, what)
     };
     let mut asked: BTreeMap<Key, VecDeque<Option<u64>>> = BTreeMap::new();
     for e in run.journal.iter().filter(|e| matches!(e.status, 429 | 503)) {

@@ -161,8 +161,8 @@ pub async fn import(
         match rule.action {
             ActionKind::Status => {
                 let e = crate::vendor_api::fault_error(rule, true);
-                journal(e.status.as_u16(), Some(e.code), None, archive_id, Some(rule.describe()));
-                return e.into_response();
+                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.describe()));
+                return concerning(e.into_response(), archive_id);
             }
             ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
             _ => {}
@@ -210,13 +210,28 @@ pub async fn import(
     };
     let (folder_name, response) = stored;
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
-    journal(201, None, Some(folder_name), archive_id, note);
-    let answer = (StatusCode::CREATED, axum::Json(response)).into_response();
+    journal(201, None, Some(folder_name), archive_id.clone(), note);
+    let answer = concerning((StatusCode::CREATED, axum::Json(response)).into_response(), archive_id);
     match fault.filter(|f| f.action == ActionKind::Reset) {
         // The message is stored; the answer is lost on the way.
         Some(rule) => break_answer(answer, &rule).await,
         None => answer,
     }
+}
+
+/// Tags a response with the archive item its request concerns (for the access log).
+fn concerning(mut response: Response, item_id: Option<String>) -> Response {
+    if let Some(id) = item_id {
+        response.extensions_mut().insert(crate::access_log::Concerns(id));
+    }
+    response
+}
+
+/// The archive item a `Message-ID` names (`<id@archive domain>`), if it names one.
+fn archive_item_of(message_id: &str) -> Option<String> {
+    let inner = message_id.trim().strip_prefix('<')?.strip_suffix('>')?;
+    let (id, domain) = inner.rsplit_once('@')?;
+    domain.eq_ignore_ascii_case(crate::render::MESSAGE_ID_DOMAIN).then(|| id.to_string())
 }
 
 /// A `$filter` over messages: `internetMessageId eq '…'` or `subject eq '…'`.
@@ -344,7 +359,11 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
     if let Some(n) = next {
         body.insert("@odata.nextLink".into(), n.into());
     }
-    axum::Json(Value::Object(body)).into_response()
+    let concerns = match &filter {
+        Some(Filter::InternetMessageId(id)) => archive_item_of(id),
+        _ => None,
+    };
+    concerning(axum::Json(Value::Object(body)).into_response(), concerns)
 }
 
 type Q = Query<Vec<(String, String)>>;
