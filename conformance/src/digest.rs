@@ -75,10 +75,12 @@ impl Digest {
             let before = initial.iter().find(|m| same_address(&m.address, &mailbox.address));
             for folder in &mailbox.folders {
                 let existed = before.is_some_and(|b| b.folders.iter().any(|f| f.name == folder.name));
-                if existed && folder.items.is_empty() {
+                // Messages another program wrote (FOREIGN-WRITES) are not the connector's.
+                let ids: Vec<String> =
+                    folder.items.iter().filter(|i| !i.foreign).map(|i| i.id.clone().unwrap_or_else(|| NO_ID.to_string())).collect();
+                if existed && ids.is_empty() {
                     continue;
                 }
-                let ids: Vec<String> = folder.items.iter().map(|i| i.id.clone().unwrap_or_else(|| NO_ID.to_string())).collect();
                 tenant.entry(address_key(&mailbox.address)).or_default().insert(folder.name.clone(), ids);
             }
         }

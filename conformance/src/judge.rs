@@ -270,6 +270,14 @@ pub(crate) struct Judging<'a> {
     pub(crate) reset: BTreeSet<String>,
     /// Oracle windows whose scheduled run failed (RESUME).
     pub(crate) failed_windows: BTreeSet<usize>,
+    /// Mailboxes whose `WeChat Archiver` lies beyond the first page of folders and whose folder
+    /// the connector tried to create again (GRAPH-PAGING).
+    pub(crate) folder_not_found: BTreeSet<String>,
+    /// Runs (0-based) with tenant 401s no new token answered (TOKEN-REFRESH), and that check.
+    pub(crate) token_lost_runs: BTreeSet<usize>,
+    /// Mailboxes another program wrote into (FOREIGN-WRITES).
+    pub(crate) foreign_written: BTreeSet<String>,
+    token_checked: manners::Checked,
     /// How much each manners check saw (RETRY-AFTER, BACKOFF, CONCURRENCY, REAUTH).
     pub(crate) manners_seen: BTreeMap<Rule, usize>,
     pub(crate) findings: BTreeMap<Rule, Vec<String>>,
@@ -339,7 +347,7 @@ impl<'a> Judging<'a> {
             .filter(|(_, w)| exec.runs.get(w.run).is_some_and(|r| matches!(r.outcome, RunOutcome::Failed(_) | RunOutcome::TimedOut)))
             .map(|(i, _)| i)
             .collect();
-        Judging {
+        let mut j = Judging {
             exec,
             facts,
             oracle,
@@ -351,9 +359,23 @@ impl<'a> Judging<'a> {
             cut,
             reset,
             failed_windows,
+            folder_not_found: BTreeSet::new(),
+            token_lost_runs: BTreeSet::new(),
+            foreign_written: BTreeSet::new(),
+            token_checked: manners::Checked::default(),
             manners_seen: BTreeMap::new(),
             findings: BTreeMap::new(),
+        };
+        j.folder_not_found = crate::rules::graph_paging::folder_not_found(&j);
+        j.foreign_written = crate::rules::foreign_writes::written_into(&j);
+        for run in j.traffic() {
+            let checked = crate::rules::token_refresh::token_refresh(&run);
+            if !checked.findings.is_empty() {
+                j.token_lost_runs.insert(run.number - 1);
+            }
+            j.token_checked.merge(checked);
         }
+        j
     }
 
     /// The item lies in the window of a run that failed (under the fault plan).
@@ -363,19 +385,28 @@ impl<'a> Judging<'a> {
 
     /// RETRY-AFTER, BACKOFF, CONCURRENCY and REAUTH from the access log; the last run under a
     /// fault plan must complete (RESUME).
-    fn manners(&mut self) {
-        let throttle = self.exec.state.scenario.throttle;
-        let traffic: Vec<manners::RunTraffic<'_>> = self
-            .exec
-            .runs
+    /// Every run's traffic.
+    fn traffic(&self) -> Vec<manners::RunTraffic<'a>> {
+        let exec = self.exec;
+        let throttle = exec.state.scenario.throttle;
+        exec.runs
             .iter()
             .map(|r| manners::RunTraffic {
                 number: r.index + 1,
-                requests: &self.exec.requests[r.requests.clone()],
-                journal: &self.exec.journal[r.journal.clone()],
+                requests: &exec.requests[r.requests.clone()],
+                journal: &exec.journal[r.journal.clone()],
                 throttle,
             })
-            .collect();
+            .collect()
+    }
+
+    fn manners(&mut self) {
+        let traffic = self.traffic();
+        let token = std::mem::take(&mut self.token_checked);
+        self.manners_seen.insert(Rule::TokenRefresh, token.exercised);
+        for f in token.findings {
+            self.add(Rule::TokenRefresh, f);
+        }
         let [retry_after, backoff, concurrency, reauth] = manners::judge_runs(&traffic);
         for (rule, checked) in
             [(Rule::RetryAfter, retry_after), (Rule::Backoff, backoff), (Rule::Concurrency, concurrency), (Rule::Reauth, reauth)]
@@ -516,7 +547,16 @@ impl<'a> Judging<'a> {
                 }
                 continue;
             }
-            let rule = if self.in_failed_window(e) {
+            // GRAPH-PAGING first: the connector did not find the mailbox's folder, whatever else.
+            let rule = if self.folder_not_found.iter().any(|m| same_address(m, mailbox)) {
+                Rule::GraphPaging
+            } else if e.window.is_some_and(|w| self.token_lost_runs.contains(&self.oracle.windows[w].run)) {
+                // TOKEN-REFRESH next: the run lost the tenant when its token expired.
+                Rule::TokenRefresh
+            } else if crate::rules::foreign_writes::concerns(self, mailbox) {
+                // Then FOREIGN-WRITES: another program's messages fooled the connector there.
+                Rule::ForeignWrites
+            } else if self.in_failed_window(e) {
                 Rule::Resume
             } else if !anywhere && reasons.is_empty() {
                 if self.region_processed(id) {

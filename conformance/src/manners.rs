@@ -54,7 +54,7 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn merge(&mut self, other: Checked) {
+    pub(crate) fn merge(&mut self, other: Checked) {
         self.findings.extend(other.findings);
         self.exercised += other.exercised;
     }

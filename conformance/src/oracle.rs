@@ -8,6 +8,12 @@
 //! - Routing (ROUTE-*): per participant, the mapping first (when it names a valid user), then, with
 //!   automatic mapping on, the participant's email address; an item goes once to each distinct
 //!   mailbox; an item routed nowhere is dropped (`user_mapping`).
+//! - Addresses (ROUTE-EMAIL, ROUTE-MAP, contract v2): an address reaches a mailbox when it is the
+//!   userPrincipalName (`GET /users/{upn}`), the primary address (`$filter=mail eq`) or any other
+//!   SMTP proxy address (`$filter=proxyAddresses/any(…)`) of a user whose `accountEnabled` is true
+//!   and who has a mailbox (no `MailboxNotEnabledForRESTAPI`), in any case. The oracle reads the
+//!   directory's users and applies that rule itself ([`Resolver`]); it does not ask the
+//!   simulator's lookup.
 //! - SIZE: an item over 10,485,760 bytes goes nowhere (`item_too_large`).
 //!
 //! An item that is both too large and routed nowhere is expected as `item_too_large` (a connector
@@ -243,9 +249,38 @@ pub enum OracleError {
     Mapping(#[from] MappingError),
 }
 
+/// Addresses to mailboxes, by contract v2's lookup rule (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Resolver {
+    /// Address key → the user's primary address.
+    valid: BTreeMap<String, String>,
+}
+
+impl Resolver {
+    /// The rule over the directory's users.
+    pub fn new(state: &State) -> Resolver {
+        let mut valid = BTreeMap::new();
+        for (user, t) in state.directory.all() {
+            if !(t.enabled && t.mailbox) {
+                continue;
+            }
+            for a in std::iter::once(&t.upn).chain(std::iter::once(&user.mail)).chain(&t.aliases) {
+                valid.entry(tm_contract::address_key(a)).or_insert_with(|| user.mail.clone());
+            }
+        }
+        Resolver { valid }
+    }
+
+    /// The mailbox (primary address) `address` resolves to, if any.
+    pub fn resolve(&self, address: &str) -> Option<&str> {
+        self.valid.get(&tm_contract::address_key(address)).map(String::as_str)
+    }
+}
+
 impl Expectation {
     /// Computes the expectation of the simulator's scenario.
     pub fn compute(state: &State, facts: &ArchiveFacts) -> Result<Expectation, OracleError> {
+        let resolver = Resolver::new(state);
         let mut windows: Vec<Window> = Vec::new();
         for (i, run) in state.scenario.runs.iter().enumerate() {
             if run.kill_after_imports.is_some() {
@@ -266,7 +301,7 @@ impl Expectation {
                 None => ItemExpectation { window: None, participants: Vec::new(), outcome: Outcome::Outside },
                 Some(w) => {
                     let participants: Vec<ParticipantRoute> =
-                        item.participants.iter().map(|p| route(state, &windows[w], *p, &facts.persons[*p as usize])).collect();
+                        item.participants.iter().map(|p| route(&resolver, &windows[w], *p, &facts.persons[*p as usize])).collect();
                     let mailboxes: BTreeSet<String> = participants.iter().filter_map(|p| p.route.as_ref().map(|r| r.0.clone())).collect();
                     let outcome = if item.oversize() {
                         Outcome::TooLarge
@@ -321,10 +356,10 @@ impl Expectation {
     }
 }
 
-fn route(state: &State, window: &Window, person: u32, p: &PersonFacts) -> ParticipantRoute {
-    let email_mailbox = state.directory.lookup(&p.email).map(|u| u.mail.clone());
+fn route(resolver: &Resolver, window: &Window, person: u32, p: &PersonFacts) -> ParticipantRoute {
+    let email_mailbox = resolver.resolve(&p.email).map(str::to_string);
     let mapped_to = p.mobile_number.as_ref().and_then(|m| window.mapping.get(m)).map(|m| m.address.as_str());
-    let mapped_valid = mapped_to.and_then(|m| state.directory.lookup(m)).map(|u| u.mail.clone());
+    let mapped_valid = mapped_to.and_then(|m| resolver.resolve(m)).map(str::to_string);
     let route = match (mapped_valid, &email_mailbox) {
         (Some(m), _) => Some((m, Via::Mapping)),
         (None, Some(e)) if window.auto_mapping => Some((e.clone(), Via::Email)),

@@ -1,8 +1,8 @@
-//! The rules of wire contract v1 by their IDs, and the shape of a catalogue entry. Each rule's
+//! The rules of the wire contract by their IDs, and the shape of a catalogue entry. Each rule's
 //! entry (its text, how it is checked, the fixture scenarios written to exercise it) and its own
-//! judging live in its file under `rules/`; the last six (RETRY-AFTER … TRUNCATION) are manners
-//! under the scenario's fault plan, judged from the simulator's access log and journal
-//! (`manners.rs`).
+//! judging live in its file under `rules/`; RETRY-AFTER … TRUNCATION are manners under the
+//! scenario's fault plan, judged from the simulator's access log and journal (`manners.rs`);
+//! GRAPH-PAGING and what follows it are contract v2's (the tenant as Graph).
 //!
 //! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule here, its file in
 //! `rules/`, the scenario in `fixtures/scenarios/` and the test that proves the check can fail.
@@ -50,6 +50,12 @@ pub enum Rule {
     Resume,
     /// TRUNCATION
     Truncation,
+    /// GRAPH-PAGING
+    GraphPaging,
+    /// TOKEN-REFRESH
+    TokenRefresh,
+    /// FOREIGN-WRITES
+    ForeignWrites,
 }
 
 /// A rule with its text and where it is exercised.
@@ -67,7 +73,7 @@ pub struct Requirement {
 
 impl Rule {
     /// Every rule, in the contract's order.
-    pub const ALL: [Rule; 19] = [
+    pub const ALL: [Rule; 22] = [
         Rule::RouteMap,
         Rule::RouteEmail,
         Rule::RouteAutoOff,
@@ -87,6 +93,9 @@ impl Rule {
         Rule::Reauth,
         Rule::Resume,
         Rule::Truncation,
+        Rule::GraphPaging,
+        Rule::TokenRefresh,
+        Rule::ForeignWrites,
     ];
 
     /// The ID the suite reports.
@@ -111,6 +120,9 @@ impl Rule {
             Rule::Reauth => "REAUTH",
             Rule::Resume => "RESUME",
             Rule::Truncation => "TRUNCATION",
+            Rule::GraphPaging => "GRAPH-PAGING",
+            Rule::TokenRefresh => "TOKEN-REFRESH",
+            Rule::ForeignWrites => "FOREIGN-WRITES",
         }
     }
 

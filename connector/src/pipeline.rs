@@ -653,7 +653,7 @@ impl Run<'_> {
             }
             Some(Imported::Rejected { status, code, message }) => {
                 self.ledger.append(record(&intent, Outcome::Cleared)).await?;
-                tracing::warn!(item = %item.id, mailbox = user.mailbox(), status, code = %code, message = %message, "sink_rejected");
+                tracing::warn!(item = %item.id, mailbox = user.mailbox(), size = item.size, status, code = %code, message = %message, "sink_rejected");
                 Ok(Delivered::Rejected)
             }
         }

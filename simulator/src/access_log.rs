@@ -39,9 +39,9 @@ pub struct Concerns(pub String);
 pub struct Logged {
     /// 1-based position (arrival order).
     pub seq: u64,
-    /// `vendor` or `tenant`.
+    /// `vendor`, `tenant`, or `identity` (the token endpoint).
     pub api: &'static str,
-    /// `login`, `list`, `raw`, `lookup`, `folders`, `create_folder`, `import` or `other`.
+    /// `login`, `list`, `raw`, `lookup`, `folders`, `create_folder`, `import`, `token` or `other`.
     pub op: &'static str,
     /// Method and path (no query string, no secrets).
     pub request: String,
@@ -124,6 +124,8 @@ fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> O
         "vendor"
     } else if path.starts_with("/graph/v1.0") {
         "tenant"
+    } else if path.ends_with("/oauth2/v2.0/token") {
+        return Some(("identity", "token", None));
     } else {
         return None;
     };

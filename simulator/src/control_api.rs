@@ -187,6 +187,9 @@ pub struct ItemView {
     pub sha256: String,
     /// Size of the imported bytes.
     pub size: u64,
+    /// Written by another program (the `foreign_write` fault), not by the connector.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub foreign: bool,
 }
 
 /// A folder in `GET /sim/mailboxes` (fields in alphabetical order, as the JSON has always had them).
@@ -223,7 +226,12 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
                     let mut items: Vec<ItemView> = f
                         .messages
                         .iter()
-                        .map(|x| ItemView { id: x.archive_id(&state.archive).map(str::to_string), sha256: x.sha256_hex(), size: x.size })
+                        .map(|x| ItemView {
+                            id: x.archive_id(&state.archive).map(str::to_string),
+                            sha256: x.sha256_hex(),
+                            size: x.size,
+                            foreign: x.internet_message_id(&state.archive).is_some_and(|m| crate::tenant::message_api::is_foreign(&m)),
+                        })
                         .collect();
                     items.sort();
                     FolderView { name: f.name.clone(), items }

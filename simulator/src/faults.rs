@@ -88,6 +88,9 @@ pub enum ActionKind {
     RepeatPage,
     /// A listing reports `size` for the matched item(s) instead of the real size.
     LieSize,
+    /// Another program writes a message of its own into the mailbox's `WeChat Archiver` (tenant
+    /// only): during an import, or right after answering any other mailbox request.
+    ForeignWrite,
 }
 
 /// One rule as written in a scenario (`[[fault]]`).
@@ -179,6 +182,7 @@ impl FaultRule {
                 return bad("action", "truncate applies to vendor raw downloads");
             }
             ActionKind::ExpireToken if self.api != Api::Vendor => return bad("action", "expire_token applies to the vendor API"),
+            ActionKind::ForeignWrite if self.api != Api::Tenant => return bad("action", "foreign_write applies to the tenant API"),
             ActionKind::RepeatPage | ActionKind::LieSize if !(self.api == Api::Vendor && self.op == Op::List) => {
                 return bad("action", "repeat_page and lie_size apply to vendor list");
             }
@@ -203,6 +207,7 @@ impl FaultRule {
             ActionKind::ExpireToken => "token expired".into(),
             ActionKind::RepeatPage => format!("page repeats {} items", self.repeat.unwrap_or(3)),
             ActionKind::LieSize => format!("listed size {}", self.size.unwrap_or(0)),
+            ActionKind::ForeignWrite => "foreign write".into(),
         }
     }
 }

@@ -22,7 +22,8 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
     let mut content = Vec::new();
     for mailbox in &j.exec.last {
         for folder in &mailbox.folders {
-            for view in &folder.items {
+            // Messages another program wrote (FOREIGN-WRITES) are not the connector's.
+            for view in folder.items.iter().filter(|v| !v.foreign) {
                 let Some(id) = &view.id else {
                     content.push((None, format!("a message without ArchiveMessageID is in {} / {}", mailbox.address, folder.name)));
                     continue;

@@ -22,13 +22,16 @@ pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
     }
 }
 
-/// DEDUP: no mailbox holds an item twice; a duplicate after a reset or a failed run is RESUME's.
+/// DEDUP: no mailbox holds an item twice; a duplicate where another program wrote is
+/// FOREIGN-WRITES', one after a reset or a failed run RESUME's.
 pub(crate) fn judge(j: &mut Judging<'_>) {
     for ((mailbox, id), n) in j.actual.deliveries() {
         if n > 1 {
             let folders = j.found.get(&id).and_then(|m| m.get(&mailbox)).cloned().unwrap_or_default().join(", ");
             let resumed = j.reset.contains(&id) || j.oracle.items.get(&id).is_some_and(|e| j.in_failed_window(e));
-            let (rule, why) = if resumed {
+            let (rule, why) = if super::foreign_writes::concerns(j, &mailbox) {
+                (Rule::ForeignWrites, " (another program wrote into this mailbox's folder)")
+            } else if resumed {
                 (Rule::Resume, if j.reset.contains(&id) { " after a connection reset" } else { " after a failed run" })
             } else {
                 (Rule::Dedup, "")

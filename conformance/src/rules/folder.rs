@@ -44,7 +44,10 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
                     j.add(Rule::Folder, format!("folder `{folder}` was created in {mailbox}; only `{FOLDER_NAME}` may be"));
                 }
             } else if ids.is_empty() && !existed {
-                j.add(Rule::Folder, format!("`{FOLDER_NAME}` was created empty in {mailbox} (it is created on first use)"));
+                // A folder created and then not found again beyond the first page is GRAPH-PAGING's.
+                let rule =
+                    if j.folder_not_found.iter().any(|m| tm_contract::same_address(m, mailbox)) { Rule::GraphPaging } else { Rule::Folder };
+                j.add(rule, format!("`{FOLDER_NAME}` was created empty in {mailbox} (it is created on first use)"));
             }
         }
     }

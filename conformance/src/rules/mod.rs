@@ -11,6 +11,8 @@ pub(crate) mod concurrency;
 pub(crate) mod content;
 pub(crate) mod dedup;
 pub(crate) mod folder;
+pub(crate) mod foreign_writes;
+pub(crate) mod graph_paging;
 pub(crate) mod incremental;
 pub(crate) mod reauth;
 pub(crate) mod recall;
@@ -23,6 +25,7 @@ pub(crate) mod route_email;
 pub(crate) mod route_fanout;
 pub(crate) mod route_map;
 pub(crate) mod size;
+pub(crate) mod token_refresh;
 pub(crate) mod truncation;
 pub(crate) mod window;
 
@@ -39,7 +42,7 @@ pub(crate) use crate::judge::short;
 use crate::requirements::{Requirement, Rule};
 
 /// The catalogue, in the contract's order.
-pub const CATALOGUE: [Requirement; 19] = [
+pub const CATALOGUE: [Requirement; 22] = [
     route_map::REQUIREMENT,
     route_email::REQUIREMENT,
     route_auto_off::REQUIREMENT,
@@ -59,6 +62,9 @@ pub const CATALOGUE: [Requirement; 19] = [
     reauth::REQUIREMENT,
     resume::REQUIREMENT,
     truncation::REQUIREMENT,
+    graph_paging::REQUIREMENT,
+    token_refresh::REQUIREMENT,
+    foreign_writes::REQUIREMENT,
 ];
 
 /// What in the scenario exercises `rule`, or why nothing does.
@@ -83,5 +89,8 @@ pub(crate) fn exercised(j: &Judging<'_>, rule: Rule) -> Result<String, String> {
         Rule::Reauth => reauth::exercised(j),
         Rule::Resume => resume::exercised(j),
         Rule::Truncation => truncation::exercised(j),
+        Rule::GraphPaging => graph_paging::exercised(j),
+        Rule::TokenRefresh => token_refresh::exercised(j),
+        Rule::ForeignWrites => foreign_writes::exercised(j),
     }
 }

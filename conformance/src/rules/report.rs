@@ -36,6 +36,7 @@ pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
 pub(crate) fn judge(j: &mut Judging<'_>) {
     let any = j.exec.has_reports();
     let mut out = Vec::new();
+    let mut foreign = Vec::new();
     for run in &j.exec.runs {
         let n = run.index + 1;
         if run.outcome != RunOutcome::Completed {
@@ -57,9 +58,23 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
         if c.failed != report.failures.len() as u64 {
             out.push(format!("run {n}: counts.failed is {} but {} failures are listed", c.failed, report.failures.len()));
         }
-        let imports = j.exec.journal[run.journal.clone()].iter().filter(|e| is_import(e)).count() as u64;
+        let journal = &j.exec.journal[run.journal.clone()];
+        let imports = journal.iter().filter(|e| is_import(e)).count() as u64;
         if c.imported != imports {
-            out.push(format!("run {n}: counts.imported is {} but the tenant received {imports} imports during the run", c.imported));
+            let msg = format!("run {n}: counts.imported is {} but the tenant received {imports} imports during the run", c.imported);
+            // Imports the connector did not know it repeated, where another program's messages
+            // fooled it, are FOREIGN-WRITES' (that rule names the duplicates).
+            let mut seen = BTreeSet::new();
+            let repeats = journal
+                .iter()
+                .filter(|e| is_import(e) && e.mailbox.as_deref().is_some_and(|m| super::foreign_writes::concerns(j, m)))
+                .filter(|e| !seen.insert((e.mailbox.clone(), e.item_id.clone())))
+                .count() as u64;
+            if c.imported < imports && imports - c.imported <= repeats {
+                foreign.push(format!("{msg} (it repeated {repeats} where another program wrote)"));
+            } else {
+                out.push(msg);
+            }
         }
         let parse = |s: &str| DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis());
         match parse(&report.run_at) {
@@ -108,5 +123,8 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
     }
     for o in out {
         j.add(Rule::Report, o);
+    }
+    for o in foreign {
+        j.add(Rule::ForeignWrites, o);
     }
 }

@@ -109,12 +109,28 @@ async fn moving_the_checkpoint_after_a_failed_run_fails_resume_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looking_for_the_folder_on_the_first_page_only_fails_graph_paging_only() {
+    fails_exactly("first-page-only", &["graph-paging", "folder"], &[GraphPaging]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn never_fetching_a_second_token_fails_token_refresh_only() {
+    fails_exactly("stale-token", &["token-refresh", "reauth"], &[TokenRefresh]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusting_the_folders_count_fails_foreign_writes_only() {
+    fails_exactly("count-fence", &["foreign-writes", "resume"], &[ForeignWrites]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_unbroken_command_connector_copes_with_every_fault() {
-    let scenarios = ["retry-after", "backoff", "concurrency", "reauth", "resume", "truncation"];
+    let scenarios =
+        ["retry-after", "backoff", "concurrency", "reauth", "resume", "truncation", "foreign-writes", "token-refresh", "graph-paging"];
     let verdicts = run(mutant("none"), &scenarios).await;
     assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
     let passed = rules_with(&verdicts, Verdict::Pass);
-    for rule in [RetryAfter, Backoff, Concurrency, Reauth, Resume, Truncation] {
+    for rule in [RetryAfter, Backoff, Concurrency, Reauth, Resume, Truncation, ForeignWrites, TokenRefresh, GraphPaging] {
         assert!(passed.contains(&rule), "{rule} was not exercised");
     }
     assert!(verdicts.iter().all(|v| v.snapshot == tm_conformance::SnapshotStatus::Matches));

@@ -234,3 +234,83 @@ fn the_reference_connector_leaves_the_tenant_the_oracle_expects_on_random_scenar
     let tests = std::env::var("TM_QUICKCHECK_TESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(24);
     QuickCheck::new().tests(tests).max_tests(tests * 4).quickcheck(reference_equals_oracle as fn(Small) -> TestResult);
 }
+
+/// The oracle's address rule (`oracle::Resolver`) is what a connector finds by Graph's v2 lookups
+/// against a running tenant: the UPN path, then `$filter` on `mail`, then on `proxyAddresses`,
+/// `accountEnabled`, and the mailbox check; for UPNs, primary addresses, aliases in any case,
+/// disabled users, users without a mailbox and unknown addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_oracles_address_rule_is_what_graph_lookups_find() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let text = r#"
+name = "lookups"
+seed = 5
+start = "2026-11-20T00:00:00Z"
+
+[[employee]]
+id = "a"
+name = "A"
+email = "a.person@contoso.cn"
+app = "wecom"
+
+[[tenant.user]]
+upn = "b.upn@contoso.onmicrosoft.com"
+mail = "b.person@contoso.cn"
+aliases = ["bee@contoso.cn"]
+
+[[tenant.user]]
+upn = "gone@contoso.cn"
+enabled = false
+
+[[tenant.user]]
+upn = "room@contoso.cn"
+mailbox = false
+"#;
+    let scenario = tm_simulator::Scenario::from_toml_str(text, "lookups.toml").expect("scenario");
+    let sim = tm_simulator::Simulator::start(scenario, "127.0.0.1:0".parse().unwrap()).await.expect("simulator");
+    let resolver = tm_conformance::oracle::Resolver::new(sim.state());
+    let graph = sim.graph_url();
+    let token = sim.credentials().tenant_token.clone();
+    let http = reqwest::Client::new();
+    let get = |url: String, query: Vec<(&'static str, String)>| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            let r = http.get(url).query(&query).bearer_auth(token).send().await.expect("answer");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    for address in [
+        "a.person@contoso.cn",
+        "A.Person@Contoso.CN",
+        "b.upn@contoso.onmicrosoft.com",
+        "b.person@contoso.cn",
+        "BEE@contoso.cn",
+        "gone@contoso.cn",
+        "room@contoso.cn",
+        "nobody@contoso.cn",
+    ] {
+        let select = ("$select", "id,mail,accountEnabled".to_string());
+        let (status, mut user) = get(format!("{graph}/users/{address}"), vec![select.clone()]).await;
+        if status == 404 {
+            for filter in [format!("mail eq '{address}'"), format!("proxyAddresses/any(x:x eq 'smtp:{address}')")] {
+                let (_, found) = get(format!("{graph}/users"), vec![("$filter", filter), select.clone()]).await;
+                if let Some(u) = found["value"].get(0) {
+                    user = u.clone();
+                    break;
+                }
+                user = serde_json::Value::Null;
+            }
+        }
+        let found = match user.get("id").and_then(|v| v.as_str()) {
+            Some(id) if user["accountEnabled"] == true => {
+                let (status, _) = get(format!("{graph}/users/{id}/mailFolders/inbox"), vec![]).await;
+                (status == 200).then(|| user["mail"].as_str().unwrap().to_string())
+            }
+            _ => None,
+        };
+        assert_eq!(resolver.resolve(address).map(str::to_string), found, "{address}");
+    }
+    assert_eq!(resolver.resolve("bee@contoso.cn"), Some("b.person@contoso.cn"));
+    assert_eq!(resolver.resolve("gone@contoso.cn"), None);
+}

@@ -60,6 +60,8 @@ scenarios! {
     content_is_imported_byte_for_byte => "content",
     a_killed_run_and_its_reruns_import_every_item_once => "dedup",
     items_land_in_one_wechat_archiver_folder_per_mailbox => "folder",
+    others_writing_into_the_folder_do_not_break_exactly_once => "foreign-writes",
+    the_archive_folder_is_found_beyond_the_first_page_of_folders => "graph-paging",
     later_runs_continue_without_gap_or_duplicate => "incremental",
     several_days_with_a_missed_day_and_a_killed_run_lose_nothing => "multi-day",
     a_realistic_generated_day_passes_every_rule => "realistic-day",
@@ -75,6 +77,7 @@ scenarios! {
     mapped_numbers_route_to_the_mapped_mailbox => "route-map",
     oversized_items_are_refused_and_the_limit_is_imported => "size",
     a_week_of_faults_in_short_leaves_the_fault_free_tenant => "soak",
+    tokens_that_expire_mid_run_are_fetched_again_and_nothing_is_lost => "token-refresh",
     a_truncated_or_reset_download_is_never_imported_as_if_whole => "truncation",
     a_first_run_imports_exactly_the_last_24_hours => "window",
 }

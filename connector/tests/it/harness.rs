@@ -68,6 +68,9 @@ pub struct Item {
     pub id: Option<String>,
     pub sha256: String,
     pub size: u64,
+    /// Written by another program (a `foreign_write` fault), not by the connector.
+    #[serde(default)]
+    pub foreign: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +79,8 @@ pub struct JournalEntry {
     pub status: u16,
     pub mailbox: Option<String>,
     pub item_id: Option<String>,
+    #[serde(default)]
+    pub fault: Option<String>,
 }
 
 pub use tm_contract::ItemRef;
@@ -164,7 +169,8 @@ impl Harness {
         self.get::<All>("/mailboxes").await.mailboxes
     }
 
-    /// The item ids in `address`'s `WeChat Archiver` folder, sorted, duplicates kept.
+    /// The item ids in `address`'s `WeChat Archiver` folder, sorted, duplicates kept (others'
+    /// messages, from `foreign_write` faults, left out).
     pub async fn archived(&self, address: &str) -> Vec<String> {
         let all = self.mailboxes().await;
         let mailbox = all.iter().find(|m| m.address.eq_ignore_ascii_case(address)).unwrap_or_else(|| panic!("no mailbox {address}"));
@@ -172,7 +178,7 @@ impl Harness {
             .folders
             .iter()
             .filter(|f| f.name == "WeChat Archiver")
-            .flat_map(|f| f.items.iter().map(|i| i.id.clone().unwrap_or_default()))
+            .flat_map(|f| f.items.iter().filter(|i| !i.foreign).map(|i| i.id.clone().unwrap_or_default()))
             .collect();
         ids.sort();
         ids
@@ -188,7 +194,7 @@ impl Harness {
                 let address = m.address.to_ascii_lowercase();
                 m.folders.into_iter().filter(|f| f.name == "WeChat Archiver").flat_map(move |f| {
                     let address = address.clone();
-                    f.items.into_iter().map(move |i| (i.id.unwrap_or_default(), address.clone()))
+                    f.items.into_iter().filter(|i| !i.foreign).map(move |i| (i.id.unwrap_or_default(), address.clone()))
                 })
             })
             .collect();

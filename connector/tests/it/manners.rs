@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{DAY1_END, Harness, PEOPLE, ids};
+use crate::harness::{DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
 
 fn chats(n: usize) -> String {
@@ -118,7 +118,7 @@ async fn dedup_a_lost_import_answer_is_not_retried_into_a_duplicate() {
     assert_eq!(report.counts.imported, 4);
 }
 
-/// Never more than 4 requests in flight per mailbox (the connector serialises: 1), even with
+/// Never more than 4 requests in flight per mailbox (Graph's limit, which the connector uses), even with
 /// many items for the same two mailboxes and high concurrency.
 #[tokio::test]
 async fn requests_per_mailbox_stay_bounded() {
@@ -158,4 +158,49 @@ async fn wrong_credentials_are_configuration_errors_and_import_nothing() {
     // Nothing was committed either: a correct run afterwards still sees its first window.
     let report = h.run(h.config(DAY1_END)).await;
     assert_eq!(report.counts.imported, 4);
+}
+
+/// Graph's request cap (413 `RequestEntityTooLarge`): an import larger than the tenant takes is
+/// reported `sink_rejected` for each of its mailboxes after one attempt each (no retry loop),
+/// and the other items are imported.
+#[tokio::test]
+async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
+    let big = "[[item]]\nid = \"big\"\nat = \"2026-11-20T11:00:00.000Z\"\nkind = \"attachment\"\nfrom = \"wang-wei\"\nto = [\"zhang-min\"]\nattachment = \"scan.pdf\"\nsize = 200000\n";
+    let h = Harness::start("request-cap", &format!("{PEOPLE}[tenant]\nmax_request_bytes = 100000\n{}{big}", chats(2))).await;
+
+    let report = h.run(h.config(DAY1_END)).await;
+
+    assert_eq!(report.counts.imported, 4, "{report:#?}");
+    assert_eq!(
+        failures(&report),
+        vec![
+            ("big".to_string(), Some("wang.wei@contoso.cn".to_string()), "sink_rejected"),
+            ("big".to_string(), Some("zhang.min@contoso.cn".to_string()), "sink_rejected"),
+        ]
+    );
+    let refused: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == "import" && e.status == 413).collect();
+    assert_eq!(refused.len(), 2, "one attempt per mailbox: {refused:?}");
+    assert_eq!(h.archived("wang.wei@contoso.cn").await, ids(&["m00", "m01"]));
+}
+
+/// Graph's upload volume per mailbox (429 `ApplicationThrottled`, `Retry-After` = the rest of the
+/// window; the window shortened to 2 s by the scenario) is waited out: every delivery lands once,
+/// none is lost, none is sent twice after landing.
+#[tokio::test]
+async fn upload_volume_throttling_is_waited_out_without_loss() {
+    let tenant = "[tenant]\nupload_bytes_per_5_minutes = 6000\nrate_window_seconds = 2\n";
+    let h = Harness::start("upload-volume", &format!("{PEOPLE}{tenant}{}", chats(4))).await;
+
+    let report = h.run(h.config(DAY1_END)).await;
+
+    let journal = h.journal().await;
+    let throttled =
+        journal.iter().filter(|e| e.status == 429 && e.fault.as_deref().is_some_and(|f| f.contains("MailboxUploadVolume"))).count();
+    assert!(throttled > 0, "the upload volume limit was never reached: {journal:?}");
+    assert_eq!(report.counts.imported, 8, "{report:#?}");
+    assert!(report.failures.is_empty(), "{report:#?}");
+    assert_eq!(journal.iter().filter(|e| e.op == "import" && e.status == 201).count(), 8);
+    for mailbox in ["wang.wei@contoso.cn", "zhang.min@contoso.cn"] {
+        assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03"]), "{mailbox}");
+    }
 }

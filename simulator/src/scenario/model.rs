@@ -349,6 +349,9 @@ pub struct TenantLimits {
     pub requests_per_10_minutes: Option<u64>,
     /// Upload bytes per mailbox per 5 minutes (Graph's 150 MB); `None`: unlimited.
     pub upload_bytes_per_5_minutes: Option<u64>,
+    /// Both rate windows shortened to this many seconds (Graph: 600 and 300), so that a test
+    /// sees a window end; as Dev Proxy's `resetTimeWindowSeconds`. `None`: Graph's windows.
+    pub rate_window_seconds: Option<u64>,
 }
 
 impl Default for TenantLimits {
@@ -358,6 +361,7 @@ impl Default for TenantLimits {
             max_request_bytes: None,
             requests_per_10_minutes: None,
             upload_bytes_per_5_minutes: None,
+            rate_window_seconds: None,
         }
     }
 }

@@ -83,6 +83,8 @@ pub(super) struct RawTenant {
     pub(super) requests_per_10_minutes: Option<Spanned<u64>>,
     #[serde(default)]
     pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) rate_window_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -282,6 +282,7 @@ fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<TenantParts, Scenario
             limits.max_request_bytes = at_least(&t.max_request_bytes, "max_request_bytes", 1024)?;
             limits.requests_per_10_minutes = at_least(&t.requests_per_10_minutes, "requests_per_10_minutes", 1)?;
             limits.upload_bytes_per_5_minutes = at_least(&t.upload_bytes_per_5_minutes, "upload_bytes_per_5_minutes", 1)?;
+            limits.rate_window_seconds = at_least(&t.rate_window_seconds, "rate_window_seconds", 1)?;
             let throttle = match (t.throttle_per_mailbox, t.throttle_retry_after) {
                 (Some(0), _) => return Err(plain(file, "tenant.throttle_per_mailbox", "must be at least 1")),
                 (Some(n), r) => Some(Throttle { per_mailbox: n, retry_after: r.unwrap_or(1) }),

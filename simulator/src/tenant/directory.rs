@@ -74,6 +74,13 @@ impl Directory {
         (t.enabled && t.mailbox).then_some(user)
     }
 
+    /// The user with this address (UPN, primary or alias, any case), valid or not: the only
+    /// candidate of a `$filter` on an address (scenario addresses are unique across users).
+    pub fn by_any_address(&self, address: &str) -> Option<(&User, &TenantUser)> {
+        let (u, t) = &self.users[*self.by_address.get(&address_key(address))?];
+        Some((u, t))
+    }
+
     /// The user a Graph path names: by id, or by userPrincipalName in any case; valid or not.
     pub fn by_key(&self, id_or_upn: &str) -> Option<(&User, &TenantUser)> {
         let i = self.by_id.get(id_or_upn).or_else(|| self.by_upn.get(&address_key(id_or_upn)))?;

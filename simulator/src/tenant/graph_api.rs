@@ -269,6 +269,14 @@ async fn gate(
             );
             break_answer(next.run(request).await, &rule).await
         }
+        // Answered first: the connector's view (a folder's count, say) is already stale.
+        ActionKind::ForeignWrite => {
+            let response = next.run(request).await;
+            if let Some(u) = &resolved {
+                super::message_api::foreign_write(&state, &u.id, &u.mail);
+            }
+            response
+        }
         _ => next.run(request).await,
     }
 }

@@ -165,6 +165,8 @@ pub async fn import(
                 return concerning(e.into_response(), archive_id);
             }
             ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
+            // Another program's message lands in the folder while this import is under way.
+            ActionKind::ForeignWrite => foreign_write(&state, &u.id, &u.mail),
             _ => {}
         }
     }
@@ -176,6 +178,8 @@ pub async fn import(
     };
     let sha256 = uploaded.sha256;
     let message = Message::new(content, archive_id.clone(), header_value(&uploaded.head, "Message-ID"), sha256, uploaded.size);
+    // Parsed before the tenant lock is taken: every import and listing waits for that lock.
+    let parsed = message_resource::parse(&uploaded.start);
     let stored = {
         let mut tenant = state.tenant.lock().expect("tenant lock");
         let Some((number, _)) = tenant.mailboxes.next(&u.id, &folder) else {
@@ -203,12 +207,13 @@ pub async fn import(
         let (folder_name, m) = tenant.mailboxes.import(&u.id, &folder, message).expect("the folder was just found");
         let id = m.id(&u.id);
         let internet_id = internet_message_id(m, &state, &id);
-        let stored = Stored { id: &id, folder_id: &folder, internet_message_id: &internet_id, sha256: &m.sha256_hex() };
-        let mut v = message_resource::resource(stored, Some(&message_resource::parse(&uploaded.start)));
-        v.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u.id, &folder).into());
-        (folder_name, v)
+        let ids = (id, internet_id, m.sha256_hex());
+        (folder_name, ids)
     };
-    let (folder_name, response) = stored;
+    let (folder_name, (id, internet_id, sha256_hex)) = stored;
+    let stored = Stored { id: &id, folder_id: &folder, internet_message_id: &internet_id, sha256: &sha256_hex };
+    let mut response = message_resource::resource(stored, Some(&parsed));
+    response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u.id, &folder).into());
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
     journal(201, None, Some(folder_name), archive_id.clone(), note);
     let answer = concerning((StatusCode::CREATED, axum::Json(response)).into_response(), archive_id);
@@ -217,6 +222,52 @@ pub async fn import(
         Some(rule) => break_answer(answer, &rule).await,
         None => answer,
     }
+}
+
+/// The domain of the `Message-ID`s of messages another program writes (the `foreign_write` fault).
+pub const FOREIGN_DOMAIN: &str = "foreign.tenant.sim";
+
+/// Whether a `Message-ID` is one of a foreign write's.
+pub fn is_foreign(internet_message_id: &str) -> bool {
+    internet_message_id.trim().trim_end_matches('>').rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(FOREIGN_DOMAIN))
+}
+
+/// The scenario's `foreign_write` fault: another program (a retention tool, a second connector)
+/// writes a message of its own into the mailbox's `WeChat Archiver`, when that folder exists.
+/// Its bytes depend only on the mailbox and the message's number, so a run is repeatable.
+/// Journalled as op `foreign_write`; `/sim/mailboxes` marks the message `foreign`.
+pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
+    use sha2::Digest as _;
+    let mut tenant = state.tenant.lock().expect("tenant lock");
+    let Some(folder) =
+        tenant.mailboxes.get(user_id).and_then(|m| m.folders.iter().find(|f| f.name == super::FOLDER_NAME)).map(|f| f.id.clone())
+    else {
+        return;
+    };
+    let Some((number, _)) = tenant.mailboxes.next(user_id, &folder) else { return };
+    let id = format!("<note-{number}.{}@{FOREIGN_DOMAIN}>", &user_id[..8]);
+    let date = state.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000");
+    let bytes = bytes::Bytes::from(format!(
+        "From: Records Team <records@{FOREIGN_DOMAIN}>\r\nTo: <{mail}>\r\nSubject: Retention notice {number}\r\nDate: {date}\r\n\
+         Message-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Written into this folder by another program, not by the connector.\r\n"
+    ));
+    let sha256: super::mailboxes::Sha256 = sha2::Sha256::digest(&bytes).into();
+    let mut message = Message::new(Content::Blob, None, Some(id.clone()), sha256, bytes.len() as u64);
+    if let Some(d) = &state.data_dir {
+        message.number = number;
+        if let Err(e) = d.message_imported(&state.archive, user_id, &folder, &message, None, Some(&bytes[..])) {
+            tracing::error!(mailbox = mail, error = %e, "a foreign write could not be stored in the data directory");
+            return;
+        }
+    } else {
+        tenant.blobs.add(sha256, || bytes.clone());
+    }
+    tenant.mailboxes.import(user_id, &folder, message).expect("the folder was just found");
+    drop(tenant);
+    let mut entry = Entry::new("tenant", "foreign_write", format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
+    entry.folder = Some(super::FOLDER_NAME.to_string());
+    super::graph_api::record(state, entry);
 }
 
 /// Tags a response with the archive item its request concerns (for the access log).

@@ -19,6 +19,14 @@ use crate::server::Shared;
 const REQUEST_WINDOW: Duration = Duration::from_secs(600);
 const UPLOAD_WINDOW: Duration = Duration::from_secs(300);
 
+/// The two windows' lengths: Graph's, or the scenario's `rate_window_seconds` for both.
+fn windows(state: &Shared) -> (Duration, Duration) {
+    match state.scenario.limits.rate_window_seconds {
+        Some(s) => (Duration::from_secs(s), Duration::from_secs(s)),
+        None => (REQUEST_WINDOW, UPLOAD_WINDOW),
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Window {
     start: Instant,
@@ -59,6 +67,7 @@ pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Opti
     if limits.requests_per_10_minutes.is_none() && limits.upload_bytes_per_5_minutes.is_none() {
         return None;
     }
+    let (request_window, upload_window) = windows(state);
     let now = Instant::now();
     let mut map = state.rates.by_user.lock().expect("rates lock");
     let usage = map.entry(user_id.to_string()).or_default();
@@ -66,16 +75,16 @@ pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Opti
         && op == Op::Import
     {
         let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let w = Window::current(&mut usage.uploads, now, UPLOAD_WINDOW);
+        let w = Window::current(&mut usage.uploads, now, upload_window);
         // A body larger than the whole limit is let through alone (it could never pass).
         if w.used > 0 && w.used.saturating_add(announced) > max {
-            return Some(("MailboxUploadVolume", w.retry_after(now, UPLOAD_WINDOW)));
+            return Some(("MailboxUploadVolume", w.retry_after(now, upload_window)));
         }
     }
     if let Some(max) = limits.requests_per_10_minutes {
-        let w = Window::current(&mut usage.requests, now, REQUEST_WINDOW);
+        let w = Window::current(&mut usage.requests, now, request_window);
         if w.used >= max {
-            return Some(("MailboxRequestRate", w.retry_after(now, REQUEST_WINDOW)));
+            return Some(("MailboxRequestRate", w.retry_after(now, request_window)));
         }
         w.used += 1;
     }
@@ -87,10 +96,11 @@ pub fn uploaded(state: &Shared, user_id: &str, bytes: u64) {
     if state.scenario.limits.upload_bytes_per_5_minutes.is_none() {
         return;
     }
+    let (_, upload_window) = windows(state);
     let now = Instant::now();
     let mut map = state.rates.by_user.lock().expect("rates lock");
     let usage = map.entry(user_id.to_string()).or_default();
-    Window::current(&mut usage.uploads, now, UPLOAD_WINDOW).used += bytes;
+    Window::current(&mut usage.uploads, now, upload_window).used += bytes;
 }
 
 #[cfg(test)]

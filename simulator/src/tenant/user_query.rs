@@ -144,11 +144,23 @@ pub fn one(u: &User, t: &TenantUser, select: Option<&str>) -> Result<Value, Refu
 pub fn list(directory: &Directory, filter: Option<&str>, select: Option<&str>) -> Result<Value, Refused> {
     let filter = filter.map(parse_filter).transpose()?;
     let select = select.map(parse_select).transpose()?;
-    let value: Vec<Value> = directory
-        .all()
-        .filter(|(u, t)| filter.as_ref().is_none_or(|f| matches(f, u, t)))
-        .map(|(u, t)| resource(u, t, select.as_deref()))
-        .collect();
+    let value: Vec<Value> = match &filter {
+        // Every filter names an address: its one candidate is found by address, not by a scan
+        // of the directory (a connector asks once per address it resolves).
+        Some(f) => {
+            let address = match f {
+                Filter::Mail(v) | Filter::UserPrincipalName(v) => Some(v.trim()),
+                Filter::ProxyAddress(v) => v.trim().get(..5).filter(|p| p.eq_ignore_ascii_case("smtp:")).map(|_| &v.trim()[5..]),
+            };
+            address
+                .and_then(|a| directory.by_any_address(a))
+                .filter(|(u, t)| matches(f, u, t))
+                .map(|(u, t)| resource(u, t, select.as_deref()))
+                .into_iter()
+                .collect()
+        }
+        None => directory.all().map(|(u, t)| resource(u, t, select.as_deref())).collect(),
+    };
     Ok(json!({ "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": value }))
 }
 

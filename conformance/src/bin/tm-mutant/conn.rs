@@ -34,6 +34,8 @@ pub(crate) struct Conn<'a> {
     pub(crate) env: &'a Env,
     pub(crate) mutation: Mutation,
     pub(crate) token: std::sync::Mutex<String>,
+    /// The tenant's access token: `GRAPH_TOKEN`, or one from the token endpoint.
+    pub(crate) graph_token: std::sync::Mutex<String>,
     pub(crate) users: BTreeMap<String, Option<User>>,
     pub(crate) folders: BTreeMap<String, String>,
 }
@@ -74,11 +76,16 @@ impl Conn<'_> {
         let mut relogins = 0;
         let mut n = 1;
         loop {
-            let token = if vendor { self.token.lock().expect("token").clone() } else { self.env.token.clone() };
+            let token = if vendor { self.token.lock().expect("token").clone() } else { self.tenant_token() };
             let asked = match build(&self.http, &token).send().await {
                 Ok(r) if vendor && r.status() == StatusCode::UNAUTHORIZED && relogins < 3 => {
                     relogins += 1;
                     Box::pin(self.login()).await?;
+                    continue;
+                }
+                Ok(r) if !vendor && r.status() == StatusCode::UNAUTHORIZED && relogins < 3 && self.refreshes() => {
+                    relogins += 1;
+                    self.new_tenant_token().await?;
                     continue;
                 }
                 Ok(r) if retryable(r.status()) => {
@@ -138,23 +145,26 @@ impl Conn<'_> {
         Ok(user)
     }
 
-    /// The folders named `name` (Graph's `$filter`, which ignores case).
+    /// The folders named `name` (Graph's `$filter`, which ignores case); the mutation reads the
+    /// first page of the whole listing instead.
     pub(crate) async fn folders(&self, user: &str, name: &str) -> anyhow::Result<Vec<Folder>> {
         let url = format!("{}/users/{user}/mailFolders", self.env.graph);
         let filter = format!("displayName eq '{}'", name.replace('\'', "''"));
-        let r = self.send("folders", false, |h, t| h.get(&url).query(&[("$filter", filter.as_str())]).bearer_auth(t)).await?;
+        let query: Vec<(&str, &str)> = if self.mutation == Mutation::FirstPageOnly { vec![] } else { vec![("$filter", filter.as_str())] };
+        let r = self.send("folders", false, |h, t| h.get(&url).query(&query).bearer_auth(t)).await?;
         if !r.status().is_success() {
             bail!("folders of {user}: {}", r.status());
         }
         Ok(r.json::<Folders>().await?.value)
     }
 
-    /// The archive folder's id and current item count, creating it on first use.
-    pub(crate) async fn folder(&mut self, user: &str, name: &str) -> anyhow::Result<(String, u64)> {
+    /// The archive folder's id and current item count, creating it on first use; `None` when the
+    /// tenant refuses to create it and it cannot be found either (only the mutation gets there).
+    pub(crate) async fn folder(&mut self, user: &str, name: &str) -> anyhow::Result<Option<(String, u64)>> {
         for attempt in 0..2 {
             if let Some(f) = self.folders(user, name).await?.into_iter().find(|f| f.display_name.eq_ignore_ascii_case(name)) {
                 self.folders.insert(user.to_string(), f.id.clone());
-                return Ok((f.id, f.total_item_count));
+                return Ok(Some((f.id, f.total_item_count)));
             }
             if attempt == 0 {
                 let url = format!("{}/users/{user}/mailFolders", self.env.graph);
@@ -165,7 +175,47 @@ impl Conn<'_> {
                 }
             }
         }
+        if self.mutation == Mutation::FirstPageOnly {
+            return Ok(None);
+        }
         bail!("no folder {name} for {user}")
+    }
+
+    /// The tenant token to send now.
+    pub(crate) fn tenant_token(&self) -> String {
+        self.graph_token.lock().expect("token").clone()
+    }
+
+    /// Whether a tenant 401 leads to a new token (client credentials, and not the mutation).
+    fn refreshes(&self) -> bool {
+        self.env.client.is_some() && self.mutation != Mutation::StaleToken
+    }
+
+    /// A token from the token endpoint (client credentials); a refusal is a configuration error
+    /// at the start of a run, a run failure later.
+    pub(crate) async fn new_tenant_token(&self) -> anyhow::Result<()> {
+        let Some((endpoint, id, secret)) = &self.env.client else { return Ok(()) };
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ];
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let r = self
+            .http
+            .post(endpoint)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .context("token endpoint")?;
+        if !r.status().is_success() {
+            bail!("token endpoint: {}", r.status());
+        }
+        let token = r.json::<Value>().await?["access_token"].as_str().unwrap_or_default().to_string();
+        *self.graph_token.lock().expect("token") = token;
+        Ok(())
     }
 
     pub(crate) async fn login(&self) -> anyhow::Result<()> {
@@ -231,16 +281,50 @@ impl Conn<'_> {
         Ok(Err("malformed_item"))
     }
 
-    /// One import, retried behind the folder-count fence (an attempt whose answer was lost may
-    /// have landed). `Ok(true)`: stored; `Ok(false)`: refused for good (`sink_rejected`).
-    pub(crate) async fn import(&self, user: &str, folder: &str, count_before: Option<u64>, body: String) -> anyhow::Result<bool> {
+    /// Whether the folder holds a message with this `internetMessageId` (Graph's `$filter`).
+    pub(crate) async fn has_message(&self, user: &str, folder: &str, message_id: &str) -> anyhow::Result<bool> {
+        let url = format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
+        let filter = format!("internetMessageId eq '{}'", message_id.replace('\'', "''"));
+        let query = [("$filter", filter.as_str()), ("$select", "id")];
+        let r = self.send("message query", false, |h, t| h.get(&url).query(&query).bearer_auth(t)).await?;
+        if !r.status().is_success() {
+            bail!("message query in {user}: {}", r.status());
+        }
+        Ok(r.json::<Value>().await?["value"].as_array().is_some_and(|v| !v.is_empty()))
+    }
+
+    /// Whether an import whose outcome is unknown landed: asked by its `internetMessageId`, or
+    /// (the mutation) told by the folder's count.
+    pub(crate) async fn landed(&self, user: &str, folder: &str, count_before: u64, message_id: &str) -> anyhow::Result<bool> {
+        if self.mutation == Mutation::CountFence || message_id.is_empty() {
+            let now = self.folders(user, FOLDER).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
+            return Ok(now == Some(count_before + 1));
+        }
+        self.has_message(user, folder, message_id).await
+    }
+
+    /// One import, retried; before a retry of an attempt whose answer was lost (it may have
+    /// landed) the tenant is asked ([`Conn::landed`]). `Ok(true)`: stored; `Ok(false)`: refused
+    /// for good (`sink_rejected`). `fence`: the folder's count before and the item's Message-ID.
+    pub(crate) async fn import(&self, user: &str, folder: &str, fence: Option<(u64, &str)>, body: String) -> anyhow::Result<bool> {
         let url = format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
         let mut n = 1;
+        let mut refreshed = 0;
         loop {
-            let sent =
-                self.http.post(&url).bearer_auth(&self.env.token).header("Content-Type", "text/plain").body(body.clone()).send().await;
+            let token = self.tenant_token();
+            let sent = self.http.post(&url).bearer_auth(&token).header("Content-Type", "text/plain").body(body.clone()).send().await;
             let asked = match sent {
-                Ok(r) if r.status() == StatusCode::CREATED => return Ok(true),
+                // The answer is whole only with its body (the message resource): a reset mid-body
+                // leaves the outcome unknown.
+                Ok(r) if r.status() == StatusCode::CREATED => match r.bytes().await {
+                    Ok(_) => return Ok(true),
+                    Err(_) => None,
+                },
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && refreshed < 3 && self.refreshes() => {
+                    refreshed += 1;
+                    self.new_tenant_token().await?;
+                    continue;
+                }
                 Ok(r) if retryable(r.status()) => retry_after(&r),
                 Ok(_) => return Ok(false),
                 Err(_) => None,
@@ -251,11 +335,10 @@ impl Conn<'_> {
             let Some(wait) = self.wait(n, asked) else { bail!("import into {user}: asked to retry after {asked:?} s") };
             tokio::time::sleep(wait).await;
             n += 1;
-            if let Some(before) = count_before {
-                let now = self.folders(user, FOLDER).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
-                if now == Some(before + 1) {
-                    return Ok(true);
-                }
+            if let Some((before, message_id)) = fence
+                && self.landed(user, folder, before, message_id).await?
+            {
+                return Ok(true);
             }
         }
     }

@@ -23,6 +23,8 @@ pub(crate) struct Env {
     pub(crate) tm_pass: String,
     pub(crate) graph: String,
     pub(crate) token: String,
+    /// Client credentials, when `GRAPH_CLIENT_ID` is set: (token endpoint, client id, secret).
+    pub(crate) client: Option<(String, String, String)>,
     pub(crate) mapping: Mapping,
     pub(crate) auto: bool,
     pub(crate) run_at: DateTime<Utc>,
@@ -41,7 +43,19 @@ pub(crate) fn env(m: Mutation) -> Result<Env, Failure> {
         tm_user: var("TM_USERNAME")?,
         tm_pass: var("TM_PASSWORD")?,
         graph: var("GRAPH_URL")?,
-        token: var("GRAPH_TOKEN")?,
+        token: std::env::var("GRAPH_TOKEN").unwrap_or_default(),
+        client: match std::env::var("GRAPH_CLIENT_ID") {
+            Ok(id) => {
+                let authority = std::env::var("GRAPH_AUTHORITY").unwrap_or_else(|_| "https://login.microsoftonline.com".into());
+                let tenant = var("GRAPH_TENANT_ID")?;
+                let endpoint = format!("{}/{tenant}/oauth2/v2.0/token", authority.trim_end_matches('/'));
+                Some((endpoint, id, var("GRAPH_CLIENT_SECRET")?))
+            }
+            Err(_) if std::env::var_os("GRAPH_TOKEN").is_none() => {
+                return Err(Failure::Config(anyhow!("GRAPH_TOKEN or GRAPH_CLIENT_ID is not set")));
+            }
+            Err(_) => None,
+        },
         mapping,
         auto: std::env::var("AUTO_MAPPING").map_or(true, |v| v != "false"),
         run_at,

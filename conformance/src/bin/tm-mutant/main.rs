@@ -8,10 +8,12 @@
 //! It is sequential and simple: list the window, download each item (capped at the limit + 1
 //! byte, checked against the listed sha256 and downloaded again when cut short), read its
 //! participants, route them, import into `WeChat Archiver`, and keep in `STATE_DIR` a checkpoint
-//! and a ledger whose import intents carry the folder's item count, so an import cut short by a
-//! kill, a failure or a lost answer is recognised. Calls are retried with manners: `Retry-After`
+//! and a ledger of import intents; an import cut short by a kill, a failure or a lost answer is
+//! resolved by asking the tenant for the item's `internetMessageId` in the folder (the
+//! `count-fence` mutation trusts the folder's item count instead). Calls are retried with manners: `Retry-After`
 //! honoured (a wait over a minute fails the run instead), exponential backoff from 200 ms
-//! otherwise, 6 attempts, a new login after a vendor 401.
+//! otherwise, 6 attempts, a new login after a vendor 401, a new access token after a tenant 401
+//! (with client credentials, `GRAPH_CLIENT_ID`; else the static `GRAPH_TOKEN`).
 //!
 //! Split by concern: `mutation` (what can be broken), `env` (the command contract's settings),
 //! `conn` (the HTTP calls with their manners), `ledger` (the state directory), `work` (one run:

@@ -44,4 +44,14 @@ pub(crate) enum Mutation {
     NoVerify,
     /// Moves the checkpoint to RUN_AT even when the run fails (RESUME).
     CheckpointOnFailure,
+    /// Fetches one access token per run and never another: after a tenant 401 it gives the
+    /// deliveries up (`sink_rejected`) (TOKEN-REFRESH).
+    StaleToken,
+    /// Tells whether an import whose answer was lost landed by the folder's item count (one more
+    /// than before: landed) instead of asking for its `internetMessageId` (FOREIGN-WRITES: another
+    /// program's message makes the count lie).
+    CountFence,
+    /// Looks for `WeChat Archiver` on the first page of the folder listing only, and gives a
+    /// mailbox's delivery up (`sink_rejected`) when creating the folder answers 409 (GRAPH-PAGING).
+    FirstPageOnly,
 }

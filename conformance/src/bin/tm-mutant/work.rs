@@ -28,13 +28,15 @@ pub(crate) async fn run(m: Mutation) -> Result<(), Failure> {
     result
 }
 
-/// One delivery waiting to be sent: item, user id, mailbox address, folder id, base64 body.
+/// One delivery waiting to be sent: item, user id, mailbox address, folder id, the folder's count
+/// before, the item's Message-ID, base64 body.
 pub(crate) struct Delivery {
     pub(crate) item: String,
     pub(crate) user: String,
     pub(crate) mail: String,
     pub(crate) folder: String,
     pub(crate) count_before: u64,
+    pub(crate) message_id: String,
     pub(crate) body: String,
 }
 
@@ -57,14 +59,23 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
     };
     let (from_s, to_s) = (rfc3339(from), rfc3339(env.run_at));
     let http = reqwest::Client::builder().build().context("HTTP client")?;
-    let mut conn =
-        Conn { http, env, mutation: m, token: std::sync::Mutex::new(String::new()), users: BTreeMap::new(), folders: BTreeMap::new() };
+    let mut conn = Conn {
+        http,
+        env,
+        mutation: m,
+        token: std::sync::Mutex::new(String::new()),
+        graph_token: std::sync::Mutex::new(env.token.clone()),
+        users: BTreeMap::new(),
+        folders: BTreeMap::new(),
+    };
+    if let Err(e) = conn.new_tenant_token().await {
+        return Err(Failure::Config(e.context("tenant client credentials")));
+    }
     let mut ledger = Ledger::open(&env.state, m == Mutation::Reimport)?;
 
-    // Resolve imports a kill or a failure cut short: the folder count tells whether the message landed.
-    for (item, user, folder, before) in std::mem::take(&mut ledger.intents) {
-        let count = conn.folders(&user, FOLDER).await?.into_iter().find(|f| f.id == folder).map(|f| f.total_item_count);
-        if count == Some(before + 1) {
+    // Resolve imports a kill or a failure cut short: the tenant is asked whether each landed.
+    for (item, user, folder, before, message_id) in std::mem::take(&mut ledger.intents) {
+        if conn.landed(&user, &folder, before, &message_id).await? {
             ledger.append(&format!("imported\t{item}\t{user}"))?;
             ledger.imported.insert((item, user));
         } else {
@@ -109,6 +120,10 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
             if m == Mutation::SkipRecalls && item.kind == Kind::Recall {
                 continue;
             }
+            let message_id = mail_parser::MessageParser::default()
+                .parse_headers(&raw)
+                .and_then(|h| h.message_id().map(|id| format!("<{id}>")))
+                .unwrap_or_default();
             let mut people = participants(&raw);
             if people.is_empty() {
                 failures.push((item.id.to_string(), None, "malformed_item"));
@@ -148,21 +163,30 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
                     skipped += 1;
                     continue;
                 }
-                let (folder, count) = conn.folder(&user.id, folder_name).await?;
+                let found = match conn.folder(&user.id, folder_name).await {
+                    // The mutation: a 401 (its token expired) gives the delivery up.
+                    Err(e) if m == Mutation::StaleToken && e.to_string().contains("401") => None,
+                    found => found?,
+                };
+                let Some((folder, count)) = found else {
+                    failures.push((item.id.to_string(), Some(user.mail.clone()), "sink_rejected"));
+                    continue;
+                };
                 let d = Delivery {
                     item: item.id.to_string(),
                     user: user.id.clone(),
                     mail: user.mail.clone(),
                     folder,
                     count_before: count,
+                    message_id: message_id.clone(),
                     body: body.clone(),
                 };
                 if m == Mutation::FloodMailbox {
                     waiting.push(d);
                     continue;
                 }
-                ledger.append(&format!("intent\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before))?;
-                let created = conn.import(&d.user, &d.folder, Some(d.count_before), d.body).await?;
+                ledger.append(&format!("intent\t{}\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before, d.message_id))?;
+                let created = conn.import(&d.user, &d.folder, Some((d.count_before, &d.message_id)), d.body).await?;
                 record(&mut ledger, &d.item, &d.user, &d.mail, created, &mut imported, &mut failures)?;
             }
         }

@@ -1,0 +1,114 @@
+//! TOKEN-REFRESH: the catalogue entry, what counts as exercising it, and its check over a run's
+//! traffic (the access log, which times tenant requests and the token endpoint's). A delivery
+//! missing from a run whose 401s went unanswered by a new token is attributed here by the judge
+//! (`judge.rs`, `compare`).
+
+use super::prelude::*;
+
+use crate::manners::{Checked, RunTraffic, describe};
+
+/// TOKEN-REFRESH in the catalogue.
+pub const REQUIREMENT: Requirement = Requirement {
+    rule: Rule::TokenRefresh,
+    text: "With client credentials, access tokens expire during a run: the connector fetches a new one (before expiry, or \
+               after a 401 `InvalidAuthenticationToken`, sending the refused request again) and nothing is lost.",
+    check: "every tenant request answered 401 in a run is followed by a new token from the token endpoint and by the same \
+                request (method and path) answered otherwise; deliveries missing from such a run are this rule's; \
+                exercised when a run fetched more than one token",
+    scenarios: &["token-refresh"],
+};
+
+/// The check over one run: every tenant 401 is followed by a token request and then by the same
+/// request answered with something else. `exercised` counts the tokens fetched after a run's
+/// first (refreshes, early or after a 401).
+pub fn token_refresh(run: &RunTraffic<'_>) -> Checked {
+    let mut out = Checked::default();
+    let first = run.requests.first().map_or(1, |r| r.seq);
+    let tokens = |after: u64| run.requests.iter().filter(move |t| t.api == "identity" && t.status == 200 && t.start_us >= after);
+    out.exercised = run.requests.iter().filter(|t| t.api == "identity" && t.status == 200).count().saturating_sub(1);
+    for refused in run.requests.iter().filter(|r| r.api == "tenant" && r.status == 401) {
+        let Some(token) = tokens(refused.end_us).next() else {
+            out.findings.push(format!(
+                "run {}: {} was refused (the access token had expired), and no new token was fetched after it",
+                run.number,
+                describe(refused, first)
+            ));
+            continue;
+        };
+        let again =
+            run.requests.iter().any(|r| r.api == "tenant" && r.request == refused.request && r.start_us >= token.end_us && r.status != 401);
+        if !again {
+            out.findings.push(format!(
+                "run {}: {} was refused (the access token had expired); a new token was fetched, but the request was never sent again",
+                run.number,
+                describe(refused, first)
+            ));
+        }
+    }
+    out
+}
+
+/// What in this scenario exercises TOKEN-REFRESH (or why nothing does).
+pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
+    match j.count(j.manners_seen.get(&Rule::TokenRefresh).copied().unwrap_or(0), "access tokens fetched again during a run") {
+        Ok(s) => Ok(s),
+        Err(_) => {
+            Err("not exercised by this scenario: no run fetched a second token (a static GRAPH_TOKEN never expires, or the runs were \
+                       shorter than the tokens' lifetime)"
+                .to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tm_simulator::LoggedRequest;
+
+    fn req(seq: u64, api: &'static str, request: &str, status: u16, start_ms: u64) -> LoggedRequest {
+        LoggedRequest {
+            seq,
+            api,
+            op: if api == "identity" { "token" } else { "import" },
+            request: request.to_string(),
+            item_id: None,
+            mailbox: None,
+            in_flight: None,
+            status,
+            start_us: start_ms * 1000,
+            end_us: start_ms * 1000 + 1000,
+        }
+    }
+
+    fn check(requests: &[LoggedRequest]) -> Checked {
+        token_refresh(&RunTraffic { number: 1, requests, journal: &[], throttle: None })
+    }
+
+    const IMPORT: &str = "POST /graph/v1.0/users/u/mailFolders/f/messages";
+
+    #[test]
+    fn a_401_followed_by_a_new_token_and_the_request_again_passes_and_counts_as_a_refresh() {
+        let ok = [
+            req(1, "identity", "POST /t/oauth2/v2.0/token", 200, 0),
+            req(2, "tenant", IMPORT, 201, 10),
+            req(3, "tenant", IMPORT, 401, 2000),
+            req(4, "identity", "POST /t/oauth2/v2.0/token", 200, 2010),
+            req(5, "tenant", IMPORT, 201, 2020),
+        ];
+        assert_eq!(check(&ok), Checked { findings: vec![], exercised: 1 });
+        // A refresh before expiry: no 401 at all, still exercised.
+        let early = [ok[0].clone(), ok[1].clone(), ok[3].clone(), ok[4].clone()];
+        assert_eq!(check(&early), Checked { findings: vec![], exercised: 1 });
+    }
+
+    #[test]
+    fn a_401_without_a_new_token_or_without_the_request_again_is_found() {
+        let stale = [req(1, "identity", "POST /t/oauth2/v2.0/token", 200, 0), req(2, "tenant", IMPORT, 401, 2000)];
+        let c = check(&stale);
+        assert_eq!(c.exercised, 0);
+        assert!(c.findings.len() == 1 && c.findings[0].contains("no new token"), "{:?}", c.findings);
+        let dropped = [stale[0].clone(), stale[1].clone(), req(3, "identity", "POST /t/oauth2/v2.0/token", 200, 2010)];
+        let c = check(&dropped);
+        assert!(c.findings.len() == 1 && c.findings[0].contains("never sent again"), "{:?}", c.findings);
+    }
+}
