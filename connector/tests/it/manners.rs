@@ -188,8 +188,8 @@ async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
 /// none is lost, none is sent twice after landing.
 #[tokio::test]
 async fn upload_volume_throttling_is_waited_out_without_loss() {
-    let tenant = "[tenant]\nupload_bytes_per_5_minutes = 6000\nrate_window_seconds = 2\n";
-    let h = Harness::start("upload-volume", &format!("{PEOPLE}{tenant}{}", chats(4))).await;
+    let tenant = "[tenant]\nupload_bytes_per_5_minutes = 2500\nrate_window_seconds = 2\n";
+    let h = Harness::start("upload-volume", &format!("{PEOPLE}{tenant}{}", chats(6))).await;
 
     let report = h.run(h.config(DAY1_END)).await;
 
@@ -197,10 +197,10 @@ async fn upload_volume_throttling_is_waited_out_without_loss() {
     let throttled =
         journal.iter().filter(|e| e.status == 429 && e.fault.as_deref().is_some_and(|f| f.contains("MailboxUploadVolume"))).count();
     assert!(throttled > 0, "the upload volume limit was never reached: {journal:?}");
-    assert_eq!(report.counts.imported, 8, "{report:#?}");
+    assert_eq!(report.counts.imported, 12, "{report:#?}");
     assert!(report.failures.is_empty(), "{report:#?}");
-    assert_eq!(journal.iter().filter(|e| e.op == "import" && e.status == 201).count(), 8);
+    assert_eq!(journal.iter().filter(|e| e.op == "import" && e.status == 201).count(), 12);
     for mailbox in ["wang.wei@contoso.cn", "zhang.min@contoso.cn"] {
-        assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03"]), "{mailbox}");
+        assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03", "m04", "m05"]), "{mailbox}");
     }
 }

@@ -607,3 +607,55 @@ async fn client_credentials_tokens_work_until_they_expire() {
     let (s, _) = get_json(&url, Some(&c.tenant_token)).await;
     assert_eq!(s, 200, "the static token keeps working");
 }
+
+/// The `foreign_write` fault: right after a folder lookup another program's message lands in
+/// `WeChat Archiver` (marked `foreign` in `/sim/mailboxes`, journalled as `foreign_write`). The
+/// access log names the archive item an import or a message query concerns, and logs the token
+/// endpoint's requests (api `identity`).
+#[tokio::test]
+async fn foreign_writes_are_marked_and_the_access_log_names_items_and_token_requests() {
+    let text = std::fs::read_to_string(SMALL).unwrap()
+        + "\n[[fault]]\napi = \"tenant\"\nop = \"folders\"\ncount = 1\naction = \"foreign_write\"\n";
+    let sim = start(tm_simulator::Scenario::from_toml_str(&text, "foreign").unwrap()).await;
+    let id = user_id(&sim, "wang.wei@contoso.cn").await;
+    let filter = "/mailFolders?$filter=displayName%20eq%20'WeChat%20Archiver'";
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}{filter}"), None).await;
+    assert_eq!(s, 200, "{v}");
+    let folder = v["value"][0]["id"].as_str().expect("the scenario's folder").to_string();
+    let before = v["value"][0]["totalItemCount"].as_u64().unwrap();
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders/{folder}"), None).await;
+    assert_eq!((s, v["totalItemCount"].as_u64()), (200, Some(before + 1)), "written after the lookup was answered: {v}");
+    let mime = STANDARD.encode(sample_mime("t1")).into_bytes();
+    let (s, _) =
+        graph(&sim, reqwest::Method::POST, &format!("/users/{id}/mailFolders/{folder}/messages"), Some(("text/plain", mime))).await;
+    assert_eq!(s, 201);
+    let query = "/messages?$filter=internetMessageId%20eq%20'%3Czz@archive.telemessage.sim%3E'";
+    let (s, _) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}{query}"), None).await;
+    assert_eq!(s, 200);
+    let c = sim.credentials().clone();
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", c.client_id.as_str()),
+        ("client_secret", c.client_secret.as_str()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
+    assert_eq!(token_request(&sim, &c.tenant_id, &form).await.0, 200);
+
+    let (_, m) = get_json(&format!("{}/mailboxes", sim.sim_url()), None).await;
+    let mailbox = m["mailboxes"].as_array().unwrap().iter().find(|x| x["address"] == "wang.wei@contoso.cn").unwrap();
+    let archive = mailbox["folders"].as_array().unwrap().iter().find(|f| f["name"] == "WeChat Archiver").unwrap();
+    let items = archive["items"].as_array().unwrap();
+    assert_eq!(items.len() as u64, before + 2, "{archive}");
+    assert_eq!(items.iter().filter(|i| i["foreign"] == true && i["id"].is_null()).count(), 1, "{archive}");
+    assert!(items.iter().any(|i| i["id"] == "t1" && i.get("foreign").is_none()), "{archive}");
+    let (_, j) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
+    let foreign: Vec<&Value> = j["entries"].as_array().unwrap().iter().filter(|e| e["op"] == "foreign_write").collect();
+    assert_eq!(foreign.len(), 1, "{j}");
+    assert_eq!(foreign[0]["mailbox"], "wang.wei@contoso.cn");
+
+    let (_, r) = get_json(&format!("{}/requests", sim.sim_url()), None).await;
+    let requests = r["requests"].as_array().unwrap();
+    assert!(requests.iter().any(|x| x["api"] == "tenant" && x["op"] == "import" && x["item_id"] == "t1"), "{r}");
+    assert!(requests.iter().any(|x| x["api"] == "tenant" && x["item_id"] == "zz"), "a message query names its item: {r}");
+    assert!(requests.iter().any(|x| x["api"] == "identity" && x["op"] == "token" && x["status"] == 200), "{r}");
+}
