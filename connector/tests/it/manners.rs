@@ -204,3 +204,26 @@ async fn upload_volume_throttling_is_waited_out_without_loss() {
         assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03", "m04", "m05"]), "{mailbox}");
     }
 }
+
+/// Graph's concurrency throttle (429 `ApplicationThrottled`, "over its MailboxConcurrency
+/// limit"), here at 1 request per mailbox so that the connector's 4 meet it (imports slowed): each refused request
+/// is sent again after its `Retry-After`, and every delivery lands once.
+#[tokio::test]
+async fn application_throttled_answers_are_waited_out_and_nothing_is_lost() {
+    let tenant = "[tenant]\nthrottle_per_mailbox = 1\nthrottle_retry_after = 1\n";
+    // Imports take 200 ms, so that the connector's concurrent ones overlap at the tenant.
+    let slow = "[[fault]]\napi = \"tenant\"\nop = \"import\"\ncount = 0\naction = \"latency\"\nlatency_ms = 200\n";
+    let h = Harness::start("mailbox-concurrency", &format!("{PEOPLE}{tenant}{}{slow}", chats(6))).await;
+
+    let report = h.run(h.config(DAY1_END)).await;
+
+    let journal = h.journal().await;
+    let throttled = journal.iter().filter(|e| e.status == 429 && e.fault.as_deref().is_some_and(|f| f.starts_with("throttled"))).count();
+    assert!(throttled > 0, "the throttle was never met: {journal:?}");
+    assert_eq!(report.counts.imported, 12, "{report:#?}");
+    assert!(report.failures.is_empty(), "{report:#?}");
+    assert_eq!(journal.iter().filter(|e| e.op == "import" && e.status == 201).count(), 12);
+    for mailbox in ["wang.wei@contoso.cn", "zhang.min@contoso.cn"] {
+        assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03", "m04", "m05"]), "{mailbox}");
+    }
+}
