@@ -229,7 +229,14 @@ pub const FOREIGN_DOMAIN: &str = "foreign.tenant.sim";
 
 /// Whether a `Message-ID` is one of a foreign write's.
 pub fn is_foreign(internet_message_id: &str) -> bool {
-    internet_message_id.trim().trim_end_matches('>').rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(FOREIGN_DOMAIN))
+    local_part_at(internet_message_id, FOREIGN_DOMAIN).is_some()
+}
+
+/// The local part of a `Message-ID` (`<local@domain>`) whose domain is `domain` (any case).
+fn local_part_at<'a>(message_id: &'a str, domain: &str) -> Option<&'a str> {
+    let inner = message_id.trim().strip_prefix('<')?.strip_suffix('>')?;
+    let (local, d) = inner.rsplit_once('@')?;
+    d.eq_ignore_ascii_case(domain).then_some(local)
 }
 
 /// The scenario's `foreign_write` fault: another program (a retention tool, a second connector)
@@ -280,9 +287,7 @@ fn concerning(mut response: Response, item_id: Option<String>) -> Response {
 
 /// The archive item a `Message-ID` names (`<id@archive domain>`), if it names one.
 fn archive_item_of(message_id: &str) -> Option<String> {
-    let inner = message_id.trim().strip_prefix('<')?.strip_suffix('>')?;
-    let (id, domain) = inner.rsplit_once('@')?;
-    domain.eq_ignore_ascii_case(crate::render::MESSAGE_ID_DOMAIN).then(|| id.to_string())
+    local_part_at(message_id, crate::render::MESSAGE_ID_DOMAIN).map(str::to_string)
 }
 
 /// A `$filter` over messages: `internetMessageId eq '…'` or `subject eq '…'`.
