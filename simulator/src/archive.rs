@@ -135,8 +135,17 @@ impl Archive {
     }
 
     /// The items with `from <= captured_at < to`, `limit` at a time, continuing after `cursor`
-    /// (`rewind` > 0 starts that many items earlier: the repeated-page fault).
-    pub fn list(&self, from: &str, to: &str, limit: usize, cursor: Option<&str>, rewind: usize) -> Result<Page, BadQuery> {
+    /// (`rewind` > 0 starts that many items earlier: the repeated-page fault). Items captured
+    /// after `until_ms` (live mode's clock) are not there yet.
+    pub fn list(
+        &self,
+        from: &str,
+        to: &str,
+        limit: usize,
+        cursor: Option<&str>,
+        rewind: usize,
+        until_ms: Option<i64>,
+    ) -> Result<Page, BadQuery> {
         let from_ns = parse_ns("from", from)?;
         let to_ns = parse_ns("to", to)?;
         if from_ns > to_ns {
@@ -144,7 +153,7 @@ impl Archive {
         }
         let ns = |i: &ArchivedItem| i.spec.captured_ms as i128 * 1_000_000;
         let mut start = self.items.partition_point(|i| ns(i) < from_ns as i128);
-        let end = self.items.partition_point(|i| ns(i) < to_ns as i128);
+        let end = self.items.partition_point(|i| ns(i) < to_ns as i128 && until_ms.is_none_or(|u| i.spec.captured_ms <= u));
         if let Some(c) = cursor {
             let (last_ms, last_id) = decode_cursor(c, from_ns, to_ns)?;
             let after = self.items.partition_point(|i| (i.spec.captured_ms, i.spec.id.as_bytes()) <= (last_ms, last_id.as_bytes()));
@@ -231,22 +240,24 @@ boundary_items = false
         }
 
         quickcheck! {
-            fn pages_of_any_size_concatenate_to_exactly_the_window(limit: u16, x: u32, y: u32) -> bool {
+            fn pages_of_any_size_concatenate_to_exactly_the_window(limit: u16, x: u32, y: u32, until: Option<u32>) -> bool {
                 let arch = archive();
                 let start = arch.items().first().map_or(0, |i| i.spec.captured_ms) - 1_000;
                 let (x, y) = (start + (x as i64 % 90_000_000), start + (y as i64 % 90_000_000));
                 let (from_ms, to_ms) = if x <= y { (x, y) } else { (y, x) };
                 let (from, to) = (format_ms(from_ms), format_ms(to_ms));
                 let limit = (limit as usize % 40) + 1;
+                // Live mode: nothing captured after `until` is there yet.
+                let until = until.map(|u| start + (u as i64 % 90_000_000));
                 let mut got = Vec::new();
                 let mut cursor: Option<String> = None;
                 loop {
-                    let page = arch.list(&from, &to, limit, cursor.as_deref(), 0).unwrap();
+                    let page = arch.list(&from, &to, limit, cursor.as_deref(), 0, until).unwrap();
                     if page.items.len() > limit { return false; }
                     got.extend(page.items.into_iter().map(|r| r.id));
                     match page.next_cursor { Some(c) => cursor = Some(c), None => break }
                 }
-                let want: Vec<String> = arch.items().iter().filter(|i| from_ms <= i.spec.captured_ms && i.spec.captured_ms < to_ms).map(|i| i.spec.id.clone()).collect();
+                let want: Vec<String> = arch.items().iter().filter(|i| from_ms <= i.spec.captured_ms && i.spec.captured_ms < to_ms && until.is_none_or(|u| i.spec.captured_ms <= u)).map(|i| i.spec.id.clone()).collect();
                 got == want
             }
         }

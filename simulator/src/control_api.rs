@@ -106,6 +106,20 @@ pub struct ScenarioSummary {
     pub span: Option<(String, String)>,
     /// Where the identity platform is, once the simulator listens.
     pub identity: Option<Identity>,
+    /// Live mode (`serve --live`): how many items have arrived so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Live>,
+}
+
+/// Live mode's progress, as `/sim/scenario` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Live {
+    /// The scenario's start after anchoring (its last day of traffic is the day of `serve`).
+    pub start: String,
+    /// The simulator's clock.
+    pub now: String,
+    /// Items captured up to now (listed and served); the rest arrive as the clock passes them.
+    pub arrived: usize,
 }
 
 /// The identity platform of a listening simulator, as `/sim/scenario` shows it.
@@ -170,6 +184,11 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
             authority: p.base.clone(),
             token_endpoint: format!("{}/{}/oauth2/v2.0/token", p.base, state.scenario.credentials.tenant_id),
             ca_file: p.ca_file.as_ref().map(|f| f.display().to_string()),
+        }),
+        live: state.arrived_until_ms().map(|now| Live {
+            start: crate::archive::format_ms(state.scenario.start.timestamp_millis()),
+            now: crate::archive::format_ms(now),
+            arrived: state.arrived_items().len(),
         }),
     }
 }

@@ -46,6 +46,11 @@ enum Command {
         /// Where --tls writes the CA certificate (PEM).
         #[arg(long, value_name = "FILE", requires = "tls")]
         tls_ca_file: Option<PathBuf>,
+        /// Live mode: move the scenario by whole days so that its last day of traffic is today
+        /// (UTC) and let items arrive in real time (an item is listed once its capture time has
+        /// passed), so that a connector run without --run-at imports the last 24 hours.
+        #[arg(long)]
+        live: bool,
     },
     /// Write every item as .eml plus index.json.
     Generate {
@@ -99,7 +104,7 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads, tls, tls_ca_file } => {
+        Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads, tls, tls_ca_file, live } => {
             match load(scenario.as_ref()) {
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
                         tls_ca_file: tls.then(|| {
                             tls_ca_file.unwrap_or_else(|| std::env::temp_dir().join(format!("tm-simulator-ca-{}.pem", std::process::id())))
                         }),
+                        live: live.then(chrono::Utc::now),
                     },
                     threads,
                 ) {
@@ -170,6 +176,9 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
     }
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
         println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
+    }
+    if state.options.live.is_some() {
+        println!("  live            {} items so far; the rest arrive at their capture time", state.arrived_items().len());
     }
     println!("Ctrl-C stops.");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal runtime")?;

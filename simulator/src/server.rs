@@ -38,11 +38,15 @@ pub struct Options {
     pub log_capacity: usize,
     /// Serve HTTPS, writing the CA's PEM to this file (`serve --tls`).
     pub tls_ca_file: Option<PathBuf>,
+    /// Live mode (`serve --live`): the scenario is anchored so that its last day of traffic is
+    /// this time's UTC day, and an item is listed and served only once the clock has passed its
+    /// capture time.
+    pub live: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { keep_message_bodies: true, data_dir: None, log_capacity: crate::journal::DEFAULT_CAPACITY, tls_ca_file: None }
+        Options { keep_message_bodies: true, data_dir: None, log_capacity: crate::journal::DEFAULT_CAPACITY, tls_ca_file: None, live: None }
     }
 }
 
@@ -141,7 +145,11 @@ impl State {
 
     /// Generates the archive and the tenant of a scenario (and, with a data directory, puts
     /// back the tenant it holds).
-    pub fn build(scenario: Scenario, options: Options) -> Result<State, BuildError> {
+    pub fn build(mut scenario: Scenario, options: Options) -> Result<State, BuildError> {
+        if let Some(now) = options.live {
+            let shift = scenario.anchor_to(now);
+            tracing::info!(start = %scenario.start, shift_days = shift.num_days(), "live: scenario anchored");
+        }
         let data_dir = match &options.data_dir {
             // Opened first: a directory of another scenario is refused before any generation.
             Some(dir) => Some(Arc::new(DataDir::open(dir, &scenario)?)),
@@ -178,6 +186,26 @@ impl State {
             public: std::sync::OnceLock::new(),
             options,
         })
+    }
+
+    /// In live mode, the current time in epoch milliseconds: items captured later are not there
+    /// yet. `None`: every item is there.
+    pub fn arrived_until_ms(&self) -> Option<i64> {
+        self.options.live.map(|_| chrono::Utc::now().timestamp_millis())
+    }
+
+    /// Whether an item is there yet (always, outside live mode).
+    pub fn has_arrived(&self, item: &crate::archive::ArchivedItem) -> bool {
+        self.arrived_until_ms().is_none_or(|now| item.spec.captured_ms <= now)
+    }
+
+    /// The items that are there (all of them, outside live mode), in listing order.
+    pub fn arrived_items(&self) -> &[crate::archive::ArchivedItem] {
+        let items = self.archive.items();
+        match self.arrived_until_ms() {
+            Some(now) => &items[..items.partition_point(|i| i.spec.captured_ms <= now)],
+            None => items,
+        }
     }
 
     /// Puts the tenant back as the scenario defines it and clears the journal (and the data

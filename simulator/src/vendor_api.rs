@@ -199,7 +199,7 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         Some(f) if f.action == ActionKind::RepeatPage && cursor.is_some() => f.repeat.unwrap_or(3).min(limit - 1),
         _ => 0,
     };
-    let mut page = match state.archive.list(from, to, limit, cursor, rewind) {
+    let mut page = match state.archive.list(from, to, limit, cursor, rewind, state.arrived_until_ms()) {
         Ok(p) => p,
         Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
     };
@@ -234,7 +234,7 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
     {
         return r;
     }
-    let Some(item) = state.archive.get(&id) else {
+    let Some(item) = state.archive.get(&id).filter(|i| state.has_arrived(i)) else {
         return fail(
             &state,
             Op::Raw,
