@@ -19,6 +19,7 @@ pub fn router() -> Router<Shared> {
         .route("/scenario", get(scenario))
         .route("/mailboxes", get(mailboxes))
         .route("/mailboxes/{address}/items/{id}/raw", get(imported_raw))
+        .route("/mailboxes/{address}/export", get(export))
         .route("/journal", get(journal))
         .route("/requests", get(requests))
         .route("/reset", post(reset))
@@ -332,4 +333,66 @@ async fn reset(State(state): State<Shared>) -> Response {
         Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
         Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    folder: Option<String>,
+}
+
+/// Sends what a blocking writer writes, in the order written, to an HTTP body.
+struct ChannelWriter(tokio::sync::mpsc::Sender<std::io::Result<bytes::Bytes>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(bytes::Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `GET /sim/mailboxes/{address}/export?format=mbox|maildir&folder=NAME`: the mailbox (or one
+/// folder) for a mail reader, streamed (see `export`).
+async fn export(
+    State(state): State<Shared>,
+    Path(address): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> Response {
+    use crate::export::{ExportError, Format};
+    let format: Format = match q.format.as_deref().unwrap_or("mbox").parse() {
+        Ok(f) => f,
+        Err(e) => return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("query parameter format: {e}")).into_response(),
+    };
+    let selection = match crate::export::select(&state, &address, q.folder.as_deref()) {
+        Ok(s) => s,
+        Err(e @ (ExportError::NoMailbox(_) | ExportError::NoFolder { .. })) => {
+            return ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()).into_response();
+        }
+        Err(e) => return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "export", e.to_string()).into_response(),
+    };
+    if selection.folders.iter().flat_map(|f| &f.2).any(|m| m.content == crate::tenant::mailboxes::Content::Dropped) {
+        return ApiError::new(StatusCode::GONE, "not_kept", "this simulator does not keep message bodies (--no-keep-bodies)")
+            .into_response();
+    }
+    let file_name = format.file_name(&selection.address, selection.single.then(|| selection.folders[0].0.as_str()));
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+    tokio::task::spawn_blocking(move || {
+        let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
+        if let Err(e) = crate::export::write(&state, &selection, format, out) {
+            tracing::warn!(error = %e, "export cut short");
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+    let mut r = axum::body::Body::from_stream(body).into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }

@@ -52,6 +52,27 @@ enum Command {
         #[arg(long)]
         live: bool,
     },
+    /// Write a mailbox (or one folder) kept in a data directory as an mbox or a Maildir tarball.
+    Export {
+        /// Scenario file the data directory was written for (default: the embedded demo scenario).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// The data directory (`serve --data-dir`); it is only read.
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The mailbox (any of its addresses).
+        #[arg(long, value_name = "ADDRESS")]
+        mailbox: String,
+        /// Only this folder (display name, any case).
+        #[arg(long, value_name = "NAME")]
+        folder: Option<String>,
+        /// `mbox` (mboxrd) or `maildir` (a Maildir++ tarball).
+        #[arg(long, default_value = "mbox")]
+        format: tm_simulator::ExportFormat,
+        /// Output file (`-`: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Write every item as .eml plus index.json.
     Generate {
         /// Scenario file (default: the embedded demo scenario).
@@ -133,6 +154,32 @@ fn main() -> ExitCode {
                 },
             }
         }
+        Command::Export { scenario, data_dir, mailbox, folder, format, out } => match load(scenario.as_ref()) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+            // Checked first: opening a data directory creates it.
+            Ok(_) if !data_dir.join(tm_simulator::DATABASE_FILE).is_file() => {
+                eprintln!(
+                    "error: --data-dir {}: holds no {} (not a data directory of tm-simulator serve --data-dir)",
+                    data_dir.display(),
+                    tm_simulator::DATABASE_FILE
+                );
+                return ExitCode::from(2);
+            }
+            Ok(s) => match export(s, &data_dir, &mailbox, folder.as_deref(), format, &out) {
+                Err(e) if e.downcast_ref::<tm_simulator::ExportError>().is_some_and(|e| !matches!(e, tm_simulator::ExportError::Io(_))) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::from(2);
+                }
+                Err(e) if e.downcast_ref::<BuildError>().is_some_and(|e| matches!(e, BuildError::DataDir(_))) => {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::from(2);
+                }
+                other => other,
+            },
+        },
         Command::Generate { scenario, out } => match load(scenario.as_ref()) {
             Err(e) => {
                 eprintln!("error: {e}");
@@ -170,6 +217,7 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
         println!("  TLS CA          SSL_CERT_FILE={0} REQUESTS_CA_BUNDLE={0} NODE_EXTRA_CA_CERTS={0}", ca.display());
     }
     println!("  control plane   {base}/sim/scenario  /mailboxes  /journal  /requests  /stats  POST /reset");
+    println!("  export          {base}/sim/mailboxes/ADDRESS/export?format=mbox|maildir[&folder=NAME]");
     match &state.data_dir {
         Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),
         None => println!("  data directory  none (the tenant is in memory: --data-dir DIR keeps it)"),
@@ -190,6 +238,29 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
         }
     })?;
     sim.shutdown();
+    Ok(())
+}
+
+fn export(
+    scenario: Scenario,
+    data_dir: &std::path::Path,
+    mailbox: &str,
+    folder: Option<&str>,
+    format: tm_simulator::ExportFormat,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let state = State::build(scenario, Options { data_dir: Some(data_dir.to_path_buf()), ..Options::default() })?;
+    let selection = tm_simulator::select_export(&state, mailbox, folder)?;
+    if out.as_os_str() == "-" {
+        tm_simulator::write_export(&state, &selection, format, std::io::BufWriter::new(std::io::stdout().lock()))?;
+    } else {
+        let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+        if let Err(e) = tm_simulator::write_export(&state, &selection, format, std::io::BufWriter::new(file)) {
+            let _ = std::fs::remove_file(out);
+            return Err(e).with_context(|| format!("writing {} (removed)", out.display()));
+        }
+    }
+    eprintln!("{}: {} messages of {} written", out.display(), selection.len(), selection.address);
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 mod cli;
 mod control;
 mod determinism;
+mod export;
 mod faults;
 mod items;
 mod snapshots;

@@ -20,7 +20,7 @@ fn in_dir(dir: &Path) -> Options {
 }
 
 /// The user id of an address and the id of its `WeChat Archiver` folder (created if needed).
-async fn archive_folder(sim: &RunningSimulator, address: &str) -> (String, String) {
+pub async fn archive_folder(sim: &RunningSimulator, address: &str) -> (String, String) {
     let t = &sim.credentials().tenant_token;
     let (_, user) = get_json(&format!("{}/users/{address}", sim.graph_url()), Some(t)).await;
     let id = user["id"].as_str().unwrap().to_string();
@@ -40,7 +40,7 @@ async fn archive_folder(sim: &RunningSimulator, address: &str) -> (String, Strin
     (id, folder)
 }
 
-async fn import(sim: &RunningSimulator, user: &str, folder: &str, mime: &[u8]) -> Value {
+pub async fn import(sim: &RunningSimulator, user: &str, folder: &str, mime: &[u8]) -> Value {
     let r = client()
         .post(format!("{}/users/{user}/mailFolders/{folder}/messages", sim.graph_url()))
         .bearer_auth(&sim.credentials().tenant_token)
@@ -53,7 +53,7 @@ async fn import(sim: &RunningSimulator, user: &str, folder: &str, mime: &[u8]) -
     r.json().await.unwrap()
 }
 
-async fn vendor_raw(sim: &RunningSimulator, id: &str) -> Vec<u8> {
+pub async fn vendor_raw(sim: &RunningSimulator, id: &str) -> Vec<u8> {
     let t = token(sim).await;
     let r = client().get(format!("{}/items/{id}/raw", sim.vendor_url())).bearer_auth(t).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -75,7 +75,7 @@ fn foreign_mime(id: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-const WANG: &str = "wang.wei@contoso.cn";
+pub const WANG: &str = "wang.wei@contoso.cn";
 const GRACE: &str = "grace.chen@contoso.cn";
 
 /// Imports into two mailboxes: an archive item as it is, the same id with other bytes, and a
