@@ -93,6 +93,12 @@ impl AccessLog {
         v.sort_by_key(|e| e.seq);
         v
     }
+    /// The requests kept with a `seq` above `after`, in arrival order.
+    pub fn entries_after(&self, after: u64) -> Vec<Logged> {
+        let mut v: Vec<Logged> = self.entries.lock().expect("access log lock").kept.iter().filter(|e| e.seq > after).cloned().collect();
+        v.sort_by_key(|e| e.seq);
+        v
+    }
     /// Requests ever logged (the last one's `seq`).
     pub fn total(&self) -> u64 {
         self.entries.lock().expect("access log lock").total

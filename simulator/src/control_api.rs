@@ -323,9 +323,12 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
     axum::Json(json!({ "entries": entries, "total": total, "dropped": dropped })).into_response()
 }
 
-async fn requests(State(state): State<Shared>) -> Response {
+/// The access log's kept requests, or with `?after=SEQ` those with a greater `seq` (a request
+/// still in flight has status 0: ask again from before it).
+async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
     let dropped = state.requests.dropped();
-    axum::Json(json!({ "requests": state.requests.entries(), "dropped": dropped })).into_response()
+    let entries = state.requests.entries_after(q.after.unwrap_or(0));
+    axum::Json(json!({ "requests": entries, "dropped": dropped, "total": state.requests.total() })).into_response()
 }
 
 async fn reset(State(state): State<Shared>) -> Response {

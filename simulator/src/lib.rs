@@ -37,6 +37,7 @@ mod server;
 mod tenant;
 mod tls;
 mod vendor_api;
+mod web_ui;
 
 pub use access_log::Logged as LoggedRequest;
 pub use archive::{Archive, ArchivedItem, ItemRef, Page, format_ms};

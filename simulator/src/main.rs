@@ -216,6 +216,7 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
     if let Some(ca) = &public.ca_file {
         println!("  TLS CA          SSL_CERT_FILE={0} REQUESTS_CA_BUNDLE={0} NODE_EXTRA_CA_CERTS={0}", ca.display());
     }
+    println!("  web UI          {base}/");
     println!("  control plane   {base}/sim/scenario  /mailboxes  /journal  /requests  /stats  POST /reset");
     println!("  export          {base}/sim/mailboxes/ADDRESS/export?format=mbox|maildir[&folder=NAME]");
     match &state.data_dir {

@@ -162,23 +162,20 @@ pub fn message_id(item_id: &str) -> String {
     format!("<{item_id}@{MESSAGE_ID_DOMAIN}>")
 }
 
-/// Renders an item.
-pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
-    let actor = population.person(item.actor);
-    let others: Vec<u32> = match item.conversation {
+/// Whom an item is addressed to (`To:`): the peer, the group's other members, or the actor
+/// for a note to self.
+pub fn recipients(item: &ItemSpec, population: &Population) -> Vec<u32> {
+    match item.conversation {
         Conversation::Direct(peer) => vec![peer],
         Conversation::Group(g) => population.members(g).iter().copied().filter(|i| *i != item.actor).collect(),
         Conversation::SelfNote => vec![item.actor],
-    };
-    // One allocation for the whole head: a large group's To: list is most of it.
-    let to_len: usize = others.iter().map(|i| population.address(*i).len() + 4).sum();
-    let mut h = Headers(Vec::with_capacity(2_048 + to_len));
-    h.raw("Message-ID", &message_id(&item.id));
-    let when = DateTime::from_timestamp_millis(item.captured_ms).unwrap_or_default();
-    h.raw("Date", &rfc5322_date(when));
-    h.addresses("From", std::iter::once(population.address(item.actor)));
-    h.addresses("To", others.iter().map(|i| population.address(*i)));
-    let (thread_id, thread_name) = match item.conversation {
+    }
+}
+
+/// An item's thread: (`X-TELEMESSAGE-THREAD_ID`, `X-TELEMESSAGE-ThreadName`).
+pub fn thread(item: &ItemSpec, population: &Population) -> (String, String) {
+    let actor = population.person(item.actor);
+    match item.conversation {
         Conversation::Group(g) => {
             let group = &population.groups[g as usize];
             (group.id.clone(), group.name.clone())
@@ -189,7 +186,22 @@ pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
             (format!("t{:016x}", crate::generate::fxhash(&pair.join("|"))), format!("{} & {}", actor.name, population.person(peer).name))
         }
         Conversation::SelfNote => (format!("t{:016x}", crate::generate::fxhash(&actor.id)), format!("{} & {}", actor.name, actor.name)),
-    };
+    }
+}
+
+/// Renders an item.
+pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
+    let actor = population.person(item.actor);
+    let others = recipients(item, population);
+    // One allocation for the whole head: a large group's To: list is most of it.
+    let to_len: usize = others.iter().map(|i| population.address(*i).len() + 4).sum();
+    let mut h = Headers(Vec::with_capacity(2_048 + to_len));
+    h.raw("Message-ID", &message_id(&item.id));
+    let when = DateTime::from_timestamp_millis(item.captured_ms).unwrap_or_default();
+    h.raw("Date", &rfc5322_date(when));
+    h.addresses("From", std::iter::once(population.address(item.actor)));
+    h.addresses("To", others.iter().map(|i| population.address(*i)));
+    let (thread_id, thread_name) = thread(item, population);
     let app = item.source.header();
     let subject = match (item.kind, item.conversation) {
         (_, Conversation::Group(g)) => format!("{app} {}: {} in {}", item.kind.header(), actor.name, population.groups[g as usize].name),

@@ -239,12 +239,13 @@ impl State {
     }
 }
 
-/// The whole HTTP surface: `/tm/v1`, `/graph/v1.0`, `/sim`.
+/// The whole HTTP surface: `/tm/v1`, `/graph/v1.0`, `/sim`, and the web UI at `/`.
 pub fn app(state: Shared) -> Router {
     Router::new()
         .nest("/tm/v1", vendor_api::router())
         .nest("/graph/v1.0", tenant::graph_api::router(state.clone()))
         .nest("/sim", control_api::router())
+        .merge(crate::web_ui::router())
         .merge(tenant::identity::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::access_log::record))
         .layer(axum::extract::DefaultBodyLimit::disable())

@@ -14,4 +14,5 @@ mod routing;
 mod size_content;
 mod tenant_store;
 mod tokens;
+mod web_ui;
 mod window;

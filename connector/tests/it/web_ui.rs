@@ -1,0 +1,203 @@
+//! The simulator's web UI in a real browser (Debian's headless Chromium through its
+//! chromedriver, driven by `fantoccini`): every page loads, a participant is found and their
+//! item opened, and the imports of a connector run appear in the activity table while it runs.
+//! With `UI_SCREENSHOTS=DIR` the main pages are saved there (how `docs/img/` is made).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::harness::Harness;
+
+const SCENARIO: &str = r#"
+[organisation]
+employees = 8
+domain = "contoso.cn"
+external_contacts = 4
+groups = 2
+
+[[employee]]
+id = "wang-wei"
+name = "王伟"
+mobile = "+86 138 1234 5678"
+email = "wang.wei@contoso.cn"
+app = "wecom"
+
+[traffic]
+days = 1
+items_per_employee_per_day = 30
+oversize_rate = 0.0
+
+# One import is throttled (the first rule that matches a request fires); the others take a
+# while, so that the run is watched as it goes.
+[[fault]]
+api = "tenant"
+op = "import"
+after = 20
+count = 1
+action = "status"
+status = 429
+retry_after = 1
+
+[[fault]]
+api = "tenant"
+op = "import"
+action = "latency"
+latency_ms = 150
+count = 0
+"#;
+
+/// A chromedriver on a port of its choosing, stopped on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Driver {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let mut child = Command::new(&bin)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e} (Debian: apt install chromium chromium-driver; .ci/run installs them)"));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("chromedriver printed its port").unwrap();
+        if let Some(rest) = line.split("started successfully on port ").nth(1) {
+            break rest.trim_end_matches('.').trim().parse().expect("a port number");
+        }
+    };
+    // Keep reading its output, so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Driver { child, port }
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--no-first-run", "--window-size=1280,900",
+                     format!("--user-data-dir={}", profile.display())]
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("UI_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
+    }
+}
+
+/// Waits (at most 60 s) for an element.
+async fn wait_for(c: &Client, xpath: &str) -> fantoccini::elements::Element {
+    c.wait().at_most(Duration::from_secs(60)).for_element(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_ui_shows_the_traffic_the_mailboxes_and_a_connector_run_as_it_goes() {
+    let h = Harness::start("web-ui", SCENARIO).await;
+    let base = h.sim.base_url();
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+
+    // Overview: the scenario and its chart; the first Tab reaches the skip link.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Overview");
+    assert!(!c.find_all(Locator::Css("svg.chart rect")).await.unwrap().is_empty(), "the chart has bars");
+    assert!(text(&c, "main").await.contains("web-ui"), "the scenario's name is shown");
+    screenshot(&c, "overview").await;
+    c.find(Locator::Css("body")).await.unwrap().send_keys("\u{E004}").await.unwrap();
+    let focused = c.execute("return document.activeElement.className", vec![]).await.unwrap();
+    assert_eq!(focused, json!("skip"), "the first Tab reaches the skip link");
+
+    // Traffic: search for a participant by mobile, open an item, see them with their mobile.
+    c.goto(&format!("{base}/traffic")).await.unwrap();
+    let all: u64 = text(&c, "[data-count]").await.parse().unwrap();
+    c.find(Locator::Id("f-q")).await.unwrap().send_keys("138 1234 5678").await.unwrap();
+    c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//p[contains(@class,'count')]").await;
+    assert!(c.current_url().await.unwrap().query().unwrap_or("").contains("q=138"), "the URL holds the filter");
+    let found: u64 = text(&c, "[data-count]").await.parse().unwrap();
+    assert!(0 < found && found < all, "{found} of {all} items involve the participant");
+    screenshot(&c, "traffic").await;
+    c.find(Locator::Css("table.items tbody tr td a")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//h1[starts-with(.,'Item ')]").await;
+    let page = text(&c, "main").await;
+    assert!(page.contains("王伟") && page.contains("+8613812345678"), "the participant and their mobile are shown");
+    assert!(page.contains("X-TELEMESSAGE-ArchiveMessageID"), "the headers are shown");
+    let download = c.find(Locator::Css("a[download]")).await.unwrap().attr("href").await.unwrap().unwrap();
+    assert!(download.ends_with("/eml"), "{download}");
+    screenshot(&c, "item").await;
+
+    // Activity: a connector run's imports appear while it runs, the throttled one highlighted.
+    c.goto(&format!("{base}/activity")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "Activity");
+    let run = {
+        // The scenario's one day of traffic is 2026-11-19: a run at midnight after it imports it.
+        let config = h.config("2026-11-20T00:00:00Z");
+        tokio::spawn(async move { tm_connector::run(config).await })
+    };
+    wait_for(&c, "//table[@id='journal']//td[text()='import']").await;
+    assert!(!run.is_finished(), "the first imports were seen while the run was still going");
+    wait_for(&c, "//table[@id='journal']//tr[contains(@class,'throttle')]/td[text()='429']").await;
+    let report = run.await.unwrap().expect("the run completes");
+    assert!(report.counts.imported > 0, "{:?}", report.counts);
+    wait_for(&c, "//table[@id='mailboxes']//td[text()='wang.wei@contoso.cn']").await;
+    // Once the run is over, nothing stays in flight on the page.
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//p[@id='activity-status'][contains(., 'requests')]"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(c.find_all(Locator::Css("#requests tr.pending")).await.unwrap().is_empty(), "no request is left shown in flight");
+    screenshot(&c, "activity").await;
+
+    // Mailboxes: the imported messages, one opened.
+    c.goto(&format!("{base}/mailboxes")).await.unwrap();
+    c.find(Locator::LinkText("wang.wei@contoso.cn")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//h1[starts-with(.,'Mailbox ')]").await;
+    c.find(Locator::LinkText("WeChat Archiver")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//h2[text()='WeChat Archiver']").await;
+    let messages: u64 = text(&c, "[data-count]").await.parse().unwrap();
+    let archived = h.archived("wang.wei@contoso.cn").await;
+    assert_eq!(messages, archived.len() as u64, "every imported message is listed");
+    screenshot(&c, "mailbox").await;
+    c.find(Locator::Css("table.items tbody tr td a")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//h1[starts-with(.,'Message ')]").await;
+    assert!(text(&c, "main").await.contains("(these bytes)"), "the message links its archive item");
+
+    // The API page, and the traffic page at a phone's width: nothing wider than the screen.
+    c.goto(&format!("{base}/api")).await.unwrap();
+    assert_eq!(text(&c, "h1").await, "API");
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{base}/traffic")).await.unwrap();
+    let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]).await.unwrap();
+    assert_eq!(fits, json!(true), "the traffic page fits a phone's width");
+    c.close().await.unwrap();
+}
