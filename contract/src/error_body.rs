@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An error answer's body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
@@ -11,6 +12,7 @@ pub struct ErrorBody {
 
 /// What went wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Machine-readable code (`invalid_token`, `ErrorItemNotFound`, ...); empty when a server
     /// sent none (read leniently: an error body is read to explain a failure, not to judge it).
@@ -27,6 +29,7 @@ pub struct ErrorDetail {
 /// Graph's `innerError`: the request's ids and the time of the error
 /// (<https://learn.microsoft.com/graph/errors>).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InnerError {
     /// When, `YYYY-MM-DDTHH:MM:SS` (UTC), as Graph writes it.
     #[serde(default)]

@@ -11,6 +11,7 @@ pub const MAX_ITEM_BYTES: u64 = 10_485_760;
 
 /// Which messaging app an item comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Tencent WeChat (consumer).
@@ -39,6 +40,7 @@ impl Source {
 
 /// The kind of an archived item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A text message (also links, locations, stickers rendered as text).
@@ -82,10 +84,13 @@ impl Kind {
 
 /// One listed item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemRef {
     /// The item id (also its `X-TELEMESSAGE-ArchiveMessageID`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub id: ItemId,
     /// Capture time: RFC 3339 on the wire, written in UTC with milliseconds.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "millis", deserialize_with = "rfc3339")]
     pub captured_at: DateTime<Utc>,
     /// The declared byte length of the raw item (a connector never trusts it for memory).
@@ -100,6 +105,7 @@ pub struct ItemRef {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemPage {
     /// The items of the page, in `(captured_at, id)` order.
     pub items: Vec<ItemRef>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The login request body.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionRequest {
     /// The vendor account.
     pub username: String,
@@ -19,10 +20,12 @@ impl std::fmt::Debug for SessionRequest {
 
 /// The login answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// The bearer token for `/items`.
     pub token: String,
     /// When the token expires (RFC 3339), if the vendor says.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     #[serde(default)]
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }

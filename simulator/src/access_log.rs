@@ -35,7 +35,7 @@ pub struct Tenant {
 pub struct Concerns(pub String);
 
 /// One request.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Logged {
     /// 1-based position (arrival order).
     pub seq: u64,

@@ -6,29 +6,36 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::http_error::ApiError;
 use crate::server::Shared;
 
+/// Routes under `/sim`, with their OpenAPI description.
+pub fn api() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(scenario))
+        .routes(routes!(mailboxes))
+        .routes(routes!(imported_raw))
+        .routes(routes!(export))
+        .routes(routes!(journal))
+        .routes(routes!(requests))
+        .routes(routes!(reset))
+        .routes(routes!(stats))
+}
+
 /// Routes under `/sim`.
 pub fn router() -> Router<Shared> {
-    Router::new()
-        .route("/scenario", get(scenario))
-        .route("/mailboxes", get(mailboxes))
-        .route("/mailboxes/{address}/items/{id}/raw", get(imported_raw))
-        .route("/mailboxes/{address}/export", get(export))
-        .route("/journal", get(journal))
-        .route("/requests", get(requests))
-        .route("/reset", post(reset))
-        .route("/stats", get(stats))
+    api().split_for_parts().0
 }
 
 /// What `GET /sim/stats` reports: what the tenant and the logs hold, and so the memory a long
 /// `serve` uses beyond the archive (metadata per delivery, kept bytes, bounded logs).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StoreStats {
     /// Messages in all mailboxes.
     pub deliveries: u64,
@@ -47,7 +54,7 @@ pub struct StoreStats {
 }
 
 /// A bounded log's counts.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct LogStats {
     /// Entries in memory.
     pub kept: u64,
@@ -86,12 +93,14 @@ pub fn store_stats(state: &crate::server::State) -> StoreStats {
     }
 }
 
+/// What the tenant and the logs hold: the memory a long `serve` uses beyond the archive.
+#[utoipa::path(get, path = "/stats", operation_id = "sim_stats", tag = crate::openapi::CONTROL, responses((status = 200, description = "The counts", body = StoreStats)))]
 async fn stats(State(state): State<Shared>) -> Response {
     axum::Json(store_stats(&state)).into_response()
 }
 
 /// What `GET /sim/scenario` reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScenarioSummary {
     /// Scenario name.
     pub name: String,
@@ -104,6 +113,7 @@ pub struct ScenarioSummary {
     /// People and groups.
     pub population: BTreeMap<&'static str, usize>,
     /// First and last capture time.
+    #[schema(value_type = Option<Vec<String>>)]
     pub span: Option<(String, String)>,
     /// Where the identity platform is, once the simulator listens.
     pub identity: Option<Identity>,
@@ -113,7 +123,7 @@ pub struct ScenarioSummary {
 }
 
 /// Live mode's progress, as `/sim/scenario` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Live {
     /// The scenario's start after anchoring (its last day of traffic is the day of `serve`).
     pub start: String,
@@ -124,7 +134,7 @@ pub struct Live {
 }
 
 /// The identity platform of a listening simulator, as `/sim/scenario` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Identity {
     /// The authority (`GRAPH_AUTHORITY`): the simulator's base URL.
     pub authority: String,
@@ -135,7 +145,7 @@ pub struct Identity {
 }
 
 /// Item counts by kind and source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Counts {
     /// All items.
     pub items: usize,
@@ -194,12 +204,14 @@ pub fn summary(state: &crate::server::State) -> ScenarioSummary {
     }
 }
 
+/// The scenario: name, seed, credentials, item counts, population, span, identity platform, live progress.
+#[utoipa::path(get, path = "/scenario", operation_id = "sim_scenario", tag = crate::openapi::CONTROL, responses((status = 200, description = "The summary", body = ScenarioSummary)))]
 async fn scenario(State(state): State<Shared>) -> Response {
     axum::Json(summary(&state)).into_response()
 }
 
 /// One imported item in `GET /sim/mailboxes`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 pub struct ItemView {
     /// ArchiveMessageID, or null.
     pub id: Option<String>,
@@ -213,7 +225,7 @@ pub struct ItemView {
 }
 
 /// A folder in `GET /sim/mailboxes` (fields in alphabetical order, as the JSON has always had them).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FolderView {
     /// Items, sorted.
     pub items: Vec<ItemView>,
@@ -222,7 +234,7 @@ pub struct FolderView {
 }
 
 /// A mailbox in `GET /sim/mailboxes`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MailboxView {
     /// Primary address (`mail`).
     pub address: String,
@@ -265,6 +277,8 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
     out
 }
 
+/// Every mailbox with its folders and the items imported into them.
+#[utoipa::path(get, path = "/mailboxes", operation_id = "sim_mailboxes", tag = crate::openapi::CONTROL, responses((status = 200, description = "The mailboxes", body = crate::openapi::control::Mailboxes)))]
 async fn mailboxes(State(state): State<Shared>) -> Response {
     // Serialised straight from the views (a `serde_json::Value` of 150,000 deliveries is ~100 MB).
     #[derive(Serialize)]
@@ -274,6 +288,15 @@ async fn mailboxes(State(state): State<Shared>) -> Response {
     axum::Json(All { mailboxes: mailbox_views(&state) }).into_response()
 }
 
+/// The bytes imported into a mailbox for an archive item.
+#[utoipa::path(get, path = "/mailboxes/{address}/items/{id}/raw", operation_id = "sim_imported_raw", tag = crate::openapi::CONTROL,
+    params(("address" = String, Path, description = "A mailbox's address (any of the user's addresses, any case)"), ("id" = String, Path, description = "The item's ArchiveMessageID")),
+    responses(
+        (status = 200, description = "The imported bytes", content_type = "message/rfc822", body = crate::openapi::control::RawMessage),
+        (status = 404, description = "No such mailbox, or no such item in it (`not_found`)", body = tm_contract::ErrorBody),
+        (status = 410, description = "Bodies are not kept (`not_kept`)", body = tm_contract::ErrorBody),
+        (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
+    ))]
 async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(String, String)>) -> Response {
     let Some(user) = state.directory.lookup(&address) else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no valid mailbox {address:?}")).into_response();
@@ -300,19 +323,46 @@ async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(St
 
 #[derive(serde::Deserialize)]
 struct After {
-    after: Option<u64>,
+    after: Option<String>,
+}
+
+impl After {
+    /// `?after=SEQ` as a number (`None` without it), or the control plane's 400.
+    fn seq(&self) -> Result<Option<u64>, Response> {
+        self.after
+            .as_deref()
+            .map(|a| {
+                a.parse::<u64>().map_err(|_| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("query parameter after: {a:?} is not a whole number"))
+                        .into_response()
+                })
+            })
+            .transpose()
+    }
 }
 
 /// The journal's entries after `?after=SEQ` (all kept ones without it), with the counts; with a
 /// data directory, entries no longer in memory are read from it (at most 50,000 at a time:
 /// ask again after the last one).
+#[utoipa::path(get, path = "/journal", operation_id = "sim_journal", tag = crate::openapi::CONTROL,
+    params(("after" = Option<u64>, Query, description = "Only entries with a greater `seq`")),
+    responses(
+        (status = 200, description = "The entries", body = crate::openapi::control::Journal),
+        (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
+        (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
+    ))]
 async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
-    let after = q.after.unwrap_or(0);
+    let after = match q.seq() {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let from_disk_asked = after.is_some();
+    let after = after.unwrap_or(0);
     let (first, total, dropped) = {
         let j = state.journal.lock().expect("journal lock");
         (j.first_seq(), j.total(), j.dropped())
     };
-    let from_disk = q.after.is_some() && first.is_none_or(|f| after + 1 < f) && after < total;
+    let from_disk = from_disk_asked && first.is_none_or(|f| after + 1 < f) && after < total;
     let entries: Vec<crate::journal::Entry> = match (&state.data_dir, from_disk) {
         (Some(d), true) => match d.journal_after(after, crate::journal::DEFAULT_CAPACITY) {
             Ok(v) => v,
@@ -325,12 +375,28 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
 
 /// The access log's kept requests, or with `?after=SEQ` those with a greater `seq` (a request
 /// still in flight has status 0: ask again from before it).
+#[utoipa::path(get, path = "/requests", operation_id = "sim_requests", tag = crate::openapi::CONTROL,
+    params(("after" = Option<u64>, Query, description = "Only requests with a greater `seq`")),
+    responses(
+        (status = 200, description = "The requests", body = crate::openapi::control::Requests),
+        (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
+    ))]
 async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
+    let after = match q.seq() {
+        Ok(a) => a.unwrap_or(0),
+        Err(r) => return r,
+    };
     let dropped = state.requests.dropped();
-    let entries = state.requests.entries_after(q.after.unwrap_or(0));
+    let entries = state.requests.entries_after(after);
     axum::Json(json!({ "requests": entries, "dropped": dropped, "total": state.requests.total() })).into_response()
 }
 
+/// Empties the tenant, the journal and the access log, and re-arms the scenario's faults.
+#[utoipa::path(post, path = "/reset", operation_id = "sim_reset", tag = crate::openapi::CONTROL,
+    responses(
+        (status = 200, description = "Reset", body = crate::openapi::control::Reset),
+        (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
+    ))]
 async fn reset(State(state): State<Shared>) -> Response {
     match state.reset() {
         Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
@@ -361,6 +427,17 @@ impl std::io::Write for ChannelWriter {
 
 /// `GET /sim/mailboxes/{address}/export?format=mbox|maildir&folder=NAME`: the mailbox (or one
 /// folder) for a mail reader, streamed (see `export`).
+#[utoipa::path(get, path = "/mailboxes/{address}/export", operation_id = "sim_export", tag = crate::openapi::CONTROL,
+    params(("address" = String, Path, description = "A mailbox's address (any of the user's addresses, any case)"),
+        ("format" = Option<String>, Query, description = "`mbox` (mboxrd, the default) or `maildir` (a Maildir++ tarball)"),
+        ("folder" = Option<String>, Query, description = "Only this folder (by name)")),
+    responses(
+        (status = 200, description = "The export, streamed", content((crate::openapi::control::Export = "application/mbox"), (crate::openapi::control::Export = "application/x-tar"))),
+        (status = 400, description = "An unknown format (`bad_request`)", body = tm_contract::ErrorBody),
+        (status = 404, description = "No such mailbox or folder (`not_found`)", body = tm_contract::ErrorBody),
+        (status = 410, description = "Bodies are not kept (`not_kept`)", body = tm_contract::ErrorBody),
+        (status = 500, description = "The export failed (`export`)", body = tm_contract::ErrorBody),
+    ))]
 async fn export(
     State(state): State<Shared>,
     Path(address): Path<String>,

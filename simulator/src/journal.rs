@@ -16,7 +16,7 @@ use crate::data_dir::DataDir;
 pub const DEFAULT_CAPACITY: usize = 50_000;
 
 /// One journal entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// 1-based position.
     pub seq: u64,

@@ -30,6 +30,7 @@ mod generate;
 mod http_error;
 mod item;
 mod journal;
+mod openapi;
 mod people;
 mod render;
 mod scenario;
@@ -48,6 +49,7 @@ pub use faults::{ActionKind, Api as FaultApi, FaultRule, Op as FaultOp};
 pub use generate::MAX_ITEM_BYTES;
 pub use item::{Attachment, Conversation, ItemSpec, Media};
 pub use journal::{DEFAULT_CAPACITY as DEFAULT_LOG_CAPACITY, Entry as JournalEntry, Journal};
+pub use openapi::{document as openapi_document, json as openapi_json};
 pub use people::Population;
 pub use render::Rendered;
 pub use scenario::{

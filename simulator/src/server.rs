@@ -245,6 +245,7 @@ pub fn app(state: Shared) -> Router {
         .nest("/tm/v1", vendor_api::router())
         .nest("/graph/v1.0", tenant::graph_api::router(state.clone()))
         .nest("/sim", control_api::router())
+        .route("/openapi.json", axum::routing::get(crate::openapi::serve))
         .merge(crate::web_ui::router())
         .merge(tenant::identity::router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::access_log::record))

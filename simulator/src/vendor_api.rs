@@ -9,8 +9,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use futures_util::StreamExt;
+use tm_contract::{ErrorBody, ItemPage};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::faults::{ActionKind, Api, FaultRule, Op, Request};
 use tm_contract::{Session, SessionRequest};
@@ -19,9 +21,14 @@ use crate::http_error::ApiError;
 use crate::journal::Entry;
 use crate::server::Shared;
 
+/// Routes under `/tm/v1`, with their OpenAPI description.
+pub fn api() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(list)).routes(routes!(raw))
+}
+
 /// Routes under `/tm/v1`.
 pub fn router() -> Router<Shared> {
-    Router::new().route("/session", post(login)).route("/items", get(list)).route("/items/{id}/raw", get(raw))
+    api().split_for_parts().0
 }
 
 fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<String>) {
@@ -108,6 +115,16 @@ async fn preempt(
     }
 }
 
+/// Log in: the bearer token for `/items`.
+#[utoipa::path(post, path = "/session", operation_id = "vendor_login", tag = crate::openapi::VENDOR, request_body = SessionRequest,
+    responses(
+        (status = 200, description = "A session", body = Session),
+        (status = 400, description = "The body is not `{username, password}`", body = ErrorBody),
+        (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "A scripted fault (`rate_limited`), with `Retry-After`", body = ErrorBody),
+        (status = 500, description = "A scripted fault (`internal_error`)", body = ErrorBody),
+        (status = 503, description = "A scripted fault (`unavailable`), with `Retry-After`", body = ErrorBody),
+    ))]
 async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let request = "POST /tm/v1/session";
     let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Login, item: None, mailbox: None });
@@ -174,6 +191,22 @@ fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
+/// One page of the items captured in `[from, to)`, in `(captured_at, id)` order.
+#[utoipa::path(get, path = "/items", operation_id = "vendor_list", tag = crate::openapi::VENDOR, security(("vendorSession" = [])),
+    params(
+        ("from" = String, Query, description = "Window start (RFC 3339), inclusive"),
+        ("to" = String, Query, description = "Window end (RFC 3339), exclusive"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Items per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The previous page's `next_cursor`"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = ItemPage),
+        (status = 400, description = "Missing or bad `from`, `to`, `limit` or `cursor` (`invalid_request`)", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
+        (status = 429, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+        (status = 500, description = "A scripted fault", body = ErrorBody),
+        (status = 503, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+    ))]
 async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let request = "GET /tm/v1/items";
     if let Err(e) = authorise(&state, &headers) {
@@ -223,6 +256,18 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
     }
 }
 
+/// An item's raw RFC 5322 bytes (its sha256 is the `ETag`).
+#[utoipa::path(get, path = "/items/{id}/raw", operation_id = "vendor_raw", tag = crate::openapi::VENDOR, security(("vendorSession" = [])),
+    params(("id" = String, Path, description = "The item id (its `X-TELEMESSAGE-ArchiveMessageID`)")),
+    responses(
+        (status = 200, description = "The item", content_type = "message/rfc822", body = crate::openapi::control::RawMessage,
+            headers(("ETag" = String, description = "The item's sha256, quoted"))),
+        (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
+        (status = 404, description = "No such item (or, live, not captured yet) (`not_found`)", body = ErrorBody),
+        (status = 429, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+        (status = 500, description = "A scripted fault", body = ErrorBody),
+        (status = 503, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+    ))]
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = || format!("GET /tm/v1/items/{id}/raw");
     if let Err(e) = authorise(&state, &headers) {

@@ -32,7 +32,7 @@ impl CallType {
 // ... and the validated model.
 
 /// Credentials of both simulated services.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// Vendor archive user name (`POST /tm/v1/session`).

@@ -9,8 +9,9 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::directory::User;
 use super::folder_api;
@@ -22,23 +23,30 @@ use crate::journal::Entry;
 use crate::scenario::TenantUser;
 use crate::server::Shared;
 
-/// Routes under `/graph/v1.0`.
+/// Routes under `/graph/v1.0`, with their OpenAPI description (no layers: see [`router`]).
+pub fn api() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(user))
+        .routes(routes!(folder_api::list, folder_api::create))
+        .routes(routes!(folder_api::one))
+        .routes(routes!(folder_api::children, folder_api::create_child))
+        .routes(routes!(message_api::list_in_folder, message_api::import))
+        .routes(routes!(message_api::count_in_folder))
+        .routes(routes!(message_api::one_in_folder))
+        .routes(routes!(message_api::value_in_folder))
+        .routes(routes!(message_api::list_all))
+        .routes(routes!(message_api::count_all))
+        .routes(routes!(message_api::one))
+        .routes(routes!(message_api::value))
+}
+
+/// Routes under `/graph/v1.0`: [`api`]'s, with Graph's answers to unknown paths and methods,
+/// the token check, throttling and faults, and request ids.
 pub fn router(state: Shared) -> Router<Shared> {
-    let messages = "/users/{user}/mailFolders/{folder}/messages";
-    Router::new()
-        .route("/users", get(list_users))
-        .route("/users/{user}", get(user))
-        .route("/users/{user}/mailFolders", get(folder_api::list).post(folder_api::create))
-        .route("/users/{user}/mailFolders/{folder}", get(folder_api::one))
-        .route("/users/{user}/mailFolders/{folder}/childFolders", get(folder_api::children).post(folder_api::create_child))
-        .route(messages, get(message_api::list_in_folder).post(message_api::import))
-        .route(&format!("{messages}/$count"), get(message_api::count_in_folder))
-        .route(&format!("{messages}/{{message}}"), get(message_api::one_in_folder))
-        .route(&format!("{messages}/{{message}}/$value"), get(message_api::value_in_folder))
-        .route("/users/{user}/messages", get(message_api::list_all))
-        .route("/users/{user}/messages/$count", get(message_api::count_all))
-        .route("/users/{user}/messages/{message}", get(message_api::one))
-        .route("/users/{user}/messages/{message}/$value", get(message_api::value))
+    api()
+        .split_for_parts()
+        .0
         .fallback(|| async { ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment in this tenant.") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -335,6 +343,9 @@ pub(super) fn base_url(state: &Shared, headers: &HeaderMap) -> String {
 }
 
 /// `GET /users?$filter=…&$select=…` (see `user_query.rs`).
+#[utoipa::path(get, path = "/users", operation_id = "users_list_users", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
+    params(crate::openapi::query::Users),
+    responses((status = 200, description = "The users found", body = crate::openapi::graph::UserCollection), crate::openapi::GraphErrors))]
 async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String, String)>>) -> Response {
     let o = match super::odata::parse(&query, &["filter", "select"], 999) {
         Ok(o) => o,
@@ -348,6 +359,9 @@ async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String
 
 /// `GET /users/{id | userPrincipalName}`: any user of the directory, disabled or without a
 /// mailbox included (<https://learn.microsoft.com/graph/api/user-get>); another address is 404.
+#[utoipa::path(get, path = "/users/{user}", operation_id = "users_user", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
+    params(("user" = String, Path, description = "The user's id or userPrincipalName"), crate::openapi::query::Select),
+    responses((status = 200, description = "The user", body = crate::openapi::graph::User), crate::openapi::GraphErrors))]
 async fn user(State(state): State<Shared>, Path(key): Path<String>, Query(query): Query<Vec<(String, String)>>) -> Response {
     let o = match super::odata::parse(&query, &["select"], 999) {
         Ok(o) => o,

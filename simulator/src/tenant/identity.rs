@@ -14,7 +14,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -38,12 +37,28 @@ pub struct Refusal {
     pub message: &'static str,
 }
 
-/// Routes of the identity platform, at the simulator's root (the authority is its base URL).
+/// Routes of the identity platform, at the simulator's root (the authority is its base URL),
+/// with their OpenAPI description.
+pub fn api() -> utoipa_axum::router::OpenApiRouter<Shared> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(token))
+        .routes(utoipa_axum::routes!(openid_configuration))
+        .routes(utoipa_axum::routes!(keys))
+}
+
+/// Routes of the identity platform.
 pub fn router() -> axum::Router<Shared> {
-    axum::Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token))
-        .route("/{tenant}/v2.0/.well-known/openid-configuration", get(openid_configuration))
-        .route("/{tenant}/discovery/v2.0/keys", get(|| async { axum::Json(json!({ "keys": [] })) }))
+    api().split_for_parts().0
+}
+
+const TENANT: &str = "The directory (tenant) id (`GRAPH_TENANT_ID`)";
+
+/// The signing keys: none (tokens are checked by the tenant, never by clients).
+#[utoipa::path(get, path = "/{tenant}/discovery/v2.0/keys", operation_id = "identity_keys", tag = crate::openapi::IDENTITY,
+    params(("tenant" = String, Path, description = TENANT)),
+    responses((status = 200, description = "An empty key set", body = crate::openapi::identity::Keys)))]
+async fn keys() -> Response {
+    axum::Json(json!({ "keys": [] })).into_response()
 }
 
 fn key(state: &Shared) -> Vec<u8> {
@@ -149,6 +164,17 @@ fn aad_error(state: &Shared, status: StatusCode, error: &str, code: u32, descrip
 
 /// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant, the secret in the form
 /// (`client_secret_post`) or in `Authorization: Basic` (`client_secret_basic`).
+#[utoipa::path(post, path = "/{tenant}/oauth2/v2.0/token", operation_id = "identity_token", tag = crate::openapi::IDENTITY,
+    params(("tenant" = String, Path, description = TENANT)),
+    request_body(content = crate::openapi::identity::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "An access token", body = crate::openapi::identity::TokenResponse),
+        (status = 400, description = "A bad request, unknown tenant or client, or wrong scope (AADSTS codes)", body = crate::openapi::identity::AadError),
+        (status = 401, description = "No or a wrong client secret (`invalid_client`)", body = crate::openapi::identity::AadError),
+        (status = 429, description = "A scripted fault, with `Retry-After`", body = tm_contract::ErrorBody),
+        (status = 500, description = "A scripted fault", body = tm_contract::ErrorBody),
+        (status = 503, description = "A scripted fault, with `Retry-After`", body = tm_contract::ErrorBody),
+    ))]
 async fn token(
     State(state): State<Shared>,
     Path(tenant): Path<String>,
@@ -242,6 +268,12 @@ async fn token(
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`: what MSAL reads before asking for a
 /// token (it needs `authorization_endpoint` and `token_endpoint`).
+#[utoipa::path(get, path = "/{tenant}/v2.0/.well-known/openid-configuration", operation_id = "identity_openid_configuration", tag = crate::openapi::IDENTITY,
+    params(("tenant" = String, Path, description = TENANT)),
+    responses(
+        (status = 200, description = "The configuration", body = crate::openapi::identity::OpenIdConfiguration),
+        (status = 400, description = "Unknown tenant (`invalid_tenant`)", body = crate::openapi::identity::AadError),
+    ))]
 async fn openid_configuration(State(state): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
     let c = &state.scenario.credentials;
     if !tenant.eq_ignore_ascii_case(&c.tenant_id) {
