@@ -2,7 +2,9 @@
 # Outside checks of a running simulator, as CI runs them (after the release build):
 #  1. the official Microsoft Graph SDK for Python (msgraph-sdk + azure-identity, pinned in
 #     compat/graph-sdk/requirements.txt, installed in a virtualenv) over `serve --tls`;
-#  2. compat/contract-check against `serve` over plain HTTP.
+#  2. compat/contract-check against `serve` over plain HTTP;
+#  3. /openapi.json validated (openapi-spec-validator) and every operation it describes fuzzed by
+#     schemathesis (both pinned in compat/schemathesis/requirements.txt, in a second virtualenv).
 # Each simulator listens on a free loopback port, read back from what it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,3 +41,29 @@ echo "-- contract-check over HTTP"
 start
 python3 compat/contract-check/contract-check.py --base "$base" --username archiver --password archiver-secret \
   --tenant-token tenant-secret --max-items 500 | tail -3
+
+echo "-- /openapi.json: openapi-spec-validator, then schemathesis on every operation"
+st_venv=$(realpath -m "${SCHEMATHESIS_VENV:-target/schemathesis-venv}")
+if [ ! -x "$st_venv/bin/python" ]; then python3 -m venv "$st_venv"; fi
+"$st_venv/bin/pip" install --quiet --disable-pip-version-check -r compat/schemathesis/requirements.txt
+start --scenario compat/schemathesis/scenario.toml
+curl -sSf -o "$work/openapi.json" "$base/openapi.json"
+"$st_venv/bin/openapi-spec-validator" "$work/openapi.json"
+# One message in the mailbox's inbox (archive item fuzz-01, imported as a connector would), so
+# that the message operations have one to find; its id goes to the fuzzer's path parameters.
+session=$(curl -sSf -H 'Content-Type: application/json' -d '{"username":"archiver","password":"archiver-secret"}' "$base/tm/v1/session")
+vendor_token=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])' <<<"$session")
+curl -sSf -H "Authorization: Bearer $vendor_token" -o "$work/fuzz-01.eml" "$base/tm/v1/items/fuzz-01/raw"
+imported=$(base64 -w0 "$work/fuzz-01.eml" | curl -sSf -H 'Authorization: Bearer tenant-secret' -H 'Content-Type: text/plain' \
+  --data-binary @- "$base/graph/v1.0/users/fuzz.user@contoso.onmicrosoft.com/mailFolders/inbox/messages")
+export MESSAGE_ID
+MESSAGE_ID=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' <<<"$imported")
+# Every check but positive_data_acceptance (compat/schemathesis/README.md says why); POST /sim/reset
+# last, on its own, as it empties the tenant the others are fuzzed against.
+st() {
+  "$st_venv/bin/schemathesis" --config-file compat/schemathesis/schemathesis.toml run "$base/openapi.json" --url "$base" \
+    --checks all --exclude-checks positive_data_acceptance --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
+    --phases examples,coverage,fuzzing --no-color --workers 2 "$@"
+}
+st --exclude-path /sim/reset
+st --include-path /sim/reset

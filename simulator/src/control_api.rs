@@ -321,38 +321,49 @@ async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(St
     r
 }
 
-#[derive(serde::Deserialize)]
-struct After {
-    after: Option<String>,
-}
+/// A control-plane query string: each option at most once, else the control plane's 400 (JSON,
+/// like every other refusal here; axum's own `Query` rejection is plain text).
+struct Options(Vec<(String, String)>);
 
-impl After {
-    /// `?after=SEQ` as a number (`None` without it), or the control plane's 400.
-    fn seq(&self) -> Result<Option<u64>, Response> {
-        self.after
-            .as_deref()
+impl Options {
+    fn one(&self, name: &str) -> Result<Option<&str>, Response> {
+        let mut given = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        match (given.next(), given.next()) {
+            (v, None) => Ok(v),
+            _ => Err(bad_request(format!("query parameter {name} is given more than once"))),
+        }
+    }
+
+    /// `?after=SEQ` as a number (`None` without it).
+    fn after(&self) -> Result<Option<u64>, Response> {
+        self.one("after")?
             .map(|a| {
-                a.parse::<u64>().map_err(|_| {
-                    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("query parameter after: {a:?} is not a whole number"))
-                        .into_response()
-                })
+                // An int64 as the description says (a sequence number never comes near it).
+                a.parse::<i64>()
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| bad_request(format!("query parameter after: {a:?} is not a whole number from 0 to 2^63-1")))
             })
             .transpose()
     }
+}
+
+fn bad_request(message: String) -> Response {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).into_response()
 }
 
 /// The journal's entries after `?after=SEQ` (all kept ones without it), with the counts; with a
 /// data directory, entries no longer in memory are read from it (at most 50,000 at a time:
 /// ask again after the last one).
 #[utoipa::path(get, path = "/journal", operation_id = "sim_journal", tag = crate::openapi::CONTROL,
-    params(("after" = Option<u64>, Query, description = "Only entries with a greater `seq`")),
+    params(("after" = Option<i64>, Query, minimum = 0, description = "Only entries with a greater `seq`")),
     responses(
         (status = 200, description = "The entries", body = crate::openapi::control::Journal),
         (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
         (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
     ))]
-async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
-    let after = match q.seq() {
+async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    let after = match Options(q).after() {
         Ok(a) => a,
         Err(r) => return r,
     };
@@ -376,13 +387,13 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
 /// The access log's kept requests, or with `?after=SEQ` those with a greater `seq` (a request
 /// still in flight has status 0: ask again from before it).
 #[utoipa::path(get, path = "/requests", operation_id = "sim_requests", tag = crate::openapi::CONTROL,
-    params(("after" = Option<u64>, Query, description = "Only requests with a greater `seq`")),
+    params(("after" = Option<i64>, Query, minimum = 0, description = "Only requests with a greater `seq`")),
     responses(
         (status = 200, description = "The requests", body = crate::openapi::control::Requests),
         (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
     ))]
-async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<After>) -> Response {
-    let after = match q.seq() {
+async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
+    let after = match Options(q).after() {
         Ok(a) => a.unwrap_or(0),
         Err(r) => return r,
     };
@@ -402,12 +413,6 @@ async fn reset(State(state): State<Shared>) -> Response {
         Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
         Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
     }
-}
-
-#[derive(serde::Deserialize)]
-struct ExportQuery {
-    format: Option<String>,
-    folder: Option<String>,
 }
 
 /// Sends what a blocking writer writes, in the order written, to an HTTP body.
@@ -441,14 +446,19 @@ impl std::io::Write for ChannelWriter {
 async fn export(
     State(state): State<Shared>,
     Path(address): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
 ) -> Response {
     use crate::export::{ExportError, Format};
-    let format: Format = match q.format.as_deref().unwrap_or("mbox").parse() {
+    let q = Options(q);
+    let (format, folder) = match (q.one("format"), q.one("folder")) {
+        (Ok(format), Ok(folder)) => (format, folder),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let format: Format = match format.unwrap_or("mbox").parse() {
         Ok(f) => f,
         Err(e) => return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("query parameter format: {e}")).into_response(),
     };
-    let selection = match crate::export::select(&state, &address, q.folder.as_deref()) {
+    let selection = match crate::export::select(&state, &address, folder) {
         Ok(s) => s,
         Err(e @ (ExportError::NoMailbox(_) | ExportError::NoFolder { .. })) => {
             return ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()).into_response();

@@ -190,12 +190,14 @@ struct NewFolder {
     request_body = crate::openapi::graph::NewFolder,
     responses((status = 201, description = "The new folder", body = crate::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
 pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
-    let is_root = state.directory.by_key(&key).and_then(|(u, _)| {
+    // The parent: the root (`Some(Some(true))`), another folder (`Some(Some(false))`), none (`Some(None)`).
+    let parent = state.directory.by_key(&key).and_then(|(u, _)| {
         let tenant = state.tenant.lock().expect("tenant lock");
-        tenant.mailboxes.get(&u.id).map(|m| m.is_root(&folder))
+        tenant.mailboxes.get(&u.id).map(|m| if m.is_root(&folder) { Some(true) } else { m.folder(&folder).map(|_| false) })
     });
-    match is_root {
-        Some(false) => {
+    match parent {
+        Some(None) => not_found(&folder),
+        Some(Some(false)) => {
             ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "this tenant models top-level folders only").into_response()
         }
         _ => create(State(state), Path(key), body).await,

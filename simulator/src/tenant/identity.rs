@@ -10,7 +10,6 @@
 //! refused from its `exp` on: 401 `InvalidAuthenticationToken` with Graph's
 //! `WWW-Authenticate` header. The static token of contract v1 is accepted too.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -175,12 +174,10 @@ fn aad_error(state: &Shared, status: StatusCode, error: &str, code: u32, descrip
         (status = 500, description = "A scripted fault", body = tm_contract::ErrorBody),
         (status = 503, description = "A scripted fault, with `Retry-After`", body = tm_contract::ErrorBody),
     ))]
-async fn token(
-    State(state): State<Shared>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
+async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    // Read as a form whatever the Content-Type says, as Entra does: a body without its fields is
+    // refused for the missing field (AADSTS900144), not for its media type.
+    let form: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let basic = headers
         .get(header::AUTHORIZATION)

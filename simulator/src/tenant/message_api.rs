@@ -72,7 +72,7 @@ fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)")),
     request_body(content = crate::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The imported message", body = crate::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
+    responses((status = 201, description = "The imported message", body = crate::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
 pub async fn import(
     State(state): State<Shared>,
     Path((key, folder_key)): Path<(String, String)>,
