@@ -326,7 +326,7 @@ async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(St
 struct Options(Vec<(String, String)>);
 
 impl Options {
-    fn one(&self, name: &str) -> Result<Option<&str>, Response> {
+    fn one(&self, name: &str) -> Result<Option<&str>, ApiError> {
         let mut given = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
         match (given.next(), given.next()) {
             (v, None) => Ok(v),
@@ -335,7 +335,7 @@ impl Options {
     }
 
     /// `?after=SEQ` as a number (`None` without it).
-    fn after(&self) -> Result<Option<u64>, Response> {
+    fn after(&self) -> Result<Option<u64>, ApiError> {
         self.one("after")?
             .map(|a| {
                 // An int64 as the description says (a sequence number never comes near it).
@@ -348,8 +348,8 @@ impl Options {
     }
 }
 
-fn bad_request(message: String) -> Response {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message).into_response()
+fn bad_request(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
 /// The journal's entries after `?after=SEQ` (all kept ones without it), with the counts; with a
@@ -365,7 +365,7 @@ fn bad_request(message: String) -> Response {
 async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
     let after = match Options(q).after() {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let from_disk_asked = after.is_some();
     let after = after.unwrap_or(0);
@@ -395,7 +395,7 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
 async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
     let after = match Options(q).after() {
         Ok(a) => a.unwrap_or(0),
-        Err(r) => return r,
+        Err(e) => return e.into_response(),
     };
     let dropped = state.requests.dropped();
     let entries = state.requests.entries_after(after);
@@ -452,7 +452,7 @@ async fn export(
     let q = Options(q);
     let (format, folder) = match (q.one("format"), q.one("folder")) {
         (Ok(format), Ok(folder)) => (format, folder),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
     let format: Format = match format.unwrap_or("mbox").parse() {
         Ok(f) => f,

@@ -195,6 +195,15 @@ async fn the_web_ui_shows_the_traffic_the_mailboxes_and_a_connector_run_as_it_go
     // The API page, and the traffic page at a phone's width: nothing wider than the screen.
     c.goto(&format!("{base}/api")).await.unwrap();
     assert_eq!(text(&c, "h1").await, "API");
+    // The OpenAPI description browsed: an operation opens to its parameters and answers, whose
+    // schema links lead to the schema.
+    c.find(Locator::Css("#op-vendor_raw summary")).await.unwrap().click().await.unwrap();
+    assert!(text(&c, "#op-vendor_raw").await.contains("message/rfc822"), "the download's answer is shown");
+    screenshot(&c, "api").await;
+    c.find(Locator::Css("#op-vendor_list summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#op-vendor_list a[href='#schema-ItemPage']")).await.unwrap().click().await.unwrap();
+    let shown = c.execute("return document.querySelector('#schema-ItemPage').open", vec![]).await.unwrap();
+    assert_eq!(shown, json!(true), "following a schema link opens the schema");
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/traffic")).await.unwrap();
     let fits = c.execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![]).await.unwrap();

@@ -6,6 +6,7 @@ mod determinism;
 mod export;
 mod faults;
 mod items;
+mod openapi;
 mod snapshots;
 mod store;
 mod support;

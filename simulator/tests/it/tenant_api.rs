@@ -160,6 +160,13 @@ async fn folders_page_filter_and_resolve_well_known_names_as_graph() {
     }
     let (_, children) =
         graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders/msgfolderroot/childFolders?$top=50"), None).await;
+    // A child folder: under a folder that does not exist, Graph's 404 (not the 400 that says
+    // nested folders are not modelled, which is for an existing folder).
+    let new_folder = Some(("application/json", br#"{"displayName":"Sub"}"#.to_vec()));
+    let (s, v) = graph(&sim, reqwest::Method::POST, &format!("/users/{id}/mailFolders/nope/childFolders"), new_folder.clone()).await;
+    assert_eq!((s, code(&v)), (404, "ErrorItemNotFound"), "{v}");
+    let (s, v) = graph(&sim, reqwest::Method::POST, &format!("/users/{id}/mailFolders/inbox/childFolders"), new_folder).await;
+    assert_eq!((s, code(&v)), (400, "ErrorInvalidRequest"), "{v}");
     assert_eq!(names(&children).len(), 21);
     for (query, status, code_) in [
         ("/mailFolders/nope", 404, "ErrorItemNotFound"),
@@ -168,6 +175,7 @@ async fn folders_page_filter_and_resolve_well_known_names_as_graph() {
         ("/mailFolders?$top=abc", 400, "BadRequest"),
         ("/mailFolders?$top=0", 400, "BadRequest"),
         ("/mailFolders?$orderby=displayName", 400, "BadRequest"),
+        ("/mailFolders/nope/childFolders", 404, "ErrorItemNotFound"),
     ] {
         let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}{query}"), None).await;
         assert_eq!((s, code(&v)), (status, code_), "{query}: {v}");
@@ -589,6 +597,12 @@ async fn client_credentials_tokens_work_until_they_expire() {
         assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS"), "{v}");
         assert!(!v.to_string().contains(secret), "the secret is never echoed: {v}");
     }
+    // A body that is no form (no Content-Type, as schemathesis sent one) is refused for its
+    // missing field, as Entra refuses it, not for its media type.
+    let r = client().post(format!("{}/{tenant}/oauth2/v2.0/token", sim.base_url())).send().await.unwrap();
+    let (s, v): (u16, Value) = (r.status().as_u16(), r.json().await.unwrap());
+    assert_eq!((s, v["error"].as_str().unwrap_or("")), (400, "invalid_request"), "{v}");
+    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS900144:"), "{v}");
     let (s, v) = token_request(&sim, "another-tenant", &good).await;
     assert_eq!((s, v["error"].clone()), (400, json!("invalid_request")));
     let (s, v) = get_json(&format!("{}/{tenant}/v2.0/.well-known/openid-configuration", sim.base_url()), None).await;

@@ -124,3 +124,16 @@
     live();
   });
 })();
+
+// /api: following a link to an operation or a schema (#op-…, #schema-…) opens its details.
+(function () {
+  function openTarget() {
+    const id = decodeURIComponent(location.hash.slice(1));
+    const target = id && document.getElementById(id);
+    if (!target) return;
+    const details = target.tagName === "DETAILS" ? target : target.querySelector("details");
+    if (details) details.open = true;
+  }
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+})();
