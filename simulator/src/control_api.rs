@@ -434,7 +434,7 @@ impl std::io::Write for ChannelWriter {
 /// folder) for a mail reader, streamed (see `export`).
 #[utoipa::path(get, path = "/mailboxes/{address}/export", operation_id = "sim_export", tag = crate::openapi::CONTROL,
     params(("address" = String, Path, description = "A mailbox's address (any of the user's addresses, any case)"),
-        ("format" = Option<String>, Query, description = "`mbox` (mboxrd, the default) or `maildir` (a Maildir++ tarball)"),
+        ("format" = inline(Option<crate::openapi::control::ExportFormat>), Query, description = "`mbox` (mboxrd, the default) or `maildir` (a Maildir++ tarball)"),
         ("folder" = Option<String>, Query, description = "Only this folder (by name)")),
     responses(
         (status = 200, description = "The export, streamed", content((crate::openapi::control::Export = "application/mbox"), (crate::openapi::control::Export = "application/x-tar"))),

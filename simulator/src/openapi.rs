@@ -449,6 +449,17 @@ pub mod control {
     #[schema(value_type = String, format = Binary, content_media_type = "message/rfc822")]
     pub struct RawMessage(pub Vec<u8>);
 
+    /// An export's format.
+    #[allow(dead_code)] // a schema only: the handler parses `export::Format`
+    #[derive(Serialize, ToSchema)]
+    #[serde(rename_all = "lowercase")]
+    pub enum ExportFormat {
+        /// mboxrd.
+        Mbox,
+        /// A Maildir++ tarball.
+        Maildir,
+    }
+
     /// An export: an mbox (`application/mbox`) or a Maildir tarball (`application/x-tar`).
     #[allow(dead_code)] // a schema only: bytes go out as they are
     #[derive(ToSchema)]
@@ -483,6 +494,68 @@ pub enum GraphErrors {
     ServiceUnavailable(tm_contract::ErrorBody),
 }
 
+/// What every vendor operation may answer when the scenario scripts a fault (`status` faults).
+#[allow(dead_code)] // a description only: the handlers answer `ApiError`s
+#[derive(utoipa::IntoResponses)]
+pub enum VendorFaults {
+    /// A scripted fault (`rate_limited`), with `Retry-After`.
+    #[response(status = 429)]
+    TooManyRequests(tm_contract::ErrorBody),
+    /// A scripted fault (`internal_error`).
+    #[response(status = 500)]
+    InternalServerError(tm_contract::ErrorBody),
+    /// A scripted fault (`unavailable`), with `Retry-After`.
+    #[response(status = 503)]
+    ServiceUnavailable(tm_contract::ErrorBody),
+}
+
+/// Graph's path parameters, as the operations name them.
+#[allow(dead_code)] // descriptions only: the handlers read the path with axum's `Path`
+pub mod path {
+    use serde::Deserialize;
+    use utoipa::IntoParams;
+
+    /// A mailbox's user.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct User {
+        /// The user's id or userPrincipalName.
+        pub user: String,
+    }
+
+    /// A folder of a mailbox.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct Folder {
+        /// The user's id or userPrincipalName.
+        pub user: String,
+        /// A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …).
+        pub folder: String,
+    }
+
+    /// A message of a mailbox.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct Message {
+        /// The user's id or userPrincipalName.
+        pub user: String,
+        /// A message id.
+        pub message: String,
+    }
+
+    /// A message of a folder.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Path)]
+    pub struct FolderMessage {
+        /// The user's id or userPrincipalName.
+        pub user: String,
+        /// A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …).
+        pub folder: String,
+        /// A message id.
+        pub message: String,
+    }
+}
+
 /// Graph's query options, as the operations take them.
 #[allow(dead_code)] // descriptions only: the handlers read the options with `odata::parse`
 pub mod query {
@@ -510,35 +583,12 @@ pub mod query {
         pub select: Option<String>,
     }
 
-    /// Folder listings.
+    /// Listings and counts of folders and messages.
     #[derive(Deserialize, IntoParams)]
     #[into_params(parameter_in = Query)]
-    pub struct Folders {
-        /// `displayName eq '…'` (names compared ignoring case).
-        #[serde(rename = "$filter")]
-        pub filter: Option<String>,
-        /// Comma-separated properties to answer.
-        #[serde(rename = "$select")]
-        pub select: Option<String>,
-        /// Page size (1 to 1000; default 10).
-        #[serde(rename = "$top")]
-        pub top: Option<String>,
-        /// Folders to skip.
-        #[serde(rename = "$skip")]
-        pub skip: Option<String>,
-        /// `true`: answer `@odata.count`.
-        #[serde(rename = "$count")]
-        pub count: Option<String>,
-        /// `true`: hidden folders too.
-        #[serde(rename = "includeHiddenFolders")]
-        pub include_hidden_folders: Option<String>,
-    }
-
-    /// Message listings and counts.
-    #[derive(Deserialize, IntoParams)]
-    #[into_params(parameter_in = Query)]
-    pub struct Messages {
-        /// `internetMessageId eq '…'` or `subject eq '…'`.
+    pub struct Listing {
+        /// Folders: `displayName eq '…'` (any case); messages: `internetMessageId eq '…'` or
+        /// `subject eq '…'`.
         #[serde(rename = "$filter")]
         pub filter: Option<String>,
         /// Comma-separated properties to answer.
@@ -546,12 +596,14 @@ pub mod query {
         pub select: Option<String>,
         /// Page size (default 10).
         #[serde(rename = "$top")]
-        pub top: Option<String>,
-        /// Messages to skip.
+        #[param(minimum = 1, maximum = 1000)]
+        pub top: Option<i32>,
+        /// Entries to skip.
         #[serde(rename = "$skip")]
-        pub skip: Option<String>,
+        #[param(minimum = 0)]
+        pub skip: Option<i32>,
         /// `true`: answer `@odata.count`.
         #[serde(rename = "$count")]
-        pub count: Option<String>,
+        pub count: Option<bool>,
     }
 }

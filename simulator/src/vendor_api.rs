@@ -121,9 +121,7 @@ async fn preempt(
         (status = 200, description = "A session", body = Session),
         (status = 400, description = "The body is not `{username, password}`", body = ErrorBody),
         (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = ErrorBody),
-        (status = 429, description = "A scripted fault (`rate_limited`), with `Retry-After`", body = ErrorBody),
-        (status = 500, description = "A scripted fault (`internal_error`)", body = ErrorBody),
-        (status = 503, description = "A scripted fault (`unavailable`), with `Retry-After`", body = ErrorBody),
+        crate::openapi::VendorFaults,
     ))]
 async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let request = "POST /tm/v1/session";
@@ -203,9 +201,7 @@ fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
         (status = 200, description = "A page", body = ItemPage),
         (status = 400, description = "Missing or bad `from`, `to`, `limit` or `cursor` (`invalid_request`)", body = ErrorBody),
         (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
-        (status = 429, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
-        (status = 500, description = "A scripted fault", body = ErrorBody),
-        (status = 503, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+        crate::openapi::VendorFaults,
     ))]
 async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     let request = "GET /tm/v1/items";
@@ -264,9 +260,7 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
             headers(("ETag" = String, description = "The item's sha256, quoted"))),
         (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
         (status = 404, description = "No such item (or, live, not captured yet) (`not_found`)", body = ErrorBody),
-        (status = 429, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
-        (status = 500, description = "A scripted fault", body = ErrorBody),
-        (status = 503, description = "A scripted fault, with `Retry-After`", body = ErrorBody),
+        crate::openapi::VendorFaults,
     ))]
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let request = || format!("GET /tm/v1/items/{id}/raw");

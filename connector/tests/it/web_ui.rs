@@ -210,3 +210,83 @@ async fn the_web_ui_shows_the_traffic_the_mailboxes_and_a_connector_run_as_it_go
     assert_eq!(fits, json!(true), "the traffic page fits a phone's width");
     c.close().await.unwrap();
 }
+
+/// Live mode (`serve --live`): three items captured a few seconds after the simulator starts
+/// arrive while the overview is open, and its counter shows them without a reload; a page of an
+/// item not yet arrived is a 404 until it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_items_are_seen_arriving_on_the_overview_without_a_reload() {
+    use chrono::{TimeDelta, Timelike, Utc};
+    // The items are scripted on the scenario's one day at the clock's time of day plus a few
+    // seconds; live mode moves that day to today. Near midnight, wait for the next day.
+    let mut now = Utc::now();
+    if now.num_seconds_from_midnight() > 86_340 {
+        tokio::time::sleep(Duration::from_secs(u64::from(86_401 - now.num_seconds_from_midnight()))).await;
+        now = Utc::now();
+    }
+    let day = "2026-11-19T00:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap();
+    let at = |s: i64| (day + TimeDelta::seconds(i64::from(now.num_seconds_from_midnight()) + s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut body = String::from(
+        r#"
+[organisation]
+employees = 4
+domain = "contoso.cn"
+external_contacts = 2
+groups = 1
+
+[[employee]]
+id = "wang-wei"
+name = "王伟"
+mobile = "+86 138 1234 5678"
+email = "wang.wei@contoso.cn"
+app = "wecom"
+
+[[external]]
+id = "wxid-live"
+name = "Live Contact"
+app = "wecom"
+
+[traffic]
+days = 1
+items_per_employee_per_day = 5
+oversize_rate = 0.0
+"#,
+    );
+    for (n, seconds) in [(1, 6), (2, 8), (3, 10)] {
+        body.push_str(&format!(
+            "\n[[item]]\nid = \"live-0{n}\"\nat = \"{}\"\nkind = \"chat\"\nfrom = \"wxid-live\"\nto = [\"wang-wei\"]\n",
+            at(seconds)
+        ));
+    }
+    let options = tm_simulator::Options { live: Some(now), ..tm_simulator::Options::default() };
+    let h = Harness::start_with("web-ui-live", &body, options).await;
+    let base = h.sim.base_url();
+    let driver = chromedriver();
+    let profile = tempfile::tempdir().unwrap();
+    let c = browser(&driver, profile.path()).await;
+
+    c.goto(&format!("{base}/")).await.unwrap();
+    let count = |c: Client| async move { text(&c, "[data-live-arrived]").await.parse::<u64>().unwrap() };
+    let first = count(c.clone()).await;
+    let status = reqwest::get(format!("{base}/traffic/live-03")).await.unwrap().status();
+    assert_eq!(status, 404, "an item not captured yet has no page");
+    // A mark on the page: it is still there after the counter moved, so the page was not reloaded.
+    c.execute("window.__still_here = true", vec![]).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let last = loop {
+        let n = count(c.clone()).await;
+        if n >= first + 3 {
+            break n;
+        }
+        assert!(std::time::Instant::now() < deadline, "the counter stayed at {n} (first {first})");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(c.execute("return window.__still_here === true", vec![]).await.unwrap(), json!(true), "no reload");
+    let scenario: serde_json::Value = reqwest::get(format!("{}/scenario", h.sim.sim_url())).await.unwrap().json().await.unwrap();
+    assert!(scenario["live"]["arrived"].as_u64().unwrap() >= last, "{scenario}");
+    // The arrived item is searchable and has its page now.
+    c.goto(&format!("{base}/traffic?q=Live+Contact")).await.unwrap();
+    c.find(Locator::Css("a[href='/traffic/live%2D03']")).await.unwrap().click().await.unwrap();
+    wait_for(&c, "//h1[contains(.,'live-03')]").await;
+    c.close().await.unwrap();
+}

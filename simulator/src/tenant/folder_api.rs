@@ -89,7 +89,7 @@ fn listing(
 
 /// `GET /users/{user}/mailFolders`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders", operation_id = "folders_list", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), crate::openapi::query::Folders),
+    params(crate::openapi::path::User, crate::openapi::query::Listing, ("includeHiddenFolders" = Option<bool>, Query, description = "`true`: hidden folders too")),
     responses((status = 200, description = "A page of the top-level folders", body = crate::openapi::graph::MailFolderCollection), crate::openapi::GraphErrors))]
 pub async fn list(
     State(state): State<Shared>,
@@ -108,7 +108,7 @@ pub async fn list(
 
 /// `GET /users/{user}/mailFolders/{folder}` (an id or a well-known name).
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}", operation_id = "folders_one", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), crate::openapi::query::Select),
+    params(crate::openapi::path::Folder, crate::openapi::query::Select),
     responses((status = 200, description = "The folder", body = crate::openapi::graph::MailFolder), crate::openapi::GraphErrors))]
 pub async fn one(
     State(state): State<Shared>,
@@ -148,7 +148,7 @@ pub async fn one(
 /// `GET /users/{user}/mailFolders/{folder}/childFolders`: the root's are the top-level folders;
 /// other folders have none here.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/childFolders", operation_id = "folders_children", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), crate::openapi::query::Folders),
+    params(crate::openapi::path::Folder, crate::openapi::query::Listing, ("includeHiddenFolders" = Option<bool>, Query, description = "`true`: hidden folders too")),
     responses((status = 200, description = "A page of the folder's child folders", body = crate::openapi::graph::MailFolderCollection), crate::openapi::GraphErrors))]
 pub async fn children(
     State(state): State<Shared>,
@@ -186,7 +186,7 @@ struct NewFolder {
 /// `POST /users/{user}/mailFolders/{folder}/childFolders`: under the root it creates a top-level
 /// folder (as `POST mailFolders` does); nested folders are not modelled (a 400 says so).
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/childFolders", operation_id = "folders_create_child", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)")),
+    params(crate::openapi::path::Folder),
     request_body = crate::openapi::graph::NewFolder,
     responses((status = 201, description = "The new folder", body = crate::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
 pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
@@ -207,7 +207,7 @@ pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path
 /// `POST /users/{user}/mailFolders` `{"displayName"}`: 201 with the folder, 409
 /// `ErrorFolderExists` when one of that name (any case, hidden ones too) exists.
 #[utoipa::path(post, path = "/users/{user}/mailFolders", operation_id = "folders_create", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName")),
+    params(crate::openapi::path::User),
     request_body = crate::openapi::graph::NewFolder,
     responses((status = 201, description = "The new folder", body = crate::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
 pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: axum::body::Bytes) -> Response {

@@ -360,7 +360,7 @@ async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String
 /// `GET /users/{id | userPrincipalName}`: any user of the directory, disabled or without a
 /// mailbox included (<https://learn.microsoft.com/graph/api/user-get>); another address is 404.
 #[utoipa::path(get, path = "/users/{user}", operation_id = "users_user", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), crate::openapi::query::Select),
+    params(crate::openapi::path::User, crate::openapi::query::Select),
     responses((status = 200, description = "The user", body = crate::openapi::graph::User), crate::openapi::GraphErrors))]
 async fn user(State(state): State<Shared>, Path(key): Path<String>, Query(query): Query<Vec<(String, String)>>) -> Response {
     let o = match super::odata::parse(&query, &["select"], 999) {

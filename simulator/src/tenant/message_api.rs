@@ -70,7 +70,7 @@ fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
 /// `POST /users/{user}/mailFolders/{folder}/messages` with the base64 MIME (`text/plain`): 201
 /// with the message resource (<https://learn.microsoft.com/graph/api/user-post-messages>).
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)")),
+    params(crate::openapi::path::Folder),
     request_body(content = crate::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
     responses((status = 201, description = "The imported message", body = crate::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::openapi::GraphErrors))]
 pub async fn import(
@@ -430,7 +430,7 @@ type Q = Query<Vec<(String, String)>>;
 
 /// `GET /users/{user}/mailFolders/{folder}/messages`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_list_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), crate::openapi::query::Messages),
+    params(crate::openapi::path::Folder, crate::openapi::query::Listing),
     responses((status = 200, description = "A page of the folder's messages", body = crate::openapi::graph::MessageCollection), crate::openapi::GraphErrors))]
 pub async fn list_in_folder(
     State(state): State<Shared>,
@@ -443,7 +443,7 @@ pub async fn list_in_folder(
 
 /// `GET /users/{user}/messages`.
 #[utoipa::path(get, path = "/users/{user}/messages", operation_id = "messages_list_all", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), crate::openapi::query::Messages),
+    params(crate::openapi::path::User, crate::openapi::query::Listing),
     responses((status = 200, description = "A page of the mailbox's messages", body = crate::openapi::graph::MessageCollection), crate::openapi::GraphErrors))]
 pub async fn list_all(State(state): State<Shared>, Path(key): Path<String>, headers: HeaderMap, Query(q): Q) -> Response {
     listing(&state, &headers, &key, None, &q, false)
@@ -451,7 +451,7 @@ pub async fn list_all(State(state): State<Shared>, Path(key): Path<String>, head
 
 /// `GET /users/{user}/mailFolders/{folder}/messages/$count`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/$count", operation_id = "messages_count_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), crate::openapi::query::Messages),
+    params(crate::openapi::path::Folder, crate::openapi::query::Listing),
     responses((status = 200, description = "How many messages match", content_type = "text/plain", body = String), crate::openapi::GraphErrors))]
 pub async fn count_in_folder(
     State(state): State<Shared>,
@@ -464,7 +464,7 @@ pub async fn count_in_folder(
 
 /// `GET /users/{user}/messages/$count`.
 #[utoipa::path(get, path = "/users/{user}/messages/$count", operation_id = "messages_count_all", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), crate::openapi::query::Messages),
+    params(crate::openapi::path::User, crate::openapi::query::Listing),
     responses((status = 200, description = "How many messages match", content_type = "text/plain", body = String), crate::openapi::GraphErrors))]
 pub async fn count_all(State(state): State<Shared>, Path(key): Path<String>, headers: HeaderMap, Query(q): Q) -> Response {
     listing(&state, &headers, &key, None, &q, true)
@@ -499,7 +499,7 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
 
 /// `GET /users/{user}/mailFolders/{folder}/messages/{message}`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/{message}", operation_id = "messages_one_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), ("message" = String, Path, description = "A message id"), crate::openapi::query::Select),
+    params(crate::openapi::path::FolderMessage, crate::openapi::query::Select),
     responses((status = 200, description = "The message", body = crate::openapi::graph::Message), crate::openapi::GraphErrors))]
 pub async fn one_in_folder(
     State(state): State<Shared>,
@@ -511,7 +511,7 @@ pub async fn one_in_folder(
 
 /// `GET /users/{user}/messages/{message}`.
 #[utoipa::path(get, path = "/users/{user}/messages/{message}", operation_id = "messages_one", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("message" = String, Path, description = "A message id"), crate::openapi::query::Select),
+    params(crate::openapi::path::Message, crate::openapi::query::Select),
     responses((status = 200, description = "The message", body = crate::openapi::graph::Message), crate::openapi::GraphErrors))]
 pub async fn one(State(state): State<Shared>, Path((key, message)): Path<(String, String)>, Query(q): Q) -> Response {
     one_answer(&state, &key, None, &message, &q)
@@ -543,7 +543,7 @@ fn value_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str) 
 
 /// `GET /users/{user}/mailFolders/{folder}/messages/{message}/$value`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/{message}/$value", operation_id = "messages_value_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("folder" = String, Path, description = "A folder id, or a well-known name (`inbox`, `archive`, `msgfolderroot`, …)"), ("message" = String, Path, description = "A message id")),
+    params(crate::openapi::path::FolderMessage),
     responses((status = 200, description = "The MIME as imported", content_type = "text/plain", body = crate::openapi::control::RawMessage), crate::openapi::GraphErrors))]
 pub async fn value_in_folder(State(state): State<Shared>, Path((key, folder, message)): Path<(String, String, String)>) -> Response {
     value_answer(&state, &key, Some(&folder), &message)
@@ -551,7 +551,7 @@ pub async fn value_in_folder(State(state): State<Shared>, Path((key, folder, mes
 
 /// `GET /users/{user}/messages/{message}/$value`.
 #[utoipa::path(get, path = "/users/{user}/messages/{message}/$value", operation_id = "messages_value", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
-    params(("user" = String, Path, description = "The user's id or userPrincipalName"), ("message" = String, Path, description = "A message id")),
+    params(crate::openapi::path::Message),
     responses((status = 200, description = "The MIME as imported", content_type = "text/plain", body = crate::openapi::control::RawMessage), crate::openapi::GraphErrors))]
 pub async fn value(State(state): State<Shared>, Path((key, message)): Path<(String, String)>) -> Response {
     value_answer(&state, &key, None, &message)

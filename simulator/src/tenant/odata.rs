@@ -45,6 +45,15 @@ pub fn eq_clause(text: &str) -> Option<(&str, String)> {
     Some((property, literal(value)?))
 }
 
+/// An OData boolean (`true` or `false`, any case).
+fn boolean(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// The query options of one request to a collection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
@@ -66,12 +75,20 @@ pub struct Options {
 /// refused); `max_top` bounds `$top` (Graph: 1000 for messages, and mail folders).
 pub fn parse(query: &[(String, String)], allowed: &[&str], max_top: usize) -> Result<Options, Refused> {
     let mut o = Options::default();
+    let mut seen: Vec<String> = Vec::new();
     for (k, v) in query {
         let key = k.trim();
         // Graph takes system query options with or without the `$` for v1.0 (case-insensitively).
         let name = key.strip_prefix('$').unwrap_or(key).to_ascii_lowercase();
+        if seen.contains(&name) {
+            return Err(Refused::bad_request(format!(
+                "Query option '{key}' was specified more than once, but it must be specified at most once."
+            )));
+        }
+        seen.push(name.clone());
         if name == "includehiddenfolders" && allowed.contains(&"includeHiddenFolders") {
-            o.include_hidden = v.trim().eq_ignore_ascii_case("true");
+            o.include_hidden =
+                boolean(v).ok_or_else(|| Refused::bad_request(format!("Invalid includeHiddenFolders value '{v}': true or false.")))?;
             continue;
         }
         if !["filter", "select", "top", "skip", "count", "orderby", "expand", "search", "format", "skiptoken"].contains(&name.as_str()) {
@@ -94,14 +111,16 @@ pub fn parse(query: &[(String, String)], allowed: &[&str], max_top: usize) -> Re
                 }
                 o.top = Some(n);
             }
-            "skip" => o.skip = v.trim().parse().map_err(|_| Refused::bad_request(format!("Invalid $skip value '{v}'.")))?,
-            "count" => {
-                o.count = match v.trim().to_ascii_lowercase().as_str() {
-                    "true" => true,
-                    "false" => false,
-                    _ => return Err(Refused::bad_request(format!("Invalid $count value '{v}': true or false."))),
-                }
+            // An Edm.Int32, as OData reads `$skip`.
+            "skip" => {
+                o.skip = v
+                    .trim()
+                    .parse::<i32>()
+                    .ok()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(|| Refused::bad_request(format!("Invalid $skip value '{v}'.")))?
             }
+            "count" => o.count = boolean(v).ok_or_else(|| Refused::bad_request(format!("Invalid $count value '{v}': true or false.")))?,
             _ => unreachable!("only allowed options reach here"),
         }
     }
@@ -177,6 +196,18 @@ mod tests {
             assert_eq!(e.code, "BadRequest", "{bad:?}");
         }
         assert!(parse(&q(&[("includeHiddenFolders", "true")]), &["includeHiddenFolders"], 10).unwrap().include_hidden);
+        assert!(!parse(&q(&[("includeHiddenFolders", "FALSE")]), &["includeHiddenFolders"], 10).unwrap().include_hidden);
+        // Found by schemathesis: each was taken before.
+        for bad in [
+            vec![("includeHiddenFolders", "null")],
+            vec![("includeHiddenFolders", "true"), ("includeHiddenFolders", "true")],
+            vec![("$top", "2"), ("top", "3")],
+            vec![("$skip", "2147483648")],
+        ] {
+            let e = parse(&q(&bad), &["top", "skip", "count", "includeHiddenFolders"], 1000).unwrap_err();
+            assert_eq!(e.code, "BadRequest", "{bad:?}");
+        }
+        assert_eq!(parse(&q(&[("$skip", "2147483647")]), &["skip"], 1000).unwrap().skip, 2_147_483_647);
     }
 
     #[test]
