@@ -352,6 +352,8 @@ fn bad_request(message: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
+/// The journal: imports, folder creations, refusals, failed vendor calls.
+///
 /// The journal's entries after `?after=SEQ` (all kept ones without it), with the counts; with a
 /// data directory, entries no longer in memory are read from it (at most 50,000 at a time:
 /// ask again after the last one).
@@ -384,6 +386,8 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
     axum::Json(json!({ "entries": entries, "total": total, "dropped": dropped })).into_response()
 }
 
+/// The access log: every vendor and tenant request, timed.
+///
 /// The access log's kept requests, or with `?after=SEQ` those with a greater `seq` (a request
 /// still in flight has status 0: ask again from before it).
 #[utoipa::path(get, path = "/requests", operation_id = "sim_requests", tag = crate::openapi::CONTROL,
@@ -430,6 +434,8 @@ impl std::io::Write for ChannelWriter {
     }
 }
 
+/// A mailbox or one folder as an mbox or a Maildir tarball.
+///
 /// `GET /sim/mailboxes/{address}/export?format=mbox|maildir&folder=NAME`: the mailbox (or one
 /// folder) for a mail reader, streamed (see `export`).
 #[utoipa::path(get, path = "/mailboxes/{address}/export", operation_id = "sim_export", tag = crate::openapi::CONTROL,

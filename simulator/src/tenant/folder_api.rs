@@ -87,6 +87,8 @@ fn listing(
     axum::Json(Value::Object(body)).into_response()
 }
 
+/// A mailbox's top-level folders, 10 a page.
+///
 /// `GET /users/{user}/mailFolders`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders", operation_id = "folders_list", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::User, crate::openapi::query::Listing, ("includeHiddenFolders" = Option<bool>, Query, description = "`true`: hidden folders too")),
@@ -106,6 +108,8 @@ pub async fn list(
     listing(&state, &headers, &u.id, &format!("/users/{}/mailFolders", u.id), folders, &query)
 }
 
+/// A folder by id or well-known name.
+///
 /// `GET /users/{user}/mailFolders/{folder}` (an id or a well-known name).
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}", operation_id = "folders_one", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::Folder, crate::openapi::query::Select),
@@ -145,6 +149,8 @@ pub async fn one(
     axum::Json(v).into_response()
 }
 
+/// A folder's child folders.
+///
 /// `GET /users/{user}/mailFolders/{folder}/childFolders`: the root's are the top-level folders;
 /// other folders have none here.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/childFolders", operation_id = "folders_children", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
@@ -183,6 +189,8 @@ struct NewFolder {
     is_hidden: bool,
 }
 
+/// Create a child folder (a top-level one under the root).
+///
 /// `POST /users/{user}/mailFolders/{folder}/childFolders`: under the root it creates a top-level
 /// folder (as `POST mailFolders` does); nested folders are not modelled (a 400 says so).
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/childFolders", operation_id = "folders_create_child", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
@@ -204,6 +212,8 @@ pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path
     }
 }
 
+/// Create a top-level folder.
+///
 /// `POST /users/{user}/mailFolders` `{"displayName"}`: 201 with the folder, 409
 /// `ErrorFolderExists` when one of that name (any case, hidden ones too) exists.
 #[utoipa::path(post, path = "/users/{user}/mailFolders", operation_id = "folders_create", tag = crate::openapi::GRAPH, security(("graphToken" = [])),

@@ -342,6 +342,8 @@ pub(super) fn base_url(state: &Shared, headers: &HeaderMap) -> String {
     format!("{}://{host}/graph/v1.0", state.scheme())
 }
 
+/// Find users by `mail`, `userPrincipalName` or an alias in `proxyAddresses`.
+///
 /// `GET /users?$filter=…&$select=…` (see `user_query.rs`).
 #[utoipa::path(get, path = "/users", operation_id = "users_list_users", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::query::Users),
@@ -357,6 +359,8 @@ async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String
     }
 }
 
+/// A user by id or userPrincipalName.
+///
 /// `GET /users/{id | userPrincipalName}`: any user of the directory, disabled or without a
 /// mailbox included (<https://learn.microsoft.com/graph/api/user-get>); another address is 404.
 #[utoipa::path(get, path = "/users/{user}", operation_id = "users_user", tag = crate::openapi::GRAPH, security(("graphToken" = [])),

@@ -161,6 +161,8 @@ fn aad_error(state: &Shared, status: StatusCode, error: &str, code: u32, descrip
     (status, axum::Json(body)).into_response()
 }
 
+/// An access token for Graph (client credentials).
+///
 /// `POST /{tenant}/oauth2/v2.0/token`: the client-credentials grant, the secret in the form
 /// (`client_secret_post`) or in `Authorization: Basic` (`client_secret_basic`).
 #[utoipa::path(post, path = "/{tenant}/oauth2/v2.0/token", operation_id = "identity_token", tag = crate::openapi::IDENTITY,
@@ -263,6 +265,8 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         .into_response()
 }
 
+/// The tenant's OpenID configuration.
+///
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`: what MSAL reads before asking for a
 /// token (it needs `authorization_endpoint` and `token_endpoint`).
 #[utoipa::path(get, path = "/{tenant}/v2.0/.well-known/openid-configuration", operation_id = "identity_openid_configuration", tag = crate::openapi::IDENTITY,

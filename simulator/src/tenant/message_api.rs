@@ -67,6 +67,8 @@ fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
     m.internet_message_id(&state.archive).unwrap_or_else(|| format!("<{id}@tenant.sim>"))
 }
 
+/// Import a MIME message into a folder.
+///
 /// `POST /users/{user}/mailFolders/{folder}/messages` with the base64 MIME (`text/plain`): 201
 /// with the message resource (<https://learn.microsoft.com/graph/api/user-post-messages>).
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
@@ -428,6 +430,8 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
 
 type Q = Query<Vec<(String, String)>>;
 
+/// A folder's messages, a page at a time.
+///
 /// `GET /users/{user}/mailFolders/{folder}/messages`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_list_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::Folder, crate::openapi::query::Listing),
@@ -441,6 +445,8 @@ pub async fn list_in_folder(
     listing(&state, &headers, &key, Some(&folder), &q, false)
 }
 
+/// A mailbox's messages, a page at a time.
+///
 /// `GET /users/{user}/messages`.
 #[utoipa::path(get, path = "/users/{user}/messages", operation_id = "messages_list_all", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::User, crate::openapi::query::Listing),
@@ -449,6 +455,8 @@ pub async fn list_all(State(state): State<Shared>, Path(key): Path<String>, head
     listing(&state, &headers, &key, None, &q, false)
 }
 
+/// How many of a folder's messages match.
+///
 /// `GET /users/{user}/mailFolders/{folder}/messages/$count`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/$count", operation_id = "messages_count_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::Folder, crate::openapi::query::Listing),
@@ -462,6 +470,8 @@ pub async fn count_in_folder(
     listing(&state, &headers, &key, Some(&folder), &q, true)
 }
 
+/// How many of a mailbox's messages match.
+///
 /// `GET /users/{user}/messages/$count`.
 #[utoipa::path(get, path = "/users/{user}/messages/$count", operation_id = "messages_count_all", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::User, crate::openapi::query::Listing),
@@ -497,6 +507,8 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
     }
 }
 
+/// A message of a folder.
+///
 /// `GET /users/{user}/mailFolders/{folder}/messages/{message}`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/{message}", operation_id = "messages_one_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::FolderMessage, crate::openapi::query::Select),
@@ -509,6 +521,8 @@ pub async fn one_in_folder(
     one_answer(&state, &key, Some(&folder), &message, &q)
 }
 
+/// A message of a mailbox.
+///
 /// `GET /users/{user}/messages/{message}`.
 #[utoipa::path(get, path = "/users/{user}/messages/{message}", operation_id = "messages_one", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::Message, crate::openapi::query::Select),
@@ -541,6 +555,8 @@ fn value_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str) 
     r
 }
 
+/// A folder's message as MIME, as imported.
+///
 /// `GET /users/{user}/mailFolders/{folder}/messages/{message}/$value`.
 #[utoipa::path(get, path = "/users/{user}/mailFolders/{folder}/messages/{message}/$value", operation_id = "messages_value_in_folder", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::FolderMessage),
@@ -549,6 +565,8 @@ pub async fn value_in_folder(State(state): State<Shared>, Path((key, folder, mes
     value_answer(&state, &key, Some(&folder), &message)
 }
 
+/// A mailbox's message as MIME, as imported.
+///
 /// `GET /users/{user}/messages/{message}/$value`.
 #[utoipa::path(get, path = "/users/{user}/messages/{message}/$value", operation_id = "messages_value", tag = crate::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::openapi::path::Message),
