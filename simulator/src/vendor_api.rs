@@ -192,8 +192,8 @@ fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
 /// One page of the items captured in `[from, to)`, in `(captured_at, id)` order.
 #[utoipa::path(get, path = "/items", operation_id = "vendor_list", tag = crate::openapi::VENDOR, security(("vendorSession" = [])),
     params(
-        ("from" = String, Query, format = DateTime, description = "Window start (RFC 3339), inclusive"),
-        ("to" = String, Query, format = DateTime, description = "Window end (RFC 3339), exclusive"),
+        ("from" = String, Query, format = DateTime, description = "Window start (RFC 3339, years 1677 to 2262), inclusive"),
+        ("to" = String, Query, format = DateTime, description = "Window end (RFC 3339, years 1677 to 2262), exclusive"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Items per page (default 100)"),
         ("cursor" = Option<String>, Query, description = "The previous page's `next_cursor`"),
     ),
