@@ -7,7 +7,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -278,14 +277,46 @@ pub fn mailbox_views(state: &crate::server::State) -> Vec<MailboxView> {
 }
 
 /// Every mailbox with its folders and the items imported into them.
-#[utoipa::path(get, path = "/mailboxes", operation_id = "sim_mailboxes", tag = crate::openapi::CONTROL, responses((status = 200, description = "The mailboxes", body = crate::openapi::control::Mailboxes)))]
+#[utoipa::path(get, path = "/mailboxes", operation_id = "sim_mailboxes", tag = crate::openapi::CONTROL, responses((status = 200, description = "The mailboxes", body = Mailboxes)))]
 async fn mailboxes(State(state): State<Shared>) -> Response {
     // Serialised straight from the views (a `serde_json::Value` of 150,000 deliveries is ~100 MB).
-    #[derive(Serialize)]
-    struct All {
-        mailboxes: Vec<MailboxView>,
-    }
-    axum::Json(All { mailboxes: mailbox_views(&state) }).into_response()
+    axum::Json(Mailboxes { mailboxes: mailbox_views(&state) }).into_response()
+}
+
+/// `GET /sim/mailboxes`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Mailboxes {
+    /// Every mailbox, sorted by address.
+    pub mailboxes: Vec<MailboxView>,
+}
+
+/// `GET /sim/journal`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Journal {
+    /// Entries after `?after=`, in order.
+    pub entries: Vec<crate::journal::Entry>,
+    /// Entries ever written.
+    pub total: u64,
+    /// Entries no longer in memory.
+    pub dropped: u64,
+}
+
+/// `GET /sim/requests`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Requests {
+    /// Requests after `?after=`, in arrival order.
+    pub requests: Vec<crate::access_log::Logged>,
+    /// Requests no longer kept.
+    pub dropped: u64,
+    /// Requests ever logged.
+    pub total: u64,
+}
+
+/// `POST /sim/reset`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reset {
+    /// True.
+    pub reset: bool,
 }
 
 /// The bytes imported into a mailbox for an archive item.
@@ -360,7 +391,7 @@ fn bad_request(message: String) -> ApiError {
 #[utoipa::path(get, path = "/journal", operation_id = "sim_journal", tag = crate::openapi::CONTROL,
     params(("after" = Option<i64>, Query, minimum = 0, description = "Only entries with a greater `seq`")),
     responses(
-        (status = 200, description = "The entries", body = crate::openapi::control::Journal),
+        (status = 200, description = "The entries", body = Journal),
         (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
         (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
     ))]
@@ -383,7 +414,7 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
         },
         _ => state.journal.lock().expect("journal lock").after(after).cloned().collect(),
     };
-    axum::Json(json!({ "entries": entries, "total": total, "dropped": dropped })).into_response()
+    axum::Json(Journal { entries, total, dropped }).into_response()
 }
 
 /// The access log: every vendor and tenant request, timed.
@@ -393,7 +424,7 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
 #[utoipa::path(get, path = "/requests", operation_id = "sim_requests", tag = crate::openapi::CONTROL,
     params(("after" = Option<i64>, Query, minimum = 0, description = "Only requests with a greater `seq`")),
     responses(
-        (status = 200, description = "The requests", body = crate::openapi::control::Requests),
+        (status = 200, description = "The requests", body = Requests),
         (status = 400, description = "`after` is not a whole number (`bad_request`)", body = tm_contract::ErrorBody),
     ))]
 async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>) -> Response {
@@ -403,18 +434,18 @@ async fn requests(State(state): State<Shared>, axum::extract::Query(q): axum::ex
     };
     let dropped = state.requests.dropped();
     let entries = state.requests.entries_after(after);
-    axum::Json(json!({ "requests": entries, "dropped": dropped, "total": state.requests.total() })).into_response()
+    axum::Json(Requests { requests: entries, dropped, total: state.requests.total() }).into_response()
 }
 
 /// Empties the tenant, the journal and the access log, and re-arms the scenario's faults.
 #[utoipa::path(post, path = "/reset", operation_id = "sim_reset", tag = crate::openapi::CONTROL,
     responses(
-        (status = 200, description = "Reset", body = crate::openapi::control::Reset),
+        (status = 200, description = "Reset", body = Reset),
         (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
     ))]
 async fn reset(State(state): State<Shared>) -> Response {
     match state.reset() {
-        Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
+        Ok(()) => axum::Json(Reset { reset: true }).into_response(),
         Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
     }
 }

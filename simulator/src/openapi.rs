@@ -333,7 +333,8 @@ pub mod graph {
     pub struct Base64Mime(pub String);
 }
 
-/// The identity platform's answers.
+/// The identity platform's answers (the handlers build these; the form and the OpenID
+/// configuration, which has more fields than these, are descriptions).
 pub mod identity {
     use super::*;
 
@@ -403,45 +404,9 @@ pub mod identity {
     }
 }
 
-/// The control plane's answers that the handlers build as JSON values.
+/// The control plane's byte answers and options (its JSON answers are `control_api`'s types).
 pub mod control {
     use super::*;
-
-    /// `GET /sim/mailboxes`.
-    #[derive(Serialize, ToSchema)]
-    pub struct Mailboxes {
-        /// Every mailbox, sorted by address.
-        pub mailboxes: Vec<crate::control_api::MailboxView>,
-    }
-
-    /// `GET /sim/journal`.
-    #[derive(Serialize, ToSchema)]
-    pub struct Journal {
-        /// Entries after `?after=`, in order.
-        pub entries: Vec<crate::journal::Entry>,
-        /// Entries ever written.
-        pub total: u64,
-        /// Entries no longer in memory.
-        pub dropped: u64,
-    }
-
-    /// `GET /sim/requests`.
-    #[derive(Serialize, ToSchema)]
-    pub struct Requests {
-        /// Requests after `?after=`, in arrival order.
-        pub requests: Vec<crate::access_log::Logged>,
-        /// Requests no longer kept.
-        pub dropped: u64,
-        /// Requests ever logged.
-        pub total: u64,
-    }
-
-    /// `POST /sim/reset`.
-    #[derive(Serialize, ToSchema)]
-    pub struct Reset {
-        /// True.
-        pub reset: bool,
-    }
 
     /// A raw message (RFC 5322 bytes).
     #[allow(dead_code)] // a schema only: bytes go out as they are

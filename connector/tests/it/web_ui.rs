@@ -10,7 +10,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::harness::Harness;
+use crate::harness::{Harness, PEOPLE};
 
 const SCENARIO: &str = r#"
 [organisation]
@@ -226,35 +226,13 @@ async fn live_items_are_seen_arriving_on_the_overview_without_a_reload() {
     }
     let day = "2026-11-19T00:00:00Z".parse::<chrono::DateTime<Utc>>().unwrap();
     let at = |s: i64| (day + TimeDelta::seconds(i64::from(now.num_seconds_from_midnight()) + s)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut body = String::from(
-        r#"
-[organisation]
-employees = 4
-domain = "contoso.cn"
-external_contacts = 2
-groups = 1
-
-[[employee]]
-id = "wang-wei"
-name = "王伟"
-mobile = "+86 138 1234 5678"
-email = "wang.wei@contoso.cn"
-app = "wecom"
-
-[[external]]
-id = "wxid-live"
-name = "Live Contact"
-app = "wecom"
-
-[traffic]
-days = 1
-items_per_employee_per_day = 5
-oversize_rate = 0.0
-"#,
+    let mut body = format!(
+        "{PEOPLE}\n[organisation]\nemployees = 4\ndomain = \"contoso.cn\"\nexternal_contacts = 2\ngroups = 1\n\n\
+         [traffic]\ndays = 1\nitems_per_employee_per_day = 5\noversize_rate = 0.0\n"
     );
     for (n, seconds) in [(1, 6), (2, 8), (3, 10)] {
         body.push_str(&format!(
-            "\n[[item]]\nid = \"live-0{n}\"\nat = \"{}\"\nkind = \"chat\"\nfrom = \"wxid-live\"\nto = [\"wang-wei\"]\n",
+            "\n[[item]]\nid = \"live-0{n}\"\nat = \"{}\"\nkind = \"chat\"\nfrom = \"li-na\"\nto = [\"wang-wei\"]\n",
             at(seconds)
         ));
     }
@@ -285,7 +263,7 @@ oversize_rate = 0.0
     let scenario: serde_json::Value = reqwest::get(format!("{}/scenario", h.sim.sim_url())).await.unwrap().json().await.unwrap();
     assert!(scenario["live"]["arrived"].as_u64().unwrap() >= last, "{scenario}");
     // The arrived item is searchable and has its page now.
-    c.goto(&format!("{base}/traffic?q=Live+Contact")).await.unwrap();
+    c.goto(&format!("{base}/traffic?q=%E6%9D%8E%E5%A8%9C")).await.unwrap(); // 李娜
     c.find(Locator::Css("a[href='/traffic/live%2D03']")).await.unwrap().click().await.unwrap();
     wait_for(&c, "//h1[contains(.,'live-03')]").await;
     c.close().await.unwrap();

@@ -57,7 +57,7 @@ const TENANT: &str = "The directory (tenant) id (`GRAPH_TENANT_ID`)";
     params(("tenant" = String, Path, description = TENANT)),
     responses((status = 200, description = "An empty key set", body = crate::openapi::identity::Keys)))]
 async fn keys() -> Response {
-    axum::Json(json!({ "keys": [] })).into_response()
+    axum::Json(crate::openapi::identity::Keys { keys: Vec::new() }).into_response()
 }
 
 fn key(state: &Shared) -> Vec<u8> {
@@ -149,15 +149,15 @@ fn aad_error(state: &Shared, status: StatusCode, error: &str, code: u32, descrip
     let n = state.tenant_requests.load(std::sync::atomic::Ordering::Relaxed);
     let trace = super::graph_api::request_id(state.scenario.seed, n);
     let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
-    let body = json!({
-        "error": error,
-        "error_description": format!("AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {trace} Timestamp: {timestamp}"),
-        "error_codes": [code],
-        "timestamp": timestamp,
-        "trace_id": trace,
-        "correlation_id": trace,
-        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
-    });
+    let body = crate::openapi::identity::AadError {
+        error: error.to_string(),
+        error_description: format!("AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {trace} Timestamp: {timestamp}"),
+        error_codes: vec![u64::from(code)],
+        timestamp,
+        trace_id: trace.clone(),
+        correlation_id: trace,
+        error_uri: format!("https://login.microsoftonline.com/error?code={code}"),
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -261,8 +261,13 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
     }
     let lifetime = state.scenario.limits.token_lifetime_seconds;
     let access_token = issue(&state, chrono::Utc::now().timestamp_millis(), lifetime);
-    axum::Json(json!({ "token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token }))
-        .into_response()
+    let granted = crate::openapi::identity::TokenResponse {
+        token_type: "Bearer".into(),
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        access_token,
+    };
+    axum::Json(granted).into_response()
 }
 
 /// The tenant's OpenID configuration.
