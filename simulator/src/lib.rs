@@ -16,46 +16,29 @@
 //! # Ok(()) }
 //! ```
 
-mod access_log;
-mod archive;
-mod auth;
-mod control_api;
-mod corpus;
-mod data_dir;
-mod digest;
-mod export;
-mod faker;
-mod faults;
-mod generate;
-mod http_error;
-mod item;
-mod journal;
-mod openapi;
-mod people;
-mod render;
-mod scenario;
-mod server;
+mod http;
+mod observe;
 mod tenant;
-mod tls;
-mod vendor_api;
-mod web_ui;
+mod world;
 
-pub use access_log::Logged as LoggedRequest;
-pub use archive::{Archive, ArchivedItem, ItemRef, Page, format_ms};
-pub use control_api::{Counts, ItemView, MailboxView, ScenarioSummary, StoreStats, mailbox_views, store_stats, summary};
-pub use data_dir::{DATABASE_FILE, DataDir, DataDirError};
-pub use export::{ExportError, Format as ExportFormat, Selection as ExportSelection, select as select_export, write as write_export};
-pub use faults::{ActionKind, Api as FaultApi, FaultRule, Op as FaultOp};
-pub use generate::MAX_ITEM_BYTES;
-pub use item::{Attachment, Conversation, ItemSpec, Media};
-pub use journal::{DEFAULT_CAPACITY as DEFAULT_LOG_CAPACITY, Entry as JournalEntry, Journal};
-pub use openapi::{document as openapi_document, json as openapi_json};
-pub use people::Population;
-pub use render::Rendered;
-pub use scenario::{
+pub use http::control::{Counts, ItemView, MailboxView, ScenarioSummary, StoreStats, mailbox_views, store_stats, summary};
+pub use http::openapi::{document as openapi_document, json as openapi_json};
+pub use http::serve::{BuildError, MessageBytes, Options, Public, RunningSimulator, Simulator, StartError, State, ThreadedSimulator, app};
+pub use http::tls::TlsError;
+pub use observe::access_log::Logged as LoggedRequest;
+pub use observe::journal::{DEFAULT_CAPACITY as DEFAULT_LOG_CAPACITY, Entry as JournalEntry, Journal};
+pub use tenant::FOLDER_NAME;
+pub use tenant::data_dir::{DATABASE_FILE, DataDir, DataDirError};
+pub use tenant::export::{
+    ExportError, Format as ExportFormat, Selection as ExportSelection, select as select_export, write as write_export,
+};
+pub use tenant::mailboxes::{Content, Message};
+pub use world::archive::{Archive, ArchivedItem, ItemRef, Page, format_ms};
+pub use world::faults::{ActionKind, Api as FaultApi, FaultRule, Op as FaultOp};
+pub use world::generate::MAX_ITEM_BYTES;
+pub use world::item::{Attachment, Conversation, ItemSpec, Media};
+pub use world::people::Population;
+pub use world::render::Rendered;
+pub use world::scenario::{
     App, CallSpec, CallType, Credentials, Group, Kind, Person, Run, Scenario, ScenarioError, TenantLimits, TenantUser, Throttle,
 };
-pub use server::{BuildError, MessageBytes, Options, Public, RunningSimulator, Simulator, StartError, State, ThreadedSimulator, app};
-pub use tenant::FOLDER_NAME;
-pub use tenant::mailboxes::{Content, Message};
-pub use tls::TlsError;

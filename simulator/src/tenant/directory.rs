@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use tm_contract::address_key;
 
-use crate::scenario::TenantUser;
+use crate::world::scenario::TenantUser;
 
 /// A user as `GET /users/{address}` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

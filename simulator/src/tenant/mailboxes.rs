@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::DEFAULT_FOLDERS;
 use super::directory::Directory;
-use crate::archive::Archive;
+use crate::world::archive::Archive;
 
 /// A sha256 digest.
 pub type Sha256 = [u8; 32];
@@ -97,7 +97,7 @@ impl Message {
     /// Its `Message-ID`, brackets included, if any.
     pub fn internet_message_id(&self, archive: &Archive) -> Option<String> {
         match self.content {
-            Content::Archive(i) => Some(crate::render::message_id(&archive.items()[i as usize].spec.id)),
+            Content::Archive(i) => Some(crate::world::render::message_id(&archive.items()[i as usize].spec.id)),
             _ => self.internet_message_id.as_deref().map(str::to_string),
         }
     }
@@ -237,7 +237,7 @@ pub struct Mailboxes {
 
 /// The id of a folder: derived from the user and the name, so that it is the same in every run.
 pub fn folder_id(user_id: &str, name: &str) -> String {
-    let h = crate::generate::fxhash(&format!("{user_id}/{}", name.to_lowercase()));
+    let h = crate::world::generate::fxhash(&format!("{user_id}/{}", name.to_lowercase()));
     format!("AAMkF{h:016x}")
 }
 

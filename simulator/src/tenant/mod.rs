@@ -1,20 +1,17 @@
-//! The simulated Microsoft 365 tenant, shaped as Microsoft Graph v1.0: who the users are
-//! ([`directory`]), what their mailboxes hold ([`mailboxes`]), the HTTP API over both
-//! ([`graph_api`], with [`user_query`], [`folder_api`], [`message_api`] and the message resource in
-//! [`message_resource`]; query options in [`odata`]; Graph's rate limits in [`rate`]) and the
-//! identity platform's token endpoint ([`identity`]).
+//! The tenant store: who the users are ([`directory`]), what their mailboxes hold
+//! ([`mailboxes`], bytes of imported messages decoded and checked as they arrive in [`upload`]),
+//! the message resource read from a message's first bytes ([`message_resource`]), Graph's rate
+//! limits ([`rate`]), the data directory that keeps it all across restarts ([`data_dir`]) and
+//! exports of a mailbox ([`export`]). Nothing here knows axum: the Graph API over the store is
+//! `http::graph`.
 
+pub mod data_dir;
 pub mod directory;
-pub mod folder_api;
-pub mod graph_api;
-pub mod identity;
+pub mod export;
 pub mod mailboxes;
-pub mod message_api;
 pub mod message_resource;
-pub mod odata;
 pub mod rate;
 pub mod upload;
-pub mod user_query;
 
 /// Folders every mailbox starts with, and their well-known names: the top-level folders of a new
 /// Exchange Online mailbox (<https://learn.microsoft.com/graph/api/resources/mailfolder>, "well-known

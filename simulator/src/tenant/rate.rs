@@ -2,7 +2,7 @@
 //! requests per 10 minutes (Graph: 10,000) and upload volume per 5 minutes (Graph: 150 MB, the
 //! bodies of POST requests), each a `[tenant]` setting of the scenario. A window starts with a
 //! mailbox's first request in it; a request over a limit is refused 429 `ApplicationThrottled` with
-//! `Retry-After` the seconds until the window ends (the concurrency limit is in `graph_api.rs`).
+//! `Retry-After` the seconds until the window ends (the concurrency limit is in `http/graph`).
 //!
 //! Graph's wording of these two 429s is not documented; the message names the limit as Graph
 //! names the concurrency one ("Application is over its MailboxConcurrency limit.").
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
 
-use crate::faults::Op;
-use crate::server::Shared;
+use crate::http::serve::Shared;
+use crate::world::faults::Op;
 
 const REQUEST_WINDOW: Duration = Duration::from_secs(600);
 const UPLOAD_WINDOW: Duration = Duration::from_secs(300);

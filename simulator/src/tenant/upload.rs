@@ -10,8 +10,8 @@
 use base64_simd::{Out, STANDARD};
 use bytes::Bytes;
 
-use crate::archive::Archive;
-use crate::digest::{CHECKPOINT_EVERY, Digests, PrefixHasher};
+use crate::world::archive::Archive;
+use crate::world::digest::{CHECKPOINT_EVERY, Digests, PrefixHasher};
 
 /// Decoded bytes kept to read the header block from (a header block longer than this is read
 /// from its first MiB, as a mail reader would give up on it too).
@@ -266,9 +266,9 @@ items_per_employee_per_day = 6
 mix = { chat = 50, attachment = 30, file = 20, call = 0 }
 boundary_items = false
 "#;
-            let s = crate::scenario::Scenario::from_toml_str(text, "upload").unwrap();
-            let p = crate::people::Population::build(&s);
-            let items = crate::generate::items(&s, &p).unwrap();
+            let s = crate::world::scenario::Scenario::from_toml_str(text, "upload").unwrap();
+            let p = crate::world::people::Population::build(&s);
+            let items = crate::world::generate::items(&s, &p).unwrap();
             Archive::new(p, items)
         })
     }

@@ -1,0 +1,332 @@
+//! `/tm/v1`: the vendor archive API (sessions, window listings, raw downloads), with the
+//! scenario's faults applied (see `faults.rs`).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use tm_contract::{ErrorBody, ItemPage};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::world::faults::{ActionKind, Api, FaultRule, Op, Request};
+use tm_contract::{Session, SessionRequest};
+
+use crate::http::error::ApiError;
+use crate::http::serve::Shared;
+use crate::observe::journal::Entry;
+
+/// Routes under `/tm/v1`, with their OpenAPI description.
+pub fn api() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(list)).routes(routes!(raw))
+}
+
+/// Routes under `/tm/v1`.
+pub fn router() -> Router<Shared> {
+    api().split_for_parts().0
+}
+
+fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<String>) {
+    state.journal.lock().expect("journal lock").push(Entry {
+        seq: 0,
+        api: "vendor",
+        op: op.as_str(),
+        request,
+        status,
+        code: code.map(str::to_string),
+        mailbox: None,
+        folder: None,
+        item_id,
+        fault,
+    });
+}
+
+fn fail(state: &Shared, op: Op, request: String, e: ApiError, item_id: Option<String>) -> Response {
+    journal(state, op, request, e.status.as_u16(), Some(e.code), item_id, None);
+    e.into_response()
+}
+
+/// The error a `status` fault answers.
+pub(crate) fn fault_error(rule: &FaultRule, tenant: bool) -> ApiError {
+    let status = StatusCode::from_u16(rule.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let code = match (status.as_u16(), tenant) {
+        (429, true) => "TooManyRequests",
+        (429, false) => "rate_limited",
+        (503, true) => "ServiceUnavailable",
+        (503, false) => "unavailable",
+        (_, true) => "InternalServerError",
+        (_, false) => "internal_error",
+    };
+    ApiError { status, code, message: "the service failed (a scripted fault)".into(), retry_after: rule.retry_after }
+}
+
+/// A body that sends `bytes[..cut]` and then breaks the connection.
+pub(crate) fn broken_body(bytes: Bytes, cut: usize) -> Body {
+    let head = bytes.slice(..cut.min(bytes.len()));
+    Body::from_stream(futures_util::stream::iter([Ok(head)]).chain(reset_later()))
+}
+
+/// After a pause that lets what was sent reach the client, an error that makes the server
+/// abort the connection.
+fn reset_later() -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted connection reset"))
+    })
+}
+
+/// Applies a fault that replaces the whole answer (`status`, `expire_token`), journalling it.
+/// Returns `None` for faults the handler applies itself.
+async fn preempt(
+    state: &Shared,
+    rule: &Option<FaultRule>,
+    op: Op,
+    request: &str,
+    headers: &HeaderMap,
+    item: Option<&str>,
+) -> Option<Response> {
+    let rule = rule.as_ref()?;
+    let note = Some(rule.describe());
+    match rule.action {
+        ActionKind::Status => {
+            let e = fault_error(rule, false);
+            journal(state, op, request.to_string(), e.status.as_u16(), Some(e.code), item.map(str::to_string), note);
+            Some(e.into_response())
+        }
+        ActionKind::ExpireToken => {
+            if let Some(t) = bearer(headers) {
+                state.sessions.lock().expect("sessions lock").revoke(t);
+            }
+            let e = ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the token has expired; log in again");
+            journal(state, op, request.to_string(), 401, Some(e.code), item.map(str::to_string), note);
+            Some(e.into_response())
+        }
+        ActionKind::Latency => {
+            journal(state, op, request.to_string(), 0, None, item.map(str::to_string), note);
+            tokio::time::sleep(Duration::from_millis(rule.latency_ms.unwrap_or(0))).await;
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Log in: the bearer token for `/items`.
+#[utoipa::path(post, path = "/session", operation_id = "vendor_login", tag = crate::http::openapi::VENDOR, request_body = SessionRequest,
+    responses(
+        (status = 200, description = "A session", body = Session),
+        (status = 400, description = "The body is not `{username, password}`", body = ErrorBody),
+        (status = 401, description = "Wrong username or password (`invalid_credentials`)", body = ErrorBody),
+        crate::http::openapi::VendorFaults,
+    ))]
+async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let request = "POST /tm/v1/session";
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Login, item: None, mailbox: None });
+    if let Some(r) = preempt(&state, &fault, Op::Login, request, &headers, None).await {
+        return r;
+    }
+    let l = match serde_json::from_slice::<SessionRequest>(&body) {
+        Ok(l) => l,
+        Err(e) => {
+            let e =
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", format!("body must be JSON {{\"username\",\"password\"}}: {e}"));
+            return fail(&state, Op::Login, request.into(), e, None);
+        }
+    };
+    let c = &state.scenario.credentials;
+    // Compare both fields fully, so timing says nothing about which one is wrong.
+    let ok = constant_time_eq(l.username.as_bytes(), c.vendor_username.as_bytes())
+        & constant_time_eq(l.password.as_bytes(), c.vendor_password.as_bytes());
+    if !ok {
+        return fail(
+            &state,
+            Op::Login,
+            request.into(),
+            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong username or password"),
+            None,
+        );
+    }
+    let (token, expires_at) = state.sessions.lock().expect("sessions lock").issue();
+    let body = Bytes::from(serde_json::to_string(&Session { token, expires_at: Some(expires_at) }).expect("a session serialises"));
+    match fault.filter(|f| f.action == ActionKind::Reset) {
+        Some(f) => {
+            journal(&state, Op::Login, request.into(), 200, None, None, Some(f.describe()));
+            let len = body.len();
+            json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
+        }
+        None => json_response(Body::from(body.clone()), body.len()),
+    }
+}
+
+fn json_response(body: Body, len: usize) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    r
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= (a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff)) as usize;
+    }
+    diff == 0
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim)
+}
+
+fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match bearer(headers) {
+        Some(t) if state.sessions.lock().expect("sessions lock").valid(t) => Ok(()),
+        Some(_) => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the token is unknown or expired; log in again")),
+        None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "missing Authorization: Bearer <token>")),
+    }
+}
+
+/// One page of the items captured in `[from, to)`, in `(captured_at, id)` order.
+#[utoipa::path(get, path = "/items", operation_id = "vendor_list", tag = crate::http::openapi::VENDOR, security(("vendorSession" = [])),
+    params(
+        ("from" = String, Query, format = DateTime, description = "Window start (RFC 3339, years 1677 to 2262), inclusive"),
+        ("to" = String, Query, format = DateTime, description = "Window end (RFC 3339, years 1677 to 2262), exclusive"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Items per page (default 100)"),
+        ("cursor" = Option<String>, Query, description = "The previous page's `next_cursor`"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = ItemPage),
+        (status = 400, description = "Missing or bad `from`, `to`, `limit` or `cursor` (`invalid_request`)", body = ErrorBody),
+        (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
+        crate::http::openapi::VendorFaults,
+    ))]
+async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let request = "GET /tm/v1/items";
+    if let Err(e) = authorise(&state, &headers) {
+        return fail(&state, Op::List, request.into(), e, None);
+    }
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::List, item: None, mailbox: None });
+    if let Some(r) = preempt(&state, &fault, Op::List, request, &headers, None).await {
+        return r;
+    }
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
+    let (Some(from), Some(to)) = (q.get("from"), q.get("to")) else {
+        return fail(&state, Op::List, request.into(), bad("`from` and `to` are required".into()), None);
+    };
+    let limit = match q.get("limit") {
+        None => 100,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => return fail(&state, Op::List, request.into(), bad(format!("`limit` must be an integer from 1 to 1000, not {l:?}")), None),
+        },
+    };
+    let cursor = q.get("cursor").map(String::as_str);
+    let rewind = match &fault {
+        Some(f) if f.action == ActionKind::RepeatPage && cursor.is_some() => f.repeat.unwrap_or(3).min(limit - 1),
+        _ => 0,
+    };
+    let mut page = match state.archive.list(from, to, limit, cursor, rewind, state.arrived_until_ms()) {
+        Ok(p) => p,
+        Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
+    };
+    if rewind > 0 {
+        journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::describe));
+    }
+    for item in &mut page.items {
+        if let Some(lie) = state.faults.size_lie(item.id.as_str()) {
+            item.size = lie.size.unwrap_or(item.size);
+            journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.describe()));
+        }
+    }
+    let body = Bytes::from(serde_json::to_vec(&page).expect("a page serialises"));
+    match fault.filter(|f| f.action == ActionKind::Reset) {
+        Some(f) => {
+            journal(&state, Op::List, request.into(), 200, None, None, Some(f.describe()));
+            let len = body.len();
+            json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
+        }
+        None => json_response(Body::from(body.clone()), body.len()),
+    }
+}
+
+/// An item's raw RFC 5322 bytes (its sha256 is the `ETag`).
+#[utoipa::path(get, path = "/items/{id}/raw", operation_id = "vendor_raw", tag = crate::http::openapi::VENDOR, security(("vendorSession" = [])),
+    params(("id" = String, Path, description = "The item id (its `X-TELEMESSAGE-ArchiveMessageID`)")),
+    responses(
+        (status = 200, description = "The item", content_type = "message/rfc822", body = crate::http::openapi::control::RawMessage,
+            headers(("ETag" = String, description = "The item's sha256, quoted"))),
+        (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
+        (status = 404, description = "No such item (or, live, not captured yet) (`not_found`)", body = ErrorBody),
+        crate::http::openapi::VendorFaults,
+    ))]
+async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let request = || format!("GET /tm/v1/items/{id}/raw");
+    if let Err(e) = authorise(&state, &headers) {
+        return fail(&state, Op::Raw, request(), e, Some(id));
+    }
+    let fault = state.faults.decide(Request { api: Api::Vendor, op: Op::Raw, item: Some(&id), mailbox: None });
+    if fault.is_some()
+        && let Some(r) = preempt(&state, &fault, Op::Raw, &request(), &headers, Some(&id)).await
+    {
+        return r;
+    }
+    let Some(item) = state.archive.get(&id).filter(|i| state.has_arrived(i)) else {
+        return fail(
+            &state,
+            Op::Raw,
+            request(),
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item has id {id:?}")),
+            Some(id),
+        );
+    };
+    let sha = state.archive.sha256(item);
+    let etag = HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header");
+    let rendered = state.archive.render(item);
+    if fault.is_none() {
+        // The common case: the whole answer at once for a chat, call or recall (one write),
+        // streamed for an attachment.
+        let size = rendered.size();
+        let body = match rendered.into_single() {
+            Ok(bytes) => Body::from(bytes),
+            Err(r) => Body::from_stream(futures_util::stream::iter(r.into_chunks().map(Ok::<_, std::io::Error>))),
+        };
+        let mut response = body.into_response();
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+        h.insert(header::ETAG, etag);
+        return response;
+    }
+    let request = request();
+    let size = rendered.size();
+    let cut = fault
+        .as_ref()
+        .filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate))
+        .map(|f| f.at_byte.unwrap_or(size / 2).min(size));
+    let mut sent = 0u64;
+    let chunks = rendered.chunks().map_while(move |c| match cut {
+        Some(cut) if sent >= cut => None,
+        Some(cut) => {
+            let take = (cut - sent).min(c.len() as u64) as usize;
+            sent += take as u64;
+            Some(c.slice(..take))
+        }
+        None => Some(c),
+    });
+    let reset = fault.as_ref().is_some_and(|f| f.action == ActionKind::Reset);
+    let body = futures_util::stream::iter(chunks.map(Ok::<_, std::io::Error>));
+    let mut response = if reset { Body::from_stream(body.chain(reset_later())) } else { Body::from_stream(body) }.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    if fault.as_ref().is_none_or(|f| f.action != ActionKind::Truncate) {
+        h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
+    h.insert(header::ETAG, etag);
+    if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
+        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
+    }
+    response
+}

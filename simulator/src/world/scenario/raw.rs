@@ -1,0 +1,152 @@
+//! Reading: the scenario file as written, every value spanned so that validation can name the
+//! line. Parsing is strict (`deny_unknown_fields`); nothing here is checked beyond its TOML type.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::model::{CallSpec, Credentials, Organisation, Traffic};
+use super::{App, Kind};
+use crate::world::faults::FaultRule;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawScenario {
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) description: Option<String>,
+    pub(super) seed: u64,
+    pub(super) start: Spanned<String>,
+    #[serde(default)]
+    pub(super) credentials: Option<Credentials>,
+    #[serde(default)]
+    pub(super) organisation: Option<Organisation>,
+    #[serde(default)]
+    pub(super) employee: Vec<RawPerson>,
+    #[serde(default)]
+    pub(super) external: Vec<RawPerson>,
+    #[serde(default)]
+    pub(super) group: Vec<RawGroup>,
+    #[serde(default)]
+    pub(super) tenant: Option<RawTenant>,
+    #[serde(default)]
+    pub(super) traffic: Option<Traffic>,
+    #[serde(default)]
+    pub(super) item: Vec<RawItem>,
+    #[serde(default)]
+    pub(super) mapping: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) run: Vec<RawRun>,
+    #[serde(default)]
+    pub(super) fault: Vec<Spanned<FaultRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPerson {
+    pub(super) id: Spanned<String>,
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) mobile: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) email: Option<Spanned<String>>,
+    pub(super) app: App,
+    #[serde(default)]
+    pub(super) company: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGroup {
+    pub(super) id: Spanned<String>,
+    pub(super) name: Spanned<String>,
+    #[serde(default)]
+    pub(super) source: Option<App>,
+    pub(super) members: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTenant {
+    #[serde(default = "yes")]
+    pub(super) from_employees: bool,
+    #[serde(default)]
+    pub(super) user: Vec<RawUser>,
+    #[serde(default)]
+    pub(super) throttle_per_mailbox: Option<usize>,
+    #[serde(default)]
+    pub(super) throttle_retry_after: Option<u64>,
+    #[serde(default)]
+    pub(super) token_lifetime_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) max_request_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) requests_per_10_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) rate_window_seconds: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUser {
+    pub(super) upn: Spanned<String>,
+    #[serde(default)]
+    pub(super) mail: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) display_name: Option<String>,
+    #[serde(default = "yes")]
+    pub(super) enabled: bool,
+    #[serde(default = "yes")]
+    pub(super) mailbox: bool,
+    #[serde(default)]
+    pub(super) folders: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) hidden_folders: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawItem {
+    #[serde(default)]
+    pub(super) id: Option<Spanned<String>>,
+    pub(super) at: Spanned<String>,
+    pub(super) kind: Kind,
+    #[serde(default)]
+    pub(super) source: Option<App>,
+    pub(super) from: Spanned<String>,
+    #[serde(default)]
+    pub(super) to: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) group: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) text: Option<String>,
+    #[serde(default)]
+    pub(super) size: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) listed_size: Option<u64>,
+    #[serde(default)]
+    pub(super) attachment: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) call: Option<CallSpec>,
+    #[serde(default)]
+    pub(super) recalls: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRun {
+    pub(super) at: Spanned<String>,
+    #[serde(default = "yes")]
+    pub(super) auto_mapping: bool,
+    #[serde(default)]
+    pub(super) mapping: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) kill_after_imports: Option<u64>,
+}
+
+pub(super) fn yes() -> bool {
+    true
+}
