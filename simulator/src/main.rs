@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_simulator::{BuildError, Options, Scenario, StartError, State, ThreadedSimulator, format_ms};
+use tm_simulator::{BuildError, Options, Scenario, StartError, ThreadedSimulator, World};
 
 #[derive(Parser)]
 #[command(name = "tm-simulator", version, about = "A simulated WeChat/WeCom archive and Microsoft 365-style tenant")]
@@ -200,34 +200,38 @@ fn main() -> ExitCode {
 fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usize) -> anyhow::Result<()> {
     let name = scenario.name.clone();
     let credentials = scenario.credentials.clone();
+    let data_dir = options.data_dir.clone();
     let sim = ThreadedSimulator::start(scenario, listen, options, threads)?;
-    let state = sim.state();
-    let items = state.archive.items();
-    let public = state.public.get().cloned().expect("a listening simulator knows its base URL");
-    let base = public.base.clone();
+    let summary = sim.summary();
+    let identity = summary.identity.clone().expect("a listening simulator knows its base URL");
+    let base = identity.authority.clone();
     let c = &credentials;
-    println!("tm-simulator: scenario {name:?}, {} items, {} valid mailboxes", items.len(), state.directory.valid_users().count());
+    let _ = &name;
+    println!(
+        "tm-simulator: scenario {:?}, {} items, {} valid mailboxes",
+        summary.name, summary.counts.items, summary.population["valid_mailboxes"]
+    );
     println!("  vendor archive  TM_URL={base}/tm/v1");
     println!("                  TM_USERNAME={} TM_PASSWORD={}", c.vendor_username, c.vendor_password);
     println!("  tenant          GRAPH_URL={base}/graph/v1.0");
     println!("                  GRAPH_TOKEN={}", c.tenant_token);
     println!("  identity        GRAPH_AUTHORITY={base} GRAPH_TENANT_ID={}", c.tenant_id);
     println!("                  GRAPH_CLIENT_ID={} GRAPH_CLIENT_SECRET={}", c.client_id, c.client_secret);
-    if let Some(ca) = &public.ca_file {
-        println!("  TLS CA          SSL_CERT_FILE={0} REQUESTS_CA_BUNDLE={0} NODE_EXTRA_CA_CERTS={0}", ca.display());
+    if let Some(ca) = &identity.ca_file {
+        println!("  TLS CA          SSL_CERT_FILE={0} REQUESTS_CA_BUNDLE={0} NODE_EXTRA_CA_CERTS={0}", ca);
     }
     println!("  web UI          {base}/");
     println!("  control plane   {base}/sim/scenario  /mailboxes  /journal  /requests  /stats  POST /reset");
     println!("  export          {base}/sim/mailboxes/ADDRESS/export?format=mbox|maildir[&folder=NAME]");
-    match &state.data_dir {
-        Some(d) => println!("  data directory  {} (the tenant is kept there)", d.path().display()),
+    match &data_dir {
+        Some(d) => println!("  data directory  {} (the tenant is kept there)", d.display()),
         None => println!("  data directory  none (the tenant is in memory: --data-dir DIR keeps it)"),
     }
-    if let (Some(first), Some(last)) = (items.first(), items.last()) {
-        println!("  traffic         {} .. {}", format_ms(first.spec.captured_ms), format_ms(last.spec.captured_ms));
+    if let Some((first, last)) = &summary.span {
+        println!("  traffic         {first} .. {last}");
     }
-    if state.options.live.is_some() {
-        println!("  live            {} items so far; the rest arrive at their capture time", state.arrived_items().len());
+    if let Some(live) = &summary.live {
+        println!("  live            {} items so far; the rest arrive at their capture time", live.arrived);
     }
     println!("Ctrl-C stops.");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the signal runtime")?;
@@ -250,29 +254,36 @@ fn export(
     format: tm_simulator::ExportFormat,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    let state = State::build(scenario, Options { data_dir: Some(data_dir.to_path_buf()), ..Options::default() })?;
-    let selection = tm_simulator::select_export(&state, mailbox, folder)?;
-    if out.as_os_str() == "-" {
-        tm_simulator::write_export(&state, &selection, format, std::io::BufWriter::new(std::io::stdout().lock()))?;
+    let (written, address) = if out.as_os_str() == "-" {
+        tm_simulator::export_data_dir(scenario, data_dir, (mailbox, folder), format, std::io::BufWriter::new(std::io::stdout().lock()))?
     } else {
         let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-        if let Err(e) = tm_simulator::write_export(&state, &selection, format, std::io::BufWriter::new(file)) {
-            let _ = std::fs::remove_file(out);
-            return Err(e).with_context(|| format!("writing {} (removed)", out.display()));
+        match tm_simulator::export_data_dir(scenario, data_dir, (mailbox, folder), format, std::io::BufWriter::new(file)) {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = std::fs::remove_file(out);
+                // Refused before a byte was written (no such mailbox or folder, a data directory
+                // that cannot be read): said as is; anything later is a write that was cut short.
+                use tm_simulator::ExportError::{DataDir, NoFolder, NoMailbox, Scenario};
+                return match e {
+                    NoMailbox(_) | NoFolder { .. } | DataDir(_) | Scenario(_) => Err(e.into()),
+                    _ => Err(e).with_context(|| format!("writing {} (removed)", out.display())),
+                };
+            }
         }
-    }
-    eprintln!("{}: {} messages of {} written", out.display(), selection.len(), selection.address);
+    };
+    eprintln!("{}: {written} messages of {address} written", out.display());
     Ok(())
 }
 
 fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {
-    let state = State::build(scenario, Options::default())?;
+    let world = World::generate(scenario)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut index = Vec::new();
-    for item in state.archive.items() {
-        let listed = state.archive.item_ref(item);
+    for item in world.archive.items() {
+        let listed = world.archive.item_ref(item);
         let mut r = serde_json::to_value(&listed)?;
-        let size = state.archive.size(item);
+        let size = world.archive.size(item);
         if listed.size != size {
             // The listing lies about this item's size (a scripted fault): say both.
             r["size"] = size.into();
@@ -280,14 +291,14 @@ fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {
         }
         let path = out.join(format!("{}.eml", listed.id));
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?);
-        for chunk in state.archive.render(item).chunks() {
+        for chunk in world.archive.render(item).chunks() {
             std::io::Write::write_all(&mut file, &chunk).with_context(|| format!("writing {}", path.display()))?;
         }
         std::io::Write::flush(&mut file)?;
         index.push(r);
     }
     let text =
-        serde_json::to_string_pretty(&serde_json::json!({ "scenario": state.scenario.name, "seed": state.scenario.seed, "items": index }))?;
+        serde_json::to_string_pretty(&serde_json::json!({ "scenario": world.scenario.name, "seed": world.scenario.seed, "items": index }))?;
     std::fs::write(out.join("index.json"), text + "\n")?;
     println!("wrote {} items and index.json to {}", index.len(), out.display());
     Ok(())

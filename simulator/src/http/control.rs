@@ -12,7 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::error::ApiError;
-use crate::http::serve::Shared;
+use crate::state::Shared;
+use crate::tenant::views::{MailboxView, mailbox_views};
 
 /// Routes under `/sim`, with their OpenAPI description.
 pub fn api() -> OpenApiRouter<Shared> {
@@ -66,9 +67,9 @@ pub struct LogStats {
 }
 
 /// The counts of a simulator's tenant and logs.
-pub fn store_stats(state: &crate::http::serve::State) -> StoreStats {
+pub fn store_stats(state: &crate::state::State) -> StoreStats {
     let (deliveries, archive_references, kept_contents, kept_bytes_in_memory) = {
-        let t = state.tenant.lock().expect("tenant lock");
+        let t = state.tenant.contents();
         let messages = || t.mailboxes.all().flat_map(|m| &m.folders).flat_map(|f| &f.messages);
         let refs = messages().filter(|m| matches!(m.content, crate::tenant::mailboxes::Content::Archive(_))).count() as u64;
         let distinct: std::collections::BTreeSet<_> =
@@ -88,7 +89,7 @@ pub fn store_stats(state: &crate::http::serve::State) -> StoreStats {
         kept_bytes_in_memory,
         journal,
         requests: LogStats { kept: total - dropped, total, dropped, capacity: state.requests.capacity() },
-        data_dir: state.data_dir.as_ref().map(|d| d.path().display().to_string()),
+        data_dir: state.tenant.data_dir().as_ref().map(|d| d.path().display().to_string()),
     }
 }
 
@@ -157,33 +158,33 @@ pub struct Counts {
 }
 
 /// The summary of a built simulator state.
-pub fn summary(state: &crate::http::serve::State) -> ScenarioSummary {
-    state.archive.size_all();
-    let items = state.archive.items();
+pub fn summary(state: &crate::state::State) -> ScenarioSummary {
+    state.world.archive.size_all();
+    let items = state.world.archive.items();
     let mut by_kind = BTreeMap::new();
     let mut by_source = BTreeMap::new();
     for i in items {
         *by_kind.entry(i.spec.kind.as_str()).or_insert(0) += 1;
         *by_source.entry(i.spec.source.as_str()).or_insert(0) += 1;
     }
-    let p = &state.archive.population;
+    let p = &state.world.archive.population;
     let employees = p.persons.iter().filter(|x| x.employee).count();
     let population = BTreeMap::from([
         ("employees", employees),
         ("external_contacts", p.persons.len() - employees),
         ("groups", p.groups.len()),
-        ("tenant_users", state.directory.len()),
-        ("valid_mailboxes", state.directory.valid_users().count()),
+        ("tenant_users", state.tenant.directory.len()),
+        ("valid_mailboxes", state.tenant.directory.valid_users().count()),
     ]);
     ScenarioSummary {
-        name: state.scenario.name.clone(),
-        seed: state.scenario.seed,
-        credentials: state.scenario.credentials.clone(),
+        name: state.world.scenario.name.clone(),
+        seed: state.world.scenario.seed,
+        credentials: state.world.scenario.credentials.clone(),
         counts: Counts {
             items: items.len(),
             by_kind,
             by_source,
-            over_limit: items.iter().filter(|i| state.archive.size(i) > crate::world::generate::MAX_ITEM_BYTES).count(),
+            over_limit: items.iter().filter(|i| state.world.archive.size(i) > crate::world::generate::MAX_ITEM_BYTES).count(),
         },
         population,
         span: items
@@ -192,11 +193,11 @@ pub fn summary(state: &crate::http::serve::State) -> ScenarioSummary {
             .map(|(a, b)| (crate::world::archive::format_ms(a.spec.captured_ms), crate::world::archive::format_ms(b.spec.captured_ms))),
         identity: state.public.get().map(|p| Identity {
             authority: p.base.clone(),
-            token_endpoint: format!("{}/{}/oauth2/v2.0/token", p.base, state.scenario.credentials.tenant_id),
+            token_endpoint: format!("{}/{}/oauth2/v2.0/token", p.base, state.world.scenario.credentials.tenant_id),
             ca_file: p.ca_file.as_ref().map(|f| f.display().to_string()),
         }),
         live: state.arrived_until_ms().map(|now| Live {
-            start: crate::world::archive::format_ms(state.scenario.start.timestamp_millis()),
+            start: crate::world::archive::format_ms(state.world.scenario.start.timestamp_millis()),
             now: crate::world::archive::format_ms(now),
             arrived: state.arrived_items().len(),
         }),
@@ -209,78 +210,11 @@ async fn scenario(State(state): State<Shared>) -> Response {
     axum::Json(summary(&state)).into_response()
 }
 
-/// One imported item in `GET /sim/mailboxes`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-pub struct ItemView {
-    /// ArchiveMessageID, or null.
-    pub id: Option<String>,
-    /// sha256 of the imported bytes.
-    pub sha256: String,
-    /// Size of the imported bytes.
-    pub size: u64,
-    /// Written by another program (the `foreign_write` fault), not by the connector.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub foreign: bool,
-}
-
-/// A folder in `GET /sim/mailboxes` (fields in alphabetical order, as the JSON has always had them).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FolderView {
-    /// Items, sorted.
-    pub items: Vec<ItemView>,
-    /// Name.
-    pub name: String,
-}
-
-/// A mailbox in `GET /sim/mailboxes`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MailboxView {
-    /// Primary address (`mail`).
-    pub address: String,
-    /// Folders sorted by name.
-    pub folders: Vec<FolderView>,
-    /// The user's userPrincipalName (the key of `GET /graph/v1.0/users/{upn}`).
-    pub upn: String,
-}
-
-/// Every mailbox (disabled users have theirs, as in Exchange), sorted by address; folders by name; items by (id, sha256).
-pub fn mailbox_views(state: &crate::http::serve::State) -> Vec<MailboxView> {
-    let tenant = state.tenant.lock().expect("tenant lock");
-    let mut out: Vec<MailboxView> = tenant
-        .mailboxes
-        .all()
-        .map(|m| {
-            let mut folders: Vec<FolderView> = m
-                .folders
-                .iter()
-                .map(|f| {
-                    let mut items: Vec<ItemView> = f
-                        .messages
-                        .iter()
-                        .map(|x| ItemView {
-                            id: x.archive_id(&state.archive).map(str::to_string),
-                            sha256: x.sha256_hex(),
-                            size: x.size,
-                            foreign: x.internet_message_id(&state.archive).is_some_and(|m| crate::http::graph::messages::is_foreign(&m)),
-                        })
-                        .collect();
-                    items.sort();
-                    FolderView { name: f.name.clone(), items }
-                })
-                .collect();
-            folders.sort_by(|a, b| a.name.cmp(&b.name));
-            MailboxView { address: m.address.clone(), folders, upn: m.upn.clone() }
-        })
-        .collect();
-    out.sort_by_key(|m| tm_contract::address_key(&m.address));
-    out
-}
-
 /// Every mailbox with its folders and the items imported into them.
 #[utoipa::path(get, path = "/mailboxes", operation_id = "sim_mailboxes", tag = crate::http::openapi::CONTROL, responses((status = 200, description = "The mailboxes", body = Mailboxes)))]
 async fn mailboxes(State(state): State<Shared>) -> Response {
     // Serialised straight from the views (a `serde_json::Value` of 150,000 deliveries is ~100 MB).
-    axum::Json(Mailboxes { mailboxes: mailbox_views(&state) }).into_response()
+    axum::Json(Mailboxes { mailboxes: mailbox_views(&state.tenant, &state.world.archive) }).into_response()
 }
 
 /// `GET /sim/mailboxes`.
@@ -329,16 +263,16 @@ pub struct Reset {
         (status = 500, description = "The data directory failed (`data_dir`)", body = tm_contract::ErrorBody),
     ))]
 async fn imported_raw(State(state): State<Shared>, Path((address, id)): Path<(String, String)>) -> Response {
-    let Some(user) = state.directory.lookup(&address) else {
+    let Some(user) = state.tenant.directory.lookup(&address) else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no valid mailbox {address:?}")).into_response();
     };
-    let found = state.tenant.lock().expect("tenant lock").mailboxes.find_archive_id(&user.id, &id, &state.archive).cloned();
+    let found = state.tenant.contents().mailboxes.find_archive_id(&user.id, &id, &state.world.archive).cloned();
     let Some(message) = found else {
         return ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no item {id:?} in {address}")).into_response();
     };
     let mut r = match state.message_bytes(&message) {
-        Ok(Some(crate::http::serve::MessageBytes::Kept(raw))) => raw.into_response(),
-        Ok(Some(crate::http::serve::MessageBytes::Rendered(r))) => {
+        Ok(Some(crate::tenant::store::MessageBytes::Kept(raw))) => raw.into_response(),
+        Ok(Some(crate::tenant::store::MessageBytes::Rendered(r))) => {
             let len = r.size();
             let mut resp =
                 axum::body::Body::from_stream(futures_util::stream::iter(r.chunks().map(Ok::<_, std::io::Error>))).into_response();
@@ -407,7 +341,7 @@ async fn journal(State(state): State<Shared>, axum::extract::Query(q): axum::ext
         (j.first_seq(), j.total(), j.dropped())
     };
     let from_disk = from_disk_asked && first.is_none_or(|f| after + 1 < f) && after < total;
-    let entries: Vec<crate::observe::journal::Entry> = match (&state.data_dir, from_disk) {
+    let entries: Vec<crate::observe::journal::Entry> = match (&state.tenant.data_dir(), from_disk) {
         (Some(d), true) => match d.journal_after(after, crate::observe::journal::DEFAULT_CAPACITY) {
             Ok(v) => v,
             Err(e) => return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "data_dir", e.to_string()).into_response(),
@@ -495,7 +429,11 @@ async fn export(
         Ok(f) => f,
         Err(e) => return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("query parameter format: {e}")).into_response(),
     };
-    let selection = match crate::tenant::export::select(&state, &address, folder) {
+    let selection = match crate::tenant::export::select(
+        &crate::tenant::export::Source { tenant: &state.tenant, world: &state.world },
+        &address,
+        folder,
+    ) {
         Ok(s) => s,
         Err(e @ (ExportError::NoMailbox(_) | ExportError::NoFolder { .. })) => {
             return ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()).into_response();
@@ -510,7 +448,12 @@ async fn export(
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
     tokio::task::spawn_blocking(move || {
         let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter(tx.clone()));
-        if let Err(e) = crate::tenant::export::write(&state, &selection, format, out) {
+        if let Err(e) = crate::tenant::export::write(
+            &crate::tenant::export::Source { tenant: &state.tenant, world: &state.world },
+            &selection,
+            format,
+            out,
+        ) {
             tracing::warn!(error = %e, "export cut short");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
         }

@@ -20,8 +20,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::http::error::ApiError;
-use crate::http::serve::Shared;
 use crate::observe::journal::Entry;
+use crate::state::Shared;
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 
 /// The scope a client-credentials request for Graph names.
@@ -61,8 +61,8 @@ async fn keys() -> Response {
 }
 
 fn key(state: &Shared) -> Vec<u8> {
-    let c = &state.scenario.credentials;
-    Sha256::digest(format!("tm-simulator token key/{}/{}/{}", state.scenario.seed, c.client_id, c.client_secret)).to_vec()
+    let c = &state.world.scenario.credentials;
+    Sha256::digest(format!("tm-simulator token key/{}/{}/{}", state.world.scenario.seed, c.client_id, c.client_secret)).to_vec()
 }
 
 fn now() -> i64 {
@@ -75,7 +75,7 @@ fn now() -> i64 {
 pub fn issue(state: &Shared, issued_ms: i64, lifetime: u64) -> String {
     let issued = issued_ms.div_euclid(1000);
     let exp = (issued_ms + lifetime as i64 * 1000 + 999).div_euclid(1000);
-    let c = &state.scenario.credentials;
+    let c = &state.world.scenario.credentials;
     let header = json!({ "typ": "JWT", "alg": "HS256", "kid": "tm-simulator" });
     let n = state.tenant_requests.load(std::sync::atomic::Ordering::Relaxed);
     let claims = json!({
@@ -88,7 +88,7 @@ pub fn issue(state: &Shared, issued_ms: i64, lifetime: u64) -> String {
         "idtyp": "app",
         "roles": ["Mail.ReadWrite", "User.Read.All"],
         "tid": c.tenant_id,
-        "uti": crate::http::graph::request_id(state.scenario.seed, n),
+        "uti": crate::http::graph::request_id(state.world.scenario.seed, n),
         "ver": "1.0",
     });
     let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
@@ -104,7 +104,7 @@ pub fn check_bearer(state: &Shared, authorization: &str) -> Result<(), Refusal> 
     let Some(token) = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer ")).map(str::trim) else {
         return Err(Refusal { code: "InvalidAuthenticationToken", message: "Access token is empty." });
     };
-    let expected = state.scenario.credentials.tenant_token.as_bytes();
+    let expected = state.world.scenario.credentials.tenant_token.as_bytes();
     // Compared in constant time: the static token is a secret.
     if token.len() == expected.len() && token.bytes().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
         return Ok(());
@@ -147,7 +147,7 @@ fn authority(state: &Shared, headers: &HeaderMap) -> String {
 /// An identity-platform error: `error`, `error_description` with its AADSTS code, `error_codes`.
 fn aad_error(state: &Shared, status: StatusCode, error: &str, code: u32, description: String) -> Response {
     let n = state.tenant_requests.load(std::sync::atomic::Ordering::Relaxed);
-    let trace = crate::http::graph::request_id(state.scenario.seed, n);
+    let trace = crate::http::graph::request_id(state.world.scenario.seed, n);
     let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
     let body = crate::http::openapi::identity::AadError {
         error: error.to_string(),
@@ -188,7 +188,7 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
-    let c = &state.scenario.credentials;
+    let c = &state.world.scenario.credentials;
     let journal = |status: u16, code: Option<&str>| {
         let entry = Entry::new("tenant", Op::Token.as_str(), format!("POST /{tenant}/oauth2/v2.0/token"), status).code(code);
         state.journal.lock().expect("journal lock").push(entry);
@@ -259,7 +259,7 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         );
         return fail(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, d);
     }
-    let lifetime = state.scenario.limits.token_lifetime_seconds;
+    let lifetime = state.world.scenario.limits.token_lifetime_seconds;
     let access_token = issue(&state, chrono::Utc::now().timestamp_millis(), lifetime);
     let granted = crate::http::openapi::identity::TokenResponse {
         token_type: "Bearer".into(),
@@ -281,7 +281,7 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         (status = 400, description = "Unknown tenant (`invalid_tenant`)", body = crate::http::openapi::identity::AadError),
     ))]
 async fn openid_configuration(State(state): State<Shared>, Path(tenant): Path<String>, headers: HeaderMap) -> Response {
-    let c = &state.scenario.credentials;
+    let c = &state.world.scenario.credentials;
     if !tenant.eq_ignore_ascii_case(&c.tenant_id) {
         let d = format!("Tenant '{tenant}' not found.");
         return aad_error(&state, StatusCode::BAD_REQUEST, "invalid_tenant", 90002, d);
@@ -319,7 +319,7 @@ mod tests {
     fn state() -> Shared {
         let s = crate::world::scenario::Scenario::from_toml_str("name = \"t\"\nseed = 1\nstart = \"2026-11-20T00:00:00Z\"\n", "t.toml")
             .unwrap();
-        std::sync::Arc::new(crate::http::serve::State::build(s, crate::http::serve::Options::default()).unwrap())
+        std::sync::Arc::new(crate::state::State::build(s, crate::state::Options::default()).unwrap())
     }
 
     #[test]

@@ -20,7 +20,7 @@ use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scope
 use utoipa::openapi::{ContactBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Tag};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::http::serve::Shared;
+use crate::state::Shared;
 
 /// Tag of the vendor archive's operations.
 pub const VENDOR: &str = "vendor";

@@ -3,248 +3,17 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use bytes::Bytes;
-
-use crate::http::sessions::Sessions;
 use crate::http::{control as control_api, vendor as vendor_api};
-use crate::observe::journal::Journal;
-use crate::tenant::data_dir::{DataDir, DataDirError};
-use crate::tenant::directory::Directory;
-use crate::tenant::mailboxes::Mailboxes;
-use crate::tenant::mailboxes::{Blobs, Content, Message};
-use crate::world::archive::Archive;
-use crate::world::faults::FaultPlan;
-use crate::world::render::Rendered;
-use crate::world::scenario::{Credentials, Scenario, ScenarioError};
-use crate::world::{generate, people};
-
-/// Options that are not part of a scenario.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// Keep the raw bytes of imported messages that are not archive items (default); off for
-    /// benchmarks. Bytes identical to an archive item are always available: they are rendered
-    /// again from the item.
-    pub keep_message_bodies: bool,
-    /// Keep the tenant in this directory (SQLite), so that a restart finds it as it was.
-    pub data_dir: Option<PathBuf>,
-    /// Journal entries and access-log requests kept in memory (each); older ones are dropped
-    /// and counted (and stay in the data directory's journal).
-    pub log_capacity: usize,
-    /// Serve HTTPS, writing the CA's PEM to this file (`serve --tls`).
-    pub tls_ca_file: Option<PathBuf>,
-    /// Live mode (`serve --live`): the scenario is anchored so that its last day of traffic is
-    /// this time's UTC day, and an item is listed and served only once the clock has passed its
-    /// capture time.
-    pub live: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            keep_message_bodies: true,
-            data_dir: None,
-            log_capacity: crate::observe::journal::DEFAULT_CAPACITY,
-            tls_ca_file: None,
-            live: None,
-        }
-    }
-}
-
-/// The tenant's mutable side.
-#[derive(Debug)]
-pub struct TenantState {
-    /// Mailbox contents (metadata).
-    pub mailboxes: Mailboxes,
-    /// Bytes of imported messages that are no archive item, once per content (without a data
-    /// directory; with one they are in its database).
-    pub blobs: Blobs,
-}
-
-/// Everything the handlers share.
-#[derive(Debug)]
-pub struct State {
-    /// The scenario.
-    pub scenario: Scenario,
-    /// The vendor archive.
-    pub archive: Archive,
-    /// Vendor sessions.
-    pub sessions: Mutex<Sessions>,
-    /// The directory (immutable).
-    pub directory: Directory,
-    /// Mailboxes.
-    pub tenant: Mutex<TenantState>,
-    /// The journal.
-    pub journal: Mutex<Journal>,
-    /// The scenario's faults.
-    pub faults: FaultPlan,
-    /// Every vendor and tenant request, timed.
-    pub requests: crate::observe::access_log::AccessLog,
-    /// Tenant requests in flight per user id (for throttling).
-    pub in_flight: Mutex<std::collections::HashMap<String, usize>>,
-    /// Tenant requests answered so far (the `request-id` of each is derived from it).
-    pub tenant_requests: std::sync::atomic::AtomicU64,
-    /// Where the tenant is kept, with `--data-dir`.
-    pub data_dir: Option<Arc<DataDir>>,
-    /// Mailboxes' use of Graph's rate limits.
-    pub rates: crate::tenant::rate::Rates,
-    /// How the simulator is reached, once it listens.
-    pub public: std::sync::OnceLock<Public>,
-    /// Options.
-    pub options: Options,
-}
-
-/// Shared state handle.
-pub type Shared = Arc<State>;
-
-/// How clients reach a listening simulator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Public {
-    /// `http://…` or `https://…`, no trailing slash.
-    pub base: String,
-    /// With TLS: the PEM file of the CA that signed the certificate.
-    pub ca_file: Option<PathBuf>,
-}
-
-/// Why a simulator state could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// The scenario is not valid.
-    #[error(transparent)]
-    Scenario(#[from] ScenarioError),
-    /// The data directory cannot be used.
-    #[error(transparent)]
-    DataDir(#[from] DataDirError),
-}
-
-/// What a stored message's bytes are, ready to be sent.
-pub enum MessageBytes {
-    /// Rendered again from the archive item (streamable).
-    Rendered(Rendered),
-    /// Kept bytes.
-    Kept(Bytes),
-}
-
-impl MessageBytes {
-    /// All the bytes at once.
-    pub fn to_vec(&self) -> Vec<u8> {
-        match self {
-            MessageBytes::Rendered(r) => r.to_vec(),
-            MessageBytes::Kept(b) => b.to_vec(),
-        }
-    }
-}
-
-impl State {
-    /// `https` when the simulator serves TLS, else `http`.
-    pub fn scheme(&self) -> &'static str {
-        match self.public.get() {
-            Some(p) if p.base.starts_with("https:") => "https",
-            _ => "http",
-        }
-    }
-
-    /// Generates the archive and the tenant of a scenario (and, with a data directory, puts
-    /// back the tenant it holds).
-    pub fn build(mut scenario: Scenario, options: Options) -> Result<State, BuildError> {
-        if let Some(now) = options.live {
-            let shift = scenario.anchor_to(now);
-            tracing::info!(start = %scenario.start, shift_days = shift.num_days(), "live: scenario anchored");
-        }
-        let data_dir = match &options.data_dir {
-            // Opened first: a directory of another scenario is refused before any generation.
-            Some(dir) => Some(Arc::new(DataDir::open(dir, &scenario)?)),
-            None => None,
-        };
-        let t = std::time::Instant::now();
-        let population = people::Population::build(&scenario);
-        let people_s = t.elapsed().as_secs_f64();
-        let specs = generate::items(&scenario, &population)?;
-        let traffic_s = t.elapsed().as_secs_f64() - people_s;
-        let directory = Directory::new(&population.users);
-        let mut mailboxes = Mailboxes::new(&directory);
-        let archive = Archive::new(population, specs);
-        tracing::info!(people_s, traffic_s, total_s = t.elapsed().as_secs_f64(), items = archive.items().len(), "generated");
-        let mut journal = Journal::new(options.log_capacity, data_dir.clone());
-        if let Some(d) = &data_dir {
-            let restored = d.restore(&mut mailboxes, &archive)?;
-            tracing::info!(messages = restored.messages, journal = restored.journal_total, dir = %d.path().display(), "tenant restored");
-            journal.restore(restored.journal, restored.journal_total);
-        }
-        Ok(State {
-            faults: FaultPlan::new(scenario.faults.clone(), scenario.seed),
-            in_flight: Mutex::new(std::collections::HashMap::new()),
-            tenant_requests: std::sync::atomic::AtomicU64::new(0),
-            requests: crate::observe::access_log::AccessLog::new(options.log_capacity),
-            sessions: Mutex::new(Sessions::new(scenario.seed)),
-            scenario,
-            archive,
-            directory,
-            tenant: Mutex::new(TenantState { mailboxes, blobs: Blobs::default() }),
-            journal: Mutex::new(journal),
-            data_dir,
-            rates: Default::default(),
-            public: std::sync::OnceLock::new(),
-            options,
-        })
-    }
-
-    /// In live mode, the current time in epoch milliseconds: items captured later are not there
-    /// yet. `None`: every item is there.
-    pub fn arrived_until_ms(&self) -> Option<i64> {
-        self.options.live.map(|_| chrono::Utc::now().timestamp_millis())
-    }
-
-    /// Whether an item is there yet (always, outside live mode).
-    pub fn has_arrived(&self, item: &crate::world::archive::ArchivedItem) -> bool {
-        self.arrived_until_ms().is_none_or(|now| item.spec.captured_ms <= now)
-    }
-
-    /// The items that are there (all of them, outside live mode), in listing order.
-    pub fn arrived_items(&self) -> &[crate::world::archive::ArchivedItem] {
-        let items = self.archive.items();
-        match self.arrived_until_ms() {
-            Some(now) => &items[..items.partition_point(|i| i.spec.captured_ms <= now)],
-            None => items,
-        }
-    }
-
-    /// Puts the tenant back as the scenario defines it and clears the journal (and the data
-    /// directory's copy of both): the memory they held is freed.
-    pub fn reset(&self) -> Result<(), DataDirError> {
-        let mut tenant = self.tenant.lock().expect("tenant lock");
-        if let Some(d) = &self.data_dir {
-            d.clear()?;
-        }
-        *tenant = TenantState { mailboxes: Mailboxes::new(&self.directory), blobs: Blobs::default() };
-        self.journal.lock().expect("journal lock").clear();
-        self.faults.reset();
-        self.requests.clear();
-        Ok(())
-    }
-
-    /// The bytes of a stored message: rendered from its archive item, or as kept; `None` when
-    /// they were not kept.
-    pub fn message_bytes(&self, message: &Message) -> Result<Option<MessageBytes>, DataDirError> {
-        Ok(match message.content {
-            Content::Archive(i) => Some(MessageBytes::Rendered(self.archive.render(&self.archive.items()[i as usize]))),
-            Content::Blob => {
-                let kept = match &self.data_dir {
-                    Some(d) => d.blob(&message.sha256)?,
-                    None => self.tenant.lock().expect("tenant lock").blobs.get(&message.sha256),
-                };
-                kept.map(MessageBytes::Kept)
-            }
-            Content::Dropped => None,
-        })
-    }
-}
+use crate::observe::Observation;
+use crate::state::{BuildError, Options, Public, Shared, State};
+use crate::world::scenario::{Credentials, Scenario};
 
 /// The whole HTTP surface: `/tm/v1`, `/graph/v1.0`, `/sim`, and the web UI at `/`.
 pub fn app(state: Shared) -> Router {
@@ -265,12 +34,12 @@ pub struct Simulator;
 
 impl Simulator {
     /// Generates the scenario and serves it on `addr` (use port 0 for any free port).
-    pub async fn start(scenario: Scenario, addr: SocketAddr) -> Result<RunningSimulator, StartError> {
+    pub async fn start(scenario: Scenario, addr: SocketAddr) -> Result<Running, StartError> {
         Self::start_with(scenario, addr, Options::default()).await
     }
 
     /// As [`Simulator::start`], with options.
-    pub async fn start_with(scenario: Scenario, addr: SocketAddr, options: Options) -> Result<RunningSimulator, StartError> {
+    pub async fn start_with(scenario: Scenario, addr: SocketAddr, options: Options) -> Result<Running, StartError> {
         let credentials = scenario.credentials.clone();
         let ca_file = options.tls_ca_file.clone();
         let state =
@@ -293,7 +62,7 @@ impl Simulator {
             };
         });
         tracing::info!(%local, "simulator listening");
-        Ok(RunningSimulator { addr: local, credentials, state, shutdown: Some(tx), handle: Some(handle) })
+        Ok(Running { addr: local, credentials, state, shutdown: Some(tx), handle: Some(handle) })
     }
 }
 
@@ -414,9 +183,14 @@ impl ThreadedSimulator {
         self.addr
     }
 
-    /// The shared state.
-    pub fn state(&self) -> &Shared {
-        &self.state
+    /// What can be seen of it now.
+    pub fn observe(&self) -> Observation {
+        Observation::of(self.state.clone())
+    }
+
+    /// The summary `serve` prints: items, mailboxes, the data directory, the traffic's span.
+    pub fn summary(&self) -> crate::http::control::ScenarioSummary {
+        crate::http::control::summary(&self.state)
     }
 
     /// Stops serving (open requests finish) and waits for the threads.
@@ -454,7 +228,7 @@ fn public(local: SocketAddr, options_ca: Option<&std::path::Path>) -> Result<(Op
 }
 
 /// A simulator serving on a socket.
-pub struct RunningSimulator {
+pub struct Running {
     addr: SocketAddr,
     credentials: Credentials,
     state: Shared,
@@ -462,7 +236,7 @@ pub struct RunningSimulator {
     handle: Option<JoinHandle<()>>,
 }
 
-impl RunningSimulator {
+impl Running {
     /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -491,9 +265,27 @@ impl RunningSimulator {
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
-    /// The shared state (for in-process inspection).
-    pub fn state(&self) -> &Shared {
-        &self.state
+    /// What can be seen of it now: the world, the mailboxes, the journal and the access log.
+    pub fn observe(&self) -> Observation {
+        Observation::of(self.state.clone())
+    }
+    /// Journal entries so far (dropped ones included).
+    pub fn journal_total(&self) -> u64 {
+        self.state.journal.lock().expect("journal lock").total()
+    }
+    /// Successful imports journalled after entry `seq` (the suite's kill points count them).
+    pub fn imports_after(&self, seq: u64) -> u64 {
+        self.state
+            .journal
+            .lock()
+            .expect("journal lock")
+            .after(seq)
+            .filter(|e| e.api == "tenant" && e.op == "import" && e.status == 201)
+            .count() as u64
+    }
+    /// Requests logged so far (dropped ones included).
+    pub fn requests_total(&self) -> u64 {
+        self.state.requests.total()
     }
     /// Stops serving and waits for the server task.
     pub async fn shutdown(mut self) {
@@ -506,7 +298,7 @@ impl RunningSimulator {
     }
 }
 
-impl Drop for RunningSimulator {
+impl Drop for Running {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

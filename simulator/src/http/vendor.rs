@@ -18,8 +18,8 @@ use crate::world::faults::{ActionKind, Api, FaultRule, Op, Request};
 use tm_contract::{Session, SessionRequest};
 
 use crate::http::error::ApiError;
-use crate::http::serve::Shared;
 use crate::observe::journal::Entry;
+use crate::state::Shared;
 
 /// Routes under `/tm/v1`, with their OpenAPI description.
 pub fn api() -> OpenApiRouter<Shared> {
@@ -137,7 +137,7 @@ async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
             return fail(&state, Op::Login, request.into(), e, None);
         }
     };
-    let c = &state.scenario.credentials;
+    let c = &state.world.scenario.credentials;
     // Compare both fields fully, so timing says nothing about which one is wrong.
     let ok = constant_time_eq(l.username.as_bytes(), c.vendor_username.as_bytes())
         & constant_time_eq(l.password.as_bytes(), c.vendor_password.as_bytes());
@@ -228,7 +228,7 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         Some(f) if f.action == ActionKind::RepeatPage && cursor.is_some() => f.repeat.unwrap_or(3).min(limit - 1),
         _ => 0,
     };
-    let mut page = match state.archive.list(from, to, limit, cursor, rewind, state.arrived_until_ms()) {
+    let mut page = match state.world.archive.list(from, to, limit, cursor, rewind, state.arrived_until_ms()) {
         Ok(p) => p,
         Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
     };
@@ -273,7 +273,7 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
     {
         return r;
     }
-    let Some(item) = state.archive.get(&id).filter(|i| state.has_arrived(i)) else {
+    let Some(item) = state.world.archive.get(&id).filter(|i| state.has_arrived(i)) else {
         return fail(
             &state,
             Op::Raw,
@@ -282,9 +282,9 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
             Some(id),
         );
     };
-    let sha = state.archive.sha256(item);
+    let sha = state.world.archive.sha256(item);
     let etag = HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header");
-    let rendered = state.archive.render(item);
+    let rendered = state.world.archive.render(item);
     if fault.is_none() {
         // The common case: the whole answer at once for a chat, call or recall (one write),
         // streamed for an attachment.

@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde::Serialize;
 
-use crate::http::serve::Shared;
+use crate::state::Shared;
 
 /// What the tenant gate learnt about a request (a response extension).
 #[derive(Debug, Clone)]

@@ -4,3 +4,6 @@
 
 pub mod access_log;
 pub mod journal;
+pub mod observation;
+
+pub use observation::Observation;

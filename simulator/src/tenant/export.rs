@@ -22,8 +22,45 @@
 
 use std::io::{self, Write};
 
-use crate::http::serve::{MessageBytes, State};
 use crate::tenant::mailboxes::{Content, Message};
+use crate::tenant::store::MessageBytes;
+use crate::tenant::store::Tenant;
+use crate::world::World;
+use crate::world::scenario::{Scenario, ScenarioError};
+
+/// What an export reads: the tenant store and the world its archive items come from.
+#[derive(Clone, Copy)]
+pub struct Source<'a> {
+    /// The tenant.
+    pub tenant: &'a Tenant,
+    /// The world.
+    pub world: &'a World,
+}
+
+impl Source<'_> {
+    fn message_bytes(&self, m: &Message) -> Result<Option<MessageBytes>, crate::tenant::data_dir::DataDirError> {
+        self.tenant.message_bytes(&self.world.archive, m)
+    }
+}
+
+/// Exports a mailbox (or one folder of it) of the tenant kept in a data directory
+/// (`tm-simulator export`): returns how many messages of which mailbox were written.
+pub fn from_data_dir(
+    scenario: Scenario,
+    data_dir: &std::path::Path,
+    (address, folder): (&str, Option<&str>),
+    format: Format,
+    out: impl Write,
+) -> Result<(usize, String), ExportError> {
+    let dir = std::sync::Arc::new(crate::tenant::data_dir::DataDir::open(data_dir, &scenario)?);
+    let world = World::generate(scenario)?;
+    let directory = crate::tenant::directory::Directory::new(&world.archive.population.users);
+    let (tenant, _) = Tenant::open(directory, Some(dir), &world.archive)?;
+    let source = Source { tenant: &tenant, world: &world };
+    let selection = select(&source, address, folder)?;
+    write(&source, &selection, format, out)?;
+    Ok((selection.len(), selection.address))
+}
 
 /// An export's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +130,9 @@ pub enum ExportError {
         /// Its number in the mailbox.
         number: u32,
     },
+    /// The scenario is not valid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
     /// The data directory could not be read.
     #[error(transparent)]
     DataDir(#[from] crate::tenant::data_dir::DataDirError),
@@ -118,38 +158,35 @@ impl Selection {
     pub fn len(&self) -> usize {
         self.folders.iter().map(|f| f.2.len()).sum()
     }
-
-    /// Whether the export holds no message.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// The messages of a mailbox (any of its addresses), or of one folder named by display name
 /// (ignoring case), id or well-known name.
-pub fn select(state: &State, address: &str, folder: Option<&str>) -> Result<Selection, ExportError> {
-    let user = state.directory.lookup(address).ok_or_else(|| ExportError::NoMailbox(address.to_string()))?;
-    let tenant = state.tenant.lock().expect("tenant lock");
-    let mailbox = tenant.mailboxes.get(&user.id).ok_or_else(|| ExportError::NoMailbox(address.to_string()))?;
-    let is_inbox = |f: &crate::tenant::mailboxes::Folder| f.well_known == Some("inbox");
-    let folders = match folder {
-        None => mailbox.folders.iter().map(|f| (f.name.clone(), is_inbox(f), f.messages.clone())).collect(),
-        Some(key) => {
-            let f = mailbox.folders.iter().find(|f| f.name.eq_ignore_ascii_case(key)).or_else(|| mailbox.folder(key)).ok_or_else(|| {
-                ExportError::NoFolder {
-                    address: mailbox.address.clone(),
-                    folder: key.to_string(),
-                    known: mailbox.folders.iter().map(|f| f.name.clone()).collect(),
-                }
-            })?;
-            vec![(f.name.clone(), is_inbox(f), f.messages.clone())]
-        }
-    };
-    Ok(Selection { address: mailbox.address.clone(), single: folder.is_some(), folders })
+pub fn select(state: &Source<'_>, address: &str, folder: Option<&str>) -> Result<Selection, ExportError> {
+    let user = state.tenant.directory.lookup(address).ok_or_else(|| ExportError::NoMailbox(address.to_string()))?;
+    state.tenant.read(|tenant| {
+        let mailbox = tenant.mailboxes.get(&user.id).ok_or_else(|| ExportError::NoMailbox(address.to_string()))?;
+        let is_inbox = |f: &crate::tenant::mailboxes::Folder| f.well_known == Some("inbox");
+        let folders = match folder {
+            None => mailbox.folders.iter().map(|f| (f.name.clone(), is_inbox(f), f.messages.clone())).collect(),
+            Some(key) => {
+                let f =
+                    mailbox.folders.iter().find(|f| f.name.eq_ignore_ascii_case(key)).or_else(|| mailbox.folder(key)).ok_or_else(|| {
+                        ExportError::NoFolder {
+                            address: mailbox.address.clone(),
+                            folder: key.to_string(),
+                            known: mailbox.folders.iter().map(|f| f.name.clone()).collect(),
+                        }
+                    })?;
+                vec![(f.name.clone(), is_inbox(f), f.messages.clone())]
+            }
+        };
+        Ok(Selection { address: mailbox.address.clone(), single: folder.is_some(), folders })
+    })
 }
 
 /// Writes a selection in a format.
-pub fn write(state: &State, selection: &Selection, format: Format, out: impl Write) -> Result<(), ExportError> {
+pub fn write(state: &Source<'_>, selection: &Selection, format: Format, out: impl Write) -> Result<(), ExportError> {
     match format {
         Format::Mbox => write_mbox(state, selection, out),
         Format::Maildir => write_maildir(state, selection, out),
@@ -158,7 +195,7 @@ pub fn write(state: &State, selection: &Selection, format: Format, out: impl Wri
 
 /// A message's bytes, chunk by chunk, and its time (epoch seconds).
 fn message(
-    state: &State,
+    state: &Source<'_>,
     selection: &Selection,
     folder: &str,
     m: &Message,
@@ -171,7 +208,7 @@ fn message(
     Ok(match bytes {
         MessageBytes::Rendered(r) => {
             let secs = match m.content {
-                Content::Archive(i) => state.archive.items()[i as usize].spec.captured_ms.div_euclid(1000),
+                Content::Archive(i) => state.world.archive.items()[i as usize].spec.captured_ms.div_euclid(1000),
                 _ => 0,
             };
             (Box::new(r.into_chunks()), secs)
@@ -192,7 +229,7 @@ fn asctime(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default().format("%a %b %e %H:%M:%S %Y").to_string()
 }
 
-fn write_mbox(state: &State, selection: &Selection, mut out: impl Write) -> Result<(), ExportError> {
+fn write_mbox(state: &Source<'_>, selection: &Selection, mut out: impl Write) -> Result<(), ExportError> {
     for (name, _, messages) in &selection.folders {
         for m in messages {
             let (chunks, secs) = message(state, selection, name, m)?;
@@ -218,13 +255,13 @@ pub fn maildir_folder_name(name: &str) -> String {
     format!(".{escaped}")
 }
 
-fn write_maildir(state: &State, selection: &Selection, out: impl Write) -> Result<(), ExportError> {
+fn write_maildir(state: &Source<'_>, selection: &Selection, out: impl Write) -> Result<(), ExportError> {
     let mut tar = tar::Builder::new(out);
     tar.mode(tar::HeaderMode::Deterministic);
     let root = selection.address.clone();
     // Directories carry the scenario's start: a reader that caches by directory mtime (Python's
     // `mailbox.Maildir` does) reads nothing from a directory dated at the epoch.
-    let dir_mtime = state.scenario.start.timestamp().max(1) as u64;
+    let dir_mtime = state.world.scenario.start.timestamp().max(1) as u64;
     let dir = |tar: &mut tar::Builder<_>, path: &str| -> io::Result<()> {
         let mut h = tar::Header::new_ustar();
         h.set_entry_type(tar::EntryType::Directory);

@@ -215,14 +215,6 @@ impl Blobs {
     pub fn get(&self, digest: &Sha256) -> Option<Bytes> {
         self.by_digest.get(digest).map(|(b, _)| b.clone())
     }
-    /// Distinct contents kept.
-    pub fn len(&self) -> usize {
-        self.by_digest.len()
-    }
-    /// Whether nothing is kept.
-    pub fn is_empty(&self) -> bool {
-        self.by_digest.is_empty()
-    }
     /// Bytes kept.
     pub fn bytes(&self) -> u64 {
         self.bytes
@@ -361,6 +353,13 @@ fn view(f: &Folder, root_id: &str) -> FolderView {
         total_item_count: n,
         is_hidden: f.hidden,
     }
+}
+
+/// The local part of a `Message-ID` (`<local@domain>`) whose domain is `domain` (any case).
+pub fn local_part_at<'a>(message_id: &'a str, domain: &str) -> Option<&'a str> {
+    let inner = message_id.trim().strip_prefix('<')?.strip_suffix('>')?;
+    let (local, d) = inner.rsplit_once('@')?;
+    d.eq_ignore_ascii_case(domain).then_some(local)
 }
 
 #[cfg(test)]

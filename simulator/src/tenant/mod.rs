@@ -11,7 +11,9 @@ pub mod export;
 pub mod mailboxes;
 pub mod message_resource;
 pub mod rate;
+pub mod store;
 pub mod upload;
+pub mod views;
 
 /// Folders every mailbox starts with, and their well-known names: the top-level folders of a new
 /// Exchange Online mailbox (<https://learn.microsoft.com/graph/api/resources/mailfolder>, "well-known

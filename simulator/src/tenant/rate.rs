@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
 
-use crate::http::serve::Shared;
+use crate::state::Shared;
 use crate::world::faults::Op;
 
 const REQUEST_WINDOW: Duration = Duration::from_secs(600);
@@ -21,7 +21,7 @@ const UPLOAD_WINDOW: Duration = Duration::from_secs(300);
 
 /// The two windows' lengths: Graph's, or the scenario's `rate_window_seconds` for both.
 fn windows(state: &Shared) -> (Duration, Duration) {
-    match state.scenario.limits.rate_window_seconds {
+    match state.world.scenario.limits.rate_window_seconds {
         Some(s) => (Duration::from_secs(s), Duration::from_secs(s)),
         None => (REQUEST_WINDOW, UPLOAD_WINDOW),
     }
@@ -63,13 +63,13 @@ pub struct Rates {
 /// Counts a mailbox request against the scenario's limits: `Some((limit, retry_after))` when it
 /// is over one (not counted then).
 pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Option<(&'static str, u64)> {
-    let limits = state.scenario.limits;
+    let limits = state.world.scenario.limits;
     if limits.requests_per_10_minutes.is_none() && limits.upload_bytes_per_5_minutes.is_none() {
         return None;
     }
     let (request_window, upload_window) = windows(state);
     let now = Instant::now();
-    let mut map = state.rates.by_user.lock().expect("rates lock");
+    let mut map = state.tenant.rates.by_user.lock().expect("rates lock");
     let usage = map.entry(user_id.to_string()).or_default();
     if let Some(max) = limits.upload_bytes_per_5_minutes
         && op == Op::Import
@@ -93,12 +93,12 @@ pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Opti
 
 /// Counts the body bytes of an upload.
 pub fn uploaded(state: &Shared, user_id: &str, bytes: u64) {
-    if state.scenario.limits.upload_bytes_per_5_minutes.is_none() {
+    if state.world.scenario.limits.upload_bytes_per_5_minutes.is_none() {
         return;
     }
     let (_, upload_window) = windows(state);
     let now = Instant::now();
-    let mut map = state.rates.by_user.lock().expect("rates lock");
+    let mut map = state.tenant.rates.by_user.lock().expect("rates lock");
     let usage = map.entry(user_id.to_string()).or_default();
     Window::current(&mut usage.uploads, now, upload_window).used += bytes;
 }

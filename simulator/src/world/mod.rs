@@ -16,3 +16,30 @@ pub mod item;
 pub mod people;
 pub mod render;
 pub mod scenario;
+
+use archive::Archive;
+use scenario::{Scenario, ScenarioError};
+
+/// A scenario's world, generated: the scenario (anchored, in live mode) and its archive of
+/// rendered items. Immutable once generated.
+#[derive(Debug)]
+pub struct World {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// The vendor archive: its people and items.
+    pub archive: Archive,
+}
+
+impl World {
+    /// Generates the people and traffic of a scenario.
+    pub fn generate(scenario: Scenario) -> Result<World, ScenarioError> {
+        let t = std::time::Instant::now();
+        let population = people::Population::build(&scenario);
+        let people_s = t.elapsed().as_secs_f64();
+        let specs = generate::items(&scenario, &population)?;
+        let traffic_s = t.elapsed().as_secs_f64() - people_s;
+        let archive = Archive::new(population, specs);
+        tracing::info!(people_s, traffic_s, total_s = t.elapsed().as_secs_f64(), items = archive.items().len(), "generated");
+        Ok(World { scenario, archive })
+    }
+}

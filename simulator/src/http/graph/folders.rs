@@ -15,9 +15,10 @@ use serde_json::Value;
 use super::odata::{self, Refused};
 use super::{base_url, mailbox_user, record, refused, stored_nothing};
 use crate::http::error::ApiError;
-use crate::http::serve::Shared;
 use crate::observe::journal::Entry;
-use crate::tenant::mailboxes::{CreateFolderError, FolderView};
+use crate::state::Shared;
+use crate::tenant::mailboxes::FolderView;
+use crate::tenant::store::CreateError;
 
 /// The mailFolder properties `$select` takes.
 pub const PROPERTIES: [&str; 7] =
@@ -104,7 +105,7 @@ pub async fn list(
         Err(e) => return e.into_response(),
     };
     let include_hidden = odata::parse(&query, &LISTING_OPTIONS, 1000).is_ok_and(|o| o.include_hidden);
-    let folders = state.tenant.lock().expect("tenant lock").mailboxes.get(&u.id).map(|m| m.listed(include_hidden)).unwrap_or_default();
+    let folders = state.tenant.contents().mailboxes.get(&u.id).map(|m| m.listed(include_hidden)).unwrap_or_default();
     listing(&state, &headers, &u.id, &format!("/users/{}/mailFolders", u.id), folders, &query)
 }
 
@@ -130,7 +131,7 @@ pub async fn one(
         Err(r) => return refused(r),
     };
     let view = {
-        let tenant = state.tenant.lock().expect("tenant lock");
+        let tenant = state.tenant.contents();
         let Some(m) = tenant.mailboxes.get(&u.id) else { return not_found(&folder) };
         if m.is_root(&folder) {
             m.root_view()
@@ -168,7 +169,7 @@ pub async fn children(
     };
     let include_hidden = odata::parse(&query, &LISTING_OPTIONS, 1000).is_ok_and(|o| o.include_hidden);
     let folders = {
-        let tenant = state.tenant.lock().expect("tenant lock");
+        let tenant = state.tenant.contents();
         let Some(m) = tenant.mailboxes.get(&u.id) else { return not_found(&folder) };
         if m.is_root(&folder) {
             m.listed(include_hidden)
@@ -199,8 +200,8 @@ struct NewFolder {
     responses((status = 201, description = "The new folder", body = crate::http::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
 pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
     // The parent: the root (`Some(Some(true))`), another folder (`Some(Some(false))`), none (`Some(None)`).
-    let parent = state.directory.by_key(&key).and_then(|(u, _)| {
-        let tenant = state.tenant.lock().expect("tenant lock");
+    let parent = state.tenant.directory.by_key(&key).and_then(|(u, _)| {
+        let tenant = state.tenant.contents();
         tenant.mailboxes.get(&u.id).map(|m| if m.is_root(&folder) { Some(true) } else { m.folder(&folder).map(|_| false) })
     });
     match parent {
@@ -238,22 +239,9 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
         }
     };
     let request = "POST /graph/v1.0/users/{user}/mailFolders";
-    let created = {
-        let mut tenant = state.tenant.lock().expect("tenant lock");
-        match tenant.mailboxes.create_folder(&u.id, &name) {
-            Ok(view) => match &state.data_dir {
-                Some(d) => match d.folder_created(&u.id, &view.id, &view.display_name) {
-                    Ok(()) => Ok(view),
-                    Err(e) => {
-                        tenant.mailboxes.forget_folder(&u.id, &view.id);
-                        drop(tenant);
-                        return stored_nothing(&state, "create_folder", request, &u.mail, e);
-                    }
-                },
-                None => Ok(view),
-            },
-            Err(e) => Err(e),
-        }
+    let created = match state.tenant.create_folder(&u.id, &name) {
+        Err(CreateError::DataDir(e)) => return stored_nothing(&state, "create_folder", request, &u.mail, e),
+        other => other,
     };
     let (status, code, response) = match created {
         Ok(view) => {
@@ -264,7 +252,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
             );
             (201, None, (StatusCode::CREATED, axum::Json(v)).into_response())
         }
-        Err(CreateFolderError::Exists) => {
+        Err(_) => {
             let e = ApiError::new(
                 StatusCode::CONFLICT,
                 "ErrorFolderExists",

@@ -15,11 +15,13 @@ use serde_json::Value;
 use super::odata::{self, Refused};
 use super::{base_url, break_answer, mailbox_user, refused, stored_nothing};
 use crate::http::error::ApiError;
-use crate::http::serve::{MessageBytes, Shared};
 use crate::observe::journal::Entry;
+use crate::state::Shared;
 use crate::tenant::mailboxes::{Content, Message, message_id};
 use crate::tenant::message_resource::{self, PREFIX_BYTES, Stored};
-use crate::tenant::upload::Upload;
+use crate::tenant::store::MessageBytes;
+use crate::tenant::store::StoreError;
+use crate::tenant::upload::{Upload, Uploaded};
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 
 /// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
@@ -64,7 +66,7 @@ fn entity_context(user_id: &str, folder_id: &str) -> String {
 
 /// A message's `internetMessageId`: its `Message-ID`, or one Exchange would make up.
 fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
-    m.internet_message_id(&state.archive).unwrap_or_else(|| format!("<{id}@tenant.sim>"))
+    m.internet_message_id(&state.world.archive).unwrap_or_else(|| format!("<{id}@tenant.sim>"))
 }
 
 /// Import a MIME message into a folder.
@@ -85,8 +87,8 @@ pub async fn import(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>, fault: Option<String>| {
-        state.journal.lock().expect("journal lock").push(Entry {
+    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<String>| {
+        let entry = Entry {
             seq: 0,
             api: "tenant",
             op: "import",
@@ -94,73 +96,23 @@ pub async fn import(
             status,
             code: code.map(str::to_string),
             mailbox: Some(u.mail.clone()),
-            folder: folder_name,
+            folder,
             item_id,
             fault,
-        });
+        };
+        state.journal.lock().expect("journal lock").push(entry);
     };
     let fail = |e: ApiError| {
         journal(e.status.as_u16(), Some(e.code), None, None, None);
         e.into_response()
     };
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ctype.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
-        return fail(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UnsupportedMediaType",
-            format!("MIME import takes Content-Type: text/plain (base64), not {ctype:?}"),
-        ));
-    }
-    // The folder: an id or a well-known name.
-    let folder = {
-        let tenant = state.tenant.lock().expect("tenant lock");
-        tenant.mailboxes.get(&u.id).and_then(|m| m.folder(&folder_key)).map(|f| f.id.clone())
+    let uploaded = match receive(&state, &u.id, &folder_key, &headers, body).await {
+        Ok(x) => x,
+        Err(e) => return fail(e),
     };
-    let Some(folder) = folder else {
-        return fail(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "ErrorItemNotFound",
-            format!("The specified object was not found in the store. ({folder_key})"),
-        ));
-    };
-    // Graph's request cap, when the scenario models it: refused from the length announced, or
-    // as soon as the body passes it.
-    let limit = state.scenario.limits.max_request_bytes.map_or(MAX_IMPORT_BODY, |l| l as usize);
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            format!("The request body is larger than the maximum size allowed ({limit} bytes)."),
-        )
-    };
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        return fail(too_large());
-    }
-    // Decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
-    let archive = &state.archive;
-    let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
-    let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
-    let mut stream = body.into_data_stream();
-    let mut received = 0usize;
-    let invalid =
-        || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return fail(ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"));
-        };
-        received += chunk.len();
-        if received > limit {
-            return fail(too_large());
-        }
-        if upload.push(&chunk).is_err() {
-            return fail(invalid());
-        }
-    }
-    crate::tenant::rate::uploaded(&state, &u.id, received as u64);
-    let Ok(uploaded) = upload.finish() else { return fail(invalid()) };
+    let (folder, uploaded) = uploaded;
     let archive_id = header_value(&uploaded.head, "X-TELEMESSAGE-ArchiveMessageID");
-    let addresses = state.directory.addresses(&u.id);
+    let addresses = state.tenant.directory.addresses(&u.id);
     let fault =
         state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Import, item: archive_id.as_deref(), mailbox: Some(&addresses) });
     if let Some(rule) = &fault {
@@ -176,52 +128,20 @@ pub async fn import(
             _ => {}
         }
     }
-    let item = uploaded.archive_item;
-    let content = match (item, &uploaded.kept) {
-        (Some(i), _) => Content::Archive(i as u32),
-        (None, Some(_)) => Content::Blob,
-        (None, None) => Content::Dropped,
-    };
-    let sha256 = uploaded.sha256;
-    let message = Message::new(content, archive_id.clone(), header_value(&uploaded.head, "Message-ID"), sha256, uploaded.size);
-    // Parsed before the tenant lock is taken: every import and listing waits for that lock.
+    // Parsed before the store is asked: every import and listing waits for the tenant's lock.
     let parsed = message_resource::parse(&uploaded.start);
-    let stored = {
-        let mut tenant = state.tenant.lock().expect("tenant lock");
-        let Some((number, _)) = tenant.mailboxes.next(&u.id, &folder) else {
-            drop(tenant);
-            return fail(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "ErrorItemNotFound",
-                format!("The specified object was not found in the store. ({folder_key})"),
-            ));
-        };
-        // Written through to the data directory before it is answered (and before memory
-        // changes: a failed write leaves the tenant as it was).
-        if let Some(d) = &state.data_dir {
-            let mut numbered = message.clone();
-            numbered.number = number;
-            let item_id = item.map(|i| state.archive.items()[i].spec.id.as_str());
-            let bytes = uploaded.kept.as_deref();
-            if let Err(e) = d.message_imported(&state.archive, &u.id, &folder, &numbered, item_id, bytes) {
-                drop(tenant);
-                return stored_nothing(&state, "import", IMPORT, &u.mail, e);
-            }
-        } else if let Some(kept) = uploaded.kept.clone() {
-            tenant.blobs.add(sha256, || kept);
-        }
-        let (folder_name, m) = tenant.mailboxes.import(&u.id, &folder, message).expect("the folder was just found");
-        let id = m.id(&u.id);
-        let internet_id = internet_message_id(m, &state, &id);
-        let ids = (id, internet_id, m.sha256_hex());
-        (folder_name, ids)
+    let message = message_of(&uploaded, archive_id.clone());
+    let stored = match state.tenant.import(&state.world.archive, &u.id, &folder, message, uploaded.kept) {
+        Ok(x) => x,
+        Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
+        Err(StoreError::DataDir(e)) => return stored_nothing(&state, "import", IMPORT, &u.mail, e),
     };
-    let (folder_name, (id, internet_id, sha256_hex)) = stored;
-    let stored = Stored { id: &id, folder_id: &folder, internet_message_id: &internet_id, sha256: &sha256_hex };
-    let mut response = message_resource::resource(stored, Some(&parsed));
+    let resource =
+        Stored { id: &stored.id, folder_id: &folder, internet_message_id: &stored.internet_message_id, sha256: &stored.sha256_hex };
+    let mut response = message_resource::resource(resource, Some(&parsed));
     response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u.id, &folder).into());
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
-    journal(201, None, Some(folder_name), archive_id.clone(), note);
+    journal(201, None, Some(stored.folder_name), archive_id.clone(), note);
     let answer = concerning((StatusCode::CREATED, axum::Json(response)).into_response(), archive_id);
     match fault.filter(|f| f.action == ActionKind::Reset) {
         // The message is stored; the answer is lost on the way.
@@ -230,54 +150,68 @@ pub async fn import(
     }
 }
 
-/// The domain of the `Message-ID`s of messages another program writes (the `foreign_write` fault).
-pub const FOREIGN_DOMAIN: &str = "foreign.tenant.sim";
-
-/// Whether a `Message-ID` is one of a foreign write's.
-pub fn is_foreign(internet_message_id: &str) -> bool {
-    local_part_at(internet_message_id, FOREIGN_DOMAIN).is_some()
+/// The message an upload is (its content: the archive item's, kept bytes, or dropped ones).
+fn message_of(uploaded: &Uploaded, archive_id: Option<String>) -> Message {
+    let content = match (uploaded.archive_item, &uploaded.kept) {
+        (Some(i), _) => Content::Archive(i as u32),
+        (None, Some(_)) => Content::Blob,
+        (None, None) => Content::Dropped,
+    };
+    Message::new(content, archive_id, header_value(&uploaded.head, "Message-ID"), uploaded.sha256, uploaded.size)
 }
 
-/// The local part of a `Message-ID` (`<local@domain>`) whose domain is `domain` (any case).
-fn local_part_at<'a>(message_id: &'a str, domain: &str) -> Option<&'a str> {
-    let inner = message_id.trim().strip_prefix('<')?.strip_suffix('>')?;
-    let (local, d) = inner.rsplit_once('@')?;
-    d.eq_ignore_ascii_case(domain).then_some(local)
+fn no_folder(key: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
 }
 
-/// The scenario's `foreign_write` fault: another program (a retention tool, a second connector)
-/// writes a message of its own into the mailbox's `WeChat Archiver`, when that folder exists.
-/// Its bytes depend only on the mailbox and the message's number, so a run is repeatable.
+/// An import's body received: the media type checked, the folder found (its id), Graph's
+/// request cap applied (from the length announced, or as soon as the body passes it), the
+/// base64 decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
+async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &HeaderMap, body: Body) -> Result<(String, Uploaded), ApiError> {
+    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ctype.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
+        let message = format!("MIME import takes Content-Type: text/plain (base64), not {ctype:?}");
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", message));
+    }
+    // The folder: an id or a well-known name.
+    let folder = state.tenant.contents().mailboxes.get(user_id).and_then(|m| m.folder(folder_key)).map(|f| f.id.clone());
+    let folder = folder.ok_or_else(|| no_folder(folder_key))?;
+    let limit = state.world.scenario.limits.max_request_bytes.map_or(MAX_IMPORT_BODY, |l| l as usize);
+    let too_large = || {
+        let message = format!("The request body is larger than the maximum size allowed ({limit} bytes).");
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message)
+    };
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let archive = &state.world.archive;
+    let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
+    let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
+    let mut stream = body.into_data_stream();
+    let mut received = 0usize;
+    let invalid =
+        || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"))?;
+        received += chunk.len();
+        if received > limit {
+            return Err(too_large());
+        }
+        upload.push(&chunk).map_err(|_| invalid())?;
+    }
+    crate::tenant::rate::uploaded(state, user_id, received as u64);
+    let uploaded = upload.finish().map_err(|_| invalid())?;
+    Ok((folder, uploaded))
+}
+
+/// The scenario's `foreign_write` fault: another program's message lands in the mailbox's
+/// `WeChat Archiver` (see [`Tenant::foreign_write`](crate::tenant::store::Tenant::foreign_write)).
 /// Journalled as op `foreign_write`; `/sim/mailboxes` marks the message `foreign`.
 pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
-    use sha2::Digest as _;
-    let mut tenant = state.tenant.lock().expect("tenant lock");
-    let Some(folder) =
-        tenant.mailboxes.get(user_id).and_then(|m| m.folders.iter().find(|f| f.name == crate::tenant::FOLDER_NAME)).map(|f| f.id.clone())
-    else {
-        return;
-    };
-    let Some((number, _)) = tenant.mailboxes.next(user_id, &folder) else { return };
-    let id = format!("<note-{number}.{}@{FOREIGN_DOMAIN}>", &user_id[..8]);
-    let date = state.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000");
-    let bytes = bytes::Bytes::from(format!(
-        "From: Records Team <records@{FOREIGN_DOMAIN}>\r\nTo: <{mail}>\r\nSubject: Retention notice {number}\r\nDate: {date}\r\n\
-         Message-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
-         Written into this folder by another program, not by the connector.\r\n"
-    ));
-    let sha256: crate::tenant::mailboxes::Sha256 = sha2::Sha256::digest(&bytes).into();
-    let mut message = Message::new(Content::Blob, None, Some(id.clone()), sha256, bytes.len() as u64);
-    if let Some(d) = &state.data_dir {
-        message.number = number;
-        if let Err(e) = d.message_imported(&state.archive, user_id, &folder, &message, None, Some(&bytes[..])) {
-            tracing::error!(mailbox = mail, error = %e, "a foreign write could not be stored in the data directory");
-            return;
-        }
-    } else {
-        tenant.blobs.add(sha256, || bytes.clone());
-    }
-    tenant.mailboxes.import(user_id, &folder, message).expect("the folder was just found");
-    drop(tenant);
+    let date = state.world.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
+    let Some(id) = state.tenant.foreign_write(&state.world.archive, user_id, mail, &date) else { return };
     let mut entry = Entry::new("tenant", "foreign_write", format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
     entry.folder = Some(crate::tenant::FOLDER_NAME.to_string());
     super::record(state, entry);
@@ -293,7 +227,7 @@ fn concerning(mut response: Response, item_id: Option<String>) -> Response {
 
 /// The archive item a `Message-ID` names (`<id@archive domain>`), if it names one.
 fn archive_item_of(message_id: &str) -> Option<String> {
-    local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN).map(str::to_string)
+    crate::tenant::mailboxes::local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN).map(str::to_string)
 }
 
 /// A `$filter` over messages: `internetMessageId eq '…'` or `subject eq '…'`.
@@ -343,7 +277,7 @@ fn resource(state: &Shared, user_id: &str, folder_id: &str, m: &Message, select:
 
 /// The messages of one folder (`Some`) or the whole mailbox, newest first, with their folder ids.
 fn messages(state: &Shared, user_id: &str, folder: Option<&str>) -> Result<Vec<(String, Message)>, ApiError> {
-    let tenant = state.tenant.lock().expect("tenant lock");
+    let tenant = state.tenant.contents();
     let Some(m) = tenant.mailboxes.get(user_id) else { return Ok(Vec::new()) };
     let mut out: Vec<(String, Message)> = match folder {
         Some(key) => match m.folder(key) {

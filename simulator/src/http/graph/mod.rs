@@ -21,8 +21,8 @@ pub mod messages;
 pub mod odata;
 pub mod users;
 use crate::http::error::ApiError;
-use crate::http::serve::Shared;
 use crate::observe::journal::Entry;
+use crate::state::Shared;
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::world::scenario::TenantUser;
 
@@ -79,7 +79,7 @@ pub fn request_id(seed: u64, n: u64) -> String {
 /// `innerError` with both and the date, as Graph answers (<https://learn.microsoft.com/graph/errors>).
 async fn request_ids(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let n = state.tenant_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let request_id = request_id(state.scenario.seed, n);
+    let request_id = request_id(state.world.scenario.seed, n);
     let client_request_id = request
         .headers()
         .get("client-request-id")
@@ -173,7 +173,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
         record(&state, Entry::new("tenant", Op::Any.as_str(), described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
         return crate::http::identity::unauthorized(e);
     }
-    let resolved = user.as_deref().and_then(|u| state.directory.by_key(u)).map(|(u, _)| u.clone());
+    let resolved = user.as_deref().and_then(|u| state.tenant.directory.by_key(u)).map(|(u, _)| u.clone());
     let mailbox = resolved.as_ref().map(|u| u.mail.clone());
     // Mailbox calls (everything under a user but the user itself) are counted in flight per
     // mailbox (the access log shows them); beyond the scenario's throttle they are refused as
@@ -185,7 +185,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
         Some(u) => {
             let mut map = state.in_flight.lock().expect("in-flight lock");
             let n = map.entry(u.id.clone()).or_insert(0);
-            if let Some(t) = state.scenario.throttle
+            if let Some(t) = state.world.scenario.throttle
                 && *n >= t.per_mailbox
             {
                 let would_be = *n + 1;
@@ -249,7 +249,7 @@ async fn gate(
     if op == Op::Import || state.faults.is_empty() {
         return next.run(request).await;
     }
-    let addresses = resolved.as_ref().map(|u| state.directory.addresses(&u.id)).unwrap_or_default();
+    let addresses = resolved.as_ref().map(|u| state.tenant.directory.addresses(&u.id)).unwrap_or_default();
     let fault = state.faults.decide(FaultRequest { api: Api::Tenant, op, item: None, mailbox: Some(&addresses) });
     let Some(rule) = fault else { return next.run(request).await };
     match rule.action {
@@ -334,7 +334,7 @@ pub(super) fn refused(r: Refused) -> Response {
 /// user, `MailboxNotEnabledForRESTAPI` for a user without a mailbox). A disabled user's mailbox
 /// answers, as in Exchange Online (shared mailboxes are disabled accounts).
 pub(super) fn mailbox_user(state: &Shared, key: &str) -> Result<(User, TenantUser), ApiError> {
-    match state.directory.by_key(key) {
+    match state.tenant.directory.by_key(key) {
         None => Err(ApiError::new(StatusCode::NOT_FOUND, "ErrorInvalidUser", format!("The requested user '{key}' is invalid."))),
         Some((_, t)) if !t.mailbox => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -362,7 +362,7 @@ async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String
         Ok(o) => o,
         Err(r) => return refused(r),
     };
-    match users::list(&state.directory, o.filter.as_deref(), o.select.as_deref()) {
+    match users::list(&state.tenant.directory, o.filter.as_deref(), o.select.as_deref()) {
         Ok(v) => axum::Json(v).into_response(),
         Err(r) => refused(r),
     }
@@ -380,7 +380,7 @@ async fn user(State(state): State<Shared>, Path(key): Path<String>, Query(query)
         Ok(o) => o,
         Err(r) => return refused(r),
     };
-    let Some((u, t)) = state.directory.by_key(&key) else { return no_user(&key).into_response() };
+    let Some((u, t)) = state.tenant.directory.by_key(&key) else { return no_user(&key).into_response() };
     match users::one(u, t, o.select.as_deref()) {
         Ok(v) => axum::Json(v).into_response(),
         Err(r) => refused(r),

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{Section, esc, layout};
-use crate::http::serve::Shared;
+use crate::state::Shared;
 
 /// Rows rendered with the page (the script keeps the newest 1,000).
 const FIRST_ROWS: usize = 100;

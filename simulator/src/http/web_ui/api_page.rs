@@ -10,11 +10,11 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::{Section, esc, layout};
-use crate::http::serve::Shared;
+use crate::state::Shared;
 
 pub async fn page(State(state): State<Shared>) -> Response {
     let base = state.public.get().map(|p| p.base.clone()).unwrap_or_default();
-    let c = &state.scenario.credentials;
+    let c = &state.world.scenario.credentials;
     let doc: Value = serde_json::from_str(crate::http::openapi::json()).expect("the OpenAPI document is JSON");
     let mut body = format!(
         "<p>Base URL <code>{}</code>. The description: <a href=\"/openapi.json\">/openapi.json</a> (OpenAPI {}, \

@@ -8,13 +8,15 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Section, enc, esc, layout, not_found, size};
-use crate::http::serve::{MessageBytes, Shared};
+use crate::state::Shared;
 use crate::tenant::mailboxes::Message;
+use crate::tenant::store::MessageBytes;
 
 pub async fn list(State(state): State<Shared>) -> Response {
     let mut rows: Vec<(String, String, usize, usize)> = {
-        let tenant = state.tenant.lock().expect("tenant lock");
+        let tenant = state.tenant.contents();
         state
+            .tenant
             .directory
             .valid_users()
             .filter_map(|(u, _)| tenant.mailboxes.get(&u.id))
@@ -49,11 +51,11 @@ pub struct FolderQuery {
 }
 
 pub async fn mailbox(State(state): State<Shared>, Path(address): Path<String>, Query(q): Query<FolderQuery>) -> Response {
-    let Some(user) = state.directory.lookup(&address) else {
+    let Some(user) = state.tenant.directory.lookup(&address) else {
         return not_found(Section::Mailboxes, &format!("No valid mailbox {address:?}."));
     };
     let (primary, folders) = {
-        let tenant = state.tenant.lock().expect("tenant lock");
+        let tenant = state.tenant.contents();
         let Some(m) = tenant.mailboxes.get(&user.id) else { return not_found(Section::Mailboxes, &format!("No mailbox {address:?}.")) };
         let mut folders: Vec<(String, Vec<Message>)> = m.folders.iter().map(|f| (f.name.clone(), f.messages.clone())).collect();
         folders.sort_by_key(|f| f.0.to_lowercase());
@@ -98,8 +100,8 @@ pub async fn mailbox(State(state): State<Shared>, Path(address): Path<String>, Q
             );
             body.push_str("<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">ArchiveMessageID</th><th scope=\"col\">Written by</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>");
             for m in messages {
-                let id = m.archive_id(&state.archive).unwrap_or("—");
-                let foreign = m.internet_message_id(&state.archive).is_some_and(|x| crate::http::graph::messages::is_foreign(&x));
+                let id = m.archive_id(&state.world.archive).unwrap_or("—");
+                let foreign = m.internet_message_id(&state.world.archive).is_some_and(|x| crate::tenant::store::is_foreign(&x));
                 let _ = write!(
                     body,
                     "<tr><td class=\"num\"><a href=\"/mailboxes/{a}/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td class=\"num\">{3}</td></tr>",
@@ -118,9 +120,9 @@ pub async fn mailbox(State(state): State<Shared>, Path(address): Path<String>, Q
 
 /// A message of a mailbox by its number, with its folder's name.
 fn find(state: &Shared, address: &str, number: &str) -> Option<(String, String, Message)> {
-    let user = state.directory.lookup(address)?;
+    let user = state.tenant.directory.lookup(address)?;
     let number: u32 = number.parse().ok()?;
-    let tenant = state.tenant.lock().expect("tenant lock");
+    let tenant = state.tenant.contents();
     let m = tenant.mailboxes.get(&user.id)?;
     m.folders.iter().find_map(|f| f.messages.iter().find(|x| x.number == number).map(|x| (m.address.clone(), f.name.clone(), x.clone())))
 }
@@ -149,7 +151,7 @@ pub async fn message(State(state): State<Shared>, Path((address, number)): Path<
         m.size,
         m.sha256_hex()
     );
-    if let Some(id) = m.archive_id(&state.archive) {
+    if let Some(id) = m.archive_id(&state.world.archive) {
         let same = matches!(m.content, crate::tenant::mailboxes::Content::Archive(_));
         let _ = write!(
             body,

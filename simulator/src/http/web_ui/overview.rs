@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::{Section, esc, layout};
-use crate::http::serve::Shared;
+use crate::state::Shared;
 
 /// Item kinds in the order the chart stacks them, with their colours.
 pub const KINDS: [(&str, &str); 5] =
@@ -47,7 +47,7 @@ pub async fn page(State(state): State<Shared>) -> Response {
 
     // Items per UTC day and kind.
     let mut per_day: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
-    for i in state.archive.items() {
+    for i in state.world.archive.items() {
         let day = chrono::DateTime::from_timestamp_millis(i.spec.captured_ms).unwrap_or_default().format("%Y-%m-%d").to_string();
         *per_day.entry(day).or_default().entry(i.spec.kind.as_str()).or_insert(0) += 1;
     }

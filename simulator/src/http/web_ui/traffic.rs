@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Section, enc, esc, layout, not_found, size, time};
-use crate::http::serve::Shared;
+use crate::state::Shared;
 use crate::world::archive::ArchivedItem;
 use crate::world::item::Conversation;
 use crate::world::people::Population;
@@ -123,7 +123,7 @@ fn options(name: &str, current: &str, values: &[&str]) -> String {
 }
 
 pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Response {
-    let population = &state.archive.population;
+    let population = &state.world.archive.population;
     let items = state.arrived_items();
     let kinds: Vec<&str> = super::overview::KINDS.iter().map(|k| k.0).collect();
     let mut body = format!(
@@ -177,7 +177,7 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
             esc(&actor.name),
             enc(&thread_id),
             esc(&thread_name),
-            size(state.archive.size(i))
+            size(state.world.archive.size(i))
         );
     }
     body.push_str("</tbody></table></div><nav class=\"pages\" aria-label=\"Pages\">");
@@ -202,12 +202,12 @@ fn person_row(p: &crate::world::scenario::Person, role: &str) -> String {
 }
 
 pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let Some(item) = state.archive.get(&id).filter(|i| state.has_arrived(i)) else {
+    let Some(item) = state.world.archive.get(&id).filter(|i| state.has_arrived(i)) else {
         return not_found(Section::Traffic, &format!("No item {id:?} in the archive (yet)."));
     };
-    let population = &state.archive.population;
+    let population = &state.world.archive.population;
     let spec = &item.spec;
-    let head = state.archive.render(item).into_chunks().next().unwrap_or_default();
+    let head = state.world.archive.render(item).into_chunks().next().unwrap_or_default();
     let (headers, text) = super::headers_and_text(&head);
     let (thread_id, thread_name) = thread(spec, population);
     let mut body = format!(
@@ -222,9 +222,9 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         time(spec.captured_ms),
         spec.kind.as_str(),
         spec.source.as_str(),
-        size(state.archive.size(item)),
-        state.archive.size(item),
-        state.archive.sha256(item)
+        size(state.world.archive.size(item)),
+        state.world.archive.size(item),
+        state.world.archive.sha256(item)
     );
     if let Some(original) = &spec.recalls {
         let _ = write!(body, "<dt>Recalls</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(original), esc(original));
@@ -260,10 +260,10 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
 }
 
 pub async fn download(State(state): State<Shared>, Path(id): Path<String>) -> Response {
-    let Some(item) = state.archive.get(&id).filter(|i| state.has_arrived(i)) else {
+    let Some(item) = state.world.archive.get(&id).filter(|i| state.has_arrived(i)) else {
         return not_found(Section::Traffic, &format!("No item {id:?} in the archive (yet)."));
     };
-    let r = state.archive.render(item);
+    let r = state.world.archive.render(item);
     let len = r.size();
     super::eml(&id, super::body_of(r.into_chunks()), len)
 }
