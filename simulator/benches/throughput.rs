@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use tm_simulator::{Options, Scenario, Simulator, State};
+use tm_simulator::{Options, Scenario, Simulator, World};
 
 fn scenario(employees: usize) -> Scenario {
     let text = format!(
@@ -44,7 +44,7 @@ fn main() {
 
     // 1. Generation.
     let t = Instant::now();
-    let state = State::build(scenario(employees), Options::default()).expect("builds");
+    let state = World::generate(scenario(employees), Options::default()).expect("builds");
     let built = t.elapsed();
     let items = state.archive.items();
     let bytes: u64 = items.iter().map(|i| state.archive.size(i)).sum();

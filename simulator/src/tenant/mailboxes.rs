@@ -215,6 +215,11 @@ impl Blobs {
     pub fn get(&self, digest: &Sha256) -> Option<Bytes> {
         self.by_digest.get(digest).map(|(b, _)| b.clone())
     }
+    /// Distinct contents kept.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.by_digest.len()
+    }
     /// Bytes kept.
     pub fn bytes(&self) -> u64 {
         self.bytes

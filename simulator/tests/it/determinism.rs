@@ -1,11 +1,11 @@
 //! Determinism: the same scenario gives byte-identical items and listings; another seed differs.
 
 use sha2::{Digest, Sha256};
-use tm_simulator::{Options, Scenario, State};
+use tm_simulator::{Scenario, World};
 
 use crate::support::{SMALL, small};
 
-fn fingerprint(state: &State) -> (Vec<(String, String, u64, String)>, String) {
+fn fingerprint(state: &World) -> (Vec<(String, String, u64, String)>, String) {
     let refs = state
         .archive
         .items()
@@ -24,16 +24,16 @@ fn fingerprint(state: &State) -> (Vec<(String, String, u64, String)>, String) {
 
 #[test]
 fn two_generations_of_the_same_scenario_are_byte_identical() {
-    let a = State::build(small(), Options::default()).unwrap();
-    let b = State::build(small(), Options::default()).unwrap();
+    let a = World::generate(small()).unwrap();
+    let b = World::generate(small()).unwrap();
     assert_eq!(fingerprint(&a), fingerprint(&b));
 }
 
 #[test]
 fn another_seed_gives_other_traffic() {
     let text = std::fs::read_to_string(SMALL).unwrap().replace("seed = 42", "seed = 43");
-    let other = State::build(Scenario::from_toml_str(&text, "small-43").unwrap(), Options::default()).unwrap();
-    let base = State::build(small(), Options::default()).unwrap();
+    let other = World::generate(Scenario::from_toml_str(&text, "small-43").unwrap()).unwrap();
+    let base = World::generate(small()).unwrap();
     let (a, _) = fingerprint(&base);
     let (b, _) = fingerprint(&other);
     assert_ne!(a, b);

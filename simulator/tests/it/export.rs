@@ -36,7 +36,7 @@ fn sha(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
-async fn export(sim: &tm_simulator::RunningSimulator, query: &str) -> (u16, Option<String>, Vec<u8>) {
+async fn export(sim: &tm_simulator::Running, query: &str) -> (u16, Option<String>, Vec<u8>) {
     let r = client().get(format!("{}/mailboxes/{WANG}/export?{query}", sim.sim_url())).send().await.unwrap();
     let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_string());
     (r.status().as_u16(), ct, r.bytes().await.unwrap().to_vec())

@@ -3,21 +3,21 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
-use tm_simulator::{RunningSimulator, Scenario};
+use tm_simulator::{Running, Scenario};
 
 use crate::support::*;
 
-async fn with_faults(extra: &str) -> RunningSimulator {
+async fn with_faults(extra: &str) -> Running {
     let text = std::fs::read_to_string(SMALL).unwrap() + extra;
     start(Scenario::from_toml_str(&text, "small+faults").unwrap()).await
 }
 
-async fn faults_journalled(sim: &RunningSimulator) -> Vec<Value> {
+async fn faults_journalled(sim: &Running) -> Vec<Value> {
     let (_, j) = get_json(&format!("{}/journal", sim.sim_url()), None).await;
     j["entries"].as_array().unwrap().iter().filter(|e| e.get("fault").is_some()).cloned().collect()
 }
 
-fn raw_url(sim: &RunningSimulator, id: &str) -> String {
+fn raw_url(sim: &Running, id: &str) -> String {
     format!("{}/items/{id}/raw", sim.vendor_url())
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use tm_simulator::{Options, Scenario, State};
+use tm_simulator::{Scenario, World};
 
 use crate::support::small;
 
@@ -22,7 +22,7 @@ fn e164_display_name_ok(name: &str) -> bool {
 
 /// Checks every `every`-th item plus every call, recall and file; items over `max_size` are skipped
 /// (debug builds walk bytes slowly; the small scenario covers the large ones).
-fn check_items(state: &State, every: usize, max_size: u64) -> usize {
+fn check_items(state: &World, every: usize, max_size: u64) -> usize {
     let ids: HashSet<&str> = state.archive.items().iter().map(|i| i.spec.id.as_str()).collect();
     let mut checked = 0;
     for (n, item) in state.archive.items().iter().enumerate() {
@@ -101,7 +101,7 @@ fn check_items(state: &State, every: usize, max_size: u64) -> usize {
 #[test]
 fn a_one_to_one_item_is_between_two_different_people_and_always_involves_an_employee() {
     for scenario in [small(), Scenario::demo()] {
-        let state = State::build(scenario, Options::default()).unwrap();
+        let state = World::generate(scenario).unwrap();
         let p = &state.archive.population;
         for item in state.archive.items() {
             let s = &item.spec;
@@ -119,19 +119,19 @@ fn a_one_to_one_item_is_between_two_different_people_and_always_involves_an_empl
 
 #[test]
 fn every_item_of_the_small_scenario_parses_and_follows_the_contract() {
-    let state = State::build(small(), Options::default()).unwrap();
+    let state = World::generate(small()).unwrap();
     assert_eq!(check_items(&state, 1, u64::MAX), state.archive.items().len());
 }
 
 #[test]
 fn a_sample_of_the_demo_scenario_parses_and_follows_the_contract() {
-    let state = State::build(Scenario::demo(), Options::default()).unwrap();
+    let state = World::generate(Scenario::demo()).unwrap();
     assert!(check_items(&state, 25, 1_000_000) > 500);
 }
 
 #[test]
 fn every_generated_day_has_one_item_of_exactly_the_limit_and_one_just_over_it() {
-    let state = State::build(Scenario::demo(), Options::default()).unwrap();
+    let state = World::generate(Scenario::demo()).unwrap();
     for day in 0..3i64 {
         let start = state.scenario.start.timestamp_millis() + day * 86_400_000;
         let sizes: Vec<u64> = state
@@ -149,7 +149,7 @@ fn every_generated_day_has_one_item_of_exactly_the_limit_and_one_just_over_it() 
 
 #[test]
 fn chinese_file_names_use_rfc_2231_and_survive_parsing() {
-    let state = State::build(small(), Options::default()).unwrap();
+    let state = World::generate(small()).unwrap();
     let item = state.archive.get("file-1").unwrap();
     let bytes = state.archive.render(item).to_vec();
     let text = String::from_utf8_lossy(&bytes);

@@ -2,20 +2,20 @@
 //! Boundaries are derived from the item id, so the rendered bytes are stable.
 
 use mail_parser::MessageParser;
-use tm_simulator::{Options, State};
+use tm_simulator::World;
 
 use crate::support::small;
 
 #[test]
 fn the_listing_of_the_small_scenario() {
-    let state = State::build(small(), Options::default()).unwrap();
+    let state = World::generate(small()).unwrap();
     let listing: Vec<_> = state.archive.items().iter().map(|i| state.archive.item_ref(i)).collect();
     insta::assert_yaml_snapshot!("small_listing", listing);
 }
 
 /// The item as text: head and tail in full, a large attachment body summarised, and the decoded
 /// transcript (the body itself is base64).
-fn readable(state: &State, id: &str) -> String {
+fn readable(state: &World, id: &str) -> String {
     let item = state.archive.get(id).unwrap();
     let chunks: Vec<_> = state.archive.render(item).chunks().collect();
     let mut out = String::new();
@@ -36,7 +36,7 @@ fn readable(state: &State, id: &str) -> String {
 
 #[test]
 fn one_rendered_item_of_each_kind() {
-    let state = State::build(small(), Options::default()).unwrap();
+    let state = World::generate(small()).unwrap();
     for (kind, id) in [("chat", "chat-1"), ("recall", "recall-1"), ("attachment", "photo-1"), ("file", "file-1"), ("call", "call-1")] {
         insta::assert_snapshot!(format!("item_{kind}"), readable(&state, id));
     }

@@ -7,11 +7,11 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use tm_simulator::{Options, RunningSimulator, Scenario, Simulator, StartError};
+use tm_simulator::{Options, Running, Scenario, Simulator, StartError};
 
 use crate::support::*;
 
-async fn start_with(scenario: Scenario, options: Options) -> Result<RunningSimulator, StartError> {
+async fn start_with(scenario: Scenario, options: Options) -> Result<Running, StartError> {
     Simulator::start_with(scenario, "127.0.0.1:0".parse().unwrap(), options).await
 }
 
@@ -20,7 +20,7 @@ fn in_dir(dir: &Path) -> Options {
 }
 
 /// The user id of an address and the id of its `WeChat Archiver` folder (created if needed).
-pub async fn archive_folder(sim: &RunningSimulator, address: &str) -> (String, String) {
+pub async fn archive_folder(sim: &Running, address: &str) -> (String, String) {
     let t = &sim.credentials().tenant_token;
     let (_, user) = get_json(&format!("{}/users/{address}", sim.graph_url()), Some(t)).await;
     let id = user["id"].as_str().unwrap().to_string();
@@ -40,7 +40,7 @@ pub async fn archive_folder(sim: &RunningSimulator, address: &str) -> (String, S
     (id, folder)
 }
 
-pub async fn import(sim: &RunningSimulator, user: &str, folder: &str, mime: &[u8]) -> Value {
+pub async fn import(sim: &Running, user: &str, folder: &str, mime: &[u8]) -> Value {
     let r = client()
         .post(format!("{}/users/{user}/mailFolders/{folder}/messages", sim.graph_url()))
         .bearer_auth(&sim.credentials().tenant_token)
@@ -53,20 +53,20 @@ pub async fn import(sim: &RunningSimulator, user: &str, folder: &str, mime: &[u8
     r.json().await.unwrap()
 }
 
-pub async fn vendor_raw(sim: &RunningSimulator, id: &str) -> Vec<u8> {
+pub async fn vendor_raw(sim: &Running, id: &str) -> Vec<u8> {
     let t = token(sim).await;
     let r = client().get(format!("{}/items/{id}/raw", sim.vendor_url())).bearer_auth(t).send().await.unwrap();
     assert_eq!(r.status(), 200);
     r.bytes().await.unwrap().to_vec()
 }
 
-async fn imported_raw(sim: &RunningSimulator, address: &str, id: &str) -> Vec<u8> {
+async fn imported_raw(sim: &Running, address: &str, id: &str) -> Vec<u8> {
     let r = client().get(format!("{}/mailboxes/{address}/items/{id}/raw", sim.sim_url())).send().await.unwrap();
     assert_eq!(r.status(), 200, "{address} {id}");
     r.bytes().await.unwrap().to_vec()
 }
 
-async fn stats(sim: &RunningSimulator) -> Value {
+async fn stats(sim: &Running) -> Value {
     get_json(&format!("{}/stats", sim.sim_url()), None).await.1
 }
 
@@ -80,7 +80,7 @@ const GRACE: &str = "grace.chen@contoso.cn";
 
 /// Imports into two mailboxes: an archive item as it is, the same id with other bytes, and a
 /// message that is no archive item; returns nothing, the tenant holds them.
-async fn import_a_mix(sim: &RunningSimulator) {
+async fn import_a_mix(sim: &Running) {
     let chat = vendor_raw(sim, "chat-1").await;
     let mut altered = chat.clone();
     altered.extend_from_slice(b"\r\nappended by someone\r\n");

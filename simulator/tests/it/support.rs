@@ -3,7 +3,7 @@
 use std::sync::Once;
 
 use serde_json::Value;
-use tm_simulator::{RunningSimulator, Scenario, Simulator};
+use tm_simulator::{Running, Scenario, Simulator};
 
 pub const SMALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/small.toml");
 
@@ -11,7 +11,7 @@ pub fn small() -> Scenario {
     Scenario::from_path(SMALL).expect("small.toml is valid")
 }
 
-pub async fn start(scenario: Scenario) -> RunningSimulator {
+pub async fn start(scenario: Scenario) -> Running {
     Simulator::start(scenario, "127.0.0.1:0".parse().unwrap()).await.expect("simulator starts")
 }
 
@@ -23,7 +23,7 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-pub async fn token(sim: &RunningSimulator) -> String {
+pub async fn token(sim: &Running) -> String {
     let c = sim.credentials();
     let r = client()
         .post(format!("{}/session", sim.vendor_url()))
@@ -52,7 +52,7 @@ pub fn code(v: &Value) -> &str {
 }
 
 /// Every ItemRef of a window, following cursors.
-pub async fn list_all(sim: &RunningSimulator, token: &str, from: &str, to: &str, limit: usize) -> Vec<Value> {
+pub async fn list_all(sim: &Running, token: &str, from: &str, to: &str, limit: usize) -> Vec<Value> {
     let mut out = Vec::new();
     let mut cursor: Option<String> = None;
     loop {

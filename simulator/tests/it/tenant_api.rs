@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn graph(sim: &tm_simulator::RunningSimulator, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
+async fn graph(sim: &tm_simulator::Running, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> (u16, Value) {
     let mut req = client().request(method, format!("{}{path}", sim.graph_url())).bearer_auth(&sim.credentials().tenant_token);
     if let Some((ctype, bytes)) = body {
         req = req.header("content-type", ctype).body(bytes);
@@ -15,7 +15,7 @@ async fn graph(sim: &tm_simulator::RunningSimulator, method: reqwest::Method, pa
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-async fn user_id(sim: &tm_simulator::RunningSimulator, address: &str) -> String {
+async fn user_id(sim: &tm_simulator::Running, address: &str) -> String {
     let (s, v) = graph(sim, reqwest::Method::GET, &format!("/users/{address}"), None).await;
     assert_eq!(s, 200, "{v}");
     v["id"].as_str().unwrap().to_string()
@@ -540,7 +540,7 @@ async fn rate_and_upload_limits_throttle_one_mailbox_with_retry_after() {
     );
 }
 
-async fn token_request(sim: &tm_simulator::RunningSimulator, tenant: &str, form: &[(&str, &str)]) -> (u16, Value) {
+async fn token_request(sim: &tm_simulator::Running, tenant: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
     let r = client()
         .post(format!("{}/{tenant}/oauth2/v2.0/token", sim.base_url()))
