@@ -125,8 +125,8 @@ impl ScenarioVerdict {
 /// Judges an execution. `snapshot` is the scenario's stored expectation, if any (`Err`: the
 /// path and why it cannot be used).
 pub fn judge(exec: &Execution, snapshot: Result<Snapshot, SnapshotStatus>) -> Result<ScenarioVerdict, OracleError> {
-    let facts = ArchiveFacts::read(&exec.state);
-    let oracle = Expectation::compute(&exec.state, &facts)?;
+    let facts = ArchiveFacts::read(&exec.seen);
+    let oracle = Expectation::compute(&exec.seen, &facts)?;
     let actual = exec.digest();
     let rendered = actual.render(Some(&facts));
     let oracle_digest = oracle.digest();
@@ -388,7 +388,7 @@ impl<'a> Judging<'a> {
     /// Every run's traffic.
     fn traffic(&self) -> Vec<manners::RunTraffic<'a>> {
         let exec = self.exec;
-        let throttle = exec.state.scenario.throttle;
+        let throttle = exec.seen.world().scenario.throttle;
         exec.runs
             .iter()
             .map(|r| manners::RunTraffic {

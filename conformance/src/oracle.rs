@@ -22,7 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, State, format_ms};
+use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, Observation, format_ms};
 
 use crate::digest::Digest;
 use tm_contract::{Mapping, MappingError, MobileNumber, Region};
@@ -96,7 +96,8 @@ pub struct ArchiveFacts {
 
 impl ArchiveFacts {
     /// Reads the archive of a simulator.
-    pub fn read(state: &State) -> ArchiveFacts {
+    pub fn read(seen: &Observation) -> ArchiveFacts {
+        let state = seen.world();
         let population = &state.archive.population;
         let persons: Vec<PersonFacts> = population
             .persons
@@ -258,9 +259,9 @@ pub struct Resolver {
 
 impl Resolver {
     /// The rule over the directory's users.
-    pub fn new(state: &State) -> Resolver {
+    pub fn new(seen: &Observation) -> Resolver {
         let mut valid = BTreeMap::new();
-        for (user, t) in state.directory.all() {
+        for (user, t) in seen.directory().all() {
             if !(t.enabled && t.mailbox) {
                 continue;
             }
@@ -279,8 +280,9 @@ impl Resolver {
 
 impl Expectation {
     /// Computes the expectation of the simulator's scenario.
-    pub fn compute(state: &State, facts: &ArchiveFacts) -> Result<Expectation, OracleError> {
-        let resolver = Resolver::new(state);
+    pub fn compute(seen: &Observation, facts: &ArchiveFacts) -> Result<Expectation, OracleError> {
+        let resolver = Resolver::new(seen);
+        let state = seen.world();
         let mut windows: Vec<Window> = Vec::new();
         for (i, run) in state.scenario.runs.iter().enumerate() {
             if run.kill_after_imports.is_some() {

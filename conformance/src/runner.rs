@@ -11,12 +11,11 @@ use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
-use tm_simulator::{JournalEntry, LoggedRequest, MailboxView, Options, RunningSimulator, Scenario, Simulator, State, mailbox_views};
+use tm_simulator::{JournalEntry, LoggedRequest, MailboxView, Observation, Options, Running, Scenario, Simulator};
 
 use crate::digest::Digest;
 
@@ -168,8 +167,8 @@ pub struct RunRecord {
 pub struct Execution {
     /// The scenario's name.
     pub scenario: String,
-    /// The simulator state (archive, directory, tenant, journal).
-    pub state: Arc<State>,
+    /// What was seen of the simulator after the last run (world, directory, tenant, logs).
+    pub seen: Observation,
     /// The tenant before any run.
     pub initial: Vec<MailboxView>,
     /// The tenant after the runs.
@@ -201,7 +200,7 @@ impl Execution {
 
     /// Whether the scenario has a fault plan or throttling (runs may then fail and be resumed).
     pub fn has_faults(&self) -> bool {
-        !self.state.scenario.faults.is_empty() || self.state.scenario.throttle.is_some()
+        !self.seen.world().scenario.faults.is_empty() || self.seen.world().scenario.throttle.is_some()
     }
 
     /// Whether a run ended the way the scenario allows: killed where scheduled, else completed;
@@ -242,20 +241,18 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
     // The judge reads every journal entry and request of the runs: none may be dropped.
     let tls_ca_file = options.tls.then(|| work.path().join("ca.pem"));
     let sim = Simulator::start_with(scenario, loopback, Options { log_capacity: usize::MAX, tls_ca_file, ..Options::default() }).await?;
-    let state: Arc<State> = sim.state().clone();
     let state_dir = work.path().join("state");
     std::fs::create_dir_all(&state_dir)?;
-    let initial = mailbox_views(&state);
+    let initial = sim.observe().mailboxes;
     let mut records = Vec::new();
     for (index, run) in runs.iter().enumerate() {
         let held_before: BTreeSet<(String, String)> =
-            Digest { tenant: Digest::of_tenant(&initial, &mailbox_views(&state)), failures: None }.deliveries().into_keys().collect();
+            Digest { tenant: Digest::of_tenant(&initial, &sim.observe().mailboxes), failures: None }.deliveries().into_keys().collect();
         let report_path = work.path().join(format!("report-{}.json", index + 1));
-        let start = journal_len(&state);
-        let requests_start = state.requests.total() as usize;
+        let start = sim.journal_total() as usize;
+        let requests_start = sim.requests_total() as usize;
         let spec = RunSpec {
             sim: &sim,
-            state: &state,
             run_at: run.at,
             auto_mapping: run.auto_mapping,
             mapping: run.mapping.as_deref().map(absolute),
@@ -273,10 +270,10 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
         if matches!(outcome, RunOutcome::Killed | RunOutcome::TimedOut) {
             // A killed process may leave requests the tenant has received whole but not yet
             // stored; a real scheduler starts the next run much later, so let them land first.
-            quiesce(&state).await;
+            quiesce(&sim).await;
         }
-        let end = journal_len(&state);
-        let requests_end = state.requests.total() as usize;
+        let end = sim.journal_total() as usize;
+        let requests_end = sim.requests_total() as usize;
         let report = read_report(&report_path);
         records.push(RunRecord {
             index,
@@ -291,11 +288,10 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
             log_tail,
         });
     }
-    let last = mailbox_views(&state);
-    let journal: Vec<JournalEntry> = state.journal.lock().expect("journal lock").entries().cloned().collect();
-    let requests = state.requests.entries();
+    let seen = sim.observe();
     sim.shutdown().await;
-    Ok(Execution { scenario: name, state, initial, last, journal, requests, runs: records })
+    let (last, journal, requests) = (seen.mailboxes.clone(), seen.journal.clone(), seen.requests.clone());
+    Ok(Execution { scenario: name, seen, initial, last, journal, requests, runs: records })
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -303,13 +299,13 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 /// Waits until the journal has not grown for 300 ms (at most 10 s).
-async fn quiesce(state: &State) {
+async fn quiesce(sim: &Running) {
     let started = Instant::now();
-    let mut last = journal_len(state);
+    let mut last = sim.journal_total();
     let mut stable_since = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let now = journal_len(state);
+        let now = sim.journal_total();
         if now != last {
             last = now;
             stable_since = Instant::now();
@@ -317,16 +313,6 @@ async fn quiesce(state: &State) {
             return;
         }
     }
-}
-
-fn journal_len(state: &State) -> usize {
-    state.journal.lock().expect("journal lock").total() as usize
-}
-
-/// Successful tenant imports journalled since `from`.
-fn imports_since(state: &State, from: usize) -> u64 {
-    let journal = state.journal.lock().expect("journal lock");
-    journal.after(from as u64).filter(|e| is_import(e)).count() as u64
 }
 
 /// A successful tenant import.
@@ -345,8 +331,7 @@ fn read_report(path: &Path) -> ReportFile {
 }
 
 struct RunSpec<'a> {
-    sim: &'a RunningSimulator,
-    state: &'a State,
+    sim: &'a Running,
     run_at: DateTime<Utc>,
     auto_mapping: bool,
     mapping: Option<PathBuf>,
@@ -360,7 +345,7 @@ struct RunSpec<'a> {
 
 impl RunSpec<'_> {
     fn kill_point_reached(&self) -> bool {
-        self.kill_after.is_some_and(|n| imports_since(self.state, self.journal_start) >= n)
+        self.kill_after.is_some_and(|n| self.sim.imports_after(self.journal_start as u64) >= n)
     }
 
     /// Resolves when the run must be stopped: its kill point is reached, or it ran too long.
@@ -421,7 +406,7 @@ async fn run_reference(spec: &RunSpec<'_>) -> (RunOutcome, String) {
 
 /// The contract's environment variables for one run.
 pub fn contract_env(
-    sim: &RunningSimulator,
+    sim: &Running,
     run_at: DateTime<Utc>,
     auto_mapping: bool,
     mapping: Option<&Path>,

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use futures_util::StreamExt;
-use tm_simulator::{Options, RunningSimulator, Scenario, Simulator};
+use tm_simulator::{Options, Running, Scenario, Simulator};
 
 /// SIZE: the contract's limit.
 const LIMIT: u64 = 10_485_760;
@@ -157,16 +157,18 @@ async fn bench(employees: usize, rounds: usize) {
     .expect("the simulator starts");
     let built = t.elapsed();
     let t = Instant::now();
-    let state = sim.state().clone();
+    let seen = sim.observe();
     tokio::task::spawn_blocking(move || {
-        for item in state.archive.items() {
-            state.archive.sha256(item);
+        let archive = &seen.world().archive;
+        for item in archive.items() {
+            archive.sha256(item);
         }
     })
     .await
     .unwrap();
     let warmed = t.elapsed();
-    let a = &sim.state().archive;
+    let seen = sim.observe();
+    let a = &seen.world().archive;
     let all = a.items();
     let within: Vec<_> = all.iter().filter(|i| i.spec.listed_size.unwrap_or(a.size(i)) <= LIMIT).collect();
     let within_bytes: u64 = within.iter().map(|i| a.size(i).min(LIMIT)).sum();
@@ -208,14 +210,9 @@ async fn bench(employees: usize, rounds: usize) {
         // Its fan-out per item, from the tenant (the same in every round: routing is
         // deterministic).
         let mut this: HashMap<String, u64> = HashMap::new();
-        {
-            let tenant = sim.state().tenant.lock().unwrap();
-            for mailbox in tenant.mailboxes.all() {
-                for folder in &mailbox.folders {
-                    for m in &folder.messages {
-                        *this.entry(m.archive_id(&sim.state().archive).unwrap_or_default().to_string()).or_default() += 1;
-                    }
-                }
+        for mailbox in sim.observe().mailboxes {
+            for m in mailbox.folders.iter().flat_map(|f| &f.items) {
+                *this.entry(m.id.clone().unwrap_or_default()).or_default() += 1;
             }
         }
         let stored: u64 = this.values().sum();
@@ -252,7 +249,7 @@ async fn bench(employees: usize, rounds: usize) {
     sim.shutdown().await;
 }
 
-async fn reset(http: &reqwest::Client, sim: &RunningSimulator) {
+async fn reset(http: &reqwest::Client, sim: &Running) {
     http.post(format!("{}/reset", sim.sim_url())).send().await.unwrap().error_for_status().unwrap();
 }
 
@@ -262,7 +259,7 @@ async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
 }
 
 /// The directory ids of `bench0..7@contoso.cn`.
-async fn ceiling_users(http: &reqwest::Client, sim: &RunningSimulator) -> Vec<String> {
+async fn ceiling_users(http: &reqwest::Client, sim: &Running) -> Vec<String> {
     let token = &sim.credentials().tenant_token;
     let mut ids = Vec::new();
     for w in 0..CONCURRENCY {
@@ -276,7 +273,7 @@ async fn ceiling_users(http: &reqwest::Client, sim: &RunningSimulator) -> Vec<St
 /// worker's mailbox once (`fanout: None`) or as often as `fanout` says.
 async fn ceiling(
     http: &reqwest::Client,
-    sim: &RunningSimulator,
+    sim: &Running,
     users: &[String],
     fanout: Option<&HashMap<String, u64>>,
     label: &'static str,
@@ -411,7 +408,7 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 }
 
 /// Runs the built `tm-connector` binary against the simulator; its peak RSS is polled.
-fn run_connector(sim: &RunningSimulator, real_size: &HashMap<String, u64>) -> Measured {
+fn run_connector(sim: &Running, real_size: &HashMap<String, u64>) -> Measured {
     let binary = env!("CARGO_BIN_EXE_tm-connector");
     let dir = tempfile::tempdir().expect("temp dir");
     let (state, report_path) = (dir.path().join("state"), dir.path().join("report.json"));
@@ -475,8 +472,7 @@ fn run_connector(sim: &RunningSimulator, real_size: &HashMap<String, u64>) -> Me
     // Bytes the connector downloaded in full (items that were not too large), as the ceiling
     // counts them; the aborted downloads of the misreported 50 MB items are not counted.
     let downloaded: u64 = real_size.values().map(|s| *s.min(&LIMIT)).sum::<u64>() - not_downloaded;
-    let tenant = sim.state().tenant.lock().unwrap();
-    let up_bytes: u64 = tenant.mailboxes.all().flat_map(|m| m.folders.iter()).flat_map(|f| f.messages.iter()).map(|m| m.size).sum();
+    let up_bytes: u64 = sim.observe().mailboxes.iter().flat_map(|m| &m.folders).flat_map(|f| &f.items).map(|m| m.size).sum();
     Measured {
         label: "connector (tm-connector run)",
         secs,

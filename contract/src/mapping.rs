@@ -161,21 +161,7 @@ impl Mapping {
         let Some((header_line, header)) = next(&mut rows)? else {
             return Err(err(None, MappingErrorKind::MissingHeader));
         };
-        let mut number_col = None;
-        let mut mailbox_col = None;
-        for (i, name) in header.iter().enumerate() {
-            let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
-            let (slot, label) = match name.as_str() {
-                "mobile_number" => (&mut number_col, "mobile_number"),
-                "mailbox" => (&mut mailbox_col, "mailbox"),
-                _ => continue,
-            };
-            if slot.replace(i).is_some() {
-                return Err(err(Some(header_line), MappingErrorKind::DuplicateColumn(label)));
-            }
-        }
-        let number_col = number_col.ok_or_else(|| err(Some(header_line), MappingErrorKind::MissingColumn("mobile_number")))?;
-        let mailbox_col = mailbox_col.ok_or_else(|| err(Some(header_line), MappingErrorKind::MissingColumn("mailbox")))?;
+        let (number_col, mailbox_col) = columns(&header).map_err(|kind| err(Some(header_line), kind))?;
 
         let mut entries: HashMap<MobileNumber, MappedMailbox> = HashMap::new();
         while let Some((line, row)) = next(&mut rows)? {
@@ -234,6 +220,28 @@ impl fmt::Display for Mapping {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} mapped number(s)", self.entries.len())
     }
+}
+
+/// The positions of the `mobile_number` and `mailbox` columns in a header row (any case,
+/// surrounding blanks and a BOM ignored; other columns are ignored).
+fn columns(header: &csv::StringRecord) -> Result<(usize, usize), MappingErrorKind> {
+    let mut number_col = None;
+    let mut mailbox_col = None;
+    for (i, name) in header.iter().enumerate() {
+        let name = name.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+        let (slot, label) = match name.as_str() {
+            "mobile_number" => (&mut number_col, "mobile_number"),
+            "mailbox" => (&mut mailbox_col, "mailbox"),
+            _ => continue,
+        };
+        if slot.replace(i).is_some() {
+            return Err(MappingErrorKind::DuplicateColumn(label));
+        }
+    }
+    Ok((
+        number_col.ok_or(MappingErrorKind::MissingColumn("mobile_number"))?,
+        mailbox_col.ok_or(MappingErrorKind::MissingColumn("mailbox"))?,
+    ))
 }
 
 #[cfg(test)]

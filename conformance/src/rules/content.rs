@@ -28,9 +28,9 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
                     content.push((None, format!("a message without ArchiveMessageID is in {} / {}", mailbox.address, folder.name)));
                     continue;
                 };
-                let Some(item) = j.exec.state.archive.get(id) else { continue };
-                let sha = j.exec.state.archive.sha256(item);
-                let size = j.exec.state.archive.size(item);
+                let Some(item) = j.exec.seen.world().archive.get(id) else { continue };
+                let sha = j.exec.seen.world().archive.sha256(item);
+                let size = j.exec.seen.world().archive.size(item);
                 if sha != view.sha256 || size != view.size {
                     let cut = if j.cut.contains(id) { " (its download was cut short: imported as if whole)" } else { "" };
                     content.push((

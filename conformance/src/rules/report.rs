@@ -115,7 +115,7 @@ pub(crate) fn judge(j: &mut Judging<'_>) {
                 out.push(format!("run {n}: failure of {} has reason {:?}, not one of the contract's", f.item_id, f.reason));
             }
             if let Some(m) = &f.mailbox
-                && j.exec.state.directory.lookup(m).is_none()
+                && j.exec.seen.directory().lookup(m).is_none()
             {
                 out.push(format!("run {n}: failure of {} names mailbox {m:?}, which is no valid mailbox", f.item_id));
             }

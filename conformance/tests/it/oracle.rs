@@ -214,8 +214,8 @@ fn reference_equals_oracle(s: Small) -> TestResult {
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
     let exec = runtime.block_on(run_scenario(scenario, &Connector::Reference, &RunOptions::default())).expect("the scenario runs");
-    let facts = ArchiveFacts::read(&exec.state);
-    let expected = Expectation::compute(&exec.state, &facts).expect("the oracle computes").digest();
+    let facts = ArchiveFacts::read(&exec.seen);
+    let expected = Expectation::compute(&exec.seen, &facts).expect("the oracle computes").digest();
     let actual = exec.digest();
     let failed =
         |d: &tm_conformance::Digest| -> BTreeSet<String> { d.failures.iter().flat_map(|f| f.values().flatten().cloned()).collect() };
@@ -268,7 +268,7 @@ mailbox = false
 "#;
     let scenario = tm_simulator::Scenario::from_toml_str(text, "lookups.toml").expect("scenario");
     let sim = tm_simulator::Simulator::start(scenario, "127.0.0.1:0".parse().unwrap()).await.expect("simulator");
-    let resolver = tm_conformance::oracle::Resolver::new(sim.state());
+    let resolver = tm_conformance::oracle::Resolver::new(&sim.observe());
     let graph = sim.graph_url();
     let token = sim.credentials().tenant_token.clone();
     let http = reqwest::Client::new();

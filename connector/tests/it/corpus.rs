@@ -293,19 +293,11 @@ async fn every_real_world_message_gets_exactly_one_outcome_and_imports_are_byte_
     });
     let mut stored: BTreeMap<(Vec<&str>, String), usize> = BTreeMap::new();
     let mut stored_total = 0;
-    let held: Vec<(String, String, tm_simulator::Message)> = {
-        let tenant = h.sim.state().tenant.lock().unwrap();
-        tenant
-            .mailboxes
-            .all()
-            .flat_map(|m| {
-                m.folders.iter().flat_map(move |f| f.messages.iter().map(move |x| (m.address.clone(), f.name.clone(), x.clone())))
-            })
-            .collect()
-    };
-    for (address, folder, message) in &held {
+    let held = h.sim.observe().messages(None);
+    for m in &held {
+        let (address, folder) = (&m.mailbox, &m.folder);
         assert_eq!(folder, "WeChat Archiver", "{address} got a message in {folder}");
-        let raw = h.sim.state().message_bytes(message).expect("no data directory").expect("the simulator keeps bodies").to_vec();
+        let raw = m.bytes.clone().expect("the simulator keeps bodies");
         let Some(ids) = by_bytes.get(&raw[..]) else {
             panic!("{address} holds a message that is no corpus file byte for byte ({} bytes)", raw.len());
         };

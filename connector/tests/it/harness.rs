@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tempfile::TempDir;
 use tm_connector::{Config, RetryPolicy, RunReport};
-use tm_simulator::{RunningSimulator, Scenario, Simulator};
+use tm_simulator::{Running, Scenario, Simulator};
 
 /// People most tests share: two employees (one with a mobile), two external contacts, and a
 /// tenant user `boss@contoso.cn` with the alias `chief@contoso.cn`.
@@ -86,7 +86,7 @@ pub struct JournalEntry {
 pub use tm_contract::ItemRef;
 
 pub struct Harness {
-    pub sim: RunningSimulator,
+    pub sim: Running,
     pub state: TempDir,
     pub files: TempDir,
     http: reqwest::Client,

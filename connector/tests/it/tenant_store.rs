@@ -62,7 +62,7 @@ async fn the_same_runs_give_the_same_tenant_in_memory_and_in_a_data_directory_an
     assert!(checked > 10);
 
     // A restart on the data directory finds it all, and a third run there changes nothing.
-    let scenario = on_disk.sim.state().scenario.clone();
+    let scenario = on_disk.sim.observe().world().scenario.clone();
     let Harness { sim, state, files: _files, .. } = on_disk;
     sim.shutdown().await;
     let again = Simulator::start_with(

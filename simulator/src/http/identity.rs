@@ -200,64 +200,9 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         journal(e.status.as_u16(), Some(e.code));
         return e.into_response();
     }
-    let fail = |status: StatusCode, error: &'static str, code: u32, description: String| {
-        journal(status.as_u16(), Some(error));
-        aad_error(&state, status, error, code, description)
-    };
-    if !tenant.eq_ignore_ascii_case(&c.tenant_id) {
-        let d = format!(
-            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
-        );
-        return fail(StatusCode::BAD_REQUEST, "invalid_request", 90002, d);
-    }
-    let Some(grant) = field("grant_type") else {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            900144,
-            "The request body must contain the following parameter: 'grant_type'.".into(),
-        );
-    };
-    if grant != "client_credentials" {
-        let d = format!(
-            "The provided value for the input parameter 'grant_type' is not valid: {grant} (this tenant grants client_credentials)."
-        );
-        return fail(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, d);
-    }
-    let (client_id, secret) = match (field("client_id"), field("client_secret"), basic) {
-        (Some(id), Some(s), _) => (id, Some(s)),
-        (_, _, Some((id, s))) => (id, Some(s)),
-        (Some(id), None, None) => (id, None),
-        (None, _, None) => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'client_id'.".into(),
-            );
-        }
-    };
-    if client_id != c.client_id {
-        let d = format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'.");
-        return fail(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, d);
-    }
-    let Some(secret) = secret else {
-        let d = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_string();
-        return fail(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, d);
-    };
-    let expected = c.client_secret.as_bytes();
-    if !(secret.len() == expected.len() && secret.bytes().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0) {
-        let d = format!(
-            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
-        );
-        return fail(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, d);
-    }
-    let scope = field("scope").unwrap_or_default();
-    if !scope.split_whitespace().any(|s| s.eq_ignore_ascii_case(GRAPH_SCOPE)) {
-        let d = format!(
-            "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
-        );
-        return fail(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, d);
+    if let Err(r) = check_client(&tenant, &field, basic, c) {
+        journal(r.status.as_u16(), Some(r.error));
+        return aad_error(&state, r.status, r.error, r.code, r.description);
     }
     let lifetime = state.world.scenario.limits.token_lifetime_seconds;
     let access_token = issue(&state, chrono::Utc::now().timestamp_millis(), lifetime);
@@ -268,6 +213,86 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         access_token,
     };
     axum::Json(granted).into_response()
+}
+
+/// An identity-platform refusal: status, `error`, the AADSTS number and its description.
+struct AadRefusal {
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    description: String,
+}
+
+impl AadRefusal {
+    fn new(status: StatusCode, error: &'static str, code: u32, description: String) -> AadRefusal {
+        AadRefusal { status, error, code, description }
+    }
+}
+
+/// The client-credentials request checked as Entra checks it: the tenant, the grant, the client
+/// (by form fields or HTTP Basic), its secret (compared in constant time) and the scope.
+fn check_client(
+    tenant: &str,
+    field: &dyn Fn(&str) -> Option<String>,
+    basic: Option<(String, String)>,
+    c: &crate::world::scenario::Credentials,
+) -> Result<(), AadRefusal> {
+    if !tenant.eq_ignore_ascii_case(&c.tenant_id) {
+        let d = format!(
+            "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+        );
+        return Err(AadRefusal::new(StatusCode::BAD_REQUEST, "invalid_request", 90002, d));
+    }
+    let Some(grant) = field("grant_type") else {
+        return Err(AadRefusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.".into(),
+        ));
+    };
+    if grant != "client_credentials" {
+        let d = format!(
+            "The provided value for the input parameter 'grant_type' is not valid: {grant} (this tenant grants client_credentials)."
+        );
+        return Err(AadRefusal::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, d));
+    }
+    let (client_id, secret) = match (field("client_id"), field("client_secret"), basic) {
+        (Some(id), Some(s), _) => (id, Some(s)),
+        (_, _, Some((id, s))) => (id, Some(s)),
+        (Some(id), None, None) => (id, None),
+        (None, _, None) => {
+            return Err(AadRefusal::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'client_id'.".into(),
+            ));
+        }
+    };
+    if client_id != c.client_id {
+        let d = format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'.");
+        return Err(AadRefusal::new(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, d));
+    }
+    let Some(secret) = secret else {
+        let d = "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_string();
+        return Err(AadRefusal::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, d));
+    };
+    let expected = c.client_secret.as_bytes();
+    if !(secret.len() == expected.len() && secret.bytes().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0) {
+        let d = format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+        );
+        return Err(AadRefusal::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, d));
+    }
+    let scope = field("scope").unwrap_or_default();
+    if !scope.split_whitespace().any(|s| s.eq_ignore_ascii_case(GRAPH_SCOPE)) {
+        let d = format!(
+            "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+        );
+        return Err(AadRefusal::new(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, d));
+    }
+    Ok(())
 }
 
 /// The tenant's OpenID configuration.

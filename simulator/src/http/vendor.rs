@@ -301,11 +301,19 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
         return response;
     }
     let request = request();
+    let response = faulty_body(rendered, fault.as_ref(), etag);
+    if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
+        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
+    }
+    response
+}
+
+/// A download's answer under a fault: cut at its byte (`reset`: then the connection reset;
+/// `truncate`: without a `Content-Length`), or whole after a latency fault.
+fn faulty_body(rendered: crate::world::render::Rendered, fault: Option<&FaultRule>, etag: HeaderValue) -> Response {
     let size = rendered.size();
-    let cut = fault
-        .as_ref()
-        .filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate))
-        .map(|f| f.at_byte.unwrap_or(size / 2).min(size));
+    let cut =
+        fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)).map(|f| f.at_byte.unwrap_or(size / 2).min(size));
     let mut sent = 0u64;
     let chunks = rendered.chunks().map_while(move |c| match cut {
         Some(cut) if sent >= cut => None,
@@ -316,17 +324,14 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
         }
         None => Some(c),
     });
-    let reset = fault.as_ref().is_some_and(|f| f.action == ActionKind::Reset);
+    let reset = fault.is_some_and(|f| f.action == ActionKind::Reset);
     let body = futures_util::stream::iter(chunks.map(Ok::<_, std::io::Error>));
     let mut response = if reset { Body::from_stream(body.chain(reset_later())) } else { Body::from_stream(body) }.into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
-    if fault.as_ref().is_none_or(|f| f.action != ActionKind::Truncate) {
+    if fault.is_none_or(|f| f.action != ActionKind::Truncate) {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     }
     h.insert(header::ETAG, etag);
-    if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
-        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
-    }
     response
 }

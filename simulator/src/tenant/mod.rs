@@ -2,7 +2,7 @@
 //! ([`mailboxes`], bytes of imported messages decoded and checked as they arrive in [`upload`]),
 //! the message resource read from a message's first bytes ([`message_resource`]), Graph's rate
 //! limits ([`rate`]), the data directory that keeps it all across restarts ([`data_dir`]) and
-//! exports of a mailbox ([`export`]). Nothing here knows axum: the Graph API over the store is
+//! exports of a mailbox ([`export`]). Nothing here speaks HTTP: the Graph API over the store is
 //! `http::graph`.
 
 pub mod data_dir;

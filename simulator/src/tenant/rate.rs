@@ -11,17 +11,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, header};
-
-use crate::state::Shared;
 use crate::world::faults::Op;
+use crate::world::scenario::TenantLimits;
 
 const REQUEST_WINDOW: Duration = Duration::from_secs(600);
 const UPLOAD_WINDOW: Duration = Duration::from_secs(300);
 
 /// The two windows' lengths: Graph's, or the scenario's `rate_window_seconds` for both.
-fn windows(state: &Shared) -> (Duration, Duration) {
-    match state.world.scenario.limits.rate_window_seconds {
+fn windows(limits: &TenantLimits) -> (Duration, Duration) {
+    match limits.rate_window_seconds {
         Some(s) => (Duration::from_secs(s), Duration::from_secs(s)),
         None => (REQUEST_WINDOW, UPLOAD_WINDOW),
     }
@@ -60,47 +58,47 @@ pub struct Rates {
     by_user: Mutex<HashMap<String, Usage>>,
 }
 
-/// Counts a mailbox request against the scenario's limits: `Some((limit, retry_after))` when it
-/// is over one (not counted then).
-pub fn admit(state: &Shared, user_id: &str, op: Op, headers: &HeaderMap) -> Option<(&'static str, u64)> {
-    let limits = state.world.scenario.limits;
-    if limits.requests_per_10_minutes.is_none() && limits.upload_bytes_per_5_minutes.is_none() {
-        return None;
-    }
-    let (request_window, upload_window) = windows(state);
-    let now = Instant::now();
-    let mut map = state.tenant.rates.by_user.lock().expect("rates lock");
-    let usage = map.entry(user_id.to_string()).or_default();
-    if let Some(max) = limits.upload_bytes_per_5_minutes
-        && op == Op::Import
-    {
-        let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        let w = Window::current(&mut usage.uploads, now, upload_window);
-        // A body larger than the whole limit is let through alone (it could never pass).
-        if w.used > 0 && w.used.saturating_add(announced) > max {
-            return Some(("MailboxUploadVolume", w.retry_after(now, upload_window)));
+impl Rates {
+    /// Counts a mailbox request against the scenario's limits (`announced`: the body length an
+    /// import announces): `Some((limit, retry_after))` when it is over one (not counted then).
+    pub fn admit(&self, limits: &TenantLimits, user_id: &str, op: Op, announced: u64) -> Option<(&'static str, u64)> {
+        if limits.requests_per_10_minutes.is_none() && limits.upload_bytes_per_5_minutes.is_none() {
+            return None;
         }
-    }
-    if let Some(max) = limits.requests_per_10_minutes {
-        let w = Window::current(&mut usage.requests, now, request_window);
-        if w.used >= max {
-            return Some(("MailboxRequestRate", w.retry_after(now, request_window)));
+        let (request_window, upload_window) = windows(limits);
+        let now = Instant::now();
+        let mut map = self.by_user.lock().expect("rates lock");
+        let usage = map.entry(user_id.to_string()).or_default();
+        if let Some(max) = limits.upload_bytes_per_5_minutes
+            && op == Op::Import
+        {
+            let w = Window::current(&mut usage.uploads, now, upload_window);
+            // A body larger than the whole limit is let through alone (it could never pass).
+            if w.used > 0 && w.used.saturating_add(announced) > max {
+                return Some(("MailboxUploadVolume", w.retry_after(now, upload_window)));
+            }
         }
-        w.used += 1;
+        if let Some(max) = limits.requests_per_10_minutes {
+            let w = Window::current(&mut usage.requests, now, request_window);
+            if w.used >= max {
+                return Some(("MailboxRequestRate", w.retry_after(now, request_window)));
+            }
+            w.used += 1;
+        }
+        None
     }
-    None
-}
 
-/// Counts the body bytes of an upload.
-pub fn uploaded(state: &Shared, user_id: &str, bytes: u64) {
-    if state.world.scenario.limits.upload_bytes_per_5_minutes.is_none() {
-        return;
+    /// Counts the body bytes of an upload.
+    pub fn uploaded(&self, limits: &TenantLimits, user_id: &str, bytes: u64) {
+        if limits.upload_bytes_per_5_minutes.is_none() {
+            return;
+        }
+        let (_, upload_window) = windows(limits);
+        let now = Instant::now();
+        let mut map = self.by_user.lock().expect("rates lock");
+        let usage = map.entry(user_id.to_string()).or_default();
+        Window::current(&mut usage.uploads, now, upload_window).used += bytes;
     }
-    let (_, upload_window) = windows(state);
-    let now = Instant::now();
-    let mut map = state.tenant.rates.by_user.lock().expect("rates lock");
-    let usage = map.entry(user_id.to_string()).or_default();
-    Window::current(&mut usage.uploads, now, upload_window).used += bytes;
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! [`archive`] with its [`digest`]s; the scenario's [`faults`] are a deterministic plan.
 //!
 //! Deterministic (the scenario's seed drives a `ChaCha8Rng`; no clock, no hash order in outputs)
-//! and free of HTTP: nothing here knows axum.
+//! and free of HTTP.
 
 pub mod archive;
 pub mod corpus;

@@ -20,7 +20,7 @@ use crate::state::Shared;
 use crate::tenant::mailboxes::{Content, Message, message_id};
 use crate::tenant::message_resource::{self, PREFIX_BYTES, Stored};
 use crate::tenant::store::MessageBytes;
-use crate::tenant::store::StoreError;
+use crate::tenant::store::{Imported, StoreError};
 use crate::tenant::upload::{Upload, Uploaded};
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 
@@ -88,29 +88,18 @@ pub async fn import(
         Err(e) => return e.into_response(),
     };
     let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<String>| {
-        let entry = Entry {
-            seq: 0,
-            api: "tenant",
-            op: "import",
-            request: IMPORT.into(),
-            status,
-            code: code.map(str::to_string),
-            mailbox: Some(u.mail.clone()),
-            folder,
-            item_id,
-            fault,
-        };
-        state.journal.lock().expect("journal lock").push(entry);
+        let mut entry = Entry::new("tenant", "import", IMPORT, status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
+        (entry.folder, entry.item_id) = (folder, item_id);
+        super::record(&state, entry);
     };
     let fail = |e: ApiError| {
         journal(e.status.as_u16(), Some(e.code), None, None, None);
         e.into_response()
     };
-    let uploaded = match receive(&state, &u.id, &folder_key, &headers, body).await {
+    let (folder, uploaded) = match receive(&state, &u.id, &folder_key, &headers, body).await {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let (folder, uploaded) = uploaded;
     let archive_id = header_value(&uploaded.head, "X-TELEMESSAGE-ArchiveMessageID");
     let addresses = state.tenant.directory.addresses(&u.id);
     let fault =
@@ -136,18 +125,24 @@ pub async fn import(
         Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
         Err(StoreError::DataDir(e)) => return stored_nothing(&state, "import", IMPORT, &u.mail, e),
     };
-    let resource =
-        Stored { id: &stored.id, folder_id: &folder, internet_message_id: &stored.internet_message_id, sha256: &stored.sha256_hex };
-    let mut response = message_resource::resource(resource, Some(&parsed));
-    response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u.id, &folder).into());
+    let response = created(&stored, &u.id, &folder, &parsed);
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
     journal(201, None, Some(stored.folder_name), archive_id.clone(), note);
-    let answer = concerning((StatusCode::CREATED, axum::Json(response)).into_response(), archive_id);
+    let answer = concerning(response, archive_id);
     match fault.filter(|f| f.action == ActionKind::Reset) {
         // The message is stored; the answer is lost on the way.
         Some(rule) => break_answer(answer, &rule).await,
         None => answer,
     }
+}
+
+/// The 201 of an import: the message resource.
+fn created(stored: &Imported, user_id: &str, folder: &str, parsed: &message_resource::Parsed) -> Response {
+    let resource =
+        Stored { id: &stored.id, folder_id: folder, internet_message_id: &stored.internet_message_id, sha256: &stored.sha256_hex };
+    let mut response = message_resource::resource(resource, Some(parsed));
+    response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(user_id, folder).into());
+    (StatusCode::CREATED, axum::Json(response)).into_response()
 }
 
 /// The message an upload is (its content: the archive item's, kept bytes, or dropped ones).
@@ -201,7 +196,7 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
         }
         upload.push(&chunk).map_err(|_| invalid())?;
     }
-    crate::tenant::rate::uploaded(state, user_id, received as u64);
+    state.tenant.rates.uploaded(&state.world.scenario.limits, user_id, received as u64);
     let uploaded = upload.finish().map_err(|_| invalid())?;
     Ok((folder, uploaded))
 }
@@ -334,32 +329,46 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         return r;
     }
+    let body = page_of(state, headers, (&u.id, folder), found, (&o, select.as_deref()), query);
+    let concerns = match &filter {
+        Some(Filter::InternetMessageId(id)) => archive_item_of(id),
+        _ => None,
+    };
+    concerning(axum::Json(body).into_response(), concerns)
+}
+
+/// One page of a message listing, as Graph writes it (`@odata.context`, `@odata.count` when
+/// asked, `value`, `@odata.nextLink`).
+fn page_of(
+    state: &Shared,
+    headers: &HeaderMap,
+    (user_id, folder): (&str, Option<&str>),
+    found: Vec<(String, Message)>,
+    (o, select): (&odata::Options, Option<&[&'static str]>),
+    query: &[(String, String)],
+) -> Value {
     let total = found.len();
     let path = match folder {
-        Some(f) => format!("/users/{}/mailFolders/{f}/messages", u.id),
-        None => format!("/users/{}/messages", u.id),
+        Some(f) => format!("/users/{}/mailFolders/{f}/messages", user_id),
+        None => format!("/users/{}/messages", user_id),
     };
     let url = format!("{}{path}", base_url(state, headers));
-    let (page, next) = odata::page(found, &o, PAGE, &url, query);
+    let (page, next) = odata::page(found, o, PAGE, &url, query);
     let mut body = serde_json::Map::new();
     let context = match folder {
-        Some(f) => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/mailFolders('{f}')/messages", u.id),
-        None => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/messages", u.id),
+        Some(f) => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/mailFolders('{f}')/messages", user_id),
+        None => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/messages", user_id),
     };
     body.insert("@odata.context".into(), context.into());
     if o.count {
         body.insert("@odata.count".into(), total.into());
     }
-    let value: Vec<Value> = page.iter().map(|(f, m)| resource(state, &u.id, f, m, select.as_deref())).collect();
+    let value: Vec<Value> = page.iter().map(|(f, m)| resource(state, user_id, f, m, select)).collect();
     body.insert("value".into(), value.into());
     if let Some(n) = next {
         body.insert("@odata.nextLink".into(), n.into());
     }
-    let concerns = match &filter {
-        Some(Filter::InternetMessageId(id)) => archive_item_of(id),
-        _ => None,
-    };
-    concerning(axum::Json(Value::Object(body)).into_response(), concerns)
+    Value::Object(body)
 }
 
 type Q = Query<Vec<(String, String)>>;

@@ -147,6 +147,26 @@ pub(super) fn record(state: &Shared, entry: Entry) {
     state.journal.lock().expect("journal lock").push(entry);
 }
 
+/// A request refused 429 by Graph's throttling: journalled with why, tagged for the access log.
+fn refuse_throttled(
+    state: &Shared,
+    (op, described): (Op, String),
+    mailbox: Option<String>,
+    e: ApiError,
+    why: String,
+    in_flight: usize,
+) -> Response {
+    record(state, Entry::new("tenant", op.as_str(), described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)));
+    let mut r = e.into_response();
+    r.extensions_mut().insert(crate::observe::access_log::Tenant { mailbox, in_flight });
+    r
+}
+
+/// The body length a request announces (0 when it announces none).
+fn announced_length(headers: &HeaderMap) -> u64 {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+}
+
 /// Decrements a mailbox's in-flight count when the request is answered.
 struct InFlight {
     state: Shared,
@@ -190,30 +210,18 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
             {
                 let would_be = *n + 1;
                 drop(map);
-                let e = throttled("MailboxConcurrency", t.retry_after);
                 let why = format!("throttled: over {} in flight", t.per_mailbox);
-                record(
-                    &state,
-                    Entry::new("tenant", op.as_str(), described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)),
-                );
-                let mut r = e.into_response();
-                r.extensions_mut().insert(crate::observe::access_log::Tenant { mailbox, in_flight: would_be });
-                return r;
+                return refuse_throttled(&state, (op, described), mailbox, throttled("MailboxConcurrency", t.retry_after), why, would_be);
             }
             *n += 1;
             in_flight_now = *n;
             drop(map);
-            if let Some((limit, retry_after)) = crate::tenant::rate::admit(&state, &u.id, op, request.headers()) {
-                let e = throttled(limit, retry_after);
+            if let Some((limit, retry_after)) =
+                state.tenant.rates.admit(&state.world.scenario.limits, &u.id, op, announced_length(request.headers()))
+            {
                 let why = format!("throttled: over the {limit} limit");
-                record(
-                    &state,
-                    Entry::new("tenant", op.as_str(), described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)),
-                );
-                let mut r = e.into_response();
-                r.extensions_mut().insert(crate::observe::access_log::Tenant { mailbox, in_flight: in_flight_now });
                 drop(InFlight { state: state.clone(), user_id: u.id.clone() });
-                return r;
+                return refuse_throttled(&state, (op, described), mailbox, throttled(limit, retry_after), why, in_flight_now);
             }
             Some(InFlight { state: state.clone(), user_id: u.id.clone() })
         }

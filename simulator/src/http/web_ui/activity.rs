@@ -54,6 +54,23 @@ pub async fn page(State(state): State<Shared>) -> Response {
          <thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">API</th><th scope=\"col\">Op</th><th scope=\"col\">Request</th>\
          <th scope=\"col\">Mailbox</th><th scope=\"col\" class=\"num\">In flight</th><th scope=\"col\" class=\"num\">Status</th><th scope=\"col\" class=\"num\">ms</th></tr></thead><tbody>"
     );
+    request_rows(&mut body, &requests);
+    body.push_str("</tbody></table></div></section>");
+    let last_journal = journal.last().map_or(0, |e| e.seq);
+    let _ = write!(
+        body,
+        "<section aria-labelledby=\"jr\"><h2 id=\"jr\">Journal</h2><div class=\"scroll\"><table id=\"journal\" data-after=\"{last_journal}\">\
+         <thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">API</th><th scope=\"col\">Op</th><th scope=\"col\">Request</th>\
+         <th scope=\"col\" class=\"num\">Status</th><th scope=\"col\">Code</th><th scope=\"col\">Mailbox</th><th scope=\"col\">Folder</th>\
+         <th scope=\"col\">Item</th><th scope=\"col\">Fault</th></tr></thead><tbody>"
+    );
+    journal_rows(&mut body, &journal);
+    body.push_str("</tbody></table></div></section>");
+    layout("Activity", Section::Activity, &body)
+}
+
+/// The access log's newest rows, newest first.
+fn request_rows(body: &mut String, requests: &[crate::observe::access_log::Logged]) {
     for r in requests.iter().rev().take(FIRST_ROWS) {
         let ms = if r.status == 0 { String::new() } else { format!("{:.1}", (r.end_us.saturating_sub(r.start_us)) as f64 / 1000.0) };
         let _ = write!(
@@ -70,15 +87,10 @@ pub async fn page(State(state): State<Shared>) -> Response {
             if r.status == 0 { "…".to_string() } else { r.status.to_string() }
         );
     }
-    body.push_str("</tbody></table></div></section>");
-    let last_journal = journal.last().map_or(0, |e| e.seq);
-    let _ = write!(
-        body,
-        "<section aria-labelledby=\"jr\"><h2 id=\"jr\">Journal</h2><div class=\"scroll\"><table id=\"journal\" data-after=\"{last_journal}\">\
-         <thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">API</th><th scope=\"col\">Op</th><th scope=\"col\">Request</th>\
-         <th scope=\"col\" class=\"num\">Status</th><th scope=\"col\">Code</th><th scope=\"col\">Mailbox</th><th scope=\"col\">Folder</th>\
-         <th scope=\"col\">Item</th><th scope=\"col\">Fault</th></tr></thead><tbody>"
-    );
+}
+
+/// The journal's rows, newest first.
+fn journal_rows(body: &mut String, journal: &[crate::observe::journal::Entry]) {
     for e in journal.iter().rev() {
         let _ = write!(
             body,
@@ -97,8 +109,6 @@ pub async fn page(State(state): State<Shared>) -> Response {
             esc(e.fault.as_deref().unwrap_or(""))
         );
     }
-    body.push_str("</tbody></table></div></section>");
-    layout("Activity", Section::Activity, &body)
 }
 
 #[cfg(test)]

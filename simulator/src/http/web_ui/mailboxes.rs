@@ -88,34 +88,37 @@ pub async fn mailbox(State(state): State<Shared>, Path(address): Path<String>, Q
         None => {
             let _ = write!(body, "<p class=\"error\" role=\"alert\">No folder {} in this mailbox.</p>", esc(&q.folder));
         }
-        Some((name, messages)) => {
-            let f = enc(name);
-            let _ = write!(
-                body,
-                "<h2>{}</h2><p class=\"count\"><strong data-count>{}</strong> messages · export this folder: \
-                 <a href=\"/sim/mailboxes/{a}/export?format=mbox&amp;folder={f}\" download>mbox</a> · \
-                 <a href=\"/sim/mailboxes/{a}/export?format=maildir&amp;folder={f}\" download>Maildir (tar)</a></p>",
-                esc(name),
-                messages.len()
-            );
-            body.push_str("<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">ArchiveMessageID</th><th scope=\"col\">Written by</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>");
-            for m in messages {
-                let id = m.archive_id(&state.world.archive).unwrap_or("—");
-                let foreign = m.internet_message_id(&state.world.archive).is_some_and(|x| crate::tenant::store::is_foreign(&x));
-                let _ = write!(
-                    body,
-                    "<tr><td class=\"num\"><a href=\"/mailboxes/{a}/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td class=\"num\">{3}</td></tr>",
-                    m.number,
-                    esc(id),
-                    if foreign { "another program" } else { "the connector" },
-                    size(m.size)
-                );
-            }
-            body.push_str("</tbody></table></div>");
-        }
+        Some((name, messages)) => folder_table(&mut body, &state.world.archive, &a, name, messages),
     }
     body.push_str("</section></div>");
     layout(&format!("Mailbox {primary}"), Section::Mailboxes, &body)
+}
+
+/// One folder's messages as a table, with its export links.
+fn folder_table(body: &mut String, archive: &crate::world::archive::Archive, a: &str, name: &str, messages: &[Message]) {
+    let f = enc(name);
+    let _ = write!(
+        body,
+        "<h2>{}</h2><p class=\"count\"><strong data-count>{}</strong> messages · export this folder: \
+         <a href=\"/sim/mailboxes/{a}/export?format=mbox&amp;folder={f}\" download>mbox</a> · \
+         <a href=\"/sim/mailboxes/{a}/export?format=maildir&amp;folder={f}\" download>Maildir (tar)</a></p>",
+        esc(name),
+        messages.len()
+    );
+    body.push_str("<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">ArchiveMessageID</th><th scope=\"col\">Written by</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>");
+    for m in messages {
+        let id = m.archive_id(archive).unwrap_or("—");
+        let foreign = m.internet_message_id(archive).is_some_and(|x| crate::tenant::store::is_foreign(&x));
+        let _ = write!(
+            body,
+            "<tr><td class=\"num\"><a href=\"/mailboxes/{a}/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td class=\"num\">{3}</td></tr>",
+            m.number,
+            esc(id),
+            if foreign { "another program" } else { "the connector" },
+            size(m.size)
+        );
+    }
+    body.push_str("</tbody></table></div>");
 }
 
 /// A message of a mailbox by its number, with its folder's name.

@@ -125,23 +125,7 @@ fn options(name: &str, current: &str, values: &[&str]) -> String {
 pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Response {
     let population = &state.world.archive.population;
     let items = state.arrived_items();
-    let kinds: Vec<&str> = super::overview::KINDS.iter().map(|k| k.0).collect();
-    let mut body = format!(
-        "<form class=\"filters\" method=\"get\" action=\"/traffic\" role=\"search\">\
-         <label for=\"f-q\">Participant</label><input id=\"f-q\" name=\"q\" value=\"{}\" placeholder=\"name, mobile or address\">\
-         <label for=\"f-kind\">Kind</label>{}\
-         <label for=\"f-source\">Source</label>{}\
-         <label for=\"f-thread\">Thread</label><input id=\"f-thread\" name=\"thread\" value=\"{}\" placeholder=\"id or name\">\
-         <label for=\"f-from\">From</label><input id=\"f-from\" name=\"from\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
-         <label for=\"f-to\">To</label><input id=\"f-to\" name=\"to\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
-         <button type=\"submit\">Search</button> <a href=\"/traffic\">Clear</a></form>",
-        esc(&f.q),
-        options("kind", &f.kind, &kinds),
-        options("source", &f.source, &["wechat", "wecom"]),
-        esc(&f.thread),
-        esc(&f.from),
-        esc(&f.to)
-    );
+    let mut body = filter_form(&f);
     let selected = match select(items, population, &f) {
         Ok(s) => s,
         Err(e) => {
@@ -165,20 +149,7 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
          <th scope=\"col\">From</th><th scope=\"col\">Thread</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>",
     );
     for i in selected.iter().skip(page * PAGE).take(PAGE) {
-        let actor = population.person(i.spec.actor);
-        let (thread_id, thread_name) = thread(&i.spec, population);
-        let _ = write!(
-            body,
-            "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
-            enc(&i.spec.id),
-            time(i.spec.captured_ms),
-            i.spec.kind.as_str(),
-            i.spec.source.as_str(),
-            esc(&actor.name),
-            enc(&thread_id),
-            esc(&thread_name),
-            size(state.world.archive.size(i))
-        );
+        row(&mut body, &state.world.archive, i);
     }
     body.push_str("</tbody></table></div><nav class=\"pages\" aria-label=\"Pages\">");
     if page > 0 {
@@ -189,6 +160,46 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
     }
     body.push_str("</nav>");
     layout("Traffic", Section::Traffic, &body)
+}
+
+/// The search form, holding the filters asked for.
+fn filter_form(f: &Filters) -> String {
+    let kinds: Vec<&str> = super::overview::KINDS.iter().map(|k| k.0).collect();
+    format!(
+        "<form class=\"filters\" method=\"get\" action=\"/traffic\" role=\"search\">\
+         <label for=\"f-q\">Participant</label><input id=\"f-q\" name=\"q\" value=\"{}\" placeholder=\"name, mobile or address\">\
+         <label for=\"f-kind\">Kind</label>{}\
+         <label for=\"f-source\">Source</label>{}\
+         <label for=\"f-thread\">Thread</label><input id=\"f-thread\" name=\"thread\" value=\"{}\" placeholder=\"id or name\">\
+         <label for=\"f-from\">From</label><input id=\"f-from\" name=\"from\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
+         <label for=\"f-to\">To</label><input id=\"f-to\" name=\"to\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
+         <button type=\"submit\">Search</button> <a href=\"/traffic\">Clear</a></form>",
+        esc(&f.q),
+        options("kind", &f.kind, &kinds),
+        options("source", &f.source, &["wechat", "wecom"]),
+        esc(&f.thread),
+        esc(&f.from),
+        esc(&f.to)
+    )
+}
+
+/// One item's row in the traffic table.
+fn row(body: &mut String, archive: &crate::world::archive::Archive, i: &crate::world::archive::ArchivedItem) {
+    let population = &archive.population;
+    let actor = population.person(i.spec.actor);
+    let (thread_id, thread_name) = thread(&i.spec, population);
+    let _ = write!(
+        body,
+        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
+        enc(&i.spec.id),
+        time(i.spec.captured_ms),
+        i.spec.kind.as_str(),
+        i.spec.source.as_str(),
+        esc(&actor.name),
+        enc(&thread_id),
+        esc(&thread_name),
+        size(archive.size(i))
+    );
 }
 
 fn person_row(p: &crate::world::scenario::Person, role: &str) -> String {
