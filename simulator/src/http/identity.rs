@@ -196,7 +196,7 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
     if let Some(rule) = state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Token, item: None, mailbox: None })
         && rule.action == ActionKind::Status
     {
-        let e = crate::http::vendor::fault_error(&rule, true);
+        let e = crate::http::fault_answer::fault_error(&rule, true);
         journal(e.status.as_u16(), Some(e.code));
         return e.into_response();
     }

@@ -6,6 +6,7 @@
 
 pub mod control;
 pub mod error;
+pub mod fault_answer;
 pub mod graph;
 pub mod identity;
 pub mod openapi;

@@ -18,6 +18,7 @@ use crate::world::faults::{ActionKind, Api, FaultRule, Op, Request};
 use tm_contract::{Session, SessionRequest};
 
 use crate::http::error::ApiError;
+use crate::http::fault_answer::{broken_body, fault_error, reset_later};
 use crate::observe::journal::Entry;
 use crate::state::Shared;
 
@@ -49,35 +50,6 @@ fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&s
 fn fail(state: &Shared, op: Op, request: String, e: ApiError, item_id: Option<String>) -> Response {
     journal(state, op, request, e.status.as_u16(), Some(e.code), item_id, None);
     e.into_response()
-}
-
-/// The error a `status` fault answers.
-pub(crate) fn fault_error(rule: &FaultRule, tenant: bool) -> ApiError {
-    let status = StatusCode::from_u16(rule.status.unwrap_or(500)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let code = match (status.as_u16(), tenant) {
-        (429, true) => "TooManyRequests",
-        (429, false) => "rate_limited",
-        (503, true) => "ServiceUnavailable",
-        (503, false) => "unavailable",
-        (_, true) => "InternalServerError",
-        (_, false) => "internal_error",
-    };
-    ApiError { status, code, message: "the service failed (a scripted fault)".into(), retry_after: rule.retry_after }
-}
-
-/// A body that sends `bytes[..cut]` and then breaks the connection.
-pub(crate) fn broken_body(bytes: Bytes, cut: usize) -> Body {
-    let head = bytes.slice(..cut.min(bytes.len()));
-    Body::from_stream(futures_util::stream::iter([Ok(head)]).chain(reset_later()))
-}
-
-/// After a pause that lets what was sent reach the client, an error that makes the server
-/// abort the connection.
-fn reset_later() -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::once(async {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "scripted connection reset"))
-    })
 }
 
 /// Applies a fault that replaces the whole answer (`status`, `expire_token`), journalling it.

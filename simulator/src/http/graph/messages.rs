@@ -107,7 +107,7 @@ pub async fn import(
     if let Some(rule) = &fault {
         match rule.action {
             ActionKind::Status => {
-                let e = crate::http::vendor::fault_error(rule, true);
+                let e = crate::http::fault_answer::fault_error(rule, true);
                 journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.describe()));
                 return concerning(e.into_response(), archive_id);
             }

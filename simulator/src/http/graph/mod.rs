@@ -262,7 +262,7 @@ async fn gate(
     let Some(rule) = fault else { return next.run(request).await };
     match rule.action {
         ActionKind::Status => {
-            let e = crate::http::vendor::fault_error(&rule, true);
+            let e = crate::http::fault_answer::fault_error(&rule, true);
             record(
                 &state,
                 Entry::new("tenant", op.as_str(), described, e.status.as_u16())
@@ -306,7 +306,7 @@ pub(super) async fn break_answer(response: Response, rule: &crate::world::faults
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     let cut = rule.at_byte.map_or(bytes.len() / 2, |b| b as usize);
     parts.headers.insert(header::CONTENT_LENGTH, bytes.len().into());
-    Response::from_parts(parts, crate::http::vendor::broken_body(bytes, cut))
+    Response::from_parts(parts, crate::http::fault_answer::broken_body(bytes, cut))
 }
 
 /// The data directory refused a write: the tenant is unchanged, the client gets a 500 it may
