@@ -147,6 +147,53 @@ fn main() {
 }
 
 async fn bench(employees: usize, rounds: usize) {
+    let (sim, real_size) = prepare(employees).await;
+    let http = reqwest::Client::new();
+    let ceiling_users = ceiling_users(&http, &sim).await;
+
+    // 1. Plain ceiling: one upload per item.
+    reset(&http, &sim).await;
+    let plain = ceiling(&http, &sim, &ceiling_users, None, "plain ceiling (1 upload per item)").await;
+    plain.print();
+
+    // 2 and 3, in rounds: the connector, then the matched ceiling right after it, so that both
+    // sides of each ratio run under the same machine conditions (a shared VM's speed drifts
+    // by ±10 % over minutes).
+    let mut ratios = Vec::new();
+    let mut peak_rss = 0;
+    let mut fanout: HashMap<String, u64> = HashMap::new();
+    let mut last = None;
+    for round in 1..=rounds {
+        println!("  round {round} of {rounds}");
+        reset(&http, &sim).await;
+        // The wait for the child (and the polling of its peak RSS) blocks: off the runtime's
+        // worker threads, which serve the simulator.
+        let connector = tokio::task::block_in_place(|| run_connector(&sim, &real_size));
+        connector.print();
+        peak_rss = peak_rss.max(connector.peak_rss_kib.unwrap_or(0));
+        // Its fan-out per item, from the tenant (the same in every round: routing is
+        // deterministic).
+        let this = fanout_in_tenant(&sim);
+        let stored: u64 = this.values().sum();
+        assert_eq!(stored, connector.deliveries, "the tenant holds what the report says was imported");
+        assert!(round == 1 || this == fanout, "the fan-out is the same in every round");
+        fanout = this;
+
+        reset(&http, &sim).await;
+        let matched = ceiling(&http, &sim, &ceiling_users, Some(&fanout), "matched ceiling (connector fan-out)").await;
+        matched.print();
+        let ratio = 100.0 * matched.secs / connector.secs;
+        println!("  round {round}: connector / matched ceiling {ratio:.0} %");
+        ratios.push(ratio);
+        last = Some(connector);
+    }
+    summarise(&plain, &last.expect("at least one round"), ratios, peak_rss, rounds);
+    sim.shutdown().await;
+}
+
+/// Starts the simulator on the scenario and computes every item's sha256 (untimed); the real
+/// size of each item.
+async fn prepare(employees: usize) -> (Running, HashMap<String, u64>) {
     let t = Instant::now();
     let sim = Simulator::start_with(
         scenario(employees),
@@ -183,53 +230,22 @@ async fn bench(employees: usize, rounds: usize) {
         all.len() - within.len()
     );
     println!("  generation {:.1} s, sha256 of every item (untimed warm-up) {:.1} s", built.as_secs_f64(), warmed.as_secs_f64());
+    (sim, real_size)
+}
 
-    let http = reqwest::Client::new();
-    let ceiling_users = ceiling_users(&http, &sim).await;
-
-    // 1. Plain ceiling: one upload per item.
-    reset(&http, &sim).await;
-    let plain = ceiling(&http, &sim, &ceiling_users, None, "plain ceiling (1 upload per item)").await;
-    plain.print();
-
-    // 2 and 3, in rounds: the connector, then the matched ceiling right after it, so that both
-    // sides of each ratio run under the same machine conditions (a shared VM's speed drifts
-    // by ±10 % over minutes).
-    let mut ratios = Vec::new();
-    let mut peak_rss = 0;
+/// How often the tenant holds each item.
+fn fanout_in_tenant(sim: &Running) -> HashMap<String, u64> {
     let mut fanout: HashMap<String, u64> = HashMap::new();
-    let mut last = None;
-    for round in 1..=rounds {
-        println!("  round {round} of {rounds}");
-        reset(&http, &sim).await;
-        // The wait for the child (and the polling of its peak RSS) blocks: off the runtime's
-        // worker threads, which serve the simulator.
-        let connector = tokio::task::block_in_place(|| run_connector(&sim, &real_size));
-        connector.print();
-        peak_rss = peak_rss.max(connector.peak_rss_kib.unwrap_or(0));
-        // Its fan-out per item, from the tenant (the same in every round: routing is
-        // deterministic).
-        let mut this: HashMap<String, u64> = HashMap::new();
-        for mailbox in sim.observe().mailboxes {
-            for m in mailbox.folders.iter().flat_map(|f| &f.items) {
-                *this.entry(m.id.clone().unwrap_or_default()).or_default() += 1;
-            }
+    for mailbox in sim.observe().mailboxes {
+        for m in mailbox.folders.iter().flat_map(|f| &f.items) {
+            *fanout.entry(m.id.clone().unwrap_or_default()).or_default() += 1;
         }
-        let stored: u64 = this.values().sum();
-        assert_eq!(stored, connector.deliveries, "the tenant holds what the report says was imported");
-        assert!(round == 1 || this == fanout, "the fan-out is the same in every round");
-        fanout = this;
-
-        reset(&http, &sim).await;
-        let matched = ceiling(&http, &sim, &ceiling_users, Some(&fanout), "matched ceiling (connector fan-out)").await;
-        matched.print();
-        let ratio = 100.0 * matched.secs / connector.secs;
-        println!("  round {round}: connector / matched ceiling {ratio:.0} %");
-        ratios.push(ratio);
-        last = Some(connector);
     }
-    let connector = last.expect("at least one round");
+    fanout
+}
 
+/// The ratios the bench is for.
+fn summarise(plain: &Measured, connector: &Measured, mut ratios: Vec<f64>, peak_rss: u64, rounds: usize) {
     let fan = connector.deliveries as f64 / connector.items as f64;
     println!("  fan-out: {:.2} deliveries per item ({} deliveries of {} items)", fan, connector.deliveries, connector.items);
     ratios.sort_by(f64::total_cmp);
@@ -246,7 +262,6 @@ async fn bench(employees: usize, rounds: usize) {
         100.0 * (connector.items as f64 / connector.secs) / (plain.items as f64 / plain.secs),
         100.0 * (connector.deliveries as f64 / connector.secs) / (plain.deliveries as f64 / plain.secs)
     );
-    sim.shutdown().await;
 }
 
 async fn reset(http: &reqwest::Client, sim: &Running) {
@@ -288,41 +303,14 @@ async fn ceiling(
     let vendor_token = login["token"].as_str().unwrap().to_owned();
     let t = Instant::now();
     let cpu0 = cpu_secs("self").unwrap_or(0.0);
-    // The archive folder of each worker's mailbox (the tenant was just reset).
-    let mut folders = Vec::new();
-    for user in users {
-        let f = json(
-            http.post(format!("{}/users/{user}/mailFolders", sim.graph_url()))
-                .bearer_auth(&graph_token)
-                .json(&serde_json::json!({"displayName": "WeChat Archiver"})),
-        )
-        .await;
-        folders.push(format!("{}/users/{user}/mailFolders/{}/messages", sim.graph_url(), f["id"].as_str().unwrap()));
-    }
-    let folders = Arc::new(folders);
+    let folders = Arc::new(archive_folders(http, sim, users, &graph_token).await);
     let totals = Arc::new(Totals::default());
 
     // Pages are fetched one after the other, as the connector does, and their items processed
     // with 8 in flight.
     let vendor = sim.vendor_url();
-    let pages = futures_util::stream::unfold(Some(None::<String>), |state| {
-        let (http, vendor, token) = (http.clone(), vendor.clone(), vendor_token.clone());
-        async move {
-            let cursor = state?;
-            let mut q = vec![("from", FROM.to_owned()), ("to", RUN_AT.to_owned()), ("limit", "500".to_owned())];
-            if let Some(c) = cursor {
-                q.push(("cursor", c));
-            }
-            let page: serde_json::Value =
-                http.get(format!("{vendor}/items")).bearer_auth(&token).query(&q).send().await.unwrap().json().await.unwrap();
-            let items: Vec<Listed> = serde_json::from_value(page["items"].clone()).unwrap();
-            let next = page["next_cursor"].as_str().map(|c| Some(c.to_owned()));
-            Some((futures_util::stream::iter(items), next))
-        }
-    });
     let worker = AtomicU64::new(0);
-    pages
-        .flatten()
+    listing(http, &vendor, &vendor_token)
         .map(|item| {
             let w = worker.fetch_add(1, Ordering::Relaxed) as usize % users.len();
             let (http, vendor, token, graph_token) = (http.clone(), vendor.clone(), vendor_token.clone(), graph_token.clone());
@@ -370,6 +358,42 @@ async fn ceiling(
         peak_rss_kib: None,
         cpu: (None, cpu_secs("self").unwrap_or(0.0) - cpu0),
     }
+}
+
+/// The archive folder of each worker's mailbox (the tenant was just reset), as its messages URL.
+async fn archive_folders(http: &reqwest::Client, sim: &Running, users: &[String], graph_token: &str) -> Vec<String> {
+    let mut folders = Vec::new();
+    for user in users {
+        let f = json(
+            http.post(format!("{}/users/{user}/mailFolders", sim.graph_url()))
+                .bearer_auth(graph_token)
+                .json(&serde_json::json!({"displayName": "WeChat Archiver"})),
+        )
+        .await;
+        folders.push(format!("{}/users/{user}/mailFolders/{}/messages", sim.graph_url(), f["id"].as_str().unwrap()));
+    }
+    folders
+}
+
+/// The window's items, page after page.
+fn listing(http: &reqwest::Client, vendor: &str, vendor_token: &str) -> impl futures_util::Stream<Item = Listed> + use<> {
+    let (http, vendor, vendor_token) = (http.clone(), vendor.to_owned(), vendor_token.to_owned());
+    futures_util::stream::unfold(Some(None::<String>), move |state| {
+        let (http, vendor, token) = (http.clone(), vendor.clone(), vendor_token.clone());
+        async move {
+            let cursor = state?;
+            let mut q = vec![("from", FROM.to_owned()), ("to", RUN_AT.to_owned()), ("limit", "500".to_owned())];
+            if let Some(c) = cursor {
+                q.push(("cursor", c));
+            }
+            let page: serde_json::Value =
+                http.get(format!("{vendor}/items")).bearer_auth(&token).query(&q).send().await.unwrap().json().await.unwrap();
+            let items: Vec<Listed> = serde_json::from_value(page["items"].clone()).unwrap();
+            let next = page["next_cursor"].as_str().map(|c| Some(c.to_owned()));
+            Some((futures_util::stream::iter(items), next))
+        }
+    })
+    .flatten()
 }
 
 /// The item's bytes, or `None` when it turns out to be over the limit (the listing lied).

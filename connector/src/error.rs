@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::ledger::StateError;
 use crate::source::SourceError;
+use crate::state::StateError;
 use crate::tenant::TenantError;
 use tm_contract::MappingError;
 

@@ -22,7 +22,9 @@
 
 mod body;
 mod config;
+mod delivery;
 mod error;
+mod http;
 mod ledger;
 mod participants;
 mod pipeline;
@@ -30,16 +32,18 @@ mod report;
 mod retry;
 mod routing;
 mod source;
+mod state;
 mod tenant;
 mod token;
 
 pub use config::{ClientCredentialsConfig, Config, MAX_PER_MAILBOX};
 pub use error::{ConnectorError, one_line};
-pub use ledger::StateError;
+pub use http::HttpError;
 pub use pipeline::run;
 pub use report::{summary, write as write_report};
-pub use retry::{HttpError, RetryPolicy};
+pub use retry::RetryPolicy;
 pub use source::SourceError;
+pub use state::StateError;
 pub use tenant::TenantError;
 /// The wire vocabulary the connector speaks (report, mapping, mobiles, limits, folder name).
 pub use tm_contract::{

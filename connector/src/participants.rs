@@ -7,7 +7,7 @@
 
 use mail_parser::{Address, MessageParser};
 
-use tm_contract::MobileNumber;
+use tm_contract::{MailboxAddress, MobileNumber};
 
 /// Which header a participant came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +27,10 @@ pub struct Participant {
     pub role: Role,
     /// The decoded display name, if any.
     pub display_name: Option<String>,
-    /// The email address, if any.
+    /// The email address as written, if any (any text makes a `From` usable).
     pub address: Option<String>,
+    /// The same address parsed, when it is a mail address (what routing looks up).
+    pub mailbox: Option<MailboxAddress>,
     /// The mobile at the end of the display name, if it is a valid E.164 number.
     pub mobile: Option<MobileNumber>,
 }
@@ -42,6 +44,7 @@ impl Participant {
             role,
             mobile: display_name.and_then(MobileNumber::from_display_name),
             display_name: display_name.map(str::to_owned),
+            mailbox: address.and_then(|a| MailboxAddress::parse(a).ok()),
             address: address.map(str::to_owned),
         }
     }
@@ -114,6 +117,7 @@ mod tests {
         assert_eq!(p[0].role, Role::From);
         assert_eq!(p[0].display_name.as_deref(), Some("王伟 +8613812345678"));
         assert_eq!(p[0].address.as_deref(), Some("wang.wei@contoso.cn"));
+        assert_eq!(p[0].mailbox, Some("Wang.Wei@Contoso.CN".parse().unwrap()));
         assert_eq!(p[0].mobile.as_ref().map(|m| m.as_str()), Some("+8613812345678"));
         assert_eq!(p[1].role, Role::To);
         assert_eq!(p[1].display_name.as_deref(), Some("李娜"));
@@ -141,5 +145,14 @@ mod tests {
         let raw = "From: Wang +8613812345678 <>\r\nTo: a@b.c\r\n\r\nx\r\n";
         let p = parse(raw.as_bytes()).unwrap();
         assert_eq!(p[0].mobile.as_ref().map(|m| m.as_str()), Some("+8613812345678"));
+    }
+
+    #[test]
+    fn an_address_that_is_no_mail_address_still_makes_a_usable_from_but_no_mailbox() {
+        let raw = "From: Daemon <MAILER-DAEMON>\r\nTo: a@b.c\r\n\r\nx\r\n";
+        let p = parse(raw.as_bytes()).unwrap();
+        assert_eq!(p[0].address.as_deref(), Some("MAILER-DAEMON"));
+        assert_eq!(p[0].mailbox, None);
+        assert_eq!(p[1].mailbox, Some("a@b.c".parse().unwrap()));
     }
 }

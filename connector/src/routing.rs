@@ -13,12 +13,14 @@
 //!
 //! No I/O happens here: the pipeline asks [`lookups`] which addresses need a directory answer,
 //! resolves them (cached per run, case-insensitively), and passes the answers to [`route`].
-//! Address comparison is case-insensitive everywhere ([`address_key`]); aliases are the
-//! directory's business: whatever user the directory returns for an address is the user.
+//! Addresses are [`MailboxAddress`]es, compared case-insensitively everywhere; a participant's
+//! address that is not one (no `@`, whitespace) cannot be a user and is not asked about. Aliases
+//! are the directory's business: whatever user the directory returns for an address is the
+//! user.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use tm_contract::{Mapping, UserId};
+use tm_contract::{MailboxAddress, Mapping, UserId};
 
 use crate::participants::Participant;
 
@@ -52,12 +54,9 @@ impl DirectoryUser {
     }
 }
 
-/// Directory answers by [`address_key`]: `Some(user)` for a valid user, `None` for "not a valid
-/// user". A key that is absent is treated as `None`.
-pub type DirectoryAnswers = HashMap<String, Option<DirectoryUser>>;
-
-/// The case-insensitive key of an address: the contract's one rule (trimmed, lower case).
-pub use tm_contract::address_key;
+/// Directory answers by address: `Some(user)` for a valid user, `None` for "not a valid user".
+/// An address that is absent is treated as `None`.
+pub type DirectoryAnswers = HashMap<MailboxAddress, Option<DirectoryUser>>;
 
 /// Which rule routed a delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +69,7 @@ pub enum RouteRule {
 
 /// One mailbox an item goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery {
+pub struct Target {
     /// The target user.
     pub user: DirectoryUser,
     /// The rule of the first participant that routed there.
@@ -81,23 +80,23 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// Deliver into each of these distinct users (never empty, in participant order).
-    Deliver(Vec<Delivery>),
+    Deliver(Vec<Target>),
     /// ROUTE-DROP: no participant routes anywhere.
     Drop,
 }
 
-/// The addresses whose directory answers [`route`] needs, as [`address_key`]s.
-pub fn lookups(participants: &[Participant], mapping: &Mapping, auto_mapping: bool) -> BTreeSet<String> {
-    let mut keys = BTreeSet::new();
+/// The addresses whose directory answers [`route`] needs (each once, ignoring case).
+pub fn lookups(participants: &[Participant], mapping: &Mapping, auto_mapping: bool) -> BTreeSet<MailboxAddress> {
+    let mut addresses = BTreeSet::new();
     for p in participants {
         if let Some(mapped) = p.mobile.as_ref().and_then(|m| mapping.get(m)) {
-            keys.insert(mapped.address.key().to_owned());
+            addresses.insert(mapped.address.clone());
         }
-        if auto_mapping && let Some(address) = &p.address {
-            keys.insert(address_key(address));
+        if auto_mapping && let Some(address) = &p.mailbox {
+            addresses.insert(address.clone());
         }
     }
-    keys
+    addresses
 }
 
 /// The user one participant routes to, and by which rule.
@@ -107,13 +106,13 @@ pub fn route_participant<'a>(
     auto_mapping: bool,
     answers: &'a DirectoryAnswers,
 ) -> Option<(&'a DirectoryUser, RouteRule)> {
-    let answer = |address: &str| answers.get(&address_key(address)).and_then(Option::as_ref);
+    let answer = |address: &MailboxAddress| answers.get(address).and_then(Option::as_ref);
     // ROUTE-MAP: the mapping wins over the email address when its mailbox is a valid user.
-    if let Some(user) = participant.mobile.as_ref().and_then(|m| mapping.get(m)).and_then(|mapped| answer(mapped.address.as_str())) {
+    if let Some(user) = participant.mobile.as_ref().and_then(|m| mapping.get(m)).and_then(|mapped| answer(&mapped.address)) {
         return Some((user, RouteRule::Map));
     }
     // ROUTE-EMAIL / ROUTE-AUTO-OFF: the email address only routes with automatic mapping on.
-    if auto_mapping && let Some(user) = participant.address.as_deref().and_then(answer) {
+    if auto_mapping && let Some(user) = participant.mailbox.as_ref().and_then(answer) {
         return Some((user, RouteRule::Email));
     }
     None
@@ -122,15 +121,15 @@ pub fn route_participant<'a>(
 /// Routes an item: each distinct user once (ROUTE-FANOUT), or [`Route::Drop`] (ROUTE-DROP).
 pub fn route(participants: &[Participant], mapping: &Mapping, auto_mapping: bool, answers: &DirectoryAnswers) -> Route {
     let mut seen = HashSet::new();
-    let mut deliveries = Vec::new();
+    let mut targets = Vec::new();
     for p in participants {
         if let Some((user, rule)) = route_participant(p, mapping, auto_mapping, answers)
-            && seen.insert(user.id.clone())
+            && seen.insert(&user.id)
         {
-            deliveries.push(Delivery { user: user.clone(), rule });
+            targets.push(Target { user: user.clone(), rule });
         }
     }
-    if deliveries.is_empty() { Route::Drop } else { Route::Deliver(deliveries) }
+    if targets.is_empty() { Route::Drop } else { Route::Deliver(targets) }
 }
 
 #[cfg(test)]
@@ -163,7 +162,11 @@ mod tests {
     }
 
     fn answers(entries: &[(&str, Option<DirectoryUser>)]) -> DirectoryAnswers {
-        entries.iter().map(|(a, u)| (address_key(a), u.clone())).collect()
+        entries.iter().map(|(a, u)| (a.parse().unwrap(), u.clone())).collect()
+    }
+
+    fn keys(addresses: BTreeSet<MailboxAddress>) -> Vec<String> {
+        addresses.into_iter().map(|a| a.key().to_owned()).collect()
     }
 
     fn ids(route: &Route) -> Vec<(&str, RouteRule)> {
@@ -182,7 +185,7 @@ mod tests {
             ("wang.wei@contoso.cn", Some(user("u-wang", "wang.wei@contoso.cn"))),
         ]);
         assert_eq!(ids(&route(&p, &m, true, &a)), vec![("u-boss", RouteRule::Map)]);
-        assert_eq!(lookups(&p, &m, true).into_iter().collect::<Vec<_>>(), vec!["boss@contoso.cn", "wang.wei@contoso.cn"]);
+        assert_eq!(keys(lookups(&p, &m, true)), vec!["boss@contoso.cn", "wang.wei@contoso.cn"]);
     }
 
     #[test]
@@ -202,7 +205,7 @@ mod tests {
             ("li.na@contoso.cn", Some(user("u-li", "li.na@contoso.cn"))),
         ]);
         assert_eq!(route(&p, &m, false, &a), Route::Drop);
-        assert_eq!(lookups(&p, &m, false).into_iter().collect::<Vec<_>>(), vec!["gone@contoso.cn"]);
+        assert_eq!(keys(lookups(&p, &m, false)), vec!["gone@contoso.cn"]);
     }
 
     #[test]
@@ -277,7 +280,7 @@ mod tests {
             for address in ADDRESSES {
                 let id = u8::arbitrary(g) % 4;
                 let answer = (id < 3).then(|| user(&format!("u{id}"), &format!("u{id}@contoso.cn")));
-                answers.insert(address_key(address), answer);
+                answers.insert(address.parse().unwrap(), answer);
             }
             World { participants, mapping, answers, auto: bool::arbitrary(g) }
         }
@@ -288,7 +291,7 @@ mod tests {
             route(&self.participants, &self.mapping, self.auto, &self.answers)
         }
         fn user_of(&self, address: &str) -> Option<&DirectoryUser> {
-            self.answers.get(&address_key(address)).and_then(Option::as_ref)
+            self.answers.get(&address.parse::<MailboxAddress>().ok()?).and_then(Option::as_ref)
         }
     }
 

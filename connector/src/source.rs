@@ -15,10 +15,11 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::Mutex;
 
 use crate::body::{Body, BodyBuilder};
-use crate::retry::{self, HttpError, RetryPolicy, Step};
+use crate::http::HttpError;
+use crate::retry::{self, RetryPolicy, Step};
 
+use tm_contract::{ItemId, Session, SessionRequest};
 pub use tm_contract::{ItemPage as Page, ItemRef};
-use tm_contract::{Session, SessionRequest};
 
 /// The result of a capped download.
 #[derive(Debug)]
@@ -242,8 +243,8 @@ impl SourceClient {
 
     /// Downloads one item, holding at most `limit` bytes of it (see the module docs).
     /// `size_hint` (the listed size) only sizes the initial buffer, never beyond `limit`.
-    pub async fn download(&self, id: &str, size_hint: u64, limit: u64) -> Result<Fetched, SourceError> {
-        let url = endpoint(&self.base, &["items", id, "raw"]);
+    pub async fn download(&self, id: &ItemId, size_hint: u64, limit: u64) -> Result<Fetched, SourceError> {
+        let url = endpoint(&self.base, &["items", id.as_str(), "raw"]);
         let what = format!("download of item {id}");
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let initial = usize::try_from(size_hint).unwrap_or(usize::MAX).min(limit);

@@ -11,9 +11,10 @@
 //! - Imports are single attempts ([`TenantClient::import_attempt`]); the pipeline retries them
 //!   behind the exactly-once fence (`ledger.rs`).
 //! - Tokens come from [`Credentials`]: the static `GRAPH_TOKEN`, or client credentials fetched
-//!   and refreshed before expiry (`token.rs`). A 401 with client credentials fetches a new token
-//!   and sends the request again (once per request and token); with the static token a 401 fails
-//!   the run (and at start it is a configuration error, see [`TenantClient::preflight`]).
+//!   and refreshed before expiry (`token.rs`). Every request is sent by [`TenantClient::send`],
+//!   the one place a 401 is cured: with client credentials it fetches a new token and sends the
+//!   request again, once per attempt; with the static token a 401 fails the run (and at start it
+//!   is a configuration error, see [`TenantClient::preflight`]).
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,10 +25,12 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 use tokio::sync::OnceCell;
 
-use crate::retry::{self, HttpError, RetryPolicy, Step};
-use crate::routing::{DirectoryUser, address_key};
+use crate::http::HttpError;
+use crate::retry::{self, RetryPolicy, Step};
+use crate::routing::DirectoryUser;
 use crate::source::{Timeouts, endpoint};
 use crate::token::{Credentials, TokenError};
+use tm_contract::{MailboxAddress, UserId};
 
 /// The folder every item lands in (FOLDER).
 pub use tm_contract::FOLDER_NAME;
@@ -57,9 +60,6 @@ pub struct MailFolder {
     pub id: String,
     /// The folder name.
     pub display_name: String,
-    /// Items in the folder.
-    #[serde(default)]
-    pub total_item_count: Option<u64>,
 }
 
 /// The answer to an import.
@@ -83,15 +83,14 @@ pub enum Imported {
     },
 }
 
-/// A folder's item count, as far as the tenant tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FolderCount {
-    /// `totalItemCount`.
-    Count(u64),
-    /// The folder exists but the tenant gave no count.
-    Unknown,
-    /// No such folder (or user) any more.
-    Missing,
+/// What sending one request came to ([`TenantClient::send`]).
+enum Sent {
+    /// The tenant answered (a 401 only when a new token could not cure it).
+    Answered(reqwest::Response),
+    /// No answer: connect, timeout, reset.
+    Lost(HttpError),
+    /// No access token could be had.
+    NoToken(TokenError),
 }
 
 impl TenantError {
@@ -123,11 +122,11 @@ impl std::fmt::Debug for TenantClient {
 /// Anything that can look a user up by address; [`TenantClient`] in production, fakes in tests.
 pub trait UserLookup: Sync {
     /// `Some(user)` when `address` belongs to a valid user, `None` when it does not.
-    fn lookup_user(&self, address: &str) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send;
+    fn lookup_user(&self, address: &MailboxAddress) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send;
 }
 
 impl<T: UserLookup> UserLookup for &T {
-    fn lookup_user(&self, address: &str) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send {
+    fn lookup_user(&self, address: &MailboxAddress) -> impl Future<Output = Result<Option<DirectoryUser>, TenantError>> + Send {
         (**self).lookup_user(address)
     }
 }
@@ -138,9 +137,28 @@ impl TenantClient {
         TenantClient { http, base, credentials, policy, timeouts }
     }
 
-    /// The bearer token to send now; a token that cannot be had is a final error of the call.
-    async fn bearer(&self) -> Result<String, TenantError> {
-        Ok(self.credentials.token().await?)
+    /// Sends the request `build` makes with the current bearer token. This is the one place a
+    /// 401 leads to a new token: the tenant answers 401 before doing anything, so with client
+    /// credentials the stale token is dropped and the request sent once more with a new one.
+    async fn send(&self, what: &str, build: impl Fn() -> reqwest::RequestBuilder) -> Sent {
+        let mut refreshed = false;
+        loop {
+            let token = match self.credentials.token().await {
+                Ok(t) => t,
+                Err(e) => return Sent::NoToken(e),
+            };
+            match build().bearer_auth(&token).send().await {
+                Err(e) => return Sent::Lost(HttpError::transport(what, &e)),
+                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && self.credentials.refreshes() && !refreshed => {
+                    refreshed = true;
+                    // Read (a little of) the answer so that its connection can be used again.
+                    let refused = HttpError::from_response(what, r).await;
+                    tracing::debug!(error = %refused, "the tenant refused the token: fetching a new one");
+                    self.credentials.invalidate(&token).await;
+                }
+                Ok(r) => return Sent::Answered(r),
+            }
+        }
     }
 
     /// Sends a request with retries; 2xx and final errors are handed back as responses/errors.
@@ -151,32 +169,17 @@ impl TenantClient {
         SFut: Future<Output = Step<T>>,
     {
         let (build, on_response) = (&build, &on_response);
-        let token_failure: Mutex<Option<TokenError>> = Mutex::new(None);
-        let token_failure = &token_failure;
+        // A missing token ends the call as a value, so that it is reported as what it is.
         let result = retry::run(&self.policy, move |_| async move {
-            let token = match self.credentials.token().await {
-                Ok(t) => t,
-                Err(e) => {
-                    *token_failure.lock().expect("not poisoned") = Some(e);
-                    return Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: "no access token".into() });
-                }
-            };
-            match build().bearer_auth(&token).send().await {
-                Err(e) => Step::from_error(HttpError::transport(what, &e)),
-                // An expired or revoked token: a new one, and the request again at once.
-                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && self.credentials.refreshes() => {
-                    self.credentials.invalidate(&token).await;
-                    Step::RetryNow(HttpError::from_response(what, r).await)
-                }
-                Ok(r) if r.status() == StatusCode::UNAUTHORIZED => Step::Fail(HttpError::from_response(what, r).await),
-                Ok(r) => on_response(r).await,
+            match self.send(what, build).await {
+                Sent::NoToken(e) => Step::Done(Err(e)),
+                Sent::Lost(e) => Step::from_error(e),
+                Sent::Answered(r) if r.status() == StatusCode::UNAUTHORIZED => Step::Fail(HttpError::from_response(what, r).await),
+                Sent::Answered(r) => on_response(r).await.map(Ok),
             }
         })
         .await;
-        if let Some(e) = token_failure.lock().expect("not poisoned").take() {
-            return Err(TenantError::Token(e));
-        }
-        result.map_err(TenantError::from_http)
+        result.map_err(TenantError::from_http)?.map_err(TenantError::Token)
     }
 
     /// Checks the token before anything is imported: the contract checks auth before anything
@@ -189,7 +192,7 @@ impl TenantClient {
 
     /// Lists the top-level folders of a user (following `@odata.nextLink` within the base URL),
     /// those named `name` (Graph compares ignoring case) when it is given.
-    pub async fn list_folders(&self, user_id: &str, name: Option<&str>) -> Result<Vec<MailFolder>, TenantError> {
+    pub async fn list_folders(&self, user: &UserId, name: Option<&str>) -> Result<Vec<MailFolder>, TenantError> {
         #[derive(serde::Deserialize)]
         struct List {
             value: Vec<MailFolder>,
@@ -197,7 +200,7 @@ impl TenantClient {
             next_link: Option<String>,
         }
         let what = "folder listing";
-        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders"]);
+        let mut url = endpoint(&self.base, &["users", user.as_str(), "mailFolders"]);
         if let Some(name) = name {
             url.query_pairs_mut().append_pair("$filter", &format!("displayName eq {}", odata_literal(name)));
         }
@@ -215,9 +218,9 @@ impl TenantClient {
     }
 
     /// Creates a top-level folder; `Ok(None)` when it exists already (409).
-    pub async fn create_folder(&self, user_id: &str, name: &str) -> Result<Option<MailFolder>, TenantError> {
+    pub async fn create_folder(&self, user: &UserId, name: &str) -> Result<Option<MailFolder>, TenantError> {
         let what = "folder creation";
-        let url = endpoint(&self.base, &["users", user_id, "mailFolders"]);
+        let url = endpoint(&self.base, &["users", user.as_str(), "mailFolders"]);
         let body = serde_json::json!({ "displayName": name });
         self.call(
             what,
@@ -232,41 +235,15 @@ impl TenantClient {
         .await
     }
 
-    /// The `totalItemCount` of one folder (the exactly-once fence, see `ledger.rs`):
-    /// `GET mailFolders/{id}`.
-    pub async fn folder_count(&self, user_id: &str, folder_id: &str) -> Result<FolderCount, TenantError> {
-        let what = "folder count";
-        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id]);
-        url.query_pairs_mut().append_pair("$select", "id,displayName,totalItemCount");
-        let folder = self
-            .call(
-                what,
-                || self.http.get(url.clone()).timeout(self.timeouts.request),
-                |r| async move {
-                    // No such folder (or user) any more.
-                    if r.status() == StatusCode::NOT_FOUND {
-                        return Step::Done(None);
-                    }
-                    json_or_error::<MailFolder>(what, r).await.map(Some)
-                },
-            )
-            .await?;
-        Ok(match folder {
-            None => FolderCount::Missing,
-            Some(MailFolder { total_item_count: Some(n), .. }) => FolderCount::Count(n),
-            Some(_) => FolderCount::Unknown,
-        })
-    }
-
     /// Whether the folder holds a message whose `internetMessageId` is this one (Graph's
     /// `$filter`, <https://learn.microsoft.com/graph/api/user-list-messages>); `None` when the
     /// folder (or the user) is gone.
-    pub async fn has_message(&self, user_id: &str, folder_id: &str, internet_message_id: &str) -> Result<Option<bool>, TenantError> {
+    pub async fn has_message(&self, user: &UserId, folder_id: &str, internet_message_id: &str) -> Result<Option<bool>, TenantError> {
         #[derive(serde::Deserialize)]
         struct Messages {
             value: Vec<serde_json::Value>,
         }
-        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id, "messages"]);
+        let mut url = endpoint(&self.base, &["users", user.as_str(), "mailFolders", folder_id, "messages"]);
         url.query_pairs_mut()
             .append_pair("$filter", &format!("internetMessageId eq {}", odata_literal(internet_message_id)))
             .append_pair("$select", "id")
@@ -303,12 +280,14 @@ impl TenantClient {
     /// The user whose userPrincipalName, `mail` or one of whose `proxyAddresses` is `address`,
     /// the Graph way: the path takes a UPN (or an id); other addresses need `$filter`
     /// (<https://learn.microsoft.com/graph/api/user-get>, <https://learn.microsoft.com/graph/api/user-list>).
-    async fn find_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+    async fn find_user(&self, address: &MailboxAddress) -> Result<Option<DirectoryUser>, TenantError> {
         #[derive(serde::Deserialize)]
         struct Users {
             value: Vec<DirectoryUser>,
         }
         const SELECT: &str = "id,userPrincipalName,mail,displayName,accountEnabled";
+        // Asked in lower case (the directory ignores case; one spelling per address per run).
+        let address = address.key();
         let mut url = endpoint(&self.base, &["users", address]);
         url.query_pairs_mut().append_pair("$select", SELECT);
         if let Some(u) = self.get_optional::<DirectoryUser>("user lookup", url).await? {
@@ -330,17 +309,18 @@ impl TenantClient {
 
     /// Whether a user's mailbox answers mail calls (Graph: 404 `MailboxNotEnabledForRESTAPI`
     /// for a user without one).
-    async fn has_mailbox(&self, user_id: &str) -> Result<bool, TenantError> {
-        let mut url = endpoint(&self.base, &["users", user_id, "mailFolders", "inbox"]);
+    async fn has_mailbox(&self, user: &UserId) -> Result<bool, TenantError> {
+        let mut url = endpoint(&self.base, &["users", user.as_str(), "mailFolders", "inbox"]);
         url.query_pairs_mut().append_pair("$select", "id");
         Ok(self.get_optional::<serde_json::Value>("mailbox check", url).await?.is_some())
     }
 
     /// One import attempt (base64 of the raw MIME, `Content-Type: text/plain`): 201 → `Done(
-    /// Created)`; a final 4xx other than 401 → `Done(Rejected)` (`sink_rejected`); 401 → `Fail`;
-    /// 5xx, 408, 429 and transport errors → `Retry`. The caller retries, checking the fence
-    /// before each retry (an attempt that failed in transit may have landed).
-    pub async fn import_attempt(&self, user_id: &str, folder_id: &str, mime_base64: Bytes) -> Step<Imported> {
+    /// Ok(Created))`; a final 4xx other than 401 → `Done(Ok(Rejected))` (`sink_rejected`); no
+    /// token → `Done(Err(_))`; 401 → `Fail`; 5xx, 408, 429 and transport errors → `Retry`. The
+    /// caller retries, asking the tenant before each retry (an attempt that failed in transit may
+    /// have landed).
+    pub async fn import_attempt(&self, user: &UserId, folder_id: &str, mime_base64: Bytes) -> Step<Result<Imported, TokenError>> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct Created {
@@ -349,40 +329,23 @@ impl TenantClient {
             internet_message_id: Option<String>,
         }
         let what = "import";
-        let url = endpoint(&self.base, &["users", user_id, "mailFolders", folder_id, "messages"]);
-        // A 401 is answered before anything is stored: with client credentials the import is
-        // sent again, once, with a new token.
-        let mut refreshed = false;
-        let response = loop {
-            let token = match self.bearer().await {
-                Ok(t) => t,
-                Err(e) => return Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: e.to_string() }),
-            };
-            let sent = self
-                .http
-                .post(url.clone())
-                .timeout(self.timeouts.transfer)
-                .bearer_auth(&token)
-                .header(CONTENT_TYPE, "text/plain")
-                .body(mime_base64.clone())
-                .send()
-                .await;
-            match sent {
-                Ok(r) if r.status() == StatusCode::UNAUTHORIZED && self.credentials.refreshes() && !refreshed => {
-                    refreshed = true;
-                    self.credentials.invalidate(&token).await;
-                }
-                Ok(r) => break r,
-                Err(e) => return Step::from_error(HttpError::transport(what, &e)),
-            }
+        let url = endpoint(&self.base, &["users", user.as_str(), "mailFolders", folder_id, "messages"]);
+        let build = || {
+            let request = self.http.post(url.clone()).timeout(self.timeouts.transfer);
+            request.header(CONTENT_TYPE, "text/plain").body(mime_base64.clone())
+        };
+        let response = match self.send(what, build).await {
+            Sent::Answered(r) => r,
+            Sent::Lost(e) => return Step::from_error(e),
+            Sent::NoToken(e) => return Step::Done(Err(e)),
         };
         if response.status().is_success() {
             // The message exists; an unreadable body does not change that.
             let created = response.json::<Created>().await.ok();
-            return Step::Done(Imported::Created {
+            return Step::Done(Ok(Imported::Created {
                 message_id: created.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
                 internet_message_id: created.and_then(|c| c.internet_message_id),
-            });
+            }));
         }
         let error = HttpError::from_response(what, response).await;
         if error.status() == Some(StatusCode::UNAUTHORIZED) {
@@ -390,9 +353,9 @@ impl TenantClient {
         }
         match Step::from_error(error) {
             Step::Fail(HttpError::Status { status, code, message, .. }) => {
-                Step::Done(Imported::Rejected { status: status.as_u16(), code, message })
+                Step::Done(Ok(Imported::Rejected { status: status.as_u16(), code, message }))
             }
-            other => other,
+            other => other.map(Ok),
         }
     }
 }
@@ -401,12 +364,12 @@ impl UserLookup for TenantClient {
     /// A *valid Microsoft 365 user* (enabled, with a mailbox) with this address, found as Graph
     /// finds users ([`TenantClient::find_user`]); disabled users and users without a mailbox
     /// exist in Graph but are not valid.
-    async fn lookup_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+    async fn lookup_user(&self, address: &MailboxAddress) -> Result<Option<DirectoryUser>, TenantError> {
         let Some(user) = self.find_user(address).await? else { return Ok(None) };
         if user.account_enabled == Some(false) {
             return Ok(None);
         }
-        Ok(self.has_mailbox(user.id.as_str()).await?.then_some(user))
+        Ok(self.has_mailbox(&user.id).await?.then_some(user))
     }
 }
 
@@ -428,11 +391,11 @@ async fn json_or_error<T: serde::de::DeserializeOwned>(what: &str, r: reqwest::R
     }
 }
 
-/// Per-run cache of directory answers, keyed case-insensitively; concurrent askers of one
-/// address share one request.
+/// Per-run cache of directory answers, keyed by address (case-insensitively, as
+/// [`MailboxAddress`] compares); concurrent askers of one address share one request.
 pub struct DirectoryCache<L> {
     lookup: L,
-    answers: Mutex<HashMap<String, Arc<OnceCell<Option<DirectoryUser>>>>>,
+    answers: Mutex<HashMap<MailboxAddress, Arc<OnceCell<Option<DirectoryUser>>>>>,
 }
 
 impl<L: UserLookup> DirectoryCache<L> {
@@ -448,37 +411,25 @@ impl<L: UserLookup> DirectoryCache<L> {
     }
 
     /// The answer for one address (asked at most once per run, unless asking failed).
-    pub async fn resolve(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
-        let key = address_key(address);
-        let cell = self.answers.lock().expect("not poisoned").entry(key.clone()).or_default().clone();
-        cell.get_or_try_init(|| self.lookup.lookup_user(&key)).await.cloned()
+    pub async fn resolve(&self, address: &MailboxAddress) -> Result<Option<DirectoryUser>, TenantError> {
+        let cell = self.answers.lock().expect("not poisoned").entry(address.clone()).or_default().clone();
+        cell.get_or_try_init(|| self.lookup.lookup_user(address)).await.cloned()
     }
 }
 
 /// Per-run cache of each mailbox's `WeChat Archiver` folder id.
 #[derive(Default)]
 pub struct FolderCache {
-    folders: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    folders: Mutex<HashMap<UserId, Arc<OnceCell<String>>>>,
 }
 
 impl FolderCache {
-    /// The folder id of `WeChat Archiver` for `user_id`: found (exact name first, then a
-    /// case-insensitive match, which Exchange treats as the same folder) or created; once per
-    /// mailbox per run. The call that found or created it also gets the folder's
-    /// `totalItemCount` as the tenant answered it then (`None` for every later call, or when the
-    /// tenant gave none).
-    pub async fn ensure(&self, tenant: &TenantClient, user_id: &str) -> Result<(String, Option<u64>), TenantError> {
-        let cell = self.folders.lock().expect("not poisoned").entry(user_id.to_owned()).or_default().clone();
-        let mut fresh_count = None;
-        let id = cell
-            .get_or_try_init(|| async {
-                let (id, count) = find_or_create(tenant, user_id).await?;
-                fresh_count = count;
-                Ok::<_, TenantError>(id)
-            })
-            .await?
-            .clone();
-        Ok((id, fresh_count))
+    /// The folder id of `WeChat Archiver` in the mailbox of `user`: found (exact name first,
+    /// then a case-insensitive match, which Exchange treats as the same folder) or created; once
+    /// per mailbox per run.
+    pub async fn ensure(&self, tenant: &TenantClient, user: &UserId) -> Result<String, TenantError> {
+        let cell = self.folders.lock().expect("not poisoned").entry(user.clone()).or_default().clone();
+        cell.get_or_try_init(|| find_or_create(tenant, user)).await.cloned()
     }
 }
 
@@ -489,21 +440,21 @@ fn pick_folder(folders: &[MailFolder]) -> Option<&MailFolder> {
         .or_else(|| folders.iter().find(|f| f.display_name.eq_ignore_ascii_case(FOLDER_NAME)))
 }
 
-/// The folder's id and its `totalItemCount` as listed or created.
-async fn find_or_create(tenant: &TenantClient, user_id: &str) -> Result<(String, Option<u64>), TenantError> {
-    if let Some(f) = pick_folder(&tenant.list_folders(user_id, Some(FOLDER_NAME)).await?) {
+/// The folder's id, found or created.
+async fn find_or_create(tenant: &TenantClient, user: &UserId) -> Result<String, TenantError> {
+    if let Some(f) = pick_folder(&tenant.list_folders(user, Some(FOLDER_NAME)).await?) {
         if f.display_name != FOLDER_NAME {
-            tracing::warn!(user = user_id, name = %f.display_name, "using an existing folder whose name differs from `{FOLDER_NAME}` only in case");
+            tracing::warn!(%user, name = %f.display_name, "using an existing folder whose name differs from `{FOLDER_NAME}` only in case");
         }
-        return Ok((f.id.clone(), f.total_item_count));
+        return Ok(f.id.clone());
     }
-    if let Some(created) = tenant.create_folder(user_id, FOLDER_NAME).await? {
-        tracing::info!(user = user_id, "created folder `{FOLDER_NAME}`");
-        return Ok((created.id, created.total_item_count));
+    if let Some(created) = tenant.create_folder(user, FOLDER_NAME).await? {
+        tracing::info!(%user, "created folder `{FOLDER_NAME}`");
+        return Ok(created.id);
     }
     // 409 ErrorFolderExists: someone created it concurrently; look again and use theirs.
-    match pick_folder(&tenant.list_folders(user_id, Some(FOLDER_NAME)).await?) {
-        Some(f) => Ok((f.id.clone(), f.total_item_count)),
+    match pick_folder(&tenant.list_folders(user, Some(FOLDER_NAME)).await?) {
+        Some(f) => Ok(f.id.clone()),
         None => Err(TenantError::Http(HttpError::Protocol {
             what: "folder creation".to_owned(),
             detail: format!("409 ErrorFolderExists, yet no folder `{FOLDER_NAME}` is listed"),
@@ -523,11 +474,11 @@ mod tests {
     }
 
     impl UserLookup for FakeDirectory {
-        async fn lookup_user(&self, address: &str) -> Result<Option<DirectoryUser>, TenantError> {
+        async fn lookup_user(&self, address: &MailboxAddress) -> Result<Option<DirectoryUser>, TenantError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            self.asked.lock().unwrap().push(address.to_owned());
+            self.asked.lock().unwrap().push(address.key().to_owned());
             tokio::task::yield_now().await;
-            Ok(match address.to_ascii_lowercase().as_str() {
+            Ok(match address.key() {
                 "boss@contoso.cn" | "chief@contoso.cn" => Some(DirectoryUser {
                     id: "u-boss".parse().unwrap(),
                     user_principal_name: "boss@contoso.cn".into(),
@@ -548,7 +499,7 @@ mod tests {
     async fn the_directory_is_asked_once_per_address_case_insensitively() {
         let cache = fake();
         for address in ["Boss@Contoso.cn", "boss@contoso.cn", " BOSS@CONTOSO.CN", "x@wechat.example", "X@wechat.example"] {
-            cache.resolve(address).await.unwrap();
+            cache.resolve(&address.parse().unwrap()).await.unwrap();
         }
         assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 2);
         assert_eq!(*cache.inner().asked.lock().unwrap(), vec!["boss@contoso.cn", "x@wechat.example"]);
@@ -557,7 +508,8 @@ mod tests {
     #[tokio::test]
     async fn concurrent_askers_share_one_lookup() {
         let cache = fake();
-        let answers = futures_util::future::join_all((0..10).map(|_| cache.resolve("chief@contoso.cn"))).await;
+        let chief = "chief@contoso.cn".parse().unwrap();
+        let answers = futures_util::future::join_all((0..10).map(|_| cache.resolve(&chief))).await;
         assert!(answers.iter().all(|a| a.as_ref().unwrap().as_ref().unwrap().id == "u-boss"));
         assert_eq!(cache.inner().calls.load(Ordering::SeqCst), 1);
     }
@@ -565,15 +517,20 @@ mod tests {
     #[tokio::test]
     async fn routing_uses_whatever_user_the_directory_returns_for_an_alias() {
         let cache = fake();
-        let a = cache.resolve("chief@contoso.cn").await.unwrap().unwrap();
-        let b = cache.resolve("boss@contoso.cn").await.unwrap().unwrap();
+        let resolve = |a: &str| {
+            let address: MailboxAddress = a.parse().unwrap();
+            let cache = &cache;
+            async move { cache.resolve(&address).await }
+        };
+        let a = resolve("chief@contoso.cn").await.unwrap().unwrap();
+        let b = resolve("boss@contoso.cn").await.unwrap().unwrap();
         assert_eq!(a.id, b.id);
-        assert_eq!(cache.resolve("nobody@contoso.cn").await.unwrap(), None);
+        assert_eq!(resolve("nobody@contoso.cn").await.unwrap(), None);
     }
 
     #[test]
     fn the_exact_folder_name_is_preferred_over_a_case_variant() {
-        let f = |id: &str, name: &str| MailFolder { id: id.into(), display_name: name.into(), total_item_count: None };
+        let f = |id: &str, name: &str| MailFolder { id: id.into(), display_name: name.into() };
         let folders = [f("1", "Inbox"), f("2", "wechat archiver"), f("3", "WeChat Archiver")];
         assert_eq!(pick_folder(&folders).unwrap().id, "3");
         assert_eq!(pick_folder(&folders[..2]).unwrap().id, "2");

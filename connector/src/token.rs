@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::Url;
 
-use crate::retry::{self, HttpError, RetryPolicy, Step};
+use crate::http::HttpError;
+use crate::retry::{self, RetryPolicy, Step};
 
 /// The scope of a client-credentials request for Microsoft Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";

@@ -187,54 +187,54 @@ upn = "rimap-test@example.test"
 /// with mail-parser, so a mail-parser upgrade may legitimately change a line here: review such a
 /// change, do not just accept it.
 const EXPECTED: &[(&str, Expect)] = &[
-    ("malformed-000", Expect::Failed("malformed_item")),
-    ("malformed-001", Expect::Failed("malformed_item")),
-    ("malformed-002", Expect::Failed("malformed_item")),
-    ("malformed-003", Expect::Failed("malformed_item")),
-    ("malformed-004", Expect::Failed("malformed_item")),
-    ("malformed-005", Expect::Failed("malformed_item")),
-    ("malformed-006", Expect::Failed("malformed_item")),
-    ("malformed-007", Expect::Failed("malformed_item")),
-    ("malformed-008", Expect::Failed("malformed_item")),
-    ("malformed-009", Expect::Failed("malformed_item")),
-    ("malformed-010", Expect::Failed("malformed_item")),
-    ("malformed-011", Expect::Failed("malformed_item")),
-    ("malformed-012", Expect::Failed("malformed_item")),
-    ("malformed-013", Expect::Failed("malformed_item")),
-    ("malformed-014", Expect::Failed("malformed_item")),
+    ("malformed-000", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-001", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-002", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-003", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-004", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-005", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-006", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-007", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-008", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-009", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-010", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-011", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-012", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-013", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-014", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-015", Expect::Imported(&["test2@example.org", "test@example.org"])),
-    ("malformed-016", Expect::Failed("malformed_item")),
+    ("malformed-016", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-017", Expect::Imported(&["test2@example.org", "test@example.org"])),
-    ("malformed-018", Expect::Failed("malformed_item")),
-    ("malformed-019", Expect::Failed("malformed_item")),
+    ("malformed-018", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-019", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-020", Expect::Imported(&["test@example.com"])),
     ("malformed-021", Expect::Imported(&["test@example.com"])),
     ("malformed-022", Expect::Imported(&["a@example.com"])),
     ("rfc-000", Expect::Imported(&["ned@innosoft.com"])),
-    ("rfc-001", Expect::Failed("malformed_item")),
+    ("rfc-001", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-002", Expect::Imported(&["vice-president@whitehouse.gov"])),
     ("rfc-003", Expect::Imported(&["ned@innosoft.com"])),
-    ("rfc-004", Expect::Failed("malformed_item")),
+    ("rfc-004", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-005", Expect::Imported(&["ned@innosoft.com"])),
     ("rfc-006", Expect::Imported(&["sender@example.com"])),
-    ("rfc-007", Expect::Failed("malformed_item")),
-    ("rfc-008", Expect::Failed("malformed_item")),
+    ("rfc-007", Expect::Failed(FailureReason::MalformedItem)),
+    ("rfc-008", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-009", Expect::Imported(&["someone@example.com"])),
-    ("thirdparty-000", Expect::Failed("malformed_item")),
-    ("thirdparty-001", Expect::Failed("malformed_item")),
-    ("thirdparty-002", Expect::Failed("malformed_item")),
-    ("thirdparty-003", Expect::Failed("malformed_item")),
-    ("thirdparty-004", Expect::Failed("malformed_item")),
-    ("thirdparty-005", Expect::Failed("malformed_item")),
-    ("thirdparty-006", Expect::Failed("malformed_item")),
-    ("thirdparty-007", Expect::Failed("user_mapping")),
+    ("thirdparty-000", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-001", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-002", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-003", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-004", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-005", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-006", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-007", Expect::Failed(FailureReason::UserMapping)),
     ("thirdparty-008", Expect::Imported(&["user@domain.org"])),
-    ("thirdparty-009", Expect::Failed("malformed_item")),
-    ("thirdparty-010", Expect::Failed("malformed_item")),
-    ("thirdparty-011", Expect::Failed("user_mapping")),
+    ("thirdparty-009", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-010", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-011", Expect::Failed(FailureReason::UserMapping)),
     ("thirdparty-012", Expect::Imported(&["user@domain.org"])),
-    ("thirdparty-013", Expect::Failed("malformed_item")),
-    ("thirdparty-014", Expect::Failed("user_mapping")),
+    ("thirdparty-013", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-014", Expect::Failed(FailureReason::UserMapping)),
     ("thirdparty-015", Expect::Imported(&["jonas.sterr@gmx.net"])),
     ("thirdparty-016", Expect::Imported(&["test@example.com"])),
     ("thirdparty-017", Expect::Imported(&["test@example.com"])),
@@ -245,13 +245,13 @@ const EXPECTED: &[(&str, Expect)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
     Imported(&'static [&'static str]),
-    Failed(&'static str),
+    Failed(FailureReason),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
     Imported(Vec<String>),
-    Failed(&'static str),
+    Failed(FailureReason),
 }
 
 /// Every real-world message gets exactly one outcome; imported ones are stored byte for byte.
@@ -277,11 +277,11 @@ async fn every_real_world_message_gets_exactly_one_outcome_and_imports_are_byte_
 
     // Failures: only before routing, only the two reasons a message's content can cause, at most
     // one per item.
-    let mut failed: BTreeMap<String, &'static str> = BTreeMap::new();
+    let mut failed: BTreeMap<String, FailureReason> = BTreeMap::new();
     for f in &report.failures {
         assert_eq!(f.mailbox, None, "a delivery failed: {f:?}");
         assert!(matches!(f.reason, FailureReason::MalformedItem | FailureReason::UserMapping), "{f:?}");
-        assert!(failed.insert(f.item_id.clone(), f.reason.as_str()).is_none(), "two failures for {}", f.item_id);
+        assert!(failed.insert(f.item_id.clone(), f.reason).is_none(), "two failures for {}", f.item_id);
     }
 
     // Imports: every message in the tenant is one corpus file's bytes, exactly. The files carry
@@ -291,6 +291,23 @@ async fn every_real_world_message_gets_exactly_one_outcome_and_imports_are_byte_
         m.entry(&i.bytes[..]).or_default().push(i.id.as_str());
         m
     });
+    let (stored, stored_total) = stored_by_files(&h, &by_bytes);
+    assert_eq!(stored_total, report.counts.imported, "the report counts what the tenant stored");
+
+    // Exactly one outcome per item, and the outcome table.
+    let downloads = vendor.downloads();
+    let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
+    for item in &items {
+        let outcome = outcome_of(item, &by_bytes, &stored, &failed);
+        let n = downloads.get(&item.id).copied().unwrap_or(0);
+        assert!((1..=2).contains(&n), "{} downloaded {n} times", item.id);
+        outcomes.insert(item.id.clone(), outcome);
+    }
+    assert_outcomes_are_expected(&outcomes);
+}
+
+/// How many copies of each group of identical corpus files each mailbox holds, and in all.
+fn stored_by_files<'a>(h: &Harness, by_bytes: &HashMap<&[u8], Vec<&'a str>>) -> (BTreeMap<(Vec<&'a str>, String), usize>, u64) {
     let mut stored: BTreeMap<(Vec<&str>, String), usize> = BTreeMap::new();
     let mut stored_total = 0;
     let held = h.sim.observe().messages(None);
@@ -304,55 +321,58 @@ async fn every_real_world_message_gets_exactly_one_outcome_and_imports_are_byte_
         *stored.entry((ids.clone(), address.to_lowercase())).or_default() += 1;
         stored_total += 1;
     }
-    assert_eq!(stored_total, report.counts.imported, "the report counts what the tenant stored");
+    (stored, stored_total)
+}
 
-    // Exactly one outcome per item, and the outcome table.
-    let downloads = vendor.downloads();
-    let mut outcomes: BTreeMap<String, Outcome> = BTreeMap::new();
-    for item in &items {
-        let ids = &by_bytes[&item.bytes[..]];
-        let mut mailboxes: Vec<String> = stored
-            .iter()
-            .filter(|((group, _), _)| group == ids)
-            .flat_map(|((_, mailbox), n)| {
-                // Identical files share their copies: each file accounts for its share.
-                assert_eq!(n % ids.len(), 0, "{mailbox} holds {n} copies of {ids:?}");
-                std::iter::repeat_n(mailbox.clone(), n / ids.len())
-            })
-            .collect();
-        mailboxes.sort();
-        let outcome = match (failed.get(&item.id), mailboxes.is_empty()) {
-            (Some(reason), true) => Outcome::Failed(reason),
-            (None, false) => Outcome::Imported(mailboxes),
-            (Some(reason), false) => panic!("{} failed ({reason}) and was imported into {mailboxes:?}", item.id),
-            (None, true) => panic!("{} has no outcome: neither imported nor reported", item.id),
-        };
-        if let Outcome::Imported(m) = &outcome {
-            let mut distinct = m.clone();
-            distinct.dedup();
-            assert_eq!(&distinct, m, "{} imported twice into one mailbox", item.id);
-        }
-        let n = downloads.get(&item.id).copied().unwrap_or(0);
-        assert!((1..=2).contains(&n), "{} downloaded {n} times", item.id);
-        outcomes.insert(item.id.clone(), outcome);
+/// The one outcome of a corpus item: imported (into these mailboxes) or failed.
+fn outcome_of(
+    item: &CorpusItem,
+    by_bytes: &HashMap<&[u8], Vec<&str>>,
+    stored: &BTreeMap<(Vec<&str>, String), usize>,
+    failed: &BTreeMap<String, FailureReason>,
+) -> Outcome {
+    let ids = &by_bytes[&item.bytes[..]];
+    let mut mailboxes: Vec<String> = stored
+        .iter()
+        .filter(|((group, _), _)| group == ids)
+        .flat_map(|((_, mailbox), n)| {
+            // Identical files share their copies: each file accounts for its share.
+            assert_eq!(n % ids.len(), 0, "{mailbox} holds {n} copies of {ids:?}");
+            std::iter::repeat_n(mailbox.clone(), n / ids.len())
+        })
+        .collect();
+    mailboxes.sort();
+    let outcome = match (failed.get(&item.id), mailboxes.is_empty()) {
+        (Some(reason), true) => Outcome::Failed(*reason),
+        (None, false) => Outcome::Imported(mailboxes),
+        (Some(reason), false) => panic!("{} failed ({reason}) and was imported into {mailboxes:?}", item.id),
+        (None, true) => panic!("{} has no outcome: neither imported nor reported", item.id),
+    };
+    if let Outcome::Imported(m) = &outcome {
+        let mut distinct = m.clone();
+        distinct.dedup();
+        assert_eq!(&distinct, m, "{} imported twice into one mailbox", item.id);
     }
+    outcome
+}
 
+fn assert_outcomes_are_expected(outcomes: &BTreeMap<String, Outcome>) {
     let expected: BTreeMap<String, Outcome> = EXPECTED
         .iter()
         .map(|(id, e)| {
             let o = match e {
                 Expect::Imported(m) => Outcome::Imported(m.iter().map(|s| s.to_string()).collect()),
-                Expect::Failed(r) => Outcome::Failed(r),
+                Expect::Failed(r) => Outcome::Failed(*r),
             };
             (id.to_string(), o)
         })
         .collect();
-    if expected != outcomes {
+    if &expected != outcomes {
         let table: String = outcomes
             .iter()
             .map(|(id, o)| match o {
                 Outcome::Imported(m) => format!("    (\"{id}\", Expect::Imported(&{m:?})),\n"),
-                Outcome::Failed(r) => format!("    (\"{id}\", Expect::Failed(\"{r}\")),\n"),
+                Outcome::Failed(r) => format!("    (\"{id}\", Expect::Failed(FailureReason::{r:?})),\n"),
             })
             .collect();
         panic!("outcomes differ from EXPECTED; observed:\n{table}");

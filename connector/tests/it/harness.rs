@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use tempfile::TempDir;
-use tm_connector::{Config, RetryPolicy, RunReport};
+use tm_connector::{Config, FailureReason, RetryPolicy, RunReport};
 use tm_simulator::{Running, Scenario, Simulator};
 
 /// People most tests share: two employees (one with a mobile), two external contacts, and a
@@ -293,8 +293,8 @@ pub fn assert_counts_add_up(report: &RunReport) {
 }
 
 /// `(item_id, mailbox, reason)` of every failure, for compact assertions.
-pub fn failures(report: &RunReport) -> Vec<(String, Option<String>, &'static str)> {
-    report.failures.iter().map(|f| (f.item_id.clone(), f.mailbox.clone(), f.reason.as_str())).collect()
+pub fn failures(report: &RunReport) -> Vec<(String, Option<String>, FailureReason)> {
+    report.failures.iter().map(|f| (f.item_id.clone(), f.mailbox.clone(), f.reason)).collect()
 }
 
 pub fn ids(list: &[&str]) -> Vec<String> {

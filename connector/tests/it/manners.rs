@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::harness::{DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
+use tm_connector::FailureReason;
 
 fn chats(n: usize) -> String {
     (0..n)
@@ -174,8 +175,8 @@ async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
     assert_eq!(
         failures(&report),
         vec![
-            ("big".to_string(), Some("wang.wei@contoso.cn".to_string()), "sink_rejected"),
-            ("big".to_string(), Some("zhang.min@contoso.cn".to_string()), "sink_rejected"),
+            ("big".to_string(), Some("wang.wei@contoso.cn".to_string()), FailureReason::SinkRejected),
+            ("big".to_string(), Some("zhang.min@contoso.cn".to_string()), FailureReason::SinkRejected),
         ]
     );
     let refused: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == "import" && e.status == 413).collect();

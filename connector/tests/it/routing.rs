@@ -1,6 +1,7 @@
 //! ROUTE-MAP, ROUTE-EMAIL, ROUTE-AUTO-OFF, ROUTE-FANOUT, ROUTE-DROP.
 
 use crate::harness::{BOSS, DAY1_END, Harness, PEOPLE, failures, ids};
+use tm_connector::FailureReason;
 
 /// li-na writes to wang-wei (both mapped in the ROUTE-MAP tests).
 const MAP_1: &str = r#"
@@ -146,7 +147,7 @@ to = ["zhang-min"]
     assert_eq!(h.archived("boss@contoso.cn").await, ids(&["off-2"]));
     assert_eq!(h.archived("zhang.min@contoso.cn").await, Vec::<String>::new());
     assert_eq!(h.archived("wang.wei@contoso.cn").await, Vec::<String>::new());
-    assert_eq!(failures(&report), vec![("off-1".to_owned(), None, "user_mapping")]);
+    assert_eq!(failures(&report), vec![("off-1".to_owned(), None, FailureReason::UserMapping)]);
     assert_eq!((report.counts.items, report.counts.imported, report.counts.failed), (2, 1, 1));
 }
 
@@ -221,7 +222,7 @@ to = ["li-na"]
 
     let report = h.run(h.config(DAY1_END)).await;
 
-    assert_eq!(failures(&report), vec![("drop-1".to_owned(), None, "user_mapping")]);
+    assert_eq!(failures(&report), vec![("drop-1".to_owned(), None, FailureReason::UserMapping)]);
     assert_eq!((report.counts.items, report.counts.imported, report.counts.failed), (1, 0, 1));
     assert!(h.all_archived().await.is_empty());
     assert_eq!(h.imports_in_journal().await, 0);

@@ -1,6 +1,6 @@
 //! SIZE and CONTENT.
 
-use tm_connector::MAX_ITEM_BYTES;
+use tm_connector::{FailureReason, MAX_ITEM_BYTES};
 
 use crate::harness::{DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
@@ -56,7 +56,7 @@ async fn size_limit_is_inclusive_over_limit_items_are_never_downloaded_and_lies_
     assert_eq!(MAX_ITEM_BYTES, 10_485_760);
     assert_eq!(
         failures(&report),
-        vec![("size-liar".to_owned(), None, "item_too_large"), ("size-over".to_owned(), None, "item_too_large"),]
+        vec![("size-liar".to_owned(), None, FailureReason::ItemTooLarge), ("size-over".to_owned(), None, FailureReason::ItemTooLarge),]
     );
     assert_eq!((report.counts.items, report.counts.imported, report.counts.failed), (4, 4, 2));
     assert!(proxy.requests("GET", "/items/size-over/raw").is_empty(), "an over-limit item was downloaded");
@@ -88,7 +88,7 @@ async fn size_a_lying_item_streamed_without_content_length_is_still_rejected() {
 
     let report = h.run(h.config_via(&proxy.url, DAY1_END)).await;
 
-    assert!(failures(&report).contains(&("size-liar".to_owned(), None, "item_too_large")));
+    assert!(failures(&report).contains(&("size-liar".to_owned(), None, FailureReason::ItemTooLarge)));
     assert_eq!(proxy.requests("GET", "/items/size-liar/raw").len(), 1, "not retried");
     assert!(!h.all_archived().await.iter().any(|(id, _)| id == "size-liar"));
 }

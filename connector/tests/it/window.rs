@@ -2,6 +2,7 @@
 
 use crate::harness::{BOSS, DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
+use tm_connector::FailureReason;
 
 fn chat(id: &str, at: &str) -> String {
     format!("[[item]]\nid = \"{id}\"\nat = \"{at}\"\nkind = \"chat\"\nfrom = \"wang-wei\"\nto = [\"li-na\"]\n")
@@ -216,9 +217,9 @@ to = ["zhang-min"]
     assert_eq!(
         failures(&report),
         vec![
-            ("r-big".to_owned(), None, "item_too_large"),
-            ("r-drop".to_owned(), None, "user_mapping"),
-            ("r-reject".to_owned(), Some("boss@contoso.cn".to_owned()), "sink_rejected"),
+            ("r-big".to_owned(), None, FailureReason::ItemTooLarge),
+            ("r-drop".to_owned(), None, FailureReason::UserMapping),
+            ("r-reject".to_owned(), Some("boss@contoso.cn".to_owned()), FailureReason::SinkRejected),
         ]
     );
     let written: tm_connector::RunReport = serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();

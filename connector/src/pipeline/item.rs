@@ -1,0 +1,137 @@
+//! One item: its size checked from the listing, its budget reserved, its download capped and
+//! its digest checked, its participants routed; then its deliveries (`deliver.rs`), each
+//! mailbox once.
+
+use bytes::Bytes;
+use tm_contract::{Failure, FailureReason, MAX_ITEM_BYTES};
+
+use super::budget::budget_units;
+use super::deliver::Delivered;
+use super::{ItemOutcome, Run};
+use crate::body::Body;
+use crate::error::ConnectorError;
+use crate::participants;
+use crate::routing::{self, DirectoryAnswers, Route, Target};
+use crate::source::{Fetched, ItemRef};
+
+impl ItemOutcome {
+    fn failed(item: &ItemRef, reason: FailureReason) -> ItemOutcome {
+        ItemOutcome { failures: vec![Failure { item_id: item.id.to_string(), mailbox: None, reason }], ..ItemOutcome::default() }
+    }
+}
+
+impl Run<'_> {
+    pub(super) async fn process_item(&self, item: &ItemRef) -> Result<ItemOutcome, ConnectorError> {
+        // SIZE: decided from the listing, without downloading.
+        if item.size > MAX_ITEM_BYTES {
+            tracing::warn!(item = %item.id, size = item.size, "item_too_large (listed size)");
+            return Ok(ItemOutcome::failed(item, FailureReason::ItemTooLarge));
+        }
+        // Memory: reserve the item's bytes (raw and base64) before downloading it.
+        let _reserved = self.budget.acquire_many(budget_units(item.size)).await.expect("never closed");
+        // A download slot until the item is routed: its deliveries then no longer hold one, so
+        // that an item waiting for a busy mailbox does not keep the next items from starting.
+        let download_slot = self.downloads.acquire().await.expect("never closed");
+        let body = match self.fetch(item).await? {
+            Ok(body) => body,
+            Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
+        };
+        // A source that understated the size: reserve the difference if it is free (waiting for it
+        // while holding a reservation could deadlock); the download cap bounds the overrun.
+        let _extra = match budget_units(body.len).checked_sub(budget_units(item.size)) {
+            Some(more) if more > 0 => self.budget.try_acquire_many(more).ok(),
+            _ => None,
+        };
+        let targets = match self.route(item, &body.head).await? {
+            Ok(targets) => targets,
+            Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
+        };
+        // Encoded while it downloaded, shared by every delivery.
+        let Body { encoded, head, .. } = body;
+        let message_id = participants::internet_message_id(&head);
+        drop(head);
+        drop(download_slot);
+        self.deliver_all(item, &targets, encoded, message_id.as_deref()).await
+    }
+
+    /// The mailboxes the item goes to, from its header block: `malformed_item` without usable
+    /// participants, `user_mapping` when none routes anywhere.
+    async fn route(&self, item: &ItemRef, head: &[u8]) -> Result<Result<Vec<Target>, FailureReason>, ConnectorError> {
+        let participants = match participants::parse(head) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(item = %item.id, error = %e, "malformed_item");
+                return Ok(Err(FailureReason::MalformedItem));
+            }
+        };
+        let mut answers = DirectoryAnswers::new();
+        for address in routing::lookups(&participants, self.mapping, self.config.auto_mapping) {
+            let answer = self.directory.resolve(&address).await?;
+            answers.insert(address, answer);
+        }
+        match routing::route(&participants, self.mapping, self.config.auto_mapping, &answers) {
+            Route::Drop => {
+                tracing::warn!(item = %item.id, "user_mapping: no participant routes to a valid mailbox");
+                Ok(Err(FailureReason::UserMapping))
+            }
+            Route::Deliver(targets) => Ok(Ok(targets)),
+        }
+    }
+
+    /// ROUTE-FANOUT: the item's distinct users concurrently (each mailbox still at most
+    /// [`MAX_PER_MAILBOX`](crate::MAX_PER_MAILBOX) at a time). Every delivery started is awaited,
+    /// so none is cut off half-way by another's error; the first error then fails the item.
+    async fn deliver_all(
+        &self,
+        item: &ItemRef,
+        targets: &[Target],
+        encoded: Bytes,
+        message_id: Option<&str>,
+    ) -> Result<ItemOutcome, ConnectorError> {
+        let results = futures_util::future::join_all(targets.iter().map(|target| {
+            tracing::debug!(item = %item.id, mailbox = target.user.mailbox(), rule = ?target.rule, "routing");
+            self.deliver(item, &target.user, encoded.clone(), message_id)
+        }))
+        .await;
+        let mut outcome = ItemOutcome::default();
+        for (target, result) in targets.iter().zip(results) {
+            match result? {
+                Delivered::Imported => outcome.imported += 1,
+                Delivered::Duplicate => outcome.skipped_duplicate += 1,
+                Delivered::Rejected => outcome.failures.push(Failure {
+                    item_id: item.id.to_string(),
+                    mailbox: Some(target.user.mailbox().to_owned()),
+                    reason: FailureReason::SinkRejected,
+                }),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Downloads and verifies an item (see the module docs for the digest policy).
+    async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, FailureReason>, ConnectorError> {
+        let expected = item.sha256.trim().to_ascii_lowercase();
+        for attempt in 1..=2 {
+            match self.source.download(&item.id, item.size, MAX_ITEM_BYTES).await? {
+                Fetched::TooLarge { received } => {
+                    tracing::warn!(item = %item.id, listed_size = item.size, received, "item_too_large (the source misreported its size)");
+                    return Ok(Err(FailureReason::ItemTooLarge));
+                }
+                Fetched::NotFound => {
+                    tracing::warn!(item = %item.id, "listed item not found at the source: malformed_item");
+                    return Ok(Err(FailureReason::MalformedItem));
+                }
+                Fetched::Complete(body) if body.sha256 == expected => {
+                    if body.len != item.size {
+                        tracing::warn!(item = %item.id, listed_size = item.size, actual = body.len, "listed size differs; digest matches");
+                    }
+                    return Ok(Ok(body));
+                }
+                Fetched::Complete(body) => {
+                    tracing::warn!(item = %item.id, attempt, expected = %expected, actual = %body.sha256, "downloaded bytes do not match the listed sha256");
+                }
+            }
+        }
+        Ok(Err(FailureReason::MalformedItem))
+    }
+}

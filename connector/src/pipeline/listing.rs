@@ -1,0 +1,99 @@
+//! The listing: the window read page by page (following `next_cursor`), its items processed with
+//! bounded concurrency, their outcomes counted; the first error stops the run (the items in
+//! flight finish).
+
+use std::sync::atomic::Ordering;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use tm_contract::{Counts, Failure};
+
+use super::{ITEMS_PER_SLOT, ItemOutcome, Run};
+use crate::error::ConnectorError;
+use crate::http::HttpError;
+use crate::source::{ItemRef, SourceError};
+
+impl Run<'_> {
+    /// Lists the window page by page and processes items with bounded concurrency.
+    pub(super) async fn process_window(&self) -> Result<(Counts, Vec<Failure>), ConnectorError> {
+        let window = self.window;
+        let source = self.source;
+        let page_size = self.config.page_size;
+        // `None` = listing finished; `Some(cursor)` = fetch the page at `cursor`.
+        let pages = stream::try_unfold(Some(None::<String>), move |state| async move {
+            let Some(cursor) = state else { return Ok(None) };
+            if window.from >= window.to {
+                return Ok(None);
+            }
+            let page = source.list_page(window.from, window.to, cursor.as_deref(), page_size).await?;
+            let next = match page.next_cursor {
+                Some(next) if Some(&next) == cursor.as_ref() => {
+                    return Err(SourceError::Http(HttpError::Protocol {
+                        what: "vendor listing".into(),
+                        detail: "next_cursor repeats the current cursor".into(),
+                    }));
+                }
+                Some(next) => Some(Some(next)),
+                None => None,
+            };
+            Ok(Some((stream::iter(page.items.into_iter().map(Ok)), next)))
+        });
+        // Boxed as `Send` here, where the lifetimes are concrete: this keeps `run`'s future `Send`
+        // (rustc cannot prove it through the unfold's async block higher up).
+        let items = pages.try_flatten().boxed().take_while(|_| std::future::ready(!self.stop.load(Ordering::SeqCst)));
+        let mut results = std::pin::pin!(
+            items
+                .map(|listed| async move {
+                    match listed {
+                        Ok(item) => self.process_listed(item).await,
+                        Err(e) => Err(ConnectorError::Source(e)),
+                    }
+                })
+                .buffer_unordered(self.config.concurrency * ITEMS_PER_SLOT)
+        );
+
+        let mut counts = Counts::default();
+        let mut failures = Vec::new();
+        let mut first_error = None;
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(None) => {}
+                Ok(Some(outcome)) => {
+                    counts.items += 1;
+                    counts.imported += outcome.imported;
+                    counts.skipped_duplicate += outcome.skipped_duplicate;
+                    counts.failed += outcome.failures.len() as u64;
+                    failures.extend(outcome.failures);
+                    self.progress.inc(1);
+                    self.progress
+                        .set_message(format!("imported {} skipped {} failed {}", counts.imported, counts.skipped_duplicate, counts.failed));
+                }
+                Err(e) => {
+                    self.stop.store(true, Ordering::SeqCst);
+                    if first_error.is_none() {
+                        tracing::error!(error = %e, "run failing: finishing the items in flight");
+                        first_error = Some(e);
+                    } else {
+                        tracing::error!(error = %e, "further error while stopping");
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((counts, failures)),
+        }
+    }
+
+    /// Filters listing anomalies, then processes the item. `None` = not an item of this window.
+    async fn process_listed(&self, item: ItemRef) -> Result<Option<ItemOutcome>, ConnectorError> {
+        if item.captured_at < self.window.from || item.captured_at >= self.window.to {
+            tracing::warn!(item = %item.id, captured_at = %item.captured_at, "the listing returned an item outside the window; ignored");
+            return Ok(None);
+        }
+        if !self.seen.lock().expect("not poisoned").insert(&item.id) {
+            tracing::warn!(item = %item.id, "the listing returned an item twice; processed once");
+            return Ok(None);
+        }
+        self.process_item(&item).await.map(Some)
+    }
+}
