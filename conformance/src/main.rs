@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
-use tm_conformance::{CATALOGUE, Connector, Fixtures, RunOptions, Suite};
+use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
 
 #[derive(Parser)]
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against wire contract v1, rule by rule")]
@@ -159,8 +159,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
     println!("RULES (wire contract v1)");
-    for r in &CATALOGUE {
-        println!("\n{}", r.rule.id());
+    for r in catalogue() {
+        println!("\n{}", r.id);
         println!("  rule:      {}", r.text);
         println!("  checked:   {}", r.check);
         println!("  scenarios: {}", r.scenarios.join(", "));
