@@ -1,6 +1,6 @@
 //! # tm-conformance
 //!
-//! The conformance suite of wire contract v1: it starts the simulator in-process for each
+//! The conformance suite of the wire contract (v3): it starts the simulator in-process for each
 //! scenario of `fixtures/scenarios/`, runs a connector through the scenario's scheduled runs,
 //! reads the tenant back, and judges every rule of the contract by its ID (ROUTE-MAP, SIZE, ...).
 //!

@@ -11,7 +11,7 @@ use tm_conformance::soak::{self, SoakOptions};
 use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
 
 #[derive(Parser)]
-#[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against wire contract v1, rule by rule")]
+#[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
 struct Cli {
     /// The fixture folder (scenarios/, mappings/, expected/); default: the repository's fixtures/.
     #[arg(long, global = true, value_name = "DIR")]
@@ -158,7 +158,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
-    println!("RULES (wire contract v1)");
+    println!("RULES (wire contract v3)");
     for r in catalogue() {
         println!("\n{}", r.id);
         println!("  rule:      {}", r.text);

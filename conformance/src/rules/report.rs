@@ -52,7 +52,7 @@ impl Check for Report {
             match &run.report {
                 ReportFile::Missing if any => out.add(RULE, format!("run {n} completed but wrote no report")),
                 ReportFile::Missing => {}
-                ReportFile::Invalid(e) => out.add(RULE, format!("run {n}: the report is not a contract v1 report: {e}")),
+                ReportFile::Invalid(e) => out.add(RULE, format!("run {n}: the report is not a contract v3 report: {e}")),
                 ReportFile::Parsed(report) => judge_report(j, run, report, out),
             }
         }
