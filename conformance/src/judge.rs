@@ -4,10 +4,9 @@
 //! The expectation is the scenario's snapshot (the file people review) when there is one, else the
 //! oracle's; the two must agree, and a disagreement is reported as an expectation error. Each
 //! difference between the expected and the actual tenant is attributed to the one rule that
-//! explains it best, using the oracle's reasons (which participant routes where, and how; which
-//! window holds the item): that decision needs every rule's view at once and stays here. The
-//! checks that are one rule's alone (DEDUP, CONTENT, FOLDER, REPORT, SIZE and ROUTE-DROP reporting)
-//! are in that rule's file under `rules/`, which this module calls.
+//! explains it best: the rules are asked in their attribution order (`rules/mod.rs`), using the
+//! oracle's reasons (which participant routes where, and how; which window holds the item). Then
+//! every rule of the registry judges what is its alone, and the verdicts follow from the findings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,10 +15,11 @@ use tm_simulator::{Kind, MAX_ITEM_BYTES};
 use tm_contract::same_address;
 
 use crate::digest::{Digest, Snapshot, same_text};
-use crate::manners;
+use crate::manners::{self, Checked};
 use crate::oracle::{ArchiveFacts, Expectation, ItemExpectation, OracleError, Outcome, Via, at};
 use crate::requirements::Rule;
-use crate::runner::{Execution, ReportFile, RunOutcome};
+use crate::rules::{self, Explained, Findings, Missing, Observed, RULES, Unexpected};
+use crate::runner::{Execution, ReportFile};
 
 /// A rule's verdict in one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -160,11 +160,13 @@ pub fn judge(exec: &Execution, snapshot: Result<Snapshot, SnapshotStatus>) -> Re
         Err(status) => (oracle_digest.clone(), status),
     };
 
-    let mut j = Judging::new(exec, &facts, &oracle, &actual);
-    j.compare(&expected);
-    j.invariants();
-    j.manners();
-    let rules = j.verdicts();
+    let j = Judging::new(exec, &facts, &oracle, &actual);
+    let mut findings = Findings::default();
+    expectation_errors.extend(j.attribute(&expected, &mut findings));
+    for rule in RULES {
+        rule.check().judge(&j, &mut findings);
+    }
+    let rules = j.verdicts(findings);
     let runs = exec
         .runs
         .iter()
@@ -250,6 +252,9 @@ fn digest_diff(a: &Digest, b: &Digest, a_name: &str, b_name: &str) -> Vec<String
     out
 }
 
+/// A scenario's run as the rules judge it: the execution, the archive's facts, the oracle's
+/// expectation and the digest found, with the views every rule shares; and what each rule
+/// observed of the run ([`Check::observe`]).
 pub(crate) struct Judging<'a> {
     pub(crate) exec: &'a Execution,
     pub(crate) facts: &'a ArchiveFacts,
@@ -264,31 +269,17 @@ pub(crate) struct Judging<'a> {
     pub(crate) can_route: BTreeSet<(u32, String)>,
     /// Kinds of routing the connector demonstrably does for an actor.
     pub(crate) routes_by: BTreeSet<Via>,
-    /// Items whose download the fault plan truncated or reset (TRUNCATION).
-    pub(crate) cut: BTreeSet<String>,
-    /// Items whose download or import the fault plan reset (RESUME).
-    pub(crate) reset: BTreeSet<String>,
-    /// Oracle windows whose scheduled run failed (RESUME).
-    pub(crate) failed_windows: BTreeSet<usize>,
-    /// Mailboxes whose `WeChat Archiver` lies beyond the first page of folders and whose folder
-    /// the connector tried to create again (GRAPH-PAGING).
-    pub(crate) folder_not_found: BTreeSet<String>,
-    /// Runs (0-based) with tenant 401s no new token answered (TOKEN-REFRESH), and that check.
-    pub(crate) token_lost_runs: BTreeSet<usize>,
-    /// Mailboxes another program wrote into (FOREIGN-WRITES).
-    pub(crate) foreign_written: BTreeSet<String>,
-    token_checked: manners::Checked,
-    /// How much each manners check saw (RETRY-AFTER, BACKOFF, CONCURRENCY, REAUTH).
-    pub(crate) manners_seen: BTreeMap<Rule, usize>,
-    pub(crate) findings: BTreeMap<Rule, Vec<String>>,
+    /// What each rule observed of the run.
+    observed: BTreeMap<Rule, Observed>,
 }
 
-fn rule_of(via: Via) -> Rule {
-    match via {
-        Via::Mapping => Rule::RouteMap,
-        Via::Email => Rule::RouteEmail,
-    }
-}
+/// What a rule that observed nothing observed.
+static NOTHING: Observed = Observed {
+    items: BTreeSet::new(),
+    mailboxes: BTreeSet::new(),
+    runs: BTreeSet::new(),
+    traffic: Checked { findings: Vec::new(), exercised: 0 },
+};
 
 impl<'a> Judging<'a> {
     fn new(exec: &'a Execution, facts: &'a ArchiveFacts, oracle: &'a Expectation, actual: &'a Digest) -> Self {
@@ -308,85 +299,19 @@ impl<'a> Judging<'a> {
                 }
             }
         }
-        let mut can_route = BTreeSet::new();
-        let mut routes_by = BTreeSet::new();
-        for (id, at) in &found {
-            let (Some(item), Some(e)) = (facts.get(id), oracle.items.get(id)) else { continue };
-            for m in at.keys() {
-                let routing: Vec<_> = e.routing_to(m).collect();
-                let Some((_, actor_via)) = routing.iter().find(|(p, _)| p.person == item.actor) else { continue };
-                if routing.len() == 1 {
-                    can_route.insert((item.actor, m.clone()));
-                }
-                // Evidence that the connector routes by this means at all: everything that leads
-                // to the mailbox leads there the same way (and, for the mapping, no email
-                // address leads there).
-                let same_way = routing.iter().all(|(_, via)| via == actor_via);
-                let no_email_there = !e.participants.iter().any(|p| p.email_mailbox.as_deref().is_some_and(|x| same_address(x, m)));
-                if same_way && (*actor_via == Via::Email || no_email_there) {
-                    routes_by.insert(*actor_via);
-                }
-            }
-        }
-        let mut cut = BTreeSet::new();
-        let mut reset = BTreeSet::new();
-        for e in &exec.journal {
-            let (Some(fault), Some(id)) = (e.fault.as_deref(), e.item_id.as_ref()) else { continue };
-            let download = e.api == "vendor" && e.op == "raw";
-            if download && (fault.starts_with("body truncated") || fault.starts_with("connection reset")) {
-                cut.insert(id.clone());
-            }
-            if (download || (e.api == "tenant" && e.op == "import")) && fault.starts_with("connection reset") {
-                reset.insert(id.clone());
-            }
-        }
-        let failed_windows = oracle
-            .windows
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| exec.runs.get(w.run).is_some_and(|r| matches!(r.outcome, RunOutcome::Failed(_) | RunOutcome::TimedOut)))
-            .map(|(i, _)| i)
-            .collect();
-        let mut j = Judging {
-            exec,
-            facts,
-            oracle,
-            actual,
-            found,
-            reported,
-            can_route,
-            routes_by,
-            cut,
-            reset,
-            failed_windows,
-            folder_not_found: BTreeSet::new(),
-            token_lost_runs: BTreeSet::new(),
-            foreign_written: BTreeSet::new(),
-            token_checked: manners::Checked::default(),
-            manners_seen: BTreeMap::new(),
-            findings: BTreeMap::new(),
-        };
-        j.folder_not_found = crate::rules::graph_paging::folder_not_found(&j);
-        j.foreign_written = crate::rules::foreign_writes::written_into(&j);
-        for run in j.traffic() {
-            let checked = crate::rules::token_refresh::token_refresh(&run);
-            if !checked.findings.is_empty() {
-                j.token_lost_runs.insert(run.number - 1);
-            }
-            j.token_checked.merge(checked);
-        }
+        let (can_route, routes_by) = routing_evidence(facts, oracle, &found);
+        let mut j = Judging { exec, facts, oracle, actual, found, reported, can_route, routes_by, observed: BTreeMap::new() };
+        j.observed = RULES.iter().map(|r| (*r, r.check().observe(&j))).collect();
         j
     }
 
-    /// The item lies in the window of a run that failed (under the fault plan).
-    pub(crate) fn in_failed_window(&self, e: &ItemExpectation) -> bool {
-        e.window.is_some_and(|w| self.failed_windows.contains(&w))
+    /// What `rule` observed of the run (empty when it observes nothing).
+    pub(crate) fn observed(&self, rule: Rule) -> &Observed {
+        self.observed.get(&rule).unwrap_or(&NOTHING)
     }
 
-    /// RETRY-AFTER, BACKOFF, CONCURRENCY and REAUTH from the access log; the last run under a
-    /// fault plan must complete (RESUME).
     /// Every run's traffic.
-    fn traffic(&self) -> Vec<manners::RunTraffic<'a>> {
+    pub(crate) fn traffic(&self) -> Vec<manners::RunTraffic<'a>> {
         let exec = self.exec;
         let throttle = exec.seen.world().scenario.throttle;
         exec.runs
@@ -398,37 +323,6 @@ impl<'a> Judging<'a> {
                 throttle,
             })
             .collect()
-    }
-
-    fn manners(&mut self) {
-        let traffic = self.traffic();
-        let token = std::mem::take(&mut self.token_checked);
-        self.manners_seen.insert(Rule::TokenRefresh, token.exercised);
-        for f in token.findings {
-            self.add(Rule::TokenRefresh, f);
-        }
-        let [retry_after, backoff, concurrency, reauth] = manners::judge_runs(&traffic);
-        for (rule, checked) in
-            [(Rule::RetryAfter, retry_after), (Rule::Backoff, backoff), (Rule::Concurrency, concurrency), (Rule::Reauth, reauth)]
-        {
-            self.manners_seen.insert(rule, checked.exercised);
-            for f in checked.findings {
-                self.add(rule, f);
-            }
-        }
-        if self.exec.has_faults()
-            && let Some(last) = self.exec.runs.last()
-            && last.kill_after_imports.is_none()
-            && last.outcome != RunOutcome::Completed
-        {
-            let msg =
-                format!("the last run (run {}) did not complete: {}; nothing resumes after it", last.index + 1, last.outcome.describe());
-            self.add(Rule::Resume, msg);
-        }
-    }
-
-    pub(crate) fn add(&mut self, rule: Rule, finding: String) {
-        self.findings.entry(rule).or_default().push(finding);
     }
 
     pub(crate) fn describe(&self, id: &str) -> String {
@@ -496,153 +390,30 @@ impl<'a> Judging<'a> {
         !neighbours.is_empty() && neighbours.iter().all(|i| processed(*i))
     }
 
-    fn window_rule(&self, e: &ItemExpectation) -> Rule {
-        if e.window.unwrap_or(0) == 0 { Rule::Window } else { Rule::Incremental }
-    }
-
-    fn special_rule(&self, id: &str) -> Option<Rule> {
-        let f = self.facts.get(id)?;
-        if f.kind == Kind::Recall || f.recalled {
-            Some(Rule::Recall)
-        } else if crate::rules::size::at_the_limit(f.size) {
-            Some(Rule::Size)
-        } else {
-            None
-        }
-    }
-
-    fn route_rule(&self, e: &ItemExpectation, actor: u32, mailbox: &str) -> Rule {
-        let routing: Vec<_> = e.routing_to(mailbox).collect();
-        if let Some((_, via)) = routing.iter().find(|(p, _)| p.person == actor) {
-            return rule_of(*via);
-        }
-        if routing.iter().any(|(p, via)| self.can_route.contains(&(p.person, mailbox.to_string())) || self.routes_by.contains(via)) {
-            return Rule::RouteFanout;
-        }
-        routing.first().map_or(Rule::RouteFanout, |(_, via)| rule_of(*via))
-    }
-
     /// Expected (mailbox, item) pairs that are not in the tenant, and pairs in the tenant that are
-    /// not expected, each attributed to a rule.
-    fn compare(&mut self, expected: &Digest) {
+    /// not expected, each attributed to the first rule in the attribution order that explains
+    /// it; what no rule explains is returned (a suite error).
+    fn attribute(&self, expected: &Digest, out: &mut Findings) -> Vec<String> {
+        let order = rules::attribution_order();
         let want: BTreeSet<(String, String)> = expected.deliveries().into_keys().collect();
         let have: BTreeSet<(String, String)> = self.actual.deliveries().into_keys().collect();
+        let mut unexplained = Vec::new();
         for (mailbox, id) in want.difference(&have) {
-            let (Some(e), Some(item)) = (self.oracle.items.get(id), self.facts.get(id)) else {
-                self.add(Rule::Content, format!("{}: expected in {mailbox} but the archive has no such item", self.describe(id)));
-                continue;
-            };
-            let anywhere = self.found.contains_key(id);
-            let reasons = self.reported.get(id).cloned().unwrap_or_default();
-            if !anywhere && self.cut.contains(id) {
-                // TRUNCATION: a cut item may be reported failed rather than imported; never lost silently.
-                if reasons.is_empty() {
-                    let msg = format!(
-                        "{}: its download was cut short; expected in {mailbox} ({}) with the archive's bytes, or reported failed; found {}",
-                        self.describe(id),
-                        self.why_expected(e, mailbox),
-                        self.where_found(id)
-                    );
-                    self.add(Rule::Truncation, msg);
-                }
-                continue;
+            let d = Missing::new(self, mailbox, id);
+            match order.iter().find_map(|r| Some((*r, r.check().missing(self, &d)?))) {
+                Some((rule, Explained::Finding(f))) => out.add(rule, f),
+                Some((_, Explained::Allowed)) => {}
+                None => unexplained.push(format!("no rule explains why {} is not in {mailbox}", self.describe(id))),
             }
-            // GRAPH-PAGING first: the connector did not find the mailbox's folder, whatever else.
-            let rule = if self.folder_not_found.iter().any(|m| same_address(m, mailbox)) {
-                Rule::GraphPaging
-            } else if e.window.is_some_and(|w| self.token_lost_runs.contains(&self.oracle.windows[w].run)) {
-                // TOKEN-REFRESH next: the run lost the tenant when its token expired.
-                Rule::TokenRefresh
-            } else if crate::rules::foreign_writes::concerns(self, mailbox) {
-                // Then FOREIGN-WRITES: another program's messages fooled the connector there.
-                Rule::ForeignWrites
-            } else if self.in_failed_window(e) {
-                Rule::Resume
-            } else if !anywhere && reasons.is_empty() {
-                if self.region_processed(id) {
-                    self.special_rule(id).unwrap_or_else(|| self.route_rule(e, item.actor, mailbox))
-                } else {
-                    self.window_rule(e)
-                }
-            } else if !anywhere && !reasons.contains("user_mapping") {
-                if crate::rules::size::wrongly_too_large(&reasons, item.size) {
-                    Rule::Size
-                } else {
-                    self.special_rule(id).unwrap_or_else(|| self.route_rule(e, item.actor, mailbox))
-                }
-            } else {
-                self.route_rule(e, item.actor, mailbox)
-            };
-            let mut msg =
-                format!("{}: expected in {mailbox} ({}), found {}", self.describe(id), self.why_expected(e, mailbox), self.where_found(id));
-            if rule == Rule::Resume
-                && let Some(w) = e.window
-            {
-                let run = self.oracle.windows[w].run + 1;
-                msg.push_str(&format!(" (run {run}, whose window holds it, failed; no later run imported it)"));
-            }
-            self.add(rule, msg);
         }
         for (mailbox, id) in have.difference(&want) {
-            let folders = self.found.get(id).and_then(|m| m.get(mailbox)).cloned().unwrap_or_default().join(", ");
-            let (Some(e), Some(item)) = (self.oracle.items.get(id), self.facts.get(id)) else {
-                self.add(Rule::Content, format!("message {id} in {mailbox} / {folders} is not an item of the archive"));
-                continue;
-            };
-            let (rule, expected_where) = self.unexpected(e, item.oversize(), item.captured_ms, mailbox);
-            let msg = format!("{}: found in {mailbox} / {folders}, expected {expected_where}", self.describe(id));
-            self.add(rule, msg);
+            let d = Unexpected::new(self, mailbox, id);
+            match order.iter().find_map(|r| Some((*r, r.check().unexpected(self, &d)?))) {
+                Some((rule, f)) => out.add(rule, f),
+                None => unexplained.push(format!("no rule explains why {} is in {mailbox}", self.describe(id))),
+            }
         }
-    }
-
-    fn unexpected(&self, e: &ItemExpectation, oversize: bool, captured_ms: i64, mailbox: &str) -> (Rule, String) {
-        let elsewhere = |e: &ItemExpectation| match &e.outcome {
-            Outcome::Deliver(m) => format!("only in {}", m.iter().cloned().collect::<Vec<_>>().join(", ")),
-            _ => "nowhere".into(),
-        };
-        if oversize {
-            return (Rule::Size, crate::rules::size::oversize_found());
-        }
-        let Some(w) = e.window else {
-            let start = self.oracle.start_ms();
-            let before = start.is_none_or(|s| captured_ms < s);
-            let rule = if before || self.oracle.windows.len() <= 1 { Rule::Window } else { Rule::Incremental };
-            let span = match (self.oracle.start_ms(), self.oracle.end_ms()) {
-                (Some(s), Some(t)) => format!("[{}, {})", at(s), at(t)),
-                _ => "(no completed run)".into(),
-            };
-            return (rule, format!("nowhere: captured outside the runs' windows {span}"));
-        };
-        let window = &self.oracle.windows[w];
-        let by_email: Vec<_> =
-            e.participants.iter().filter(|p| p.email_mailbox.as_deref().is_some_and(|x| same_address(x, mailbox))).collect();
-        if !window.auto_mapping && !by_email.is_empty() {
-            let who: Vec<&str> = by_email.iter().map(|p| self.person(p.person)).collect();
-            return (
-                Rule::RouteAutoOff,
-                format!("{} (automatic mapping is off, so {}'s email address routes nowhere)", elsewhere(e), who.join(", ")),
-            );
-        }
-        if let Some(p) = by_email.iter().find(|p| matches!(&p.route, Some((m, Via::Mapping)) if !same_address(m, mailbox))) {
-            let target = p.route.as_ref().map(|r| r.0.clone()).unwrap_or_default();
-            return (
-                Rule::RouteMap,
-                format!("{} ({}'s mobile is mapped to {target}, and the mapping wins)", elsewhere(e), self.person(p.person)),
-            );
-        }
-        if e.outcome == Outcome::Drop {
-            return (Rule::RouteDrop, "nowhere: none of its participants routes to a valid mailbox (user_mapping)".into());
-        }
-        (Rule::RouteFanout, format!("{} (no participant routes to {mailbox})", elsewhere(e)))
-    }
-
-    fn invariants(&mut self) {
-        crate::rules::dedup::judge(self);
-        crate::rules::folder::judge(self);
-        crate::rules::content::judge(self);
-        crate::rules::size::judge_unreported(self);
-        crate::rules::route_drop::judge_unreported(self);
-        crate::rules::report::judge(self);
+        unexplained
     }
 
     /// The oracle's expectations, item by item.
@@ -660,14 +431,15 @@ impl<'a> Judging<'a> {
         if n > 0 { Ok(format!("{n} {what}")) } else { Err("not exercised by this scenario".to_string()) }
     }
 
-    fn verdicts(&mut self) -> Vec<RuleVerdict> {
-        Rule::ALL
-            .into_iter()
-            .map(|rule| {
-                let findings = self.findings.remove(&rule).unwrap_or_default();
-                let exercised = crate::rules::exercised(self, rule);
-                let (verdict, note) = if rule == Rule::Report && !self.exec.has_reports() {
-                    (Verdict::Skipped, "the connector wrote no run report: judged on the tenant alone".to_string())
+    /// A verdict per rule, in catalogue order, from its findings.
+    fn verdicts(&self, mut findings: Findings) -> Vec<RuleVerdict> {
+        RULES
+            .iter()
+            .map(|&rule| {
+                let findings = findings.take(rule);
+                let exercised = rule.check().exercised(self);
+                let (verdict, note) = if let Some(why) = rule.check().not_judged(self) {
+                    (Verdict::Skipped, why)
                 } else if !findings.is_empty() {
                     (Verdict::Fail, format!("{} difference(s)", findings.len()))
                 } else {
@@ -680,6 +452,36 @@ impl<'a> Judging<'a> {
             })
             .collect()
     }
+}
+
+/// Which (person, mailbox) the connector demonstrably routes, and which kinds of routing it
+/// demonstrably does for an actor (see [`Judging`]).
+fn routing_evidence(
+    facts: &ArchiveFacts,
+    oracle: &Expectation,
+    found: &BTreeMap<String, BTreeMap<String, Vec<String>>>,
+) -> (BTreeSet<(u32, String)>, BTreeSet<Via>) {
+    let mut can_route = BTreeSet::new();
+    let mut routes_by = BTreeSet::new();
+    for (id, at) in found {
+        let (Some(item), Some(e)) = (facts.get(id), oracle.items.get(id)) else { continue };
+        for m in at.keys() {
+            let routing: Vec<_> = e.routing_to(m).collect();
+            let Some((_, actor_via)) = routing.iter().find(|(p, _)| p.person == item.actor) else { continue };
+            if routing.len() == 1 {
+                can_route.insert((item.actor, m.clone()));
+            }
+            // Evidence that the connector routes by this means at all: everything that leads
+            // to the mailbox leads there the same way (and, for the mapping, no email
+            // address leads there).
+            let same_way = routing.iter().all(|(_, via)| via == actor_via);
+            let no_email_there = !e.participants.iter().any(|p| p.email_mailbox.as_deref().is_some_and(|x| same_address(x, m)));
+            if same_way && (*actor_via == Via::Email || no_email_there) {
+                routes_by.insert(*actor_via);
+            }
+        }
+    }
+    (can_route, routes_by)
 }
 
 pub(crate) fn short(sha: &str) -> &str {

@@ -8,10 +8,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
-use tm_conformance::{CATALOGUE, Connector, Fixtures, RunOptions, Suite};
+use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
 
 #[derive(Parser)]
-#[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against wire contract v1, rule by rule")]
+#[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
 struct Cli {
     /// The fixture folder (scenarios/, mappings/, expected/); default: the repository's fixtures/.
     #[arg(long, global = true, value_name = "DIR")]
@@ -158,9 +158,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
-    println!("RULES (wire contract v1)");
-    for r in &CATALOGUE {
-        println!("\n{}", r.rule.id());
+    println!("RULES (wire contract v3)");
+    for r in catalogue() {
+        println!("\n{}", r.id);
         println!("  rule:      {}", r.text);
         println!("  checked:   {}", r.check);
         println!("  scenarios: {}", r.scenarios.join(", "));

@@ -19,10 +19,10 @@
 
 use tm_simulator::{JournalEntry, LoggedRequest, Throttle};
 
-pub(crate) use crate::rules::backoff::backoff;
-pub(crate) use crate::rules::concurrency::concurrency;
-pub(crate) use crate::rules::reauth::reauth;
-pub(crate) use crate::rules::retry_after::{retry_after, retry_afters};
+pub(crate) use crate::rules::retry_after::retry_afters;
+// The checks themselves are in their rules' files; the tests below exercise them on made-up traffic.
+#[cfg(test)]
+use crate::rules::{backoff::backoff, concurrency::concurrency, reauth::reauth, retry_after::retry_after};
 
 /// Clock slack allowed when comparing a wait with what was asked, in µs.
 pub const SLACK_US: u64 = 5_000;
@@ -93,18 +93,6 @@ pub(crate) fn journal_retry_after(e: &JournalEntry, throttle: Option<Throttle>) 
         return throttle.map(|t| t.retry_after);
     }
     None
-}
-
-/// All four checks over every run.
-pub fn judge_runs(runs: &[RunTraffic<'_>]) -> [Checked; 4] {
-    let mut all: [Checked; 4] = Default::default();
-    for run in runs {
-        all[0].merge(retry_after(run));
-        all[1].merge(backoff(run));
-        all[2].merge(concurrency(run));
-        all[3].merge(reauth(run));
-    }
-    all
 }
 
 #[cfg(test)]

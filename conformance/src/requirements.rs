@@ -1,68 +1,28 @@
-//! The rules of the wire contract by their IDs, and the shape of a catalogue entry. Each rule's
-//! entry (its text, how it is checked, the fixture scenarios written to exercise it) and its own
-//! judging live in its file under `rules/`; RETRY-AFTER … TRUNCATION are manners under the
+//! The rules of the wire contract by their IDs, and the shape of a catalogue entry. Each rule is
+//! one file under `rules/` (its entry, what exercises it, its judging and its attribution hooks),
+//! listed once in the registry of `rules/mod.rs`; RETRY-AFTER … TRUNCATION are manners under the
 //! scenario's fault plan, judged from the simulator's access log and journal (`manners.rs`);
-//! GRAPH-PAGING and what follows it are contract v2's (the tenant as Graph).
+//! GRAPH-PAGING and what follows it came with the tenant as Graph.
 //!
-//! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule here, its file in
+//! The IDs are the ones the suite reports; `grep -rn ROUTE-MAP` finds the rule's file in
 //! `rules/`, the scenario in `fixtures/scenarios/` and the test that proves the check can fail.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
-/// A rule of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Rule {
-    /// ROUTE-MAP
-    RouteMap,
-    /// ROUTE-EMAIL
-    RouteEmail,
-    /// ROUTE-AUTO-OFF
-    RouteAutoOff,
-    /// ROUTE-FANOUT
-    RouteFanout,
-    /// ROUTE-DROP
-    RouteDrop,
-    /// FOLDER
-    Folder,
-    /// SIZE
-    Size,
-    /// CONTENT
-    Content,
-    /// RECALL
-    Recall,
-    /// WINDOW
-    Window,
-    /// INCREMENTAL
-    Incremental,
-    /// DEDUP
-    Dedup,
-    /// REPORT
-    Report,
-    /// RETRY-AFTER
-    RetryAfter,
-    /// BACKOFF
-    Backoff,
-    /// CONCURRENCY
-    Concurrency,
-    /// REAUTH
-    Reauth,
-    /// RESUME
-    Resume,
-    /// TRUNCATION
-    Truncation,
-    /// GRAPH-PAGING
-    GraphPaging,
-    /// TOKEN-REFRESH
-    TokenRefresh,
-    /// FOREIGN-WRITES
-    ForeignWrites,
-}
+use crate::rules::{Check, RULES};
 
-/// A rule with its text and where it is exercised.
-#[derive(Debug, Clone, Copy)]
+/// A rule of the contract: a handle on its file in `rules/`. Rules are equal when their IDs are,
+/// and ordered as the catalogue orders them.
+#[derive(Clone, Copy)]
+pub struct Rule(&'static dyn Check);
+
+/// A rule's catalogue entry: its ID, its text and where it is exercised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requirement {
-    /// The rule.
-    pub rule: Rule,
+    /// The ID the suite reports (`ROUTE-MAP`).
+    pub id: &'static str,
     /// The rule as the contract states it.
     pub text: &'static str,
     /// How the suite checks it.
@@ -72,68 +32,76 @@ pub struct Requirement {
 }
 
 impl Rule {
-    /// Every rule, in the contract's order.
-    pub const ALL: [Rule; 22] = [
-        Rule::RouteMap,
-        Rule::RouteEmail,
-        Rule::RouteAutoOff,
-        Rule::RouteFanout,
-        Rule::RouteDrop,
-        Rule::Folder,
-        Rule::Size,
-        Rule::Content,
-        Rule::Recall,
-        Rule::Window,
-        Rule::Incremental,
-        Rule::Dedup,
-        Rule::Report,
-        Rule::RetryAfter,
-        Rule::Backoff,
-        Rule::Concurrency,
-        Rule::Reauth,
-        Rule::Resume,
-        Rule::Truncation,
-        Rule::GraphPaging,
-        Rule::TokenRefresh,
-        Rule::ForeignWrites,
-    ];
+    /// The handle of a rule's implementation (each file's `RULE`).
+    pub(crate) const fn new(check: &'static dyn Check) -> Rule {
+        Rule(check)
+    }
+
+    /// Every rule, in the contract's order (the order of verdicts and reports).
+    pub fn all() -> &'static [Rule] {
+        RULES
+    }
 
     /// The ID the suite reports.
     pub fn id(self) -> &'static str {
-        match self {
-            Rule::RouteMap => "ROUTE-MAP",
-            Rule::RouteEmail => "ROUTE-EMAIL",
-            Rule::RouteAutoOff => "ROUTE-AUTO-OFF",
-            Rule::RouteFanout => "ROUTE-FANOUT",
-            Rule::RouteDrop => "ROUTE-DROP",
-            Rule::Folder => "FOLDER",
-            Rule::Size => "SIZE",
-            Rule::Content => "CONTENT",
-            Rule::Recall => "RECALL",
-            Rule::Window => "WINDOW",
-            Rule::Incremental => "INCREMENTAL",
-            Rule::Dedup => "DEDUP",
-            Rule::Report => "REPORT",
-            Rule::RetryAfter => "RETRY-AFTER",
-            Rule::Backoff => "BACKOFF",
-            Rule::Concurrency => "CONCURRENCY",
-            Rule::Reauth => "REAUTH",
-            Rule::Resume => "RESUME",
-            Rule::Truncation => "TRUNCATION",
-            Rule::GraphPaging => "GRAPH-PAGING",
-            Rule::TokenRefresh => "TOKEN-REFRESH",
-            Rule::ForeignWrites => "FOREIGN-WRITES",
-        }
+        self.requirement().id
     }
 
     /// The rule of an ID (exact, as reported).
     pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|r| r.id() == id)
+        RULES.iter().copied().find(|r| r.id() == id)
     }
 
     /// The rule's catalogue entry.
     pub fn requirement(self) -> &'static Requirement {
-        CATALOGUE.iter().find(|r| r.rule == self).expect("every rule is catalogued")
+        self.0.requirement()
+    }
+
+    /// The rule's implementation.
+    pub(crate) fn check(self) -> &'static dyn Check {
+        self.0
+    }
+
+    /// Its place in the catalogue.
+    fn position(self) -> usize {
+        RULES.iter().position(|r| r.id() == self.id()).unwrap_or(usize::MAX)
+    }
+}
+
+/// Every rule's catalogue entry, in the contract's order.
+pub fn catalogue() -> impl Iterator<Item = &'static Requirement> {
+    RULES.iter().map(|r| r.requirement())
+}
+
+impl PartialEq for Rule {
+    fn eq(&self, other: &Rule) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for Rule {}
+
+impl Hash for Rule {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl PartialOrd for Rule {
+    fn partial_cmp(&self, other: &Rule) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rule {
+    fn cmp(&self, other: &Rule) -> Ordering {
+        self.position().cmp(&other.position()).then_with(|| self.id().cmp(other.id()))
+    }
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
     }
 }
 
@@ -142,5 +110,3 @@ impl fmt::Display for Rule {
         f.write_str(self.id())
     }
 }
-
-pub use crate::rules::CATALOGUE;

@@ -38,9 +38,9 @@ pub struct RuleSummary {
 impl SuiteReport {
     /// Per rule, over all scenarios, in catalogue order.
     pub fn summary(&self) -> Vec<RuleSummary> {
-        Rule::ALL
-            .into_iter()
-            .map(|rule| {
+        Rule::all()
+            .iter()
+            .map(|&rule| {
                 let with = |v: Verdict| -> Vec<String> {
                     self.scenarios.iter().filter(|s| s.verdict(rule) == v).map(|s| s.scenario.clone()).collect()
                 };

@@ -8,9 +8,11 @@ use tm_simulator::LoggedRequest;
 
 use crate::manners::*;
 
-/// BACKOFF in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::Backoff,
+/// BACKOFF.
+pub(crate) const RULE: Rule = Rule::new(&Backoff);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "BACKOFF",
     text: "Other 5xx answers are retried a bounded number of times, with waits that grow (exponential backoff; jitter \
                allowed).",
     check: "on each target, at most 10 attempts in a row answered 5xx/429; after consecutive 5xx without Retry-After each \
@@ -19,9 +21,25 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["backoff", "soak"],
 };
 
-/// What in this scenario exercises BACKOFF (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(j.manners_seen[&Rule::Backoff], "retried runs of 5xx answers")
+struct Backoff;
+
+impl Check for Backoff {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(j.observed(RULE).traffic.exercised, "retried runs of 5xx answers")
+    }
+
+    /// The check over every run's traffic.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        Observed::of_traffic(j, backoff)
+    }
+
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        out.add_all(RULE, &j.observed(RULE).traffic.findings);
+    }
 }
 
 /// The run's requests grouped by target, in arrival order (indices into `requests`).

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 
 use crate::manners::*;
 
-/// CONCURRENCY in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::Concurrency,
+/// CONCURRENCY.
+pub(crate) const RULE: Rule = Rule::new(&Concurrency);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "CONCURRENCY",
     text: "Never more than 4 tenant requests in flight for one mailbox (Graph's rule); beyond that the tenant answers 429 \
                TooManyRequests.",
     check: "no tenant request for a mailbox arrives while 4 others for it are in flight (the access log's in_flight), and \
@@ -16,9 +18,25 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["concurrency", "soak"],
 };
 
-/// What in this scenario exercises CONCURRENCY (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(j.manners_seen[&Rule::Concurrency], "mailbox-runs with tenant requests")
+struct Concurrency;
+
+impl Check for Concurrency {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(j.observed(RULE).traffic.exercised, "mailbox-runs with tenant requests")
+    }
+
+    /// The check over every run's traffic.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        Observed::of_traffic(j, concurrency)
+    }
+
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        out.add_all(RULE, &j.observed(RULE).traffic.findings);
+    }
 }
 
 /// CONCURRENCY: at most 4 tenant requests in flight per mailbox; a refusal by the tenant's

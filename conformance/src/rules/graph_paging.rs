@@ -1,6 +1,7 @@
-//! GRAPH-PAGING: the catalogue entry, which mailboxes it concerns, and what counts as exercising
-//! it. A delivery missing from such a mailbox after the tenant refused to create its folder again
-//! is attributed here by the judge (`judge.rs`, `compare`).
+//! GRAPH-PAGING: the catalogue entry, which mailboxes it concerns, what counts as exercising it,
+//! and what it explains: before any other explanation but a cut download, a delivery missing from
+//! a mailbox whose folder the connector did not find beyond the first page. An empty folder
+//! created there is given to it by FOLDER's judging.
 
 use std::collections::BTreeSet;
 
@@ -11,9 +12,11 @@ use tm_simulator::FOLDER_NAME;
 /// simulator orders them by name).
 pub const FOLDER_PAGE: usize = 10;
 
-/// GRAPH-PAGING in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::GraphPaging,
+/// GRAPH-PAGING.
+pub(crate) const RULE: Rule = Rule::new(&GraphPaging);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "GRAPH-PAGING",
     text: "The connector finds what Graph returns beyond the first page of a listing: a mailbox's `WeChat Archiver` is \
                found wherever it lies in the folder listing (Graph pages folders at 10), whether it existed before or an \
                earlier run created it, and is never created again.",
@@ -23,9 +26,17 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["graph-paging"],
 };
 
+struct GraphPaging;
+
+/// Whether the connector did not find `mailbox`'s folder beyond the first page (see
+/// [`folder_not_found`]).
+pub(crate) fn concerns(j: &Judging<'_>, mailbox: &str) -> bool {
+    j.observed(RULE).mailboxes.iter().any(|m| tm_contract::same_address(m, mailbox))
+}
+
 /// Mailboxes (their addresses) whose `WeChat Archiver`, when it exists, lies beyond the first page
 /// of their folder listing: at least [`FOLDER_PAGE`] of their other folders sort before it.
-pub(crate) fn paged_mailboxes(j: &Judging<'_>) -> BTreeSet<String> {
+fn paged_mailboxes(j: &Judging<'_>) -> BTreeSet<String> {
     let key = FOLDER_NAME.to_lowercase();
     j.exec
         .initial
@@ -38,7 +49,7 @@ pub(crate) fn paged_mailboxes(j: &Judging<'_>) -> BTreeSet<String> {
 /// Paged mailboxes whose folder the connector did not find: the tenant answered a creation of
 /// `WeChat Archiver` 409 (it was there), or the connector created it and imported nothing into
 /// it (it did not find it again).
-pub(crate) fn folder_not_found(j: &Judging<'_>) -> BTreeSet<String> {
+fn folder_not_found(j: &Judging<'_>) -> BTreeSet<String> {
     let paged = paged_mailboxes(j);
     let is_paged = |m: &str| paged.iter().any(|p| tm_contract::same_address(p, m));
     let mut out: BTreeSet<String> = j
@@ -63,15 +74,34 @@ pub(crate) fn folder_not_found(j: &Judging<'_>) -> BTreeSet<String> {
     out
 }
 
-/// What in this scenario exercises GRAPH-PAGING (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    let paged = paged_mailboxes(j);
-    let n = j
-        .expected_items()
-        .map(|e| match &e.outcome {
-            Outcome::Deliver(m) => m.iter().filter(|m| paged.iter().any(|p| tm_contract::same_address(p, m))).count(),
-            _ => 0,
-        })
-        .sum();
-    j.count(n, "deliveries into mailboxes whose `WeChat Archiver` lies beyond the first page of folders")
+impl Check for GraphPaging {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        let paged = paged_mailboxes(j);
+        let n = j
+            .expected_items()
+            .map(|e| match &e.outcome {
+                Outcome::Deliver(m) => m.iter().filter(|m| paged.iter().any(|p| tm_contract::same_address(p, m))).count(),
+                _ => 0,
+            })
+            .sum();
+        j.count(n, "deliveries into mailboxes whose `WeChat Archiver` lies beyond the first page of folders")
+    }
+
+    /// The paged mailboxes whose folder the connector did not find.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        Observed { mailboxes: folder_not_found(j), ..Observed::default() }
+    }
+
+    fn attribution_rank(&self) -> Option<u16> {
+        Some(30)
+    }
+
+    fn missing(&self, j: &Judging<'_>, d: &Missing<'_>) -> Option<Explained> {
+        d.item?;
+        concerns(j, d.mailbox).then(|| Explained::Finding(d.finding(j)))
+    }
 }

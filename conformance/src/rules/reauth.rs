@@ -7,9 +7,11 @@ use tm_simulator::LoggedRequest;
 
 use crate::manners::*;
 
-/// REAUTH in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::Reauth,
+/// REAUTH.
+pub(crate) const RULE: Rule = Rule::new(&Reauth);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "REAUTH",
     text: "A vendor 401 `invalid_token` (the session expired early) leads to a new login and the run goes on.",
     check: "after the run's first vendor 401 a login succeeds, and every request answered 401 is asked again and not \
                 refused (requests already in flight on the old token need a retry, not a login of their own); the run's \
@@ -17,9 +19,25 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["reauth", "soak"],
 };
 
-/// What in this scenario exercises REAUTH (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(j.manners_seen[&Rule::Reauth], "vendor requests answered 401 invalid_token")
+struct Reauth;
+
+impl Check for Reauth {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(j.observed(RULE).traffic.exercised, "vendor requests answered 401 invalid_token")
+    }
+
+    /// The check over every run's traffic.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        Observed::of_traffic(j, reauth)
+    }
+
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        out.add_all(RULE, &j.observed(RULE).traffic.findings);
+    }
 }
 
 /// REAUTH: after the vendor refuses a token (401), the connector logs in again and the refused

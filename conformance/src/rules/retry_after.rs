@@ -6,9 +6,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::manners::*;
 
-/// RETRY-AFTER in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::RetryAfter,
+/// RETRY-AFTER.
+pub(crate) const RULE: Rule = Rule::new(&RetryAfter);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "RETRY-AFTER",
     text: "A 429 or 503 answer carries `Retry-After` (seconds): the connector sends the same request again no earlier than \
                that. (A wait longer than the connector is willing to make ends the run instead; the next scheduled run resumes.)",
     check: "for every 429/503 answer with Retry-After N, the next request of the same target in the same run (the same \
@@ -17,9 +19,25 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["retry-after", "soak"],
 };
 
-/// What in this scenario exercises RETRY-AFTER (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(j.manners_seen[&Rule::RetryAfter], "answers with Retry-After followed by a retry")
+struct RetryAfter;
+
+impl Check for RetryAfter {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(j.observed(RULE).traffic.exercised, "answers with Retry-After followed by a retry")
+    }
+
+    /// The check over every run's traffic.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        Observed::of_traffic(j, retry_after)
+    }
+
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        out.add_all(RULE, &j.observed(RULE).traffic.findings);
+    }
 }
 
 /// The `Retry-After` (seconds) of every 429/503 answer of the run, by its index in `requests`:

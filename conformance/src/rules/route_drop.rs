@@ -1,20 +1,52 @@
-//! ROUTE-DROP: the catalogue entry, and what counts as exercising it.
+//! ROUTE-DROP: the catalogue entry, what counts as exercising it, its judging (an item routed
+//! nowhere is named `user_mapping` by a report), and what it explains: a copy of an item that
+//! no participant routes anywhere.
 
 use super::prelude::*;
 use chrono::DateTime;
 
-/// ROUTE-DROP in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::RouteDrop,
+/// ROUTE-DROP.
+pub(crate) const RULE: Rule = Rule::new(&RouteDrop);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "ROUTE-DROP",
     text: "An item none of whose participants routes anywhere is not imported; it is reported as failed with reason \
                `user_mapping`.",
     check: "such items are in no mailbox and a run report names them with reason user_mapping",
     scenarios: &["route-drop", "route-auto-off", "report", "realistic-day"],
 };
 
-/// What in this scenario exercises ROUTE-DROP (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(j.expected_items().filter(|e| e.outcome == Outcome::Drop).count(), "items routed nowhere")
+struct RouteDrop;
+
+impl Check for RouteDrop {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(j.expected_items().filter(|e| e.outcome == Outcome::Drop).count(), "items routed nowhere")
+    }
+
+    /// An item routed nowhere is named `user_mapping` by a report (a recall left unreported is
+    /// RECALL's).
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        for (id, e, item) in unreported(j) {
+            let reported = j.reported.get(id).is_some_and(|x| x.contains("user_mapping"));
+            if e.outcome == Outcome::Drop && !reported {
+                let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", j.describe(id));
+                out.add(if super::recall::concerns(item) { super::recall::RULE } else { RULE }, msg);
+            }
+        }
+    }
+
+    fn attribution_rank(&self) -> Option<u16> {
+        Some(140)
+    }
+
+    fn unexpected(&self, j: &Judging<'_>, d: &Unexpected<'_>) -> Option<String> {
+        let (e, _) = d.item?;
+        (e.outcome == Outcome::Drop).then(|| d.finding(j, "nowhere: none of its participants routes to a valid mailbox (user_mapping)"))
+    }
 }
 
 /// The items a report should name: imported nowhere, in the reported window of a completed run
@@ -39,21 +71,4 @@ pub(crate) fn unreported<'j>(j: &'j Judging<'_>) -> Vec<(&'j str, &'j crate::ora
         .filter_map(|(id, e)| Some((id.as_str(), e, j.facts.get(id)?)))
         .filter(|(id, _, item)| !j.found.contains_key(*id) && covered.iter().any(|(f, t)| *f <= item.captured_ms && item.captured_ms < *t))
         .collect()
-}
-
-/// ROUTE-DROP reporting: an item routed nowhere is named `user_mapping` by a report (a recall
-/// left unreported is RECALL's).
-pub(crate) fn judge_unreported(j: &mut Judging<'_>) {
-    let mut findings = Vec::new();
-    for (id, e, item) in unreported(j) {
-        let reported = j.reported.get(id).is_some_and(|x| x.contains("user_mapping"));
-        if e.outcome == Outcome::Drop && !reported {
-            let recall = item.kind == Kind::Recall || item.recalled;
-            let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", j.describe(id));
-            findings.push((if recall { Rule::Recall } else { Rule::RouteDrop }, msg));
-        }
-    }
-    for (rule, msg) in findings {
-        j.add(rule, msg);
-    }
 }

@@ -1,11 +1,14 @@
-//! SIZE: the catalogue entry, what counts as exercising it, and its judging: unreported oversize
-//! items here, and the words and tests the judge's attribution uses for SIZE.
+//! SIZE: the catalogue entry, what counts as exercising it, its judging (unreported oversize
+//! items), and what it explains: an item at the limit or wrongly refused as too large, missing;
+//! an oversize item, found.
 
 use super::prelude::*;
 
-/// SIZE in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::Size,
+/// SIZE.
+pub(crate) const RULE: Rule = Rule::new(&Size);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "SIZE",
     text: "An item whose raw size exceeds 10 MB = 10,485,760 bytes is not imported and is reported with reason \
                `item_too_large`; an item of exactly that size is imported. The connector never holds more than the limit \
                (+1 byte) of one item in memory, even when a source misreports `size`.",
@@ -14,42 +17,49 @@ pub const REQUIREMENT: Requirement = Requirement {
     scenarios: &["size", "report", "realistic-day"],
 };
 
-/// What in this scenario exercises SIZE (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    j.count(
-        j.facts.items.iter().filter(|f| f.size >= MAX_ITEM_BYTES && j.oracle.items[&f.id].window.is_some()).count(),
-        "items of 10,485,760 bytes or more",
-    )
-}
+struct Size;
 
-/// SIZE reporting: an item over the limit, imported nowhere, is named `item_too_large` by a report
-/// (or `user_mapping` when nobody routes it anyway).
-pub(crate) fn judge_unreported(j: &mut Judging<'_>) {
-    let mut findings = Vec::new();
-    for (id, e, item) in super::route_drop::unreported(j) {
-        let reasons = j.reported.get(id);
-        let has = |r: &str| reasons.is_some_and(|x| x.contains(r));
-        let routes_nowhere = e.participants.iter().all(|p| p.route.is_none());
-        if e.outcome == Outcome::TooLarge && !(has("item_too_large") || routes_nowhere && has("user_mapping")) {
-            findings.push(format!("{}: {} bytes, in no mailbox, but no report names it item_too_large", j.describe(id), item.size));
+impl Check for Size {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        j.count(
+            j.facts.items.iter().filter(|f| f.size >= MAX_ITEM_BYTES && j.oracle.items[&f.id].window.is_some()).count(),
+            "items of 10,485,760 bytes or more",
+        )
+    }
+
+    /// An item over the limit, imported nowhere, is named `item_too_large` by a report (or
+    /// `user_mapping` when nobody routes it anyway).
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        for (id, e, item) in super::route_drop::unreported(j) {
+            let reasons = j.reported.get(id);
+            let has = |r: &str| reasons.is_some_and(|x| x.contains(r));
+            let routes_nowhere = e.participants.iter().all(|p| p.route.is_none());
+            if e.outcome == Outcome::TooLarge && !(has("item_too_large") || routes_nowhere && has("user_mapping")) {
+                out.add(RULE, format!("{}: {} bytes, in no mailbox, but no report names it item_too_large", j.describe(id), item.size));
+            }
         }
     }
-    for msg in findings {
-        j.add(Rule::Size, msg);
+
+    fn attribution_rank(&self) -> Option<u16> {
+        Some(70)
     }
-}
 
-/// An item exactly at the limit: one whose absence is SIZE's (it must be imported).
-pub(crate) fn at_the_limit(size: u64) -> bool {
-    size == MAX_ITEM_BYTES
-}
+    /// Skipped although it is within the limit: reported `item_too_large`, or exactly at the
+    /// limit where the listing around it was processed (a recall at the limit is RECALL's).
+    fn missing(&self, j: &Judging<'_>, d: &Missing<'_>) -> Option<Explained> {
+        let (_, item) = d.item?;
+        let wrongly_too_large = d.reasons.contains("item_too_large") && item.size <= MAX_ITEM_BYTES;
+        let at_the_limit = item.size == MAX_ITEM_BYTES && !super::recall::concerns(item);
+        (d.skipped() && !d.in_a_gap(j) && (wrongly_too_large || at_the_limit)).then(|| Explained::Finding(d.finding(j)))
+    }
 
-/// An item reported `item_too_large` although it is within the limit: SIZE's.
-pub(crate) fn wrongly_too_large(reasons: &std::collections::BTreeSet<String>, size: u64) -> bool {
-    reasons.contains("item_too_large") && size <= MAX_ITEM_BYTES
-}
-
-/// Why an oversize item found in a mailbox should be nowhere.
-pub(crate) fn oversize_found() -> String {
-    format!("nowhere: it is over {MAX_ITEM_BYTES} bytes (item_too_large)")
+    /// Over the limit: it should be nowhere.
+    fn unexpected(&self, j: &Judging<'_>, d: &Unexpected<'_>) -> Option<String> {
+        let (_, item) = d.item?;
+        item.oversize().then(|| d.finding(j, &format!("nowhere: it is over {MAX_ITEM_BYTES} bytes (item_too_large)")))
+    }
 }

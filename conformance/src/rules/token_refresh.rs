@@ -1,15 +1,16 @@
-//! TOKEN-REFRESH: the catalogue entry, what counts as exercising it, and its check over a run's
-//! traffic (the access log, which times tenant requests and the token endpoint's). A delivery
-//! missing from a run whose 401s went unanswered by a new token is attributed here by the judge
-//! (`judge.rs`, `compare`).
+//! TOKEN-REFRESH: the catalogue entry, what counts as exercising it, its check over a run's
+//! traffic (the access log, which times tenant requests and the token endpoint's), and what it
+//! explains: a delivery missing from a run whose 401s went unanswered by a new token.
 
 use super::prelude::*;
 
 use crate::manners::{Checked, RunTraffic, describe};
 
-/// TOKEN-REFRESH in the catalogue.
-pub const REQUIREMENT: Requirement = Requirement {
-    rule: Rule::TokenRefresh,
+/// TOKEN-REFRESH.
+pub(crate) const RULE: Rule = Rule::new(&TokenRefresh);
+
+const REQUIREMENT: Requirement = Requirement {
+    id: "TOKEN-REFRESH",
     text: "With client credentials, access tokens expire during a run: the connector fetches a new one (before expiry, or \
                after a 401 `InvalidAuthenticationToken`, sending the refused request again) and nothing is lost.",
     check: "every tenant request answered 401 in a run is followed by a new token from the token endpoint and by the same \
@@ -17,6 +18,8 @@ pub const REQUIREMENT: Requirement = Requirement {
                 exercised when a run fetched more than one token",
     scenarios: &["token-refresh"],
 };
+
+struct TokenRefresh;
 
 /// The check over one run: every tenant 401 is followed by a token request and then by the same
 /// request answered with something else. `exercised` counts the tokens fetched after a run's
@@ -48,15 +51,48 @@ pub fn token_refresh(run: &RunTraffic<'_>) -> Checked {
     out
 }
 
-/// What in this scenario exercises TOKEN-REFRESH (or why nothing does).
-pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    match j.count(j.manners_seen.get(&Rule::TokenRefresh).copied().unwrap_or(0), "access tokens fetched again during a run") {
-        Ok(s) => Ok(s),
-        Err(_) => {
-            Err("not exercised by this scenario: no run fetched a second token (a static GRAPH_TOKEN never expires, or the runs were \
-                       shorter than the tokens' lifetime)"
-                .to_string())
+impl Check for TokenRefresh {
+    fn requirement(&self) -> &'static Requirement {
+        &REQUIREMENT
+    }
+
+    fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
+        match j.count(j.observed(RULE).traffic.exercised, "access tokens fetched again during a run") {
+            Ok(s) => Ok(s),
+            Err(_) => {
+                Err("not exercised by this scenario: no run fetched a second token (a static GRAPH_TOKEN never expires, or the runs were \
+                           shorter than the tokens' lifetime)"
+                    .to_string())
+            }
         }
+    }
+
+    /// The check over every run, and the runs (0-based) whose tenant 401s no new token answered.
+    fn observe(&self, j: &Judging<'_>) -> Observed {
+        let mut out = Observed::default();
+        for run in j.traffic() {
+            let checked = token_refresh(&run);
+            if !checked.findings.is_empty() {
+                out.runs.insert(run.number - 1);
+            }
+            out.traffic.merge(checked);
+        }
+        out
+    }
+
+    fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
+        out.add_all(RULE, &j.observed(RULE).traffic.findings);
+    }
+
+    fn attribution_rank(&self) -> Option<u16> {
+        Some(40)
+    }
+
+    /// Missing from the window of a run that lost the tenant when its token expired.
+    fn missing(&self, j: &Judging<'_>, d: &Missing<'_>) -> Option<Explained> {
+        let (e, _) = d.item?;
+        let lost = e.window.is_some_and(|w| j.observed(RULE).runs.contains(&j.oracle.windows[w].run));
+        lost.then(|| Explained::Finding(d.finding(j)))
     }
 }
 

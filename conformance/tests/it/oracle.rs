@@ -157,6 +157,16 @@ fn render(s: &Small) -> (String, String) {
         let members: Vec<String> = (0..s.people.len()).map(|i| format!("\"{}\"", id(i))).collect();
         let _ = writeln!(t, "\n[[group]]\nid = \"g\"\nname = \"Group\"\nmembers = [{}]", members.join(", "));
     }
+    render_items(s, group, &mut t);
+    for (minute, auto) in &s.runs {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").expect("a time") + chrono::Duration::minutes(*minute as i64);
+        let _ = writeln!(t, "\n[[run]]\nat = \"{}\"\nauto_mapping = {auto}", at.to_rfc3339());
+    }
+    (t, render_mapping(s))
+}
+
+/// The scenario's `[[item]]`s; `group`: the scenario has the group `g` of everyone.
+fn render_items(s: &Small, group: bool, t: &mut String) {
     let first_employee = s.people.iter().position(|p| p.employee).expect("one employee");
     for (k, it) in s.items.iter().enumerate() {
         let at =
@@ -184,10 +194,10 @@ fn render(s: &Small) -> (String, String) {
             let _ = writeln!(t, "size = {size}");
         }
     }
-    for (minute, auto) in &s.runs {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").expect("a time") + chrono::Duration::minutes(*minute as i64);
-        let _ = writeln!(t, "\n[[run]]\nat = \"{}\"\nauto_mapping = {auto}", at.to_rfc3339());
-    }
+}
+
+/// The mapping CSV (only its header when no mapping).
+fn render_mapping(s: &Small) -> String {
     let mut csv = String::from("mobile_number,mailbox\n");
     for (i, target, spaced) in &s.mapping {
         let number = if *spaced { format!("+86 {}", mobile(*i)) } else { mobile(*i) };
@@ -200,7 +210,7 @@ fn render(s: &Small) -> (String, String) {
         };
         let _ = writeln!(csv, "{number},{mailbox}");
     }
-    (t, csv)
+    csv
 }
 
 fn reference_equals_oracle(s: Small) -> TestResult {

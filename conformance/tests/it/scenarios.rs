@@ -2,7 +2,7 @@
 //! `fixtures/expected/`, the oracle computes the same digest independently, and every rule the
 //! catalogue says the scenario exercises passes.
 
-use tm_conformance::{CATALOGUE, Connector, SnapshotStatus, Suite, Verdict, judge};
+use tm_conformance::{Connector, Rule, SnapshotStatus, Suite, Verdict, judge};
 
 async fn the_reference_connector_passes(name: &str) {
     let suite = Suite::new(Connector::Reference);
@@ -21,13 +21,12 @@ async fn the_reference_connector_passes(name: &str) {
     assert_eq!(verdict.expected_digest, verdict.digest, "{name}: the reference connector and the oracle disagree");
     let failures = super::support::explain(std::slice::from_ref(&verdict));
     assert!(!verdict.failed(), "{name}: the reference connector fails:\n{failures}");
-    for requirement in CATALOGUE.iter().filter(|r| r.scenarios.contains(&name)) {
+    for &rule in Rule::all().iter().filter(|r| r.requirement().scenarios.contains(&name)) {
         assert_eq!(
-            verdict.verdict(requirement.rule),
+            verdict.verdict(rule),
             Verdict::Pass,
-            "{name} is catalogued as exercising {} but the rule was not exercised: {:?}",
-            requirement.rule,
-            verdict.rules.iter().find(|r| r.rule == requirement.rule).map(|r| &r.note)
+            "{name} is catalogued as exercising {rule} but the rule was not exercised: {:?}",
+            verdict.rules.iter().find(|r| r.rule == rule).map(|r| &r.note)
         );
     }
     for run in &verdict.runs {
@@ -96,11 +95,12 @@ fn the_soak_fixture_is_what_the_soak_command_generates() {
 #[test]
 fn every_rule_is_exercised_by_at_least_one_focused_scenario_and_the_catalogue_names_real_files() {
     let fixtures = tm_conformance::Fixtures::locate();
-    for r in &CATALOGUE {
-        assert!(!r.scenarios.is_empty(), "{} names no scenario", r.rule);
+    for &rule in Rule::all() {
+        let r = rule.requirement();
+        assert!(!r.scenarios.is_empty(), "{rule} names no scenario");
         for s in r.scenarios {
-            assert!(fixtures.scenario_path(s).is_file(), "{} names {s}, which is no scenario file", r.rule);
+            assert!(fixtures.scenario_path(s).is_file(), "{rule} names {s}, which is no scenario file");
         }
-        assert_eq!(tm_conformance::Rule::from_id(r.rule.id()), Some(r.rule));
+        assert_eq!(Rule::from_id(r.id), Some(rule));
     }
 }

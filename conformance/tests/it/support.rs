@@ -4,6 +4,11 @@ use std::collections::BTreeSet;
 
 use tm_conformance::{Connector, Rule, ScenarioVerdict, Suite, Verdict};
 
+/// The rule of an ID.
+pub fn rule(id: &str) -> Rule {
+    Rule::from_id(id).unwrap_or_else(|| panic!("no rule {id}"))
+}
+
 /// The mutant connector, as a command.
 pub fn mutant(mutation: &str) -> Connector {
     Connector::Command(format!("{} --mutation {mutation}", env!("CARGO_BIN_EXE_tm-mutant")))
