@@ -114,7 +114,7 @@ pub struct ReportFailure {
     pub reason: String,
 }
 
-/// The run report (contract v1), as read back from `REPORT_PATH`.
+/// The run report (the contract's), as read back from `REPORT_PATH`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RunReport {
     /// The run's RUN_AT.

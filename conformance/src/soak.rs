@@ -79,7 +79,21 @@ pub fn scenario_toml(o: &SoakOptions, faults: bool) -> String {
         "[[employee]]\nid = \"soak-ops\"\nname = \"运维值班\"\nmobile = \"13800009001\"\nemail = \"soak.ops@contoso.cn\"\napp = \"wecom\"\n\n",
     );
     t.push_str("[[external]]\nid = \"soak-peer\"\nname = \"Peer\"\napp = \"wechat\"\nemail = \"peer@fabrikam.example\"\n\n");
-    // Each day's written-out items, named by the faults below.
+    scripted_items(&mut t, days);
+    if faults {
+        fault_plan(&mut t, days);
+    }
+    for d in 1..=days {
+        let _ = writeln!(t, "[[run]]\nat = \"{}\"\n", at(d, 0, 0));
+    }
+    while t.ends_with("\n\n") {
+        t.pop();
+    }
+    t
+}
+
+/// Each day's written-out items, named by the faults of [`fault_plan`].
+fn scripted_items(t: &mut String, days: u32) {
     for d in 0..days {
         let items: [(&str, &str, Option<u64>); 8] = [
             ("trunc", "attachment", Some(60_000)),
@@ -109,58 +123,53 @@ pub fn scenario_toml(o: &SoakOptions, faults: bool) -> String {
             t.push('\n');
         }
     }
-    if faults {
-        t.push_str("# Faults timed to the day's items.\n");
-        for d in 0..days {
-            let item = |what: &str| format!("soak-d{d}-{what}");
-            let rule = |t: &mut String, api: &str, op: &str, what: &str, rest: &str| {
-                let _ = writeln!(t, "[[fault]]\napi = \"{api}\"\nop = \"{op}\"\nitem = \"{}\"\n{rest}", item(what));
-            };
-            rule(&mut t, "vendor", "raw", "trunc", "action = \"truncate\"\nat_byte = 1000\n");
-            rule(&mut t, "vendor", "raw", "reset", "action = \"reset\"\nat_byte = 2000\n");
-            rule(&mut t, "vendor", "raw", "token", "action = \"expire_token\"\n");
-            rule(&mut t, "vendor", "raw", "err500", "count = 3\naction = \"status\"\nstatus = 500\n");
-            rule(&mut t, "vendor", "list", "lie", "action = \"lie_size\"\nsize = 1000\n");
-            rule(&mut t, "tenant", "import", "lost", "action = \"reset\"\n");
-            rule(&mut t, "tenant", "import", "busy", "action = \"status\"\nstatus = 429\nretry_after = 1\n");
-            if d % 2 == 0 && d + 1 < days {
-                // The vendor is down for maintenance: come back in 15 minutes. The day's run ends
-                // here; the next day's run (whose own day has no outage) resumes.
-                rule(&mut t, "vendor", "raw", "outage", "action = \"status\"\nstatus = 503\nretry_after = 900\n");
-            }
+}
+
+/// The fault plan: faults timed to each day's items, and seeded background noise.
+fn fault_plan(t: &mut String, days: u32) {
+    t.push_str("# Faults timed to the day's items.\n");
+    for d in 0..days {
+        let item = |what: &str| format!("soak-d{d}-{what}");
+        let rule = |t: &mut String, api: &str, op: &str, what: &str, rest: &str| {
+            let _ = writeln!(t, "[[fault]]\napi = \"{api}\"\nop = \"{op}\"\nitem = \"{}\"\n{rest}", item(what));
+        };
+        rule(t, "vendor", "raw", "trunc", "action = \"truncate\"\nat_byte = 1000\n");
+        rule(t, "vendor", "raw", "reset", "action = \"reset\"\nat_byte = 2000\n");
+        rule(t, "vendor", "raw", "token", "action = \"expire_token\"\n");
+        rule(t, "vendor", "raw", "err500", "count = 3\naction = \"status\"\nstatus = 500\n");
+        rule(t, "vendor", "list", "lie", "action = \"lie_size\"\nsize = 1000\n");
+        rule(t, "tenant", "import", "lost", "action = \"reset\"\n");
+        rule(t, "tenant", "import", "busy", "action = \"status\"\nstatus = 429\nretry_after = 1\n");
+        if d % 2 == 0 && d + 1 < days {
+            // The vendor is down for maintenance: come back in 15 minutes. The day's run ends
+            // here; the next day's run (whose own day has no outage) resumes.
+            rule(t, "vendor", "raw", "outage", "action = \"status\"\nstatus = 503\nretry_after = 900\n");
         }
-        let n = days as u64;
-        t.push_str("# Seeded background noise.\n");
-        let noise = [
-            format!(
-                "api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 429\nretry_after = 1",
-                2 * n
-            ),
-            format!("api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 500", 2 * n),
-            format!("api = \"vendor\"\nop = \"list\"\ncount = {n}\nprobability = 0.1\naction = \"status\"\nstatus = 503\nretry_after = 1"),
-            format!("api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.005\naction = \"reset\"", n),
-            format!("api = \"vendor\"\ncount = {}\nprobability = 0.05\naction = \"latency\"\nlatency_ms = 50", 20 * n),
-            "api = \"vendor\"\nop = \"list\"\nafter = 1\ncount = 0\naction = \"repeat_page\"\nrepeat = 3".to_string(),
-            format!(
-                "api = \"tenant\"\nop = \"import\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 503\nretry_after = 1",
-                2 * n
-            ),
-            format!("api = \"tenant\"\nop = \"import\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 500", 2 * n),
-            format!("api = \"tenant\"\nop = \"import\"\ncount = {n}\nprobability = 0.005\naction = \"reset\""),
-            format!("api = \"tenant\"\ncount = {}\nprobability = 0.05\naction = \"latency\"\nlatency_ms = 20", 20 * n),
-        ];
-        for r in noise {
-            let _ = writeln!(t, "[[fault]]\n{r}\n");
-        }
-        t.push_str("[tenant]\nthrottle_per_mailbox = 4\nthrottle_retry_after = 1\n\n");
     }
-    for d in 1..=days {
-        let _ = writeln!(t, "[[run]]\nat = \"{}\"\n", at(d, 0, 0));
+    let n = days as u64;
+    t.push_str("# Seeded background noise.\n");
+    let noise = [
+        format!(
+            "api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 429\nretry_after = 1",
+            2 * n
+        ),
+        format!("api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 500", 2 * n),
+        format!("api = \"vendor\"\nop = \"list\"\ncount = {n}\nprobability = 0.1\naction = \"status\"\nstatus = 503\nretry_after = 1"),
+        format!("api = \"vendor\"\nop = \"raw\"\ncount = {}\nprobability = 0.005\naction = \"reset\"", n),
+        format!("api = \"vendor\"\ncount = {}\nprobability = 0.05\naction = \"latency\"\nlatency_ms = 50", 20 * n),
+        "api = \"vendor\"\nop = \"list\"\nafter = 1\ncount = 0\naction = \"repeat_page\"\nrepeat = 3".to_string(),
+        format!(
+            "api = \"tenant\"\nop = \"import\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 503\nretry_after = 1",
+            2 * n
+        ),
+        format!("api = \"tenant\"\nop = \"import\"\ncount = {}\nprobability = 0.01\naction = \"status\"\nstatus = 500", 2 * n),
+        format!("api = \"tenant\"\nop = \"import\"\ncount = {n}\nprobability = 0.005\naction = \"reset\""),
+        format!("api = \"tenant\"\ncount = {}\nprobability = 0.05\naction = \"latency\"\nlatency_ms = 20", 20 * n),
+    ];
+    for r in noise {
+        let _ = writeln!(t, "[[fault]]\n{r}\n");
     }
-    while t.ends_with("\n\n") {
-        t.pop();
-    }
-    t
+    t.push_str("[tenant]\nthrottle_per_mailbox = 4\nthrottle_retry_after = 1\n\n");
 }
 
 /// Why a soak could not be run.

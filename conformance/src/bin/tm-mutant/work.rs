@@ -40,7 +40,17 @@ pub(crate) struct Delivery {
     pub(crate) body: String,
 }
 
-pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Failure> {
+/// What a run counted, for its report.
+#[derive(Default)]
+pub(crate) struct Tally {
+    pub(crate) items: u64,
+    pub(crate) imported: u64,
+    pub(crate) skipped: u64,
+    pub(crate) failures: Vec<(String, Option<String>, &'static str)>,
+}
+
+/// The window's start: the checkpoint (pinned before the first import), or what a mutation makes of it.
+fn window_start(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<DateTime<Utc>, Failure> {
     let first_path = env.state.join("mutant-first-from.txt");
     let read_time = |p: &Path| -> Option<DateTime<Utc>> {
         std::fs::read_to_string(p).ok().and_then(|t| DateTime::parse_from_rfc3339(t.trim()).ok()).map(|t| t.with_timezone(&Utc))
@@ -51,15 +61,18 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
         std::fs::write(checkpoint_path, rfc3339(day_before)).context("checkpoint")?;
         std::fs::write(&first_path, rfc3339(day_before)).context("checkpoint")?;
     }
-    let from = match m {
+    Ok(match m {
         Mutation::IgnoreWindow => DateTime::<Utc>::UNIX_EPOCH,
         Mutation::NoCheckpoint => day_before,
         Mutation::Reimport => read_time(&first_path).unwrap_or(day_before),
         _ => read_time(checkpoint_path).unwrap_or(day_before),
-    };
-    let (from_s, to_s) = (rfc3339(from), rfc3339(env.run_at));
+    })
+}
+
+/// Both services' clients, logged in.
+async fn connect(m: Mutation, env: &Env) -> Result<Conn<'_>, Failure> {
     let http = reqwest::Client::builder().build().context("HTTP client")?;
-    let mut conn = Conn {
+    let conn = Conn {
         http,
         env,
         mutation: m,
@@ -71,9 +84,11 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
     if let Err(e) = conn.new_tenant_token().await {
         return Err(Failure::Config(e.context("tenant client credentials")));
     }
-    let mut ledger = Ledger::open(&env.state, m == Mutation::Reimport)?;
+    Ok(conn)
+}
 
-    // Resolve imports a kill or a failure cut short: the tenant is asked whether each landed.
+/// Resolves imports a kill or a failure cut short: the tenant is asked whether each landed.
+async fn resolve_intents(conn: &mut Conn<'_>, ledger: &mut Ledger) -> Result<(), Failure> {
     for (item, user, folder, before, message_id) in std::mem::take(&mut ledger.intents) {
         if conn.landed(&user, &folder, before, &message_id).await? {
             ledger.append(&format!("imported\t{item}\t{user}"))?;
@@ -82,15 +97,21 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
             ledger.append(&format!("cleared\t{item}\t{user}"))?;
         }
     }
+    Ok(())
+}
 
+pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Result<(), Failure> {
+    let from = window_start(m, env, checkpoint_path)?;
+    let (from_s, to_s) = (rfc3339(from), rfc3339(env.run_at));
+    let mut conn = connect(m, env).await?;
+    let mut ledger = Ledger::open(&env.state, m == Mutation::Reimport)?;
+    resolve_intents(&mut conn, &mut ledger).await?;
     match conn.login().await {
         Ok(()) => {}
         Err(e) if e.to_string().contains("401") => return Err(Failure::Config(e.context("vendor credentials"))),
         Err(e) => return Err(Failure::Run(e)),
     }
-    let folder_name = if m == Mutation::FolderName { "WeChat Archive" } else { FOLDER };
-    let (mut items, mut imported, mut skipped) = (0u64, 0u64, 0u64);
-    let mut failures: Vec<(String, Option<String>, &str)> = Vec::new();
+    let mut tally = Tally::default();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -100,101 +121,14 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
             if !seen.insert(item.id.to_string()) {
                 continue; // a repeated listing page
             }
-            items += 1;
-            let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
-            if item.size > cap {
-                failures.push((item.id.to_string(), None, "item_too_large"));
-                continue;
-            }
-            let mut raw = match conn.raw(item, cap).await? {
-                Ok(Some(raw)) => raw,
-                Ok(None) => {
-                    failures.push((item.id.to_string(), None, "item_too_large"));
-                    continue;
-                }
-                Err(reason) => {
-                    failures.push((item.id.to_string(), None, reason));
-                    continue;
-                }
-            };
-            if m == Mutation::SkipRecalls && item.kind == Kind::Recall {
-                continue;
-            }
-            let message_id = mail_parser::MessageParser::default()
-                .parse_headers(&raw)
-                .and_then(|h| h.message_id().map(|id| format!("<{id}>")))
-                .unwrap_or_default();
-            let mut people = participants(&raw);
-            if people.is_empty() {
-                failures.push((item.id.to_string(), None, "malformed_item"));
-                continue;
-            }
-            if m == Mutation::FirstParticipant {
-                people.truncate(1);
-            }
-            let mut targets: BTreeMap<String, User> = BTreeMap::new();
-            for (name, address) in &people {
-                let mapped = match MobileNumber::from_display_name(name).and_then(|mobile| env.mapping.get(&mobile)) {
-                    Some(mailbox) => conn.lookup(mailbox.address.as_str()).await?,
-                    None => None,
-                };
-                let by_email = (env.auto || m == Mutation::EmailAlways) && m != Mutation::NoEmail;
-                let user = match mapped {
-                    Some(u) => Some(u),
-                    None if by_email => conn.lookup(address).await?,
-                    None => None,
-                };
-                if let Some(u) = user {
-                    targets.insert(u.id.clone(), u);
-                }
-            }
-            if targets.is_empty() {
-                if m != Mutation::DropSilently {
-                    failures.push((item.id.to_string(), None, "user_mapping"));
-                }
-                continue;
-            }
-            if m == Mutation::Tamper {
-                raw.splice(0..0, b"X-Mutant: tampered\r\n".iter().copied());
-            }
-            let body = STANDARD.encode(&raw);
-            for user in targets.values() {
-                if ledger.imported.contains(&(item.id.to_string(), user.id.clone())) {
-                    skipped += 1;
-                    continue;
-                }
-                let found = match conn.folder(&user.id, folder_name).await {
-                    // The mutation: a 401 (its token expired) gives the delivery up.
-                    Err(e) if m == Mutation::StaleToken && e.to_string().contains("401") => None,
-                    found => found?,
-                };
-                let Some((folder, count)) = found else {
-                    failures.push((item.id.to_string(), Some(user.mail.clone()), "sink_rejected"));
-                    continue;
-                };
-                let d = Delivery {
-                    item: item.id.to_string(),
-                    user: user.id.clone(),
-                    mail: user.mail.clone(),
-                    folder,
-                    count_before: count,
-                    message_id: message_id.clone(),
-                    body: body.clone(),
-                };
-                if m == Mutation::FloodMailbox {
-                    waiting.push(d);
-                    continue;
-                }
-                ledger.append(&format!("intent\t{}\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before, d.message_id))?;
-                let created = conn.import(&d.user, &d.folder, Some((d.count_before, &d.message_id)), d.body).await?;
-                record(&mut ledger, &d.item, &d.user, &d.mail, created, &mut imported, &mut failures)?;
-            }
+            tally.items += 1;
+            item_run(&mut conn, &mut ledger, item, &mut tally, &mut waiting).await?;
         }
         // The mutation: a page's imports go out 8 at a time, whatever mailbox they are for.
         for batch in waiting.chunks(8) {
             let sent = futures_util::future::join_all(batch.iter().map(|d| conn.import(&d.user, &d.folder, None, d.body.clone()))).await;
             for (d, created) in batch.iter().zip(sent) {
-                record(&mut ledger, &d.item, &d.user, &d.mail, created?, &mut imported, &mut failures)?;
+                record(&mut ledger, d, created?, &mut tally)?;
             }
         }
         cursor = page.next_cursor;
@@ -202,40 +136,161 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
             break;
         }
     }
-    if let Some(path) = &env.report
-        && m != Mutation::NoReport
-    {
-        failures.sort();
-        let counted = if m == Mutation::BadCounts { imported + 1 } else { imported };
-        let report = json!({
-            "run_at": rfc3339(env.run_at),
-            "window": {"from": from_s, "to": to_s},
-            "counts": {"items": items, "imported": counted, "skipped_duplicate": skipped, "failed": failures.len()},
-            "failures": failures.iter().map(|(i, mb, r)| json!({"item_id": i, "mailbox": mb, "reason": r})).collect::<Vec<_>>(),
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&report).context("report")? + "\n").context("REPORT_PATH")?;
-    }
+    write_report(m, env, (&from_s, &to_s), tally)?;
     std::fs::write(checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
     Ok(())
 }
 
-/// Records an import's outcome in the ledger and the counts.
-pub(crate) fn record(
+/// The run report (unless the mutation writes none).
+fn write_report(m: Mutation, env: &Env, (from_s, to_s): (&str, &str), mut tally: Tally) -> Result<(), Failure> {
+    let Some(path) = &env.report else { return Ok(()) };
+    if m == Mutation::NoReport {
+        return Ok(());
+    }
+    tally.failures.sort();
+    let counted = if m == Mutation::BadCounts { tally.imported + 1 } else { tally.imported };
+    let report = json!({
+        "run_at": rfc3339(env.run_at),
+        "window": {"from": from_s, "to": to_s},
+        "counts": {"items": tally.items, "imported": counted, "skipped_duplicate": tally.skipped, "failed": tally.failures.len()},
+        "failures": tally.failures.iter().map(|(i, mb, r)| json!({"item_id": i, "mailbox": mb, "reason": r})).collect::<Vec<_>>(),
+    });
+    std::fs::write(path, serde_json::to_string_pretty(&report).context("report")? + "\n").context("REPORT_PATH")?;
+    Ok(())
+}
+
+/// One listed item: downloaded, routed, delivered to each of its mailboxes (or held in
+/// `waiting` for the flood mutation).
+async fn item_run(
+    conn: &mut Conn<'_>,
     ledger: &mut Ledger,
-    item: &str,
-    user: &str,
-    mail: &str,
-    created: bool,
-    imported: &mut u64,
-    failures: &mut Vec<(String, Option<String>, &str)>,
-) -> anyhow::Result<()> {
+    item: &ItemRef,
+    tally: &mut Tally,
+    waiting: &mut Vec<Delivery>,
+) -> Result<(), Failure> {
+    let m = conn.mutation;
+    let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
+    let fail = |tally: &mut Tally, reason| tally.failures.push((item.id.to_string(), None, reason));
+    if item.size > cap {
+        fail(tally, "item_too_large");
+        return Ok(());
+    }
+    let mut raw = match conn.raw(item, cap).await? {
+        Ok(Some(raw)) => raw,
+        Ok(None) => {
+            fail(tally, "item_too_large");
+            return Ok(());
+        }
+        Err(reason) => {
+            fail(tally, reason);
+            return Ok(());
+        }
+    };
+    if m == Mutation::SkipRecalls && item.kind == Kind::Recall {
+        return Ok(());
+    }
+    let message_id = mail_parser::MessageParser::default()
+        .parse_headers(&raw)
+        .and_then(|h| h.message_id().map(|id| format!("<{id}>")))
+        .unwrap_or_default();
+    let mut people = participants(&raw);
+    if people.is_empty() {
+        fail(tally, "malformed_item");
+        return Ok(());
+    }
+    if m == Mutation::FirstParticipant {
+        people.truncate(1);
+    }
+    let targets = route(conn, &people).await?;
+    if targets.is_empty() {
+        if m != Mutation::DropSilently {
+            fail(tally, "user_mapping");
+        }
+        return Ok(());
+    }
+    if m == Mutation::Tamper {
+        raw.splice(0..0, b"X-Mutant: tampered\r\n".iter().copied());
+    }
+    let body = STANDARD.encode(&raw);
+    for user in targets.values() {
+        deliver(conn, ledger, (item, user, &message_id, &body), tally, waiting).await?;
+    }
+    Ok(())
+}
+
+/// The mailboxes of an item's participants: by the mapping, else (auto mapping) by address.
+async fn route(conn: &mut Conn<'_>, people: &[(String, String)]) -> Result<BTreeMap<String, User>, Failure> {
+    let (m, env) = (conn.mutation, conn.env);
+    let mut targets: BTreeMap<String, User> = BTreeMap::new();
+    for (name, address) in people {
+        let mapped = match MobileNumber::from_display_name(name).and_then(|mobile| env.mapping.get(&mobile)) {
+            Some(mailbox) => conn.lookup(mailbox.address.as_str()).await?,
+            None => None,
+        };
+        let by_email = (env.auto || m == Mutation::EmailAlways) && m != Mutation::NoEmail;
+        let user = match mapped {
+            Some(u) => Some(u),
+            None if by_email => conn.lookup(address).await?,
+            None => None,
+        };
+        if let Some(u) = user {
+            targets.insert(u.id.clone(), u);
+        }
+    }
+    Ok(targets)
+}
+
+/// One delivery of an item to a mailbox: skipped when the ledger has it, else intent, import, outcome.
+async fn deliver(
+    conn: &mut Conn<'_>,
+    ledger: &mut Ledger,
+    (item, user, message_id, body): (&ItemRef, &User, &str, &str),
+    tally: &mut Tally,
+    waiting: &mut Vec<Delivery>,
+) -> Result<(), Failure> {
+    let m = conn.mutation;
+    if ledger.imported.contains(&(item.id.to_string(), user.id.clone())) {
+        tally.skipped += 1;
+        return Ok(());
+    }
+    let folder_name = if m == Mutation::FolderName { "WeChat Archive" } else { FOLDER };
+    let found = match conn.folder(&user.id, folder_name).await {
+        // The mutation: a 401 (its token expired) gives the delivery up.
+        Err(e) if m == Mutation::StaleToken && e.to_string().contains("401") => None,
+        found => found?,
+    };
+    let Some((folder, count)) = found else {
+        tally.failures.push((item.id.to_string(), Some(user.mail.clone()), "sink_rejected"));
+        return Ok(());
+    };
+    let d = Delivery {
+        item: item.id.to_string(),
+        user: user.id.clone(),
+        mail: user.mail.clone(),
+        folder,
+        count_before: count,
+        message_id: message_id.to_string(),
+        body: body.to_string(),
+    };
+    if m == Mutation::FloodMailbox {
+        waiting.push(d);
+        return Ok(());
+    }
+    ledger.append(&format!("intent\t{}\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before, d.message_id))?;
+    let created = conn.import(&d.user, &d.folder, Some((d.count_before, &d.message_id)), d.body.clone()).await?;
+    Ok(record(ledger, &d, created, tally)?)
+}
+
+/// Records an import's outcome in the ledger and the counts.
+pub(crate) fn record(ledger: &mut Ledger, d: &Delivery, created: bool, tally: &mut Tally) -> anyhow::Result<()> {
+    let (item, user) = (&d.item, &d.user);
     if created {
-        *imported += 1;
+        tally.imported += 1;
         ledger.append(&format!("imported\t{item}\t{user}"))?;
         ledger.imported.insert((item.to_string(), user.to_string()));
     } else {
         ledger.append(&format!("cleared\t{item}\t{user}"))?;
-        failures.push((item.to_string(), Some(mail.to_string()), "sink_rejected"));
+        tally.failures.push((item.to_string(), Some(d.mail.clone()), "sink_rejected"));
     }
     Ok(())
 }
