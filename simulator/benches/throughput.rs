@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use tm_simulator::{Options, Scenario, Simulator, World};
+use tm_simulator::{Running, Scenario, Simulator, World};
 
 fn scenario(employees: usize) -> Scenario {
     let text = format!(
@@ -41,10 +41,15 @@ oversize_rate = 0.002
 fn main() {
     let employees: usize = std::env::args().skip(1).find(|a| !a.starts_with('-')).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let _ = rustls::crypto::ring::default_provider().install_default();
+    generation(employees);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(serving(employees));
+}
 
-    // 1. Generation.
+/// 1. Generation: people, traffic and sizes, then the render and sha256 of every item.
+fn generation(employees: usize) {
     let t = Instant::now();
-    let state = World::generate(scenario(employees), Options::default()).expect("builds");
+    let state = World::generate(scenario(employees)).expect("builds");
     let built = t.elapsed();
     let items = state.archive.items();
     let bytes: u64 = items.iter().map(|i| state.archive.size(i)).sum();
@@ -72,88 +77,102 @@ fn main() {
         items.len() as f64 / gen_total.as_secs_f64()
     );
     drop(state);
+}
 
-    // 2. Listing + downloading over loopback, 16 clients.
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    rt.block_on(async move {
-        let sim = Simulator::start(scenario(employees), "127.0.0.1:0".parse().unwrap()).await.expect("starts");
-        let client = reqwest::Client::new();
-        let c = sim.credentials().clone();
-        let login: serde_json::Value = client
-            .post(format!("{}/session", sim.vendor_url()))
-            .json(&serde_json::json!({"username": c.vendor_username, "password": c.vendor_password}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = login["token"].as_str().unwrap().to_string();
-        // Each client lists one hour-slice of the day at a time (24 slices) and downloads its items.
-        let next_hour = Arc::new(AtomicUsize::new(0));
-        let listed = Arc::new(AtomicU64::new(0));
-        let downloaded = Arc::new(AtomicU64::new(0));
-        let bytes = Arc::new(AtomicU64::new(0));
-        let t = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..16 {
-            let (client, token, url) = (client.clone(), token.clone(), sim.vendor_url());
-            let (next_hour, listed, downloaded, bytes) = (next_hour.clone(), listed.clone(), downloaded.clone(), bytes.clone());
-            tasks.push(tokio::spawn(async move {
-                loop {
-                    let h = next_hour.fetch_add(1, Ordering::Relaxed);
-                    if h >= 24 {
-                        return;
-                    }
-                    let from = format!("2026-11-20T{h:02}:00:00Z");
-                    let to = if h == 23 { "2026-11-21T00:00:00Z".to_string() } else { format!("2026-11-20T{:02}:00:00Z", h + 1) };
-                    let mut cursor: Option<String> = None;
-                    loop {
-                        let mut req = client.get(format!("{url}/items")).bearer_auth(&token).query(&[
-                            ("from", &from),
-                            ("to", &to),
-                            ("limit", &"1000".to_string()),
-                        ]);
-                        if let Some(c) = &cursor {
-                            req = req.query(&[("cursor", c)]);
-                        }
-                        let page: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
-                        for item in page["items"].as_array().unwrap() {
-                            listed.fetch_add(1, Ordering::Relaxed);
-                            let mut resp = client
-                                .get(format!("{url}/items/{}/raw", item["id"].as_str().unwrap()))
-                                .bearer_auth(&token)
-                                .send()
-                                .await
-                                .unwrap();
-                            while let Some(chunk) = resp.chunk().await.unwrap() {
-                                bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                            }
-                            downloaded.fetch_add(1, Ordering::Relaxed);
-                        }
-                        match page["next_cursor"].as_str() {
-                            Some(c) => cursor = Some(c.to_string()),
-                            None => break,
-                        }
-                    }
-                }
-            }));
+/// What the serving clients have done, together.
+#[derive(Clone, Default)]
+struct Counters {
+    /// The next hour-slice of the day to take.
+    next_hour: Arc<AtomicUsize>,
+    listed: Arc<AtomicU64>,
+    downloaded: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+}
+
+/// 2. Listing + downloading over loopback, 16 clients.
+async fn serving(employees: usize) {
+    let sim = Simulator::start(scenario(employees), "127.0.0.1:0".parse().unwrap()).await.expect("starts");
+    let client = reqwest::Client::new();
+    let token = login(&client, &sim).await;
+    // Each client lists one hour-slice of the day at a time (24 slices) and downloads its items.
+    let counters = Counters::default();
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (client, token, url) = (client.clone(), token.clone(), sim.vendor_url());
+        tasks.push(tokio::spawn(client_task(client, token, url, counters.clone())));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let e = t.elapsed().as_secs_f64();
+    let n = counters.downloaded.load(Ordering::Relaxed);
+    println!(
+        "serving: 16 concurrent clients over loopback listed {} and downloaded {n} items ({:.1} GB) in {e:.2} s",
+        counters.listed.load(Ordering::Relaxed),
+        counters.bytes.load(Ordering::Relaxed) as f64 / 1e9
+    );
+    println!(
+        "  {:>10.0} items/s  {:.0} MB/s (first listing of each item includes computing its sha256)",
+        n as f64 / e,
+        counters.bytes.load(Ordering::Relaxed) as f64 / 1e6 / e
+    );
+    sim.shutdown().await;
+}
+
+/// A vendor session token.
+async fn login(client: &reqwest::Client, sim: &Running) -> String {
+    let c = sim.credentials().clone();
+    let login: serde_json::Value = client
+        .post(format!("{}/session", sim.vendor_url()))
+        .json(&serde_json::json!({"username": c.vendor_username, "password": c.vendor_password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_string()
+}
+
+/// One client: takes hour-slices until the day is done, lists each page by page and downloads
+/// every item listed.
+async fn client_task(client: reqwest::Client, token: String, url: String, counters: Counters) {
+    loop {
+        let h = counters.next_hour.fetch_add(1, Ordering::Relaxed);
+        if h >= 24 {
+            return;
         }
-        for t in tasks {
-            t.await.unwrap();
+        let from = format!("2026-11-20T{h:02}:00:00Z");
+        let to = if h == 23 { "2026-11-21T00:00:00Z".to_string() } else { format!("2026-11-20T{:02}:00:00Z", h + 1) };
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = client.get(format!("{url}/items")).bearer_auth(&token).query(&[
+                ("from", &from),
+                ("to", &to),
+                ("limit", &"1000".to_string()),
+            ]);
+            if let Some(c) = &cursor {
+                req = req.query(&[("cursor", c)]);
+            }
+            let page: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+            for item in page["items"].as_array().unwrap() {
+                counters.listed.fetch_add(1, Ordering::Relaxed);
+                download(&client, &token, &url, item["id"].as_str().unwrap(), &counters).await;
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
         }
-        let e = t.elapsed().as_secs_f64();
-        let n = downloaded.load(Ordering::Relaxed);
-        println!(
-            "serving: 16 concurrent clients over loopback listed {} and downloaded {n} items ({:.1} GB) in {e:.2} s",
-            listed.load(Ordering::Relaxed),
-            bytes.load(Ordering::Relaxed) as f64 / 1e9
-        );
-        println!(
-            "  {:>10.0} items/s  {:.0} MB/s (first listing of each item includes computing its sha256)",
-            n as f64 / e,
-            bytes.load(Ordering::Relaxed) as f64 / 1e6 / e
-        );
-        sim.shutdown().await;
-    });
+    }
+}
+
+/// One item's raw bytes, counted and dropped.
+async fn download(client: &reqwest::Client, token: &str, url: &str, id: &str, counters: &Counters) {
+    let mut resp = client.get(format!("{url}/items/{id}/raw")).bearer_auth(token).send().await.unwrap();
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        counters.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    }
+    counters.downloaded.fetch_add(1, Ordering::Relaxed);
 }

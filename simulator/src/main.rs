@@ -107,93 +107,113 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Validate { path } => match Scenario::from_path(&path) {
-            Ok(s) => {
-                println!(
-                    "{}: ok (scenario {:?}, {} employees written out, {} scripted items, {} runs)",
-                    path.display(),
-                    s.name,
-                    s.employees.len(),
-                    s.items.len(),
-                    s.runs.len()
-                );
-                Ok(())
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        },
+    match cli.command {
+        Command::Validate { path } => validate_command(&path),
         Command::Serve { scenario, listen, no_keep_bodies, data_dir, log_capacity, threads, tls, tls_ca_file, live } => {
-            match load(scenario.as_ref()) {
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(2);
-                }
-                Ok(s) => match serve(
-                    s,
-                    listen,
-                    Options {
-                        keep_message_bodies: !no_keep_bodies,
-                        data_dir,
-                        log_capacity,
-                        tls_ca_file: tls.then(|| {
-                            tls_ca_file.unwrap_or_else(|| std::env::temp_dir().join(format!("tm-simulator-ca-{}.pem", std::process::id())))
-                        }),
-                        live: live.then(chrono::Utc::now),
-                    },
-                    threads,
-                ) {
-                    // A data directory of another scenario is a usage error, like a bad scenario.
-                    Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
-                        eprintln!("error: {e:#}");
-                        return ExitCode::from(2);
-                    }
-                    other => other,
-                },
-            }
+            // Made once the scenario has loaded (live mode takes the time of that moment).
+            let options = move || Options {
+                keep_message_bodies: !no_keep_bodies,
+                data_dir,
+                log_capacity,
+                tls_ca_file: tls.then(|| {
+                    tls_ca_file.unwrap_or_else(|| std::env::temp_dir().join(format!("tm-simulator-ca-{}.pem", std::process::id())))
+                }),
+                live: live.then(chrono::Utc::now),
+            };
+            serve_command(scenario.as_ref(), listen, options, threads)
         }
-        Command::Export { scenario, data_dir, mailbox, folder, format, out } => match load(scenario.as_ref()) {
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-            // Checked first: opening a data directory creates it.
-            Ok(_) if !data_dir.join(tm_simulator::DATABASE_FILE).is_file() => {
-                eprintln!(
-                    "error: --data-dir {}: holds no {} (not a data directory of tm-simulator serve --data-dir)",
-                    data_dir.display(),
-                    tm_simulator::DATABASE_FILE
-                );
-                return ExitCode::from(2);
-            }
-            Ok(s) => match export(s, &data_dir, &mailbox, folder.as_deref(), format, &out) {
-                Err(e) if e.downcast_ref::<tm_simulator::ExportError>().is_some_and(|e| !matches!(e, tm_simulator::ExportError::Io(_))) => {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::from(2);
-                }
-                Err(e) if e.downcast_ref::<BuildError>().is_some_and(|e| matches!(e, BuildError::DataDir(_))) => {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::from(2);
-                }
-                other => other,
-            },
-        },
-        Command::Generate { scenario, out } => match load(scenario.as_ref()) {
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-            Ok(s) => generate(s, &out),
-        },
-    };
+        Command::Export { scenario, data_dir, mailbox, folder, format, out } => {
+            export_command(scenario.as_ref(), &data_dir, &mailbox, folder.as_deref(), format, &out)
+        }
+        Command::Generate { scenario, out } => generate_command(scenario.as_ref(), &out),
+    }
+}
+
+/// A usage error (a bad scenario, a data directory that does not fit): said, exit 2.
+fn usage_error(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// The end of a subcommand that ran: success, or the error said and exit 1.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `validate`: a summary of the scenario, or its error and exit 2.
+fn validate_command(path: &std::path::Path) -> ExitCode {
+    match Scenario::from_path(path) {
+        Ok(s) => {
+            println!(
+                "{}: ok (scenario {:?}, {} employees written out, {} scripted items, {} runs)",
+                path.display(),
+                s.name,
+                s.employees.len(),
+                s.items.len(),
+                s.runs.len()
+            );
+            finish(Ok(()))
+        }
+        Err(e) => usage_error(e.to_string()),
+    }
+}
+
+/// `serve`: until Ctrl-C or SIGTERM.
+fn serve_command(scenario: Option<&PathBuf>, listen: SocketAddr, options: impl FnOnce() -> Options, threads: usize) -> ExitCode {
+    let s = match load(scenario) {
+        Err(e) => return usage_error(e.to_string()),
+        Ok(s) => s,
+    };
+    match serve(s, listen, options(), threads) {
+        // A data directory of another scenario is a usage error, like a bad scenario.
+        Err(e) if e.downcast_ref::<StartError>().is_some_and(|e| matches!(e, StartError::Build(BuildError::DataDir(_)))) => {
+            usage_error(format!("{e:#}"))
+        }
+        other => finish(other),
+    }
+}
+
+/// `export`: a mailbox of a data directory, which must exist, to a file or standard output.
+fn export_command(
+    scenario: Option<&PathBuf>,
+    data_dir: &std::path::Path,
+    mailbox: &str,
+    folder: Option<&str>,
+    format: tm_simulator::ExportFormat,
+    out: &std::path::Path,
+) -> ExitCode {
+    let s = match load(scenario) {
+        Err(e) => return usage_error(e.to_string()),
+        Ok(s) => s,
+    };
+    // Checked first: opening a data directory creates it.
+    if !data_dir.join(tm_simulator::DATABASE_FILE).is_file() {
+        return usage_error(format!(
+            "--data-dir {}: holds no {} (not a data directory of tm-simulator serve --data-dir)",
+            data_dir.display(),
+            tm_simulator::DATABASE_FILE
+        ));
+    }
+    match export(s, data_dir, mailbox, folder, format, out) {
+        Err(e) if e.downcast_ref::<tm_simulator::ExportError>().is_some_and(|e| !matches!(e, tm_simulator::ExportError::Io(_))) => {
+            usage_error(format!("{e:#}"))
+        }
+        Err(e) if e.downcast_ref::<BuildError>().is_some_and(|e| matches!(e, BuildError::DataDir(_))) => usage_error(format!("{e:#}")),
+        other => finish(other),
+    }
+}
+
+/// `generate`: every item of the scenario to a directory.
+fn generate_command(scenario: Option<&PathBuf>, out: &std::path::Path) -> ExitCode {
+    match load(scenario) {
+        Err(e) => usage_error(e.to_string()),
+        Ok(s) => finish(generate(s, out)),
     }
 }
 

@@ -11,5 +11,6 @@ mod snapshots;
 mod store;
 mod support;
 mod tenant_api;
+mod tenant_messages;
 mod tls;
 mod vendor_api;

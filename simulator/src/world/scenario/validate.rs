@@ -348,78 +348,11 @@ fn items(
     let mut items: Vec<ScriptedItem> = Vec::new();
     let mut item_ids: BTreeMap<String, usize> = BTreeMap::new();
     for (i, it) in raw.iter().enumerate() {
-        let at = |f: &str| format!("item[{i}].{f}");
-        let id = match &it.id {
-            Some(v) => check_id(ctx, v, &at("id"))?,
-            None => format!("S{:04}", i + 1),
-        };
-        if item_ids.insert(id.clone(), i).is_some() {
-            let span = it.id.as_ref().map(|v| v.span()).unwrap_or(it.at.span());
-            return ctx.err(span, at("id"), format!("duplicate item id `{id}`"));
-        }
-        let when = parse_time(ctx, &it.at, &at("at"))?;
-        let person = |v: &Spanned<String>, field: String| -> Result<String, ScenarioError> {
-            match taken.ids.get(v.get_ref().as_str()) {
-                Some(&"employee") | Some(&"external") => Ok(v.get_ref().clone()),
-                _ => ctx.err(v.span(), field, format!("no employee or external contact has id `{}`", v.get_ref())),
-            }
-        };
-        let from = person(&it.from, at("from"))?;
-        let mut to = Vec::new();
-        if let Some(list) = &it.to {
-            for (j, t) in list.get_ref().iter().enumerate() {
-                to.push(person(t, at(&format!("to[{j}]")))?);
-            }
-        }
-        let group = match &it.group {
-            None => None,
-            Some(g) => {
-                let Some(group) = groups.iter().find(|x| &x.id == g.get_ref()) else {
-                    return ctx.err(g.span(), at("group"), format!("no group has id `{}`", g.get_ref()));
-                };
-                if !group.members.contains(&from) {
-                    return ctx.err(it.from.span(), at("from"), format!("`{from}` is not a member of group `{}`", group.id));
-                }
-                if !to.is_empty() {
-                    return ctx.err(g.span(), at("group"), "give either `to` or `group`, not both");
-                }
-                Some(group.id.clone())
-            }
-        };
-        if group.is_none() && to.is_empty() {
-            return ctx.err(it.from.span(), at("to"), "an item needs `to` (1:1) or `group`");
-        }
-        let participants: Vec<&String> = std::iter::once(&from).chain(to.iter()).collect();
-        let group_has_employee = group.as_ref().is_some_and(|g| groups.iter().any(|x| &x.id == g));
-        if !group_has_employee && !participants.iter().any(|p| employees.iter().any(|e| &&e.id == p)) {
-            return ctx.err(it.from.span(), at("from"), "an item needs an employee among its participants (only employees are archived)");
-        }
-        if let Some(size) = &it.size {
-            if !matches!(it.kind, Kind::Attachment | Kind::File) {
-                return ctx.err(size.span(), at("size"), "an exact size is only for kind attachment or file");
-            }
-            if *size.get_ref() < 4096 || *size.get_ref() > 200 * 1024 * 1024 {
-                return ctx.err(size.span(), at("size"), "size must be between 4096 bytes and 200 MiB");
-            }
-        }
-        if it.call.is_some() != (it.kind == Kind::Call) && it.call.is_some() {
-            return ctx.err(it.at.span(), at("call"), "`call` is only for kind call");
-        }
-        if let Some(a) = &it.attachment {
-            if !matches!(it.kind, Kind::Attachment | Kind::File) {
-                return ctx.err(a.span(), at("attachment"), "an attachment name is only for kind attachment or file");
-            }
-            let name = check_name(ctx, a, &at("attachment"))?;
-            if name.contains(['/', '\\']) || !name.contains('.') {
-                return ctx.err(a.span(), at("attachment"), "a file name needs an extension and no path");
-            }
-        }
-        let recalls = match (&it.recalls, it.kind) {
-            (Some(r), Kind::Recall) => Some(r.get_ref().clone()),
-            (None, Kind::Recall) => return ctx.err(it.at.span(), at("recalls"), "a recall names the item it recalls"),
-            (Some(r), _) => return ctx.err(r.span(), at("recalls"), "`recalls` is only for kind recall"),
-            (None, _) => None,
-        };
+        let id = item_id(ctx, i, it, &mut item_ids)?;
+        let when = parse_time(ctx, &it.at, &format!("item[{i}].at"))?;
+        let (from, to, group) = item_participants(ctx, taken, i, it, groups, employees)?;
+        item_kind_fields(ctx, i, it)?;
+        let recalls = item_recalls(ctx, i, it)?;
         items.push(ScriptedItem {
             id,
             at_ms: when.timestamp_millis(),
@@ -436,6 +369,117 @@ fn items(
             recalls,
         });
     }
+    recall_targets(ctx, raw, &item_ids, &items)?;
+    Ok(items)
+}
+
+/// An item's id, as written or `S0001`…, unique among the items; recorded in `item_ids`.
+fn item_id(ctx: &Ctx<'_>, i: usize, it: &RawItem, item_ids: &mut BTreeMap<String, usize>) -> Result<String, ScenarioError> {
+    let at = |f: &str| format!("item[{i}].{f}");
+    let id = match &it.id {
+        Some(v) => check_id(ctx, v, &at("id"))?,
+        None => format!("S{:04}", i + 1),
+    };
+    if item_ids.insert(id.clone(), i).is_some() {
+        let span = it.id.as_ref().map(|v| v.span()).unwrap_or(it.at.span());
+        return ctx.err(span, at("id"), format!("duplicate item id `{id}`"));
+    }
+    Ok(id)
+}
+
+/// An item's `from`, `to` and `group`: people and groups that exist, `to` or `group`, an
+/// employee among the participants.
+fn item_participants(
+    ctx: &Ctx<'_>,
+    taken: &Taken,
+    i: usize,
+    it: &RawItem,
+    groups: &[Group],
+    employees: &[Person],
+) -> Result<(String, Vec<String>, Option<String>), ScenarioError> {
+    let at = |f: &str| format!("item[{i}].{f}");
+    let person = |v: &Spanned<String>, field: String| -> Result<String, ScenarioError> {
+        match taken.ids.get(v.get_ref().as_str()) {
+            Some(&"employee") | Some(&"external") => Ok(v.get_ref().clone()),
+            _ => ctx.err(v.span(), field, format!("no employee or external contact has id `{}`", v.get_ref())),
+        }
+    };
+    let from = person(&it.from, at("from"))?;
+    let mut to = Vec::new();
+    if let Some(list) = &it.to {
+        for (j, t) in list.get_ref().iter().enumerate() {
+            to.push(person(t, at(&format!("to[{j}]")))?);
+        }
+    }
+    let group = item_group(ctx, i, it, groups, &from, &to)?;
+    if group.is_none() && to.is_empty() {
+        return ctx.err(it.from.span(), at("to"), "an item needs `to` (1:1) or `group`");
+    }
+    let participants: Vec<&String> = std::iter::once(&from).chain(to.iter()).collect();
+    let group_has_employee = group.as_ref().is_some_and(|g| groups.iter().any(|x| &x.id == g));
+    if !group_has_employee && !participants.iter().any(|p| employees.iter().any(|e| &&e.id == p)) {
+        return ctx.err(it.from.span(), at("from"), "an item needs an employee among its participants (only employees are archived)");
+    }
+    Ok((from, to, group))
+}
+
+/// An item's `group`, if any: a group that exists, with `from` among its members, and no `to`.
+fn item_group(ctx: &Ctx<'_>, i: usize, it: &RawItem, groups: &[Group], from: &str, to: &[String]) -> Result<Option<String>, ScenarioError> {
+    let at = |f: &str| format!("item[{i}].{f}");
+    let Some(g) = &it.group else {
+        return Ok(None);
+    };
+    let Some(group) = groups.iter().find(|x| &x.id == g.get_ref()) else {
+        return ctx.err(g.span(), at("group"), format!("no group has id `{}`", g.get_ref()));
+    };
+    if !group.members.iter().any(|m| m == from) {
+        return ctx.err(it.from.span(), at("from"), format!("`{from}` is not a member of group `{}`", group.id));
+    }
+    if !to.is_empty() {
+        return ctx.err(g.span(), at("group"), "give either `to` or `group`, not both");
+    }
+    Ok(Some(group.id.clone()))
+}
+
+/// An item's `size`, `call` and `attachment`: only for the kinds they apply to, in range.
+fn item_kind_fields(ctx: &Ctx<'_>, i: usize, it: &RawItem) -> Result<(), ScenarioError> {
+    let at = |f: &str| format!("item[{i}].{f}");
+    if let Some(size) = &it.size {
+        if !matches!(it.kind, Kind::Attachment | Kind::File) {
+            return ctx.err(size.span(), at("size"), "an exact size is only for kind attachment or file");
+        }
+        if *size.get_ref() < 4096 || *size.get_ref() > 200 * 1024 * 1024 {
+            return ctx.err(size.span(), at("size"), "size must be between 4096 bytes and 200 MiB");
+        }
+    }
+    if it.call.is_some() != (it.kind == Kind::Call) && it.call.is_some() {
+        return ctx.err(it.at.span(), at("call"), "`call` is only for kind call");
+    }
+    if let Some(a) = &it.attachment {
+        if !matches!(it.kind, Kind::Attachment | Kind::File) {
+            return ctx.err(a.span(), at("attachment"), "an attachment name is only for kind attachment or file");
+        }
+        let name = check_name(ctx, a, &at("attachment"))?;
+        if name.contains(['/', '\\']) || !name.contains('.') {
+            return ctx.err(a.span(), at("attachment"), "a file name needs an extension and no path");
+        }
+    }
+    Ok(())
+}
+
+/// An item's `recalls`: given exactly when the kind is recall.
+fn item_recalls(ctx: &Ctx<'_>, i: usize, it: &RawItem) -> Result<Option<String>, ScenarioError> {
+    let at = |f: &str| format!("item[{i}].{f}");
+    match (&it.recalls, it.kind) {
+        (Some(r), Kind::Recall) => Ok(Some(r.get_ref().clone())),
+        (None, Kind::Recall) => ctx.err(it.at.span(), at("recalls"), "a recall names the item it recalls"),
+        (Some(r), _) => ctx.err(r.span(), at("recalls"), "`recalls` is only for kind recall"),
+        (None, _) => Ok(None),
+    }
+}
+
+/// Each recall's target: a scripted item, not itself, not a recall, not later than the recall.
+fn recall_targets(ctx: &Ctx<'_>, raw: &[RawItem], item_ids: &BTreeMap<String, usize>, items: &[ScriptedItem]) -> Result<(), ScenarioError> {
     for (i, it) in raw.iter().enumerate() {
         if let Some(r) = &it.recalls {
             match item_ids.get(r.get_ref()) {
@@ -451,7 +495,7 @@ fn items(
             }
         }
     }
-    Ok(items)
+    Ok(())
 }
 
 /// `[[run]]`: times in order; each run's mapping, or the scenario's.
