@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tm_simulator::{Kind, MAX_ITEM_BYTES};
 
-use tm_contract::same_address;
+use tm_contract::{Api, FaultKind, Op, same_address};
 
 use crate::digest::{Digest, Snapshot, same_text};
 use crate::manners;
@@ -331,12 +331,12 @@ impl<'a> Judging<'a> {
         let mut cut = BTreeSet::new();
         let mut reset = BTreeSet::new();
         for e in &exec.journal {
-            let (Some(fault), Some(id)) = (e.fault.as_deref(), e.item_id.as_ref()) else { continue };
-            let download = e.api == "vendor" && e.op == "raw";
-            if download && (fault.starts_with("body truncated") || fault.starts_with("connection reset")) {
+            let (Some(fault), Some(id)) = (&e.fault, e.item_id.as_ref()) else { continue };
+            let download = e.api == Api::Vendor && e.op == Op::Raw;
+            if download && matches!(fault.kind, FaultKind::Truncate { .. } | FaultKind::Reset) {
                 cut.insert(id.clone());
             }
-            if (download || (e.api == "tenant" && e.op == "import")) && fault.starts_with("connection reset") {
+            if (download || (e.api == Api::Tenant && e.op == Op::Import)) && fault.kind == FaultKind::Reset {
                 reset.insert(id.clone());
             }
         }

@@ -331,7 +331,7 @@ fn imports_since(state: &State, from: usize) -> u64 {
 
 /// A successful tenant import.
 pub fn is_import(e: &JournalEntry) -> bool {
-    e.api == "tenant" && e.op == "import" && e.status == 201
+    e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && e.status == 201
 }
 
 fn read_report(path: &Path) -> ReportFile {

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use tm_contract::{Api, Op};
+
 use super::prelude::*;
 
 /// FOREIGN-WRITES in the catalogue.
@@ -19,7 +21,7 @@ pub const REQUIREMENT: Requirement = Requirement {
 
 /// Mailboxes (addresses) another program wrote into during the runs.
 pub(crate) fn written_into(j: &Judging<'_>) -> BTreeSet<String> {
-    j.exec.journal.iter().filter(|e| e.api == "tenant" && e.op == "foreign_write").filter_map(|e| e.mailbox.clone()).collect()
+    j.exec.journal.iter().filter(|e| e.api == Api::Tenant && e.op == Op::ForeignWrite).filter_map(|e| e.mailbox.clone()).collect()
 }
 
 /// Whether another program wrote into `mailbox`.
@@ -29,6 +31,6 @@ pub(crate) fn concerns(j: &Judging<'_>, mailbox: &str) -> bool {
 
 /// What in this scenario exercises FOREIGN-WRITES (or why nothing does).
 pub(crate) fn exercised(j: &Judging<'_>) -> Result<String, String> {
-    let n = j.exec.journal.iter().filter(|e| e.api == "tenant" && e.op == "foreign_write").count();
+    let n = j.exec.journal.iter().filter(|e| e.api == Api::Tenant && e.op == Op::ForeignWrite).count();
     j.count(n, "messages written into `WeChat Archiver` by another program")
 }

@@ -18,6 +18,7 @@ use crate::http::error::ApiError;
 use crate::http::serve::Shared;
 use crate::observe::journal::Entry;
 use crate::tenant::mailboxes::{CreateFolderError, FolderView};
+use tm_contract::{Api, Op};
 
 /// The mailFolder properties `$select` takes.
 pub const PROPERTIES: [&str; 7] =
@@ -247,7 +248,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
                     Err(e) => {
                         tenant.mailboxes.forget_folder(&u.id, &view.id);
                         drop(tenant);
-                        return stored_nothing(&state, "create_folder", request, &u.mail, e);
+                        return stored_nothing(&state, Op::CreateFolder, request, &u.mail, e);
                     }
                 },
                 None => Ok(view),
@@ -273,7 +274,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
             (409, Some(e.code), e.into_response())
         }
     };
-    let mut entry = Entry::new("tenant", "create_folder", request, status).code(code).mailbox(Some(u.mail.clone()));
+    let mut entry = Entry::new(Api::Tenant, Op::CreateFolder, request, status).code(code).mailbox(Some(u.mail.clone()));
     entry.folder = Some(name);
     record(&state, entry);
     response

@@ -21,6 +21,7 @@ use crate::tenant::mailboxes::{Content, Message, message_id};
 use crate::tenant::message_resource::{self, PREFIX_BYTES, Stored};
 use crate::tenant::upload::Upload;
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
+use tm_contract::FaultRecord;
 
 /// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
 /// scenario's `[tenant] max_request_bytes` models it).
@@ -85,11 +86,11 @@ pub async fn import(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>, fault: Option<String>| {
+    let journal = |status: u16, code: Option<&str>, folder_name: Option<String>, item_id: Option<String>, fault: Option<FaultRecord>| {
         state.journal.lock().expect("journal lock").push(Entry {
             seq: 0,
-            api: "tenant",
-            op: "import",
+            api: Api::Tenant.into(),
+            op: Op::Import.into(),
             request: IMPORT.into(),
             status,
             code: code.map(str::to_string),
@@ -167,7 +168,7 @@ pub async fn import(
         match rule.action {
             ActionKind::Status => {
                 let e = crate::http::vendor::fault_error(rule, true);
-                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.describe()));
+                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.record()));
                 return concerning(e.into_response(), archive_id);
             }
             ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
@@ -205,7 +206,7 @@ pub async fn import(
             let bytes = uploaded.kept.as_deref();
             if let Err(e) = d.message_imported(&state.archive, &u.id, &folder, &numbered, item_id, bytes) {
                 drop(tenant);
-                return stored_nothing(&state, "import", IMPORT, &u.mail, e);
+                return stored_nothing(&state, Op::Import.into(), IMPORT, &u.mail, e);
             }
         } else if let Some(kept) = uploaded.kept.clone() {
             tenant.blobs.add(sha256, || kept);
@@ -220,7 +221,7 @@ pub async fn import(
     let stored = Stored { id: &id, folder_id: &folder, internet_message_id: &internet_id, sha256: &sha256_hex };
     let mut response = message_resource::resource(stored, Some(&parsed));
     response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u.id, &folder).into());
-    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
+    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.record());
     journal(201, None, Some(folder_name), archive_id.clone(), note);
     let answer = concerning((StatusCode::CREATED, axum::Json(response)).into_response(), archive_id);
     match fault.filter(|f| f.action == ActionKind::Reset) {
@@ -278,7 +279,8 @@ pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
     }
     tenant.mailboxes.import(user_id, &folder, message).expect("the folder was just found");
     drop(tenant);
-    let mut entry = Entry::new("tenant", "foreign_write", format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
+    let mut entry =
+        Entry::new(Api::Tenant, tm_contract::Op::ForeignWrite, format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
     entry.folder = Some(crate::tenant::FOLDER_NAME.to_string());
     super::record(state, entry);
 }

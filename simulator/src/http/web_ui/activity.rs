@@ -94,7 +94,7 @@ pub async fn page(State(state): State<Shared>) -> Response {
             esc(e.mailbox.as_deref().unwrap_or("")),
             esc(e.folder.as_deref().unwrap_or("")),
             esc(e.item_id.as_deref().unwrap_or("")),
-            esc(e.fault.as_deref().unwrap_or(""))
+            esc(&e.fault.as_ref().map(ToString::to_string).unwrap_or_default())
         );
     }
     body.push_str("</tbody></table></div></section>");
