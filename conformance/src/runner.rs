@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tm_simulator::{JournalEntry, LoggedRequest, MailboxView, Options, RunningSimulator, Scenario, Simulator, State, mailbox_views};
 
@@ -436,7 +436,7 @@ pub fn contract_env(
         ("GRAPH_URL", sim.graph_url()),
         ("GRAPH_TOKEN", c.tenant_token.clone()),
         ("AUTO_MAPPING", auto_mapping.to_string()),
-        ("RUN_AT", run_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        ("RUN_AT", tm_contract::format_report_time(run_at)),
         ("STATE_DIR", state_dir.display().to_string()),
         ("REPORT_PATH", report_path.display().to_string()),
     ];
