@@ -17,6 +17,7 @@
 //! flight for a mailbox retries the one answered 429 after its `Retry-After`, while the others
 //! (already sent, or other items) go on.
 
+use tm_contract::{Api, FaultKind, Op};
 use tm_simulator::{JournalEntry, LoggedRequest, Throttle};
 
 pub(crate) use crate::rules::retry_after::retry_afters;
@@ -63,10 +64,10 @@ impl Checked {
 /// The target of a request (see the module docs).
 pub fn target(r: &LoggedRequest) -> String {
     match (r.api, r.op) {
-        ("vendor", "raw") => format!("download of item {}", r.item_id.as_deref().unwrap_or("?")),
-        ("vendor", "list") => "vendor listing".to_string(),
-        ("vendor", "login") => "vendor login".to_string(),
-        ("tenant", op) => match (&r.mailbox, &r.item_id) {
+        (Api::Vendor, Op::Raw) => format!("download of item {}", r.item_id.as_deref().unwrap_or("?")),
+        (Api::Vendor, Op::List) => "vendor listing".to_string(),
+        (Api::Vendor, Op::Login) => "vendor login".to_string(),
+        (Api::Tenant, op) => match (&r.mailbox, &r.item_id) {
             (Some(m), Some(item)) => format!("tenant {op} of item {item} for {m}"),
             (Some(m), None) => format!("tenant {op} for {m}"),
             (None, _) => format!("tenant {op} {}", r.request),
@@ -85,29 +86,32 @@ pub(crate) fn is_failure(status: u16) -> bool {
 
 /// The `Retry-After` a journal entry says its answer carried.
 pub(crate) fn journal_retry_after(e: &JournalEntry, throttle: Option<Throttle>) -> Option<u64> {
-    let fault = e.fault.as_deref()?;
-    if let Some(rest) = fault.split("retry-after ").nth(1) {
-        return rest.split_whitespace().next().and_then(|n| n.parse().ok());
+    match &e.fault.as_ref()?.kind {
+        FaultKind::Status { retry_after: Some(s), .. } => Some(*s),
+        FaultKind::Throttled(_) => throttle.map(|t| t.retry_after),
+        _ => None,
     }
-    if fault.starts_with("throttled") {
-        return throttle.map(|t| t.retry_after);
-    }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// An API and an operation from their words.
+    fn words(api: &str, op: &str) -> (Api, Op) {
+        (serde_json::from_value(api.into()).unwrap(), serde_json::from_value(op.into()).unwrap())
+    }
+
     /// A request: (api, op, item or mailbox, status, start ms, end ms, in flight).
     fn req(seq: u64, api: &'static str, op: &'static str, who: &str, status: u16, start_ms: u64, end_ms: u64) -> LoggedRequest {
-        let tenant = api == "tenant";
+        let (api, op) = words(api, op);
+        let tenant = api == Api::Tenant;
         LoggedRequest {
             seq,
             api,
             op,
             request: format!("{op} {who}"),
-            item_id: (!tenant && op == "raw").then(|| who.to_string()),
+            item_id: (!tenant && op == Op::Raw).then(|| who.to_string()),
             mailbox: tenant.then(|| who.to_string()),
             in_flight: tenant.then_some(1),
             status,
@@ -117,10 +121,11 @@ mod tests {
     }
 
     fn fault(api: &'static str, op: &'static str, who: &str, status: u16, fault: &str) -> JournalEntry {
-        let mut e = JournalEntry::new(api, op, format!("{op} {who}"), status).fault(Some(fault.to_string()));
-        if api == "tenant" {
+        let (api, op) = words(api, op);
+        let mut e = JournalEntry::new(api, op, format!("{op} {who}"), status).fault(Some(fault.parse().unwrap()));
+        if api == Api::Tenant {
             e = e.mailbox(Some(who.to_string()));
-        } else if op == "raw" {
+        } else if op == Op::Raw {
             e = e.item(Some(who.to_string()));
         }
         e

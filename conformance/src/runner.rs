@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tm_simulator::{JournalEntry, LoggedRequest, MailboxView, Observation, Options, Running, Scenario, Simulator};
 
@@ -317,7 +317,7 @@ async fn quiesce(sim: &Running) {
 
 /// A successful tenant import.
 pub fn is_import(e: &JournalEntry) -> bool {
-    e.api == "tenant" && e.op == "import" && e.status == 201
+    e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && e.status == 201
 }
 
 fn read_report(path: &Path) -> ReportFile {
@@ -421,7 +421,7 @@ pub fn contract_env(
         ("GRAPH_URL", sim.graph_url()),
         ("GRAPH_TOKEN", c.tenant_token.clone()),
         ("AUTO_MAPPING", auto_mapping.to_string()),
-        ("RUN_AT", run_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+        ("RUN_AT", tm_contract::format_report_time(run_at)),
         ("STATE_DIR", state_dir.display().to_string()),
         ("REPORT_PATH", report_path.display().to_string()),
     ];

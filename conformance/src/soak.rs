@@ -16,6 +16,7 @@
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use tm_contract::{FaultKind, FaultRecord};
 
 use crate::digest::Digest;
 use crate::judge::{ScenarioVerdict, SnapshotStatus, judge};
@@ -206,20 +207,15 @@ impl SoakOutcome {
 }
 
 /// The kind of a journalled fault ("status 503 retry-after 1" → "status 503").
-fn fault_kind(fault: &str) -> String {
-    let kind = fault.split(" retry-after").next().unwrap_or(fault);
-    if kind.starts_with("body truncated") {
-        "body truncated".into()
-    } else if kind.starts_with("listed size") {
-        "listed size lies".into()
-    } else if kind.starts_with("page repeats") {
-        "page repeats items".into()
-    } else if kind.starts_with("latency") {
-        "latency".into()
-    } else if kind.starts_with("throttled") {
-        "throttled".into()
-    } else {
-        kind.to_string()
+fn fault_kind(fault: &FaultRecord) -> String {
+    match &fault.kind {
+        FaultKind::Status { status, .. } => format!("status {status}"),
+        FaultKind::Truncate { .. } => "body truncated".into(),
+        FaultKind::LieSize { .. } => "listed size lies".into(),
+        FaultKind::RepeatPage { .. } => "page repeats items".into(),
+        FaultKind::Latency { .. } => "latency".into(),
+        FaultKind::Throttled(_) => "throttled".into(),
+        _ => fault.to_string(),
     }
 }
 
@@ -280,8 +276,11 @@ mod tests {
 
     #[test]
     fn fault_kinds_group_the_journal() {
-        assert_eq!(fault_kind("status 503 retry-after 1"), "status 503");
-        assert_eq!(fault_kind("body truncated at byte 1000"), "body truncated");
-        assert_eq!(fault_kind("throttled: over 4 in flight"), "throttled");
+        let kind = |sentence: &str| fault_kind(&sentence.parse().unwrap());
+        assert_eq!(kind("status 503 retry-after 1"), "status 503");
+        assert_eq!(kind("body truncated at byte 1000"), "body truncated");
+        assert_eq!(kind("throttled: over 4 in flight"), "throttled");
+        assert_eq!(kind("connection reset mid-body"), "connection reset mid-body");
+        assert_eq!(kind("listed size 1000"), "listed size lies");
     }
 }

@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use tm_contract::{FailureReason, RunReport};
 
 /// Writes the report atomically (temporary file in the same directory, fsync, rename).
@@ -27,7 +26,7 @@ pub fn write(report: &RunReport, path: &Path) -> std::io::Result<()> {
 
 /// A one-screen summary for people (stderr).
 pub fn summary(report: &RunReport) -> String {
-    let t = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+    let t = tm_contract::format_report_time;
     let c = &report.counts;
     let mut out = String::new();
     let _ = writeln!(out, "tm-connector run at {}", t(report.run_at));

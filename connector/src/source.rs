@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
 use tokio::sync::Mutex;
@@ -93,7 +93,7 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Url {
 
 /// Formats a window bound the way the contract writes times (UTC, milliseconds).
 pub fn format_time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    tm_contract::format_time(t)
 }
 
 impl SourceClient {

@@ -1,6 +1,6 @@
 //! The vendor archive's listing (`GET /tm/v1/items`): one [`ItemRef`] per item, a page at a time.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::ids::ItemId;
@@ -114,12 +114,12 @@ pub struct ItemPage {
 }
 
 fn millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    s.serialize_str(&crate::time::format_time(*t))
 }
 
 fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
     let text = std::borrow::Cow::<str>::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+    crate::time::parse_time(&text).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]

@@ -12,28 +12,39 @@
 //!   `phonenumber`), the tenant's [`UserId`];
 //! - [`FOLDER_NAME`], the folder every delivery goes to;
 //! - [`Mapping`]: the custom mapping CSV (RFC 4180 through `csv`), with errors naming the file and
-//!   line.
+//!   line;
+//! - what the simulator's control plane shows of its traffic: [`JournalEntry`] (`/sim/journal`)
+//!   and [`RequestEntry`] (`/sim/requests`), with their [`Api`] and [`Op`] words and the
+//!   [`FaultRecord`] of a fault injected (one sentence on the wire, parsed here and only here);
+//! - the wire's time format, written once: [`format_time`] (milliseconds), [`format_report_time`]
+//!   (the run report's), [`parse_time`].
 //!
 //! The JSON shapes are pinned by insta snapshots (`src/snapshots/`): a change of the wire is a
 //! reviewed change.
 
 mod address;
 mod error_body;
+mod fault;
 mod ids;
 mod item;
 mod mapping;
 mod mobile;
+mod observe;
 mod report;
 mod session;
+mod time;
 
 pub use address::{BadAddress, MailboxAddress, address_key, same_address};
 pub use error_body::{ErrorBody, ErrorDetail, InnerError};
+pub use fault::{BadFault, FaultKind, FaultRecord, Throttle};
 pub use ids::{BadId, ItemId, UserId};
 pub use item::{ItemPage, ItemRef, Kind, MAX_ITEM_BYTES, Source};
 pub use mapping::{Conflict, MappedMailbox, Mapping, MappingError, MappingErrorKind};
 pub use mobile::{MobileError, MobileNumber, Region};
+pub use observe::{Api, JournalEntry, Op, RequestEntry};
 pub use report::{Counts, Failure, FailureReason, RunReport, Window};
 pub use session::{Session, SessionRequest};
+pub use time::{format_ms, format_report_time, format_time, parse_time};
 
 /// The mail folder (display name) every delivery is imported into.
 pub const FOLDER_NAME: &str = "WeChat Archiver";

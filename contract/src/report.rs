@@ -5,7 +5,7 @@
 //! [`RunReport::sort`] puts failures in the deterministic order the contract asks for: by item
 //! id, then mailbox (null first).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Why an item (or one delivery of it) was not imported.
@@ -94,16 +94,16 @@ pub struct RunReport {
 }
 
 mod rfc3339 {
-    use chrono::{DateTime, SecondsFormat, Utc};
+    use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        s.serialize_str(&crate::time::format_report_time(*t))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
         let text = std::borrow::Cow::<str>::deserialize(d)?;
-        DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(serde::de::Error::custom)
+        crate::time::parse_time(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -120,7 +120,7 @@ impl RunReport {
 
     /// `RUN_AT` as the report writes it.
     pub fn run_at_text(&self) -> String {
-        self.run_at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        crate::time::format_report_time(self.run_at)
     }
 }
 

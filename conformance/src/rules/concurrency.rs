@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 use std::collections::BTreeMap;
+use tm_contract::{Api, FaultKind, FaultRecord};
 
 use crate::manners::*;
 
@@ -44,7 +45,7 @@ impl Check for Concurrency {
 pub fn concurrency(run: &RunTraffic<'_>) -> Checked {
     let mut out = Checked::default();
     let mut per_mailbox: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for r in run.requests.iter().filter(|r| r.api == "tenant") {
+    for r in run.requests.iter().filter(|r| r.api == Api::Tenant) {
         let Some(m) = r.mailbox.as_deref() else { continue };
         let e = per_mailbox.entry(m).or_default();
         let n = r.in_flight.unwrap_or(0);
@@ -63,7 +64,7 @@ pub fn concurrency(run: &RunTraffic<'_>) -> Checked {
         }
     }
     let mut throttled: BTreeMap<&str, usize> = BTreeMap::new();
-    for e in run.journal.iter().filter(|e| e.fault.as_deref().is_some_and(|f| f.starts_with("throttled"))) {
+    for e in run.journal.iter().filter(|e| matches!(e.fault, Some(FaultRecord { kind: FaultKind::Throttled(_) }))) {
         *throttled.entry(e.mailbox.as_deref().unwrap_or("?")).or_default() += 1;
     }
     for (m, n) in throttled {

@@ -4,6 +4,8 @@
 //! connector whose exactly-once rests on the folder's count (not on asking for the item's
 //! `internetMessageId`) is fooled there.
 
+use tm_contract::{Api, Op};
+
 use super::prelude::*;
 
 /// FOREIGN-WRITES.
@@ -31,14 +33,14 @@ impl Check for ForeignWrites {
     }
 
     fn exercised(&self, j: &Judging<'_>) -> Result<String, String> {
-        let n = j.exec.journal.iter().filter(|e| e.api == "tenant" && e.op == "foreign_write").count();
+        let n = j.exec.journal.iter().filter(|e| e.api == Api::Tenant && e.op == Op::ForeignWrite).count();
         j.count(n, "messages written into `WeChat Archiver` by another program")
     }
 
     /// The mailboxes (addresses) another program wrote into during the runs.
     fn observe(&self, j: &Judging<'_>) -> Observed {
         let mailboxes =
-            j.exec.journal.iter().filter(|e| e.api == "tenant" && e.op == "foreign_write").filter_map(|e| e.mailbox.clone()).collect();
+            j.exec.journal.iter().filter(|e| e.api == Api::Tenant && e.op == Op::ForeignWrite).filter_map(|e| e.mailbox.clone()).collect();
         Observed { mailboxes, ..Observed::default() }
     }
 

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::prelude::*;
+use tm_contract::{Api, Op};
 use tm_simulator::FOLDER_NAME;
 
 /// Graph's page of a mailbox's folders (`GET /users/{id}/mailFolders` answers 10 at a time; the
@@ -56,7 +57,7 @@ fn folder_not_found(j: &Judging<'_>) -> BTreeSet<String> {
         .exec
         .journal
         .iter()
-        .filter(|e| e.api == "tenant" && e.op == "create_folder" && e.status == 409)
+        .filter(|e| e.api == Api::Tenant && e.op == Op::CreateFolder && e.status == 409)
         .filter_map(|e| e.mailbox.clone())
         .filter(|m| is_paged(m))
         .collect();

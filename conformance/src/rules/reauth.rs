@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 
+use tm_contract::{Api, Op};
 use tm_simulator::LoggedRequest;
 
 use crate::manners::*;
@@ -51,15 +52,16 @@ impl Check for Reauth {
 pub fn reauth(run: &RunTraffic<'_>) -> Checked {
     let mut out = Checked::default();
     let first = run.requests.first().map_or(1, |r| r.seq);
-    let refused: Vec<&LoggedRequest> = run.requests.iter().filter(|r| r.api == "vendor" && r.op != "login" && r.status == 401).collect();
+    let refused: Vec<&LoggedRequest> =
+        run.requests.iter().filter(|r| r.api == Api::Vendor && r.op != Op::Login && r.status == 401).collect();
     let Some(first_refusal) = refused.iter().map(|r| r.start_us).min() else { return out };
-    let relogin = run.requests.iter().any(|x| x.api == "vendor" && x.op == "login" && x.status == 200 && x.end_us >= first_refusal);
+    let relogin = run.requests.iter().any(|x| x.api == Api::Vendor && x.op == Op::Login && x.status == 200 && x.end_us >= first_refusal);
     for r in refused {
         out.exercised += 1;
         let retried = run
             .requests
             .iter()
-            .any(|y| y.api == "vendor" && y.op == r.op && y.item_id == r.item_id && y.start_us >= r.end_us && y.status != 401);
+            .any(|y| y.api == Api::Vendor && y.op == r.op && y.item_id == r.item_id && y.start_us >= r.end_us && y.status != 401);
         if !relogin {
             out.findings.push(format!("run {}: {} (invalid_token) was not followed by a new login", run.number, describe(r, first)));
         } else if !retried {

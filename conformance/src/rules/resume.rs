@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::prelude::*;
+use tm_contract::{Api, FaultKind, Op};
 use crate::oracle::ItemExpectation;
 
 /// RESUME.
@@ -52,9 +53,9 @@ impl Check for Resume {
     fn observe(&self, j: &Judging<'_>) -> Observed {
         let mut items = BTreeSet::new();
         for e in &j.exec.journal {
-            let (Some(fault), Some(id)) = (e.fault.as_deref(), e.item_id.as_ref()) else { continue };
-            let download = e.api == "vendor" && e.op == "raw";
-            if (download || (e.api == "tenant" && e.op == "import")) && fault.starts_with("connection reset") {
+            let (Some(fault), Some(id)) = (&e.fault, e.item_id.as_ref()) else { continue };
+            let download = e.api == Api::Vendor && e.op == Op::Raw;
+            if (download || (e.api == Api::Tenant && e.op == Op::Import)) && fault.kind == FaultKind::Reset {
                 items.insert(id.clone());
             }
         }

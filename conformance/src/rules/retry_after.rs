@@ -3,6 +3,7 @@
 
 use super::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
+use tm_contract::{Api, Op};
 
 use crate::manners::*;
 
@@ -44,16 +45,16 @@ impl Check for RetryAfter {
 /// the journal's entries for such answers are matched to the access log's in order, per
 /// (api, op, status, item or mailbox).
 pub fn retry_afters(run: &RunTraffic<'_>) -> BTreeMap<usize, u64> {
-    type Key = (String, String, u16, Option<String>, Option<String>);
-    let key = |api: &str, op: &str, status: u16, item: Option<&String>, mailbox: Option<&String>| -> Key {
-        let (who, what) = if api == "tenant" {
+    type Key = (Api, Op, u16, Option<String>, Option<String>);
+    let key = |api: Api, op: Op, status: u16, item: Option<&String>, mailbox: Option<&String>| -> Key {
+        let (who, what) = if api == Api::Tenant {
             (mailbox.cloned(), item.cloned())
-        } else if op == "raw" {
+        } else if op == Op::Raw {
             (None, item.cloned())
         } else {
             (None, None)
         };
-        (api.to_string(), op.to_string(), status, who, what)
+        (api, op, status, who, what)
     };
     let mut asked: BTreeMap<Key, VecDeque<Option<u64>>> = BTreeMap::new();
     for e in run.journal.iter().filter(|e| matches!(e.status, 429 | 503)) {

@@ -5,6 +5,7 @@
 use super::prelude::*;
 
 use crate::manners::{Checked, RunTraffic, describe};
+use tm_contract::Api;
 
 /// TOKEN-REFRESH.
 pub(crate) const RULE: Rule = Rule::new(&TokenRefresh);
@@ -27,9 +28,9 @@ struct TokenRefresh;
 pub fn token_refresh(run: &RunTraffic<'_>) -> Checked {
     let mut out = Checked::default();
     let first = run.requests.first().map_or(1, |r| r.seq);
-    let tokens = |after: u64| run.requests.iter().filter(move |t| t.api == "identity" && t.status == 200 && t.start_us >= after);
-    out.exercised = run.requests.iter().filter(|t| t.api == "identity" && t.status == 200).count().saturating_sub(1);
-    for refused in run.requests.iter().filter(|r| r.api == "tenant" && r.status == 401) {
+    let tokens = |after: u64| run.requests.iter().filter(move |t| t.api == Api::Identity && t.status == 200 && t.start_us >= after);
+    out.exercised = run.requests.iter().filter(|t| t.api == Api::Identity && t.status == 200).count().saturating_sub(1);
+    for refused in run.requests.iter().filter(|r| r.api == Api::Tenant && r.status == 401) {
         let Some(token) = tokens(refused.end_us).next() else {
             out.findings.push(format!(
                 "run {}: {} was refused (the access token had expired), and no new token was fetched after it",
@@ -38,8 +39,10 @@ pub fn token_refresh(run: &RunTraffic<'_>) -> Checked {
             ));
             continue;
         };
-        let again =
-            run.requests.iter().any(|r| r.api == "tenant" && r.request == refused.request && r.start_us >= token.end_us && r.status != 401);
+        let again = run
+            .requests
+            .iter()
+            .any(|r| r.api == Api::Tenant && r.request == refused.request && r.start_us >= token.end_us && r.status != 401);
         if !again {
             out.findings.push(format!(
                 "run {}: {} was refused (the access token had expired); a new token was fetched, but the request was never sent again",
@@ -99,13 +102,14 @@ impl Check for TokenRefresh {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tm_contract::Op;
     use tm_simulator::LoggedRequest;
 
-    fn req(seq: u64, api: &'static str, request: &str, status: u16, start_ms: u64) -> LoggedRequest {
+    fn req(seq: u64, api: Api, request: &str, status: u16, start_ms: u64) -> LoggedRequest {
         LoggedRequest {
             seq,
             api,
-            op: if api == "identity" { "token" } else { "import" },
+            op: if api == Api::Identity { Op::Token } else { Op::Import },
             request: request.to_string(),
             item_id: None,
             mailbox: None,
@@ -125,11 +129,11 @@ mod tests {
     #[test]
     fn a_401_followed_by_a_new_token_and_the_request_again_passes_and_counts_as_a_refresh() {
         let ok = [
-            req(1, "identity", "POST /t/oauth2/v2.0/token", 200, 0),
-            req(2, "tenant", IMPORT, 201, 10),
-            req(3, "tenant", IMPORT, 401, 2000),
-            req(4, "identity", "POST /t/oauth2/v2.0/token", 200, 2010),
-            req(5, "tenant", IMPORT, 201, 2020),
+            req(1, Api::Identity, "POST /t/oauth2/v2.0/token", 200, 0),
+            req(2, Api::Tenant, IMPORT, 201, 10),
+            req(3, Api::Tenant, IMPORT, 401, 2000),
+            req(4, Api::Identity, "POST /t/oauth2/v2.0/token", 200, 2010),
+            req(5, Api::Tenant, IMPORT, 201, 2020),
         ];
         assert_eq!(check(&ok), Checked { findings: vec![], exercised: 1 });
         // A refresh before expiry: no 401 at all, still exercised.
@@ -139,11 +143,11 @@ mod tests {
 
     #[test]
     fn a_401_without_a_new_token_or_without_the_request_again_is_found() {
-        let stale = [req(1, "identity", "POST /t/oauth2/v2.0/token", 200, 0), req(2, "tenant", IMPORT, 401, 2000)];
+        let stale = [req(1, Api::Identity, "POST /t/oauth2/v2.0/token", 200, 0), req(2, Api::Tenant, IMPORT, 401, 2000)];
         let c = check(&stale);
         assert_eq!(c.exercised, 0);
         assert!(c.findings.len() == 1 && c.findings[0].contains("no new token"), "{:?}", c.findings);
-        let dropped = [stale[0].clone(), stale[1].clone(), req(3, "identity", "POST /t/oauth2/v2.0/token", 200, 2010)];
+        let dropped = [stale[0].clone(), stale[1].clone(), req(3, Api::Identity, "POST /t/oauth2/v2.0/token", 200, 2010)];
         let c = check(&dropped);
         assert!(c.findings.len() == 1 && c.findings[0].contains("never sent again"), "{:?}", c.findings);
     }

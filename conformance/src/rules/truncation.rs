@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::prelude::*;
+use tm_contract::{Api, FaultKind, Op};
 
 /// TRUNCATION.
 pub(crate) const RULE: Rule = Rule::new(&Truncation);
@@ -38,9 +39,9 @@ impl Check for Truncation {
     fn observe(&self, j: &Judging<'_>) -> Observed {
         let mut items = BTreeSet::new();
         for e in &j.exec.journal {
-            let (Some(fault), Some(id)) = (e.fault.as_deref(), e.item_id.as_ref()) else { continue };
-            let download = e.api == "vendor" && e.op == "raw";
-            if download && (fault.starts_with("body truncated") || fault.starts_with("connection reset")) {
+            let (Some(fault), Some(id)) = (&e.fault, e.item_id.as_ref()) else { continue };
+            let download = e.api == Api::Vendor && e.op == Op::Raw;
+            if download && matches!(fault.kind, FaultKind::Truncate { .. } | FaultKind::Reset) {
                 items.insert(id.clone());
             }
         }

@@ -5,6 +5,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tm_contract::Op;
+
 use crate::harness::{DAY1_END, Harness, PEOPLE};
 
 fn connector(h: &Harness, report: &std::path::Path) -> Command {
@@ -54,7 +56,7 @@ async fn foreign_writes_a_run_killed_half_way_among_others_messages_is_finished_
     let faults = "[[fault]]\napi = \"tenant\"\nop = \"import\"\ncount = 0\nprobability = 0.3\naction = \"foreign_write\"\n\n\
                   [[fault]]\napi = \"tenant\"\nop = \"folders\"\ncount = 0\naction = \"foreign_write\"\n";
     let h = killed_half_way_then_finished_exactly_once("crash-foreign", faults).await;
-    let foreign = h.journal().await.iter().filter(|e| e.op == "foreign_write").count();
+    let foreign = h.journal().await.iter().filter(|e| e.op == Op::ForeignWrite).count();
     assert!(foreign > 20, "the other program wrote {foreign} messages");
     let kept: usize = h
         .mailboxes()

@@ -1,5 +1,7 @@
 //! FOLDER: items land in `WeChat Archiver`, created on first use, reused after, never two.
 
+use tm_contract::Op;
+
 use crate::harness::{DAY1_END, Harness, PEOPLE};
 
 fn items(day: u32, n: usize) -> String {
@@ -51,7 +53,7 @@ folders = ["WeChat Archiver"]
             _ => assert!(archivers.is_empty(), "{mailbox:?}"),
         }
     }
-    let creations: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == "create_folder").collect();
+    let creations: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == Op::CreateFolder).collect();
     assert_eq!(creations.len(), 1, "{creations:?}");
     assert_eq!(creations[0].mailbox.as_deref(), Some("wang.wei@contoso.cn"));
     assert_eq!(creations[0].status, 201);

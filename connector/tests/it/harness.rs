@@ -73,17 +73,7 @@ pub struct Item {
     pub foreign: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct JournalEntry {
-    pub op: String,
-    pub status: u16,
-    pub mailbox: Option<String>,
-    pub item_id: Option<String>,
-    #[serde(default)]
-    pub fault: Option<String>,
-}
-
-pub use tm_contract::ItemRef;
+pub use tm_contract::{ItemRef, JournalEntry};
 
 pub struct Harness {
     pub sim: Running,
@@ -211,7 +201,7 @@ impl Harness {
     }
 
     pub async fn imports_in_journal(&self) -> usize {
-        self.journal().await.iter().filter(|e| e.op == "import").count()
+        self.journal().await.iter().filter(|e| e.op == tm_contract::Op::Import).count()
     }
 
     /// A vendor session token, straight from the vendor API.

@@ -52,7 +52,7 @@ async fn window_live_a_run_without_run_at_imports_the_last_24_hours_and_nothing_
     assert_eq!(report.window.to - report.window.from, TimeDelta::hours(24));
     // What the vendor lists for that window (a past window: stable now) is what the run saw,
     // and each of those items landed.
-    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let fmt = tm_contract::format_time;
     let listed = h.listing(&fmt(report.window.from), &fmt(report.window.to)).await;
     assert!(listed.len() > 50, "the last 24 hours hold traffic: {}", listed.len());
     assert_eq!(report.counts.items, listed.len() as u64, "{:?}", report.counts);

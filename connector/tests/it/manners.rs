@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tm_contract::{FaultKind, FaultRecord, Op, Throttle};
+
 use crate::harness::{DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
 use tm_connector::FailureReason;
@@ -179,7 +181,7 @@ async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
             ("big".to_string(), Some("zhang.min@contoso.cn".to_string()), FailureReason::SinkRejected),
         ]
     );
-    let refused: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == "import" && e.status == 413).collect();
+    let refused: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == Op::Import && e.status == 413).collect();
     assert_eq!(refused.len(), 2, "one attempt per mailbox: {refused:?}");
     assert_eq!(h.archived("wang.wei@contoso.cn").await, ids(&["m00", "m01"]));
 }
@@ -195,8 +197,13 @@ async fn upload_volume_throttling_is_waited_out_without_loss() {
     let report = h.run(h.config(DAY1_END)).await;
 
     let journal = h.journal().await;
-    let throttled =
-        journal.iter().filter(|e| e.status == 429 && e.fault.as_deref().is_some_and(|f| f.contains("MailboxUploadVolume"))).count();
+    let throttled = journal
+        .iter()
+        .filter(|e| {
+            e.status == 429
+                && matches!(&e.fault, Some(FaultRecord { kind: FaultKind::Throttled(Throttle::Limit(l)) }) if l == "MailboxUploadVolume")
+        })
+        .count();
     assert!(throttled > 0, "the upload volume limit was never reached: {journal:?}");
     each_of_six_chats_landed_once(&h, &report, &journal).await;
 }
@@ -214,7 +221,8 @@ async fn application_throttled_answers_are_waited_out_and_nothing_is_lost() {
     let report = h.run(h.config(DAY1_END)).await;
 
     let journal = h.journal().await;
-    let throttled = journal.iter().filter(|e| e.status == 429 && e.fault.as_deref().is_some_and(|f| f.starts_with("throttled"))).count();
+    let throttled =
+        journal.iter().filter(|e| e.status == 429 && matches!(e.fault, Some(FaultRecord { kind: FaultKind::Throttled(_) }))).count();
     assert!(throttled > 0, "the throttle was never met: {journal:?}");
     each_of_six_chats_landed_once(&h, &report, &journal).await;
 }
@@ -223,7 +231,7 @@ async fn application_throttled_answers_are_waited_out_and_nothing_is_lost() {
 async fn each_of_six_chats_landed_once(h: &Harness, report: &tm_connector::RunReport, journal: &[crate::harness::JournalEntry]) {
     assert_eq!(report.counts.imported, 12, "{report:#?}");
     assert!(report.failures.is_empty(), "{report:#?}");
-    assert_eq!(journal.iter().filter(|e| e.op == "import" && e.status == 201).count(), 12);
+    assert_eq!(journal.iter().filter(|e| e.op == Op::Import && e.status == 201).count(), 12);
     for mailbox in ["wang.wei@contoso.cn", "zhang.min@contoso.cn"] {
         assert_eq!(h.archived(mailbox).await, ids(&["m00", "m01", "m02", "m03", "m04", "m05"]), "{mailbox}");
     }

@@ -1,5 +1,7 @@
 //! WINDOW, INCREMENTAL, DEDUP, RECALL, REPORT.
 
+use tm_contract::Op;
+
 use crate::harness::{BOSS, DAY1_END, Harness, PEOPLE, failures, ids};
 use crate::proxy::{Action, Fault, Proxy};
 use tm_connector::FailureReason;
@@ -126,7 +128,7 @@ async fn dedup_an_import_that_failed_for_good_is_asked_for_by_the_next_run_and_l
     let error = failed.expect_err("an import failing for good fails the run");
     assert!(!error.is_config_error(), "{error}");
     let journal = h.journal().await;
-    let imports: Vec<_> = journal.iter().filter(|e| e.op == "import" && e.mailbox.as_deref() == Some("wang.wei@contoso.cn")).collect();
+    let imports: Vec<_> = journal.iter().filter(|e| e.op == Op::Import && e.mailbox.as_deref() == Some("wang.wei@contoso.cn")).collect();
     let last_failure = imports.iter().rposition(|e| e.item_id.as_deref() == Some("c03")).expect("c03 was attempted");
     assert_eq!(imports[last_failure].status, 500);
     // Its intent is pending; the next run asks the tenant (internetMessageId) before anything.

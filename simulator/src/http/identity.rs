@@ -190,7 +190,7 @@ async fn token(State(state): State<Shared>, Path(tenant): Path<String>, headers:
         .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
     let c = &state.world.scenario.credentials;
     let journal = |status: u16, code: Option<&str>| {
-        let entry = Entry::new("tenant", Op::Token.as_str(), format!("POST /{tenant}/oauth2/v2.0/token"), status).code(code);
+        let entry = Entry::new(Api::Tenant, Op::Token, format!("POST /{tenant}/oauth2/v2.0/token"), status).code(code);
         state.journal.lock().expect("journal lock").push(entry);
     };
     if let Some(rule) = state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Token, item: None, mailbox: None })

@@ -280,7 +280,7 @@ impl Running {
             .lock()
             .expect("journal lock")
             .after(seq)
-            .filter(|e| e.api == "tenant" && e.op == "import" && e.status == 201)
+            .filter(|e| e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && e.status == 201)
             .count() as u64
     }
     /// Requests logged so far (dropped ones included).

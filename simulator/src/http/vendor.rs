@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use tm_contract::{ErrorBody, ItemPage};
+use tm_contract::{ErrorBody, FaultRecord, ItemPage};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,11 +32,11 @@ pub fn router() -> Router<Shared> {
     api().split_for_parts().0
 }
 
-fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<String>) {
+fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<FaultRecord>) {
     state.journal.lock().expect("journal lock").push(Entry {
         seq: 0,
-        api: "vendor",
-        op: op.as_str(),
+        api: tm_contract::Api::Vendor,
+        op: op.into(),
         request,
         status,
         code: code.map(str::to_string),
@@ -63,7 +63,7 @@ async fn preempt(
     item: Option<&str>,
 ) -> Option<Response> {
     let rule = rule.as_ref()?;
-    let note = Some(rule.describe());
+    let note = Some(rule.record());
     match rule.action {
         ActionKind::Status => {
             let e = fault_error(rule, false);
@@ -126,7 +126,7 @@ async fn login(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let body = Bytes::from(serde_json::to_string(&Session { token, expires_at: Some(expires_at) }).expect("a session serialises"));
     match fault.filter(|f| f.action == ActionKind::Reset) {
         Some(f) => {
-            journal(&state, Op::Login, request.into(), 200, None, None, Some(f.describe()));
+            journal(&state, Op::Login, request.into(), 200, None, None, Some(f.record()));
             let len = body.len();
             json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
         }
@@ -205,18 +205,18 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
     };
     if rewind > 0 {
-        journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::describe));
+        journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::record));
     }
     for item in &mut page.items {
         if let Some(lie) = state.faults.size_lie(item.id.as_str()) {
             item.size = lie.size.unwrap_or(item.size);
-            journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.describe()));
+            journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.record()));
         }
     }
     let body = Bytes::from(serde_json::to_vec(&page).expect("a page serialises"));
     match fault.filter(|f| f.action == ActionKind::Reset) {
         Some(f) => {
-            journal(&state, Op::List, request.into(), 200, None, None, Some(f.describe()));
+            journal(&state, Op::List, request.into(), 200, None, None, Some(f.record()));
             let len = body.len();
             json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
         }
@@ -275,7 +275,7 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
     let request = request();
     let response = faulty_body(rendered, fault.as_ref(), etag);
     if let Some(f) = fault.filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Truncate)) {
-        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.describe()));
+        journal(&state, Op::Raw, request, 200, None, Some(id), Some(f.record()));
     }
     response
 }

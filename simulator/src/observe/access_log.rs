@@ -14,7 +14,7 @@ use std::time::Instant;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use serde::Serialize;
+use tm_contract::{Api, Op};
 
 use crate::state::Shared;
 
@@ -34,33 +34,8 @@ pub struct Tenant {
 #[derive(Debug, Clone)]
 pub struct Concerns(pub String);
 
-/// One request.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Logged {
-    /// 1-based position (arrival order).
-    pub seq: u64,
-    /// `vendor`, `tenant`, or `identity` (the token endpoint).
-    pub api: &'static str,
-    /// `login`, `list`, `raw`, `lookup`, `folders`, `create_folder`, `import`, `token` or `other`.
-    pub op: &'static str,
-    /// Method and path (no query string, no secrets).
-    pub request: String,
-    /// The item a download names, or the item a tenant request concerns (see [`Concerns`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// The mailbox a tenant request concerns.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<String>,
-    /// Tenant requests in flight for that mailbox when this one arrived (itself included).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub in_flight: Option<usize>,
-    /// Status answered.
-    pub status: u16,
-    /// Arrival, µs since start.
-    pub start_us: u64,
-    /// Answer ready, µs since start.
-    pub end_us: u64,
-}
+/// One request: the contract's shape of `/sim/requests`' entries.
+pub use tm_contract::RequestEntry as Logged;
 
 /// The log.
 #[derive(Debug)]
@@ -125,28 +100,28 @@ impl AccessLog {
 
 /// The API, operation and item of a request, from the route axum matched (`MatchedPath`) rather
 /// than from the path again; a request no route matched is `other`.
-fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> Option<(&'static str, &'static str, Option<String>)> {
+fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> Option<(Api, Op, Option<String>)> {
     let api = if path.starts_with("/tm/v1") {
-        "vendor"
+        Api::Vendor
     } else if path.starts_with("/graph/v1.0") {
-        "tenant"
+        Api::Tenant
     } else if path.ends_with("/oauth2/v2.0/token") {
-        return Some(("identity", "token", None));
+        return Some((Api::Identity, Op::Token, None));
     } else {
         return None;
     };
     let op = match matched {
-        Some("/tm/v1/session") => "login",
-        Some("/tm/v1/items") => "list",
-        Some("/tm/v1/items/{id}/raw") => "raw",
-        Some(m) if api == "tenant" => match crate::http::graph::op_of(method, Some(m)) {
-            crate::world::faults::Op::Any => "other",
-            op => op.as_str(),
+        Some("/tm/v1/session") => Op::Login,
+        Some("/tm/v1/items") => Op::List,
+        Some("/tm/v1/items/{id}/raw") => Op::Raw,
+        Some(m) if api == Api::Tenant => match crate::http::graph::op_of(method, Some(m)) {
+            crate::world::faults::Op::Any => Op::Other,
+            op => op.into(),
         },
-        _ => "other",
+        _ => Op::Other,
     };
     // The item of a download: the segment the route names `{id}`, percent-decoded.
-    let item = (op == "raw").then(|| path.split('/').rev().nth(1).map(decode)).flatten();
+    let item = (op == Op::Raw).then(|| path.split('/').rev().nth(1).map(decode)).flatten();
     Some((api, op, item))
 }
 

@@ -8,108 +8,13 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 use crate::tenant::data_dir::DataDir;
 
 /// Entries kept in memory unless told otherwise.
 pub const DEFAULT_CAPACITY: usize = 50_000;
 
-/// One journal entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct Entry {
-    /// 1-based position.
-    pub seq: u64,
-    /// `vendor` or `tenant`.
-    pub api: &'static str,
-    /// What was attempted: `login`, `list`, `raw`, `create_folder`, `import`, `auth`.
-    pub op: &'static str,
-    /// The HTTP method and path (no query string, no secrets).
-    pub request: String,
-    /// The status answered.
-    pub status: u16,
-    /// The error code answered, if any.
-    pub code: Option<String>,
-    /// The mailbox concerned (primary address), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mailbox: Option<String>,
-    /// The folder concerned, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub folder: Option<String>,
-    /// The archive item concerned (ArchiveMessageID or the raw download's id), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// The fault injected into this request, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fault: Option<String>,
-}
-
-/// The journal's `api` and `op` words, read back from a data directory.
-const WORDS: [&str; 12] =
-    ["vendor", "tenant", "any", "login", "list", "raw", "lookup", "folders", "create_folder", "import", "auth", "other"];
-
-/// An entry as JSON (the data directory's form of it).
-#[derive(Deserialize)]
-struct Stored {
-    seq: u64,
-    api: String,
-    op: String,
-    request: String,
-    status: u16,
-    code: Option<String>,
-    #[serde(default)]
-    mailbox: Option<String>,
-    #[serde(default)]
-    folder: Option<String>,
-    #[serde(default)]
-    item_id: Option<String>,
-    #[serde(default)]
-    fault: Option<String>,
-}
-
-impl Entry {
-    /// Reads an entry back from its JSON.
-    pub fn from_json(text: &str) -> Result<Entry, String> {
-        let s: Stored = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let word = |w: &str| WORDS.iter().find(|k| **k == w).copied().ok_or_else(|| format!("unknown journal word {w:?}"));
-        Ok(Entry {
-            seq: s.seq,
-            api: word(&s.api)?,
-            op: word(&s.op)?,
-            request: s.request,
-            status: s.status,
-            code: s.code,
-            mailbox: s.mailbox,
-            folder: s.folder,
-            item_id: s.item_id,
-            fault: s.fault,
-        })
-    }
-    /// An entry for a request answered with `status` (0: answered normally after a delay/fault).
-    pub fn new(api: &'static str, op: &'static str, request: impl Into<String>, status: u16) -> Entry {
-        Entry { seq: 0, api, op, request: request.into(), status, code: None, mailbox: None, folder: None, item_id: None, fault: None }
-    }
-    /// With an error code.
-    pub fn code(mut self, code: Option<&str>) -> Entry {
-        self.code = code.map(str::to_string);
-        self
-    }
-    /// With a mailbox.
-    pub fn mailbox(mut self, mailbox: Option<String>) -> Entry {
-        self.mailbox = mailbox;
-        self
-    }
-    /// With an item id.
-    pub fn item(mut self, item_id: Option<String>) -> Entry {
-        self.item_id = item_id;
-        self
-    }
-    /// With the fault injected.
-    pub fn fault(mut self, fault: Option<String>) -> Entry {
-        self.fault = fault;
-        self
-    }
-}
+/// One journal entry: the contract's shape of `/sim/journal`'s entries.
+pub use tm_contract::JournalEntry as Entry;
 
 /// The newest entries, numbered from the first ever written.
 #[derive(Debug, Clone)]
@@ -188,8 +93,10 @@ impl Journal {
 mod tests {
     use super::*;
 
+    use tm_contract::{Api, FaultKind, Op};
+
     fn entry(n: u16) -> Entry {
-        Entry::new("tenant", "import", format!("POST /x/{n}"), 201)
+        Entry::new(Api::Tenant, Op::Import, format!("POST /x/{n}"), 201)
     }
 
     quickcheck::quickcheck! {
@@ -213,9 +120,12 @@ mod tests {
 
     #[test]
     fn entries_read_back_as_they_were_written() {
-        let e = entry(3).code(Some("ErrorFolderExists")).mailbox(Some("a@b".into())).fault(Some("latency 5 ms".into()));
+        let e = entry(3).code(Some("ErrorFolderExists")).mailbox(Some("a@b".into())).fault(Some(FaultKind::Latency { ms: 5 }.into()));
         let back = Entry::from_json(&serde_json::to_string(&e).unwrap()).unwrap();
         assert_eq!(back, e);
         assert!(Entry::from_json(r#"{"seq":1,"api":"nope","op":"import","request":"x","status":1,"code":null}"#).is_err());
+        // Every word the simulator journals reads back (a data directory holds them all).
+        let token = Entry::from_json(r#"{"seq":1,"api":"tenant","op":"token","request":"x","status":400,"code":"invalid_client"}"#);
+        assert_eq!(token.map(|e| e.op), Ok(Op::Token));
     }
 }

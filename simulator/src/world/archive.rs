@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::world::digest::Digests;
 use crate::world::item::ItemSpec;
@@ -46,9 +46,7 @@ pub struct Archive {
 }
 
 /// RFC 3339 with milliseconds in UTC, as the contract writes `captured_at`.
-pub fn format_ms(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use tm_contract::format_ms;
 
 fn parse_ns(name: &str, value: &str) -> Result<i64, BadQuery> {
     DateTime::parse_from_rfc3339(value)

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
+use tm_contract::{FaultKind, FaultRecord};
 
 /// Which API a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -51,20 +52,29 @@ pub enum Op {
     Token,
 }
 
-impl Op {
-    /// The journal's name of the operation.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Op::Any => "any",
-            Op::Login => "login",
-            Op::List => "list",
-            Op::Raw => "raw",
-            Op::Lookup => "lookup",
-            Op::Folders => "folders",
-            Op::CreateFolder => "create_folder",
-            Op::Import => "import",
-            Op::Messages => "messages",
-            Op::Token => "token",
+impl From<Api> for tm_contract::Api {
+    fn from(api: Api) -> tm_contract::Api {
+        match api {
+            Api::Vendor => tm_contract::Api::Vendor,
+            Api::Tenant => tm_contract::Api::Tenant,
+        }
+    }
+}
+
+impl From<Op> for tm_contract::Op {
+    /// The journal's word for the operation.
+    fn from(op: Op) -> tm_contract::Op {
+        match op {
+            Op::Any => tm_contract::Op::Any,
+            Op::Login => tm_contract::Op::Login,
+            Op::List => tm_contract::Op::List,
+            Op::Raw => tm_contract::Op::Raw,
+            Op::Lookup => tm_contract::Op::Lookup,
+            Op::Folders => tm_contract::Op::Folders,
+            Op::CreateFolder => tm_contract::Op::CreateFolder,
+            Op::Import => tm_contract::Op::Import,
+            Op::Messages => tm_contract::Op::Messages,
+            Op::Token => tm_contract::Op::Token,
         }
     }
 }
@@ -193,22 +203,19 @@ impl FaultRule {
         Ok(())
     }
 
-    /// A one-line description for the journal.
-    pub fn describe(&self) -> String {
-        match self.action {
-            ActionKind::Status => format!(
-                "status {}{}",
-                self.status.unwrap_or(500),
-                self.retry_after.map(|s| format!(" retry-after {s}")).unwrap_or_default()
-            ),
-            ActionKind::Latency => format!("latency {} ms", self.latency_ms.unwrap_or(0)),
-            ActionKind::Reset => "connection reset mid-body".into(),
-            ActionKind::Truncate => format!("body truncated at byte {}", self.at_byte.map_or("half".into(), |b| b.to_string())),
-            ActionKind::ExpireToken => "token expired".into(),
-            ActionKind::RepeatPage => format!("page repeats {} items", self.repeat.unwrap_or(3)),
-            ActionKind::LieSize => format!("listed size {}", self.size.unwrap_or(0)),
-            ActionKind::ForeignWrite => "foreign write".into(),
-        }
+    /// What the journal records of the fault (one sentence on the wire).
+    pub fn record(&self) -> FaultRecord {
+        let kind = match self.action {
+            ActionKind::Status => FaultKind::Status { status: self.status.unwrap_or(500), retry_after: self.retry_after },
+            ActionKind::Latency => FaultKind::Latency { ms: self.latency_ms.unwrap_or(0) },
+            ActionKind::Reset => FaultKind::Reset,
+            ActionKind::Truncate => FaultKind::Truncate { at_byte: self.at_byte },
+            ActionKind::ExpireToken => FaultKind::ExpireToken,
+            ActionKind::RepeatPage => FaultKind::RepeatPage { repeat: self.repeat.unwrap_or(3) },
+            ActionKind::LieSize => FaultKind::LieSize { size: self.size.unwrap_or(0) },
+            ActionKind::ForeignWrite => FaultKind::ForeignWrite,
+        };
+        kind.into()
     }
 }
 

@@ -65,5 +65,5 @@ pub(crate) fn env(m: Mutation) -> Result<Env, Failure> {
 }
 
 pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    tm_contract::format_time(t)
 }

@@ -28,7 +28,7 @@ mod work;
 use anyhow::{Context, anyhow, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, ValueEnum};
 use reqwest::StatusCode;
 use serde::Deserialize;

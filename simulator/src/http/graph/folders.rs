@@ -19,6 +19,7 @@ use crate::observe::journal::Entry;
 use crate::state::Shared;
 use crate::tenant::mailboxes::FolderView;
 use crate::tenant::store::CreateError;
+use tm_contract::{Api, Op};
 
 /// The mailFolder properties `$select` takes.
 pub const PROPERTIES: [&str; 7] =
@@ -240,7 +241,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
     };
     let request = "POST /graph/v1.0/users/{user}/mailFolders";
     let created = match state.tenant.create_folder(&u.id, &name) {
-        Err(CreateError::DataDir(e)) => return stored_nothing(&state, "create_folder", request, &u.mail, e),
+        Err(CreateError::DataDir(e)) => return stored_nothing(&state, Op::CreateFolder, request, &u.mail, e),
         other => other,
     };
     let (status, code, response) = match created {
@@ -261,7 +262,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
             (409, Some(e.code), e.into_response())
         }
     };
-    let mut entry = Entry::new("tenant", "create_folder", request, status).code(code).mailbox(Some(u.mail.clone()));
+    let mut entry = Entry::new(Api::Tenant, Op::CreateFolder, request, status).code(code).mailbox(Some(u.mail.clone()));
     entry.folder = Some(name);
     record(&state, entry);
     response

@@ -23,6 +23,7 @@ use crate::tenant::store::MessageBytes;
 use crate::tenant::store::{Imported, StoreError};
 use crate::tenant::upload::{Upload, Uploaded};
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
+use tm_contract::FaultRecord;
 
 /// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
 /// scenario's `[tenant] max_request_bytes` models it).
@@ -87,8 +88,8 @@ pub async fn import(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<String>| {
-        let mut entry = Entry::new("tenant", "import", IMPORT, status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
+    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<FaultRecord>| {
+        let mut entry = Entry::new(Api::Tenant, Op::Import, IMPORT, status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
         (entry.folder, entry.item_id) = (folder, item_id);
         super::record(&state, entry);
     };
@@ -108,7 +109,7 @@ pub async fn import(
         match rule.action {
             ActionKind::Status => {
                 let e = crate::http::fault_answer::fault_error(rule, true);
-                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.describe()));
+                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.record()));
                 return concerning(e.into_response(), archive_id);
             }
             ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
@@ -123,10 +124,10 @@ pub async fn import(
     let stored = match state.tenant.import(&state.world.archive, &u.id, &folder, message, uploaded.kept) {
         Ok(x) => x,
         Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
-        Err(StoreError::DataDir(e)) => return stored_nothing(&state, "import", IMPORT, &u.mail, e),
+        Err(StoreError::DataDir(e)) => return stored_nothing(&state, Op::Import.into(), IMPORT, &u.mail, e),
     };
     let response = created(&stored, &u.id, &folder, &parsed);
-    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.describe());
+    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.record());
     journal(201, None, Some(stored.folder_name), archive_id.clone(), note);
     let answer = concerning(response, archive_id);
     match fault.filter(|f| f.action == ActionKind::Reset) {
@@ -207,7 +208,8 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
 pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
     let date = state.world.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
     let Some(id) = state.tenant.foreign_write(&state.world.archive, user_id, mail, &date) else { return };
-    let mut entry = Entry::new("tenant", "foreign_write", format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
+    let mut entry =
+        Entry::new(Api::Tenant, tm_contract::Op::ForeignWrite, format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
     entry.folder = Some(crate::tenant::FOLDER_NAME.to_string());
     super::record(state, entry);
 }

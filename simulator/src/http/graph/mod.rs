@@ -25,6 +25,7 @@ use crate::observe::journal::Entry;
 use crate::state::Shared;
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::world::scenario::TenantUser;
+use tm_contract::{FaultKind, Throttle};
 
 /// Routes under `/graph/v1.0`, with their OpenAPI description (no layers: see [`router`]).
 pub fn api() -> OpenApiRouter<Shared> {
@@ -153,10 +154,10 @@ fn refuse_throttled(
     (op, described): (Op, String),
     mailbox: Option<String>,
     e: ApiError,
-    why: String,
+    why: tm_contract::FaultRecord,
     in_flight: usize,
 ) -> Response {
-    record(state, Entry::new("tenant", op.as_str(), described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)));
+    record(state, Entry::new(Api::Tenant, op, described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)));
     let mut r = e.into_response();
     r.extensions_mut().insert(crate::observe::access_log::Tenant { mailbox, in_flight });
     r
@@ -190,7 +191,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
     let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
     let (op, user) = classify(request.method(), matched.as_deref(), request.uri().path());
     if let Err(e) = crate::http::identity::check_bearer(&state, given) {
-        record(&state, Entry::new("tenant", Op::Any.as_str(), described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
+        record(&state, Entry::new(Api::Tenant, Op::Any, described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
         return crate::http::identity::unauthorized(e);
     }
     let resolved = user.as_deref().and_then(|u| state.tenant.directory.by_key(u)).map(|(u, _)| u.clone());
@@ -210,7 +211,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
             {
                 let would_be = *n + 1;
                 drop(map);
-                let why = format!("throttled: over {} in flight", t.per_mailbox);
+                let why = FaultKind::Throttled(Throttle::InFlight(t.per_mailbox)).into();
                 return refuse_throttled(&state, (op, described), mailbox, throttled("MailboxConcurrency", t.retry_after), why, would_be);
             }
             *n += 1;
@@ -219,7 +220,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
             if let Some((limit, retry_after)) =
                 state.tenant.rates.admit(&state.world.scenario.limits, &u.id, op, announced_length(request.headers()))
             {
-                let why = format!("throttled: over the {limit} limit");
+                let why = FaultKind::Throttled(Throttle::Limit(limit.to_string())).into();
                 drop(InFlight { state: state.clone(), user_id: u.id.clone() });
                 return refuse_throttled(&state, (op, described), mailbox, throttled(limit, retry_after), why, in_flight_now);
             }
@@ -265,27 +266,21 @@ async fn gate(
             let e = crate::http::fault_answer::fault_error(&rule, true);
             record(
                 &state,
-                Entry::new("tenant", op.as_str(), described, e.status.as_u16())
+                Entry::new(Api::Tenant, op, described, e.status.as_u16())
                     .code(Some(e.code))
                     .mailbox(mailbox)
                     .item(None)
-                    .fault(Some(rule.describe())),
+                    .fault(Some(rule.record())),
             );
             e.into_response()
         }
         ActionKind::Latency => {
-            record(
-                &state,
-                Entry::new("tenant", op.as_str(), described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.describe())),
-            );
+            record(&state, Entry::new(Api::Tenant, op, described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.record())));
             tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await;
             next.run(request).await
         }
         ActionKind::Reset => {
-            record(
-                &state,
-                Entry::new("tenant", op.as_str(), described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.describe())),
-            );
+            record(&state, Entry::new(Api::Tenant, op, described, 0).code(None).mailbox(mailbox).item(None).fault(Some(rule.record())));
             break_answer(next.run(request).await, &rule).await
         }
         // Answered first: the connector's view (a folder's count, say) is already stale.
@@ -313,14 +308,15 @@ pub(super) async fn break_answer(response: Response, rule: &crate::world::faults
 /// retry, and the journal says why.
 pub(super) fn stored_nothing(
     state: &Shared,
-    op: &'static str,
+    op: tm_contract::Op,
     request: &str,
     mailbox: &str,
     e: crate::tenant::data_dir::DataDirError,
 ) -> Response {
     tracing::error!("{e}");
     let a = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "the simulator could not store this change");
-    record(state, Entry::new("tenant", op, request, 500).code(Some(a.code)).mailbox(Some(mailbox.to_string())).fault(Some(e.to_string())));
+    let fault = FaultKind::StoreFailed(e.to_string()).into();
+    record(state, Entry::new(Api::Tenant, op, request, 500).code(Some(a.code)).mailbox(Some(mailbox.to_string())).fault(Some(fault)));
     a.into_response()
 }
 

@@ -106,7 +106,7 @@ fn journal_rows(body: &mut String, journal: &[crate::observe::journal::Entry]) {
             esc(e.mailbox.as_deref().unwrap_or("")),
             esc(e.folder.as_deref().unwrap_or("")),
             esc(e.item_id.as_deref().unwrap_or("")),
-            esc(e.fault.as_deref().unwrap_or(""))
+            esc(&e.fault.as_ref().map(ToString::to_string).unwrap_or_default())
         );
     }
 }
