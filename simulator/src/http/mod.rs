@@ -10,6 +10,7 @@ pub mod fault_answer;
 pub mod graph;
 pub mod identity;
 pub mod openapi;
+pub mod record;
 pub mod serve;
 pub mod sessions;
 pub mod tls;

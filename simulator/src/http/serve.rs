@@ -24,7 +24,7 @@ pub fn app(state: Shared) -> Router {
         .route("/openapi.json", axum::routing::get(crate::http::openapi::serve))
         .merge(crate::http::web_ui::router())
         .merge(crate::http::identity::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::observe::access_log::record))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::record::record))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
 }

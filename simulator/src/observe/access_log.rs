@@ -11,28 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
 use tm_contract::{Api, Op};
-
-use crate::state::Shared;
-
-/// What the tenant gate learnt about a request (a response extension).
-#[derive(Debug, Clone)]
-pub struct Tenant {
-    /// The mailbox's primary address, when the path names a valid user.
-    pub mailbox: Option<String>,
-    /// Requests in flight for that mailbox, this one included, when it arrived.
-    pub in_flight: usize,
-}
-
-/// The archive item a tenant request concerns (a response extension): the item an import
-/// carried, once its body was read, or the item whose `Message-ID` a message query asks for.
-/// RETRY-AFTER and BACKOFF judge a retry of such a request per item, as Graph's guidance is per
-/// request. A request refused before its body was read (a throttle) names no item.
-#[derive(Debug, Clone)]
-pub struct Concerns(pub String);
 
 /// One request: the contract's shape of `/sim/requests`' entries.
 pub use tm_contract::RequestEntry as Logged;
@@ -96,83 +75,35 @@ impl AccessLog {
     fn now_us(&self) -> u64 {
         self.started.elapsed().as_micros() as u64
     }
-}
 
-/// The API, operation and item of a request, from the route axum matched (`MatchedPath`) rather
-/// than from the path again; a request no route matched is `other`.
-fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> Option<(Api, Op, Option<String>)> {
-    let api = if path.starts_with("/tm/v1") {
-        Api::Vendor
-    } else if path.starts_with("/graph/v1.0") {
-        Api::Tenant
-    } else if path.ends_with("/oauth2/v2.0/token") {
-        return Some((Api::Identity, Op::Token, None));
-    } else {
-        return None;
-    };
-    let op = match matched {
-        Some("/tm/v1/session") => Op::Login,
-        Some("/tm/v1/items") => Op::List,
-        Some("/tm/v1/items/{id}/raw") => Op::Raw,
-        Some(m) if api == Api::Tenant => match crate::http::graph::op_of(method, Some(m)) {
-            crate::world::faults::Op::Any => Op::Other,
-            op => op.into(),
-        },
-        _ => Op::Other,
-    };
-    // The item of a download: the segment the route names `{id}`, percent-decoded.
-    let item = (op == Op::Raw).then(|| path.split('/').rev().nth(1).map(decode)).flatten();
-    Some((api, op, item))
-}
-
-/// A path segment, percent-decoded (`percent-encoding`; invalid UTF-8 replaced).
-pub fn decode(segment: &str) -> String {
-    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
-}
-
-/// Middleware: logs vendor and tenant requests.
-pub async fn record(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
-    let Some((api, op, item_id)) = classify(request.method(), &path, matched.as_deref()) else { return next.run(request).await };
-    let log = &state.requests;
-    let seq = {
-        // Reserve the arrival position now, so that the order is the order of arrival.
-        let mut e = log.entries.lock().expect("access log lock");
+    /// Logs a request as it arrives (so that the order is the order of arrival); returns its `seq`.
+    pub fn arrived(&self, api: Api, op: Op, request: String, item_id: Option<String>) -> u64 {
+        let mut e = self.entries.lock().expect("access log lock");
         e.total += 1;
         let seq = e.total;
-        if e.kept.len() == log.capacity {
+        if e.kept.len() == self.capacity {
             e.kept.pop_front();
         }
-        e.kept.push_back(Logged {
-            seq,
-            api,
-            op,
-            request: format!("{} {path}", request.method()),
-            item_id,
-            mailbox: None,
-            in_flight: None,
-            status: 0,
-            start_us: log.now_us(),
-            end_us: 0,
-        });
+        let start_us = self.now_us();
+        e.kept.push_back(Logged { seq, api, op, request, item_id, mailbox: None, in_flight: None, status: 0, start_us, end_us: 0 });
         seq
-    };
-    let response = next.run(request).await;
-    let tenant = response.extensions().get::<Tenant>().cloned();
-    let concerns = response.extensions().get::<Concerns>().map(|c| c.0.clone());
-    let end = log.now_us();
-    let mut e = log.entries.lock().expect("access log lock");
-    if let Some(entry) = e.kept.iter_mut().rev().find(|x| x.seq == seq) {
-        entry.status = response.status().as_u16();
-        entry.end_us = end;
-        if concerns.is_some() {
-            entry.item_id = concerns;
-        }
-        if let Some(t) = tenant {
-            entry.mailbox = t.mailbox;
-            entry.in_flight = (t.in_flight > 0).then_some(t.in_flight);
+    }
+
+    /// Completes request `seq` once its answer is ready: the status, the item it concerns (when
+    /// known only then), and the mailbox with the requests in flight for it.
+    pub fn answered(&self, seq: u64, status: u16, concerns: Option<String>, mailbox: Option<(Option<String>, usize)>) {
+        let end = self.now_us();
+        let mut e = self.entries.lock().expect("access log lock");
+        if let Some(entry) = e.kept.iter_mut().rev().find(|x| x.seq == seq) {
+            entry.status = status;
+            entry.end_us = end;
+            if concerns.is_some() {
+                entry.item_id = concerns;
+            }
+            if let Some((mailbox, in_flight)) = mailbox {
+                entry.mailbox = mailbox;
+                entry.in_flight = (in_flight > 0).then_some(in_flight);
+            }
         }
     }
-    response
 }

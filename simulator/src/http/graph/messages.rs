@@ -217,7 +217,7 @@ pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
 /// Tags a response with the archive item its request concerns (for the access log).
 fn concerning(mut response: Response, item_id: Option<String>) -> Response {
     if let Some(id) = item_id {
-        response.extensions_mut().insert(crate::observe::access_log::Concerns(id));
+        response.extensions_mut().insert(crate::http::record::Concerns(id));
     }
     response
 }

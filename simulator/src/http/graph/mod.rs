@@ -126,7 +126,7 @@ fn classify(method: &axum::http::Method, matched: Option<&str>, path: &str) -> (
     if op == Op::Any {
         return (op, None);
     }
-    let user = path.split('/').skip_while(|s| *s != "users").nth(1).map(crate::observe::access_log::decode);
+    let user = path.split('/').skip_while(|s| *s != "users").nth(1).map(crate::http::record::decode);
     (op, user)
 }
 
@@ -159,7 +159,7 @@ fn refuse_throttled(
 ) -> Response {
     record(state, Entry::new(Api::Tenant, op, described, 429).code(Some(e.code)).mailbox(mailbox.clone()).fault(Some(why)));
     let mut r = e.into_response();
-    r.extensions_mut().insert(crate::observe::access_log::Tenant { mailbox, in_flight });
+    r.extensions_mut().insert(crate::http::record::Tenant { mailbox, in_flight });
     r
 }
 
@@ -228,7 +228,7 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
         }
         None => None,
     };
-    let tag = crate::observe::access_log::Tenant { mailbox: mailbox.clone(), in_flight: in_flight_now };
+    let tag = crate::http::record::Tenant { mailbox: mailbox.clone(), in_flight: in_flight_now };
     let mut response = gate(state.clone(), request, next, op, described, resolved, mailbox).await;
     response.extensions_mut().insert(tag);
     response
