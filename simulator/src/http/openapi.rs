@@ -546,6 +546,31 @@ pub mod query {
         /// Comma-separated properties to answer.
         #[serde(rename = "$select")]
         pub select: Option<String>,
+        /// Page size (default 100).
+        #[serde(rename = "$top")]
+        #[param(minimum = 1, maximum = 999)]
+        pub top: Option<i32>,
+        /// `displayName` or `userPrincipalName`, then `asc` or `desc`.
+        #[serde(rename = "$orderby")]
+        pub orderby: Option<String>,
+        /// `true`: answer `@odata.count` (only with `ConsistencyLevel: eventual`).
+        #[serde(rename = "$count")]
+        pub count: Option<bool>,
+        /// `"property:text"` clauses (`displayName`, `mail`, `userPrincipalName`) joined by `AND`/`OR`.
+        #[serde(rename = "$search")]
+        pub search: Option<String>,
+        /// The next page's token, from `@odata.nextLink`.
+        #[serde(rename = "$skiptoken")]
+        pub skiptoken: Option<String>,
+    }
+
+    /// The `ConsistencyLevel` header of Graph's advanced directory queries.
+    #[derive(Deserialize, IntoParams)]
+    #[into_params(parameter_in = Header)]
+    pub struct Consistency {
+        /// `eventual`: allow `$count` and `$search`.
+        #[serde(rename = "ConsistencyLevel")]
+        pub consistency_level: Option<String>,
     }
 
     /// Listings and counts of folders and messages.

@@ -290,10 +290,135 @@ async fn users_are_found_with_filter_and_shaped_with_select() {
         ("$filter=mail%20eq%20'a'%20or%20mail%20eq%20'b'", "Request_UnsupportedQuery"),
         ("$filter=mail%20eq", "Request_UnsupportedQuery"),
         ("$select=id,shoeSize", "BadRequest"),
-        ("$top=5", "BadRequest"),
+        ("$skip=5", "BadRequest"),
+        ("$expand=manager", "BadRequest"),
     ] {
         let (s, v) = users(query).await;
         assert_eq!((s, v["error"]["code"].as_str().unwrap_or("")), (400, code), "{query}: {v}");
         assert!(v["error"]["innerError"]["request-id"].is_string(), "{query}: {v}");
     }
+}
+
+/// A `GET` on the tenant with the token, `ConsistencyLevel: eventual` when `eventual`: status and
+/// body (JSON, else the text as a JSON string).
+async fn graph_get(sim: &tm_simulator::Running, url: &str, eventual: bool) -> (u16, Value) {
+    let mut req = client().get(url).bearer_auth(&sim.credentials().tenant_token);
+    if eventual {
+        req = req.header("ConsistencyLevel", "eventual");
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The Python SDK's first call (issue 24): `$top=1&$select=id` answers one user and a link on.
+#[tokio::test]
+async fn users_top_one_with_select_id_answers_one_user_and_a_next_link() {
+    let sim = start(small()).await;
+    let (s, v) = graph_get(&sim, &format!("{}/users?$top=1&$select=id", sim.graph_url()), false).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["@odata.context"], "https://graph.microsoft.com/v1.0/$metadata#users(id)");
+    let value = v["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1, "{v}");
+    assert_eq!(value[0].as_object().unwrap().keys().collect::<Vec<_>>(), ["id"]);
+    let next = v["@odata.nextLink"].as_str().unwrap();
+    assert!(next.starts_with(&format!("{}/users?", sim.graph_url())) && next.contains("%24skiptoken="), "{next}");
+    let (s, w) = graph_get(&sim, next, false).await;
+    assert_eq!(s, 200, "{w}");
+    assert_eq!(w["value"].as_array().unwrap().len(), 1);
+    assert_ne!(w["value"][0]["id"], value[0]["id"], "the next page is the next user");
+    for (query, code) in [
+        ("$top=0", "Request_UnsupportedQuery"),
+        ("$top=1000", "Request_UnsupportedQuery"),
+        ("$top=x", "BadRequest"),
+        ("$skiptoken=nonsense", "BadRequest"),
+    ] {
+        let (s, v) = graph_get(&sim, &format!("{}/users?{query}", sim.graph_url()), false).await;
+        assert_eq!((s, v["error"]["code"].as_str().unwrap_or("")), (400, code), "{query}: {v}");
+    }
+    let (_, v) = graph_get(&sim, &format!("{}/users?$top=1000", sim.graph_url()), false).await;
+    assert_eq!(v["error"]["message"], "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.");
+    // On one user, collection options are Graph's 400.
+    let (s, v) = graph_get(&sim, &format!("{}/users/wang.wei@contoso.cn?$top=1&$select=id", sim.graph_url()), false).await;
+    assert_eq!((s, code(&v)), (400, "BadRequest"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("not a collection"), "{v}");
+}
+
+/// 100 users a page by default: following `@odata.nextLink` visits every user once, in the
+/// same order each time; `$orderby=displayName` sorts.
+#[tokio::test]
+async fn paging_through_more_than_a_page_of_users_returns_each_once_in_a_stable_order() {
+    let text = std::fs::read_to_string(SMALL).unwrap().replace("employees = 12", "employees = 150");
+    let sim = start(tm_simulator::Scenario::from_toml_str(&text, "many-users").unwrap()).await;
+    let walk = |first: String| {
+        let sim = &sim;
+        async move {
+            let (mut ids, mut pages, mut url) = (Vec::new(), Vec::new(), Some(first));
+            while let Some(u) = url {
+                let (s, v) = graph_get(sim, &u, false).await;
+                assert_eq!(s, 200, "{v}");
+                pages.push(v["value"].as_array().unwrap().len());
+                ids.extend(v["value"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()));
+                url = v["@odata.nextLink"].as_str().map(str::to_owned);
+            }
+            (ids, pages)
+        }
+    };
+    let (ids, pages) = walk(format!("{}/users?$select=id,displayName", sim.graph_url())).await;
+    assert!(ids.len() > 150, "{}", ids.len());
+    assert!(pages.len() >= 2 && pages[..pages.len() - 1].iter().all(|n| *n == 100), "{pages:?}");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "each user once");
+    assert_eq!(walk(format!("{}/users?$select=id,displayName", sim.graph_url())).await.0, ids, "a stable order");
+    let (n, _) = graph_get(&sim, &format!("{}/users/$count", sim.graph_url()), true).await;
+    assert_eq!(n, 200);
+    let (_, n) = graph_get(&sim, &format!("{}/users/$count", sim.graph_url()), true).await;
+    assert_eq!(n, Value::from(ids.len()), "/$count counts them all");
+
+    let (sorted, _) = walk(format!("{}/users?$orderby=displayName&$top=7", sim.graph_url())).await;
+    assert_eq!(sorted.len(), ids.len());
+    let (_, v) = graph_get(&sim, &format!("{}/users?$orderby=displayName&$top=999&$select=displayName", sim.graph_url()), false).await;
+    let names: Vec<String> = v["value"].as_array().unwrap().iter().map(|x| x["displayName"].as_str().unwrap().to_lowercase()).collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted by displayName");
+    let (s, v) = graph_get(&sim, &format!("{}/users?$orderby=mail", sim.graph_url()), false).await;
+    assert_eq!((s, code(&v)), (400, "Request_UnsupportedQuery"), "{v}");
+}
+
+/// `$count` and `$search` are advanced queries: `ConsistencyLevel: eventual` needed (without it
+/// Graph ignores `$count=true`, refuses `$search` and `/$count`).
+#[tokio::test]
+async fn count_and_search_need_consistency_level_eventual() {
+    let sim = start(small()).await;
+    let url = |q: &str| format!("{}/users{q}", sim.graph_url());
+    let (s, all) = graph_get(&sim, &url(""), false).await;
+    assert_eq!(s, 200);
+    let total = all["value"].as_array().unwrap().len();
+    let (s, v) = graph_get(&sim, &url("?$count=true&$top=2"), true).await;
+    assert_eq!((s, v["@odata.count"].as_u64()), (200, Some(total as u64)), "{v}");
+    assert_eq!(v["value"].as_array().unwrap().len(), 2);
+    let (s, v) = graph_get(&sim, &url("?$count=true"), false).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("@odata.count").is_none(), "ignored without the header, as Graph does: {v}");
+    let (s, v) = graph_get(&sim, &url("/$count"), false).await;
+    assert_eq!((s, code(&v)), (400, "Request_BadRequest"), "{v}");
+    let (s, v) = graph_get(&sim, &url("/$count"), true).await;
+    assert_eq!((s, v), (200, Value::from(total)));
+
+    let search = "?$search=%22displayName:Grace%22%20OR%20%22mail:wang.w%22&$select=mail&$count=true";
+    let (s, v) = graph_get(&sim, &url(search), true).await;
+    assert_eq!(s, 200, "{v}");
+    let mut mails: Vec<&str> = v["value"].as_array().unwrap().iter().map(|x| x["mail"].as_str().unwrap()).collect();
+    mails.sort();
+    assert_eq!(mails, ["grace.chen@contoso.cn", "wang.wei@contoso.cn"], "{v}");
+    assert_eq!(v["@odata.count"], 2);
+    let (s, v) = graph_get(&sim, &url("?$search=%22displayName:race%22"), true).await;
+    assert_eq!((s, v["value"].clone()), (200, json!([])), "tokens, not substrings: {v}");
+    let (s, v) = graph_get(&sim, &url("?$search=%22displayName:Grace%22"), false).await;
+    assert_eq!((s, code(&v)), (400, "Request_UnsupportedQuery"), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("ConsistencyLevel: eventual"), "{v}");
+    let (s, v) = graph_get(&sim, &url("?$search=Grace"), true).await;
+    assert_eq!((s, code(&v)), (400, "BadRequest"), "{v}");
 }

@@ -355,31 +355,62 @@ pub(super) fn base_url(state: &Shared, headers: &HeaderMap) -> String {
     format!("{}://{host}/graph/v1.0", state.scheme())
 }
 
-/// Find users by `mail`, `userPrincipalName` or an alias in `proxyAddresses`.
+/// List users: find them by `mail`, `userPrincipalName` or an alias in `proxyAddresses`, page
+/// through them, search, sort and count them.
 ///
-/// `GET /users?$filter=…&$select=…` (see `users.rs`).
+/// `GET /users?$filter=…&$select=…&$top=…&$orderby=…&$count=…&$search=…` (see `users.rs`;
+/// <https://learn.microsoft.com/graph/api/user-list>).
 #[utoipa::path(get, path = "/users", operation_id = "users_list_users", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
-    params(crate::http::openapi::query::Users),
+    params(crate::http::openapi::query::Users, crate::http::openapi::query::Consistency),
     responses((status = 200, description = "The users found", body = crate::http::openapi::graph::UserCollection), crate::http::openapi::GraphErrors))]
-async fn list_users(State(state): State<Shared>, Query(query): Query<Vec<(String, String)>>) -> Response {
-    let o = match odata::parse(&query, &["filter", "select"], 999) {
+async fn list_users(State(state): State<Shared>, headers: HeaderMap, Query(query): Query<Vec<(String, String)>>) -> Response {
+    let o = match odata::parse_directory(&query, &USERS_OPTIONS) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };
-    match users::list(&state.tenant.directory, o.filter.as_deref(), o.select.as_deref()) {
+    let r = users::Request { options: &o, eventual: eventual(&headers) };
+    let url = format!("{}/users", base_url(&state, &headers));
+    match users::list(&state.tenant.directory, &r, &url, &query) {
         Ok(v) => axum::Json(v).into_response(),
         Err(r) => refused(r),
     }
+}
+
+/// The options `GET /users` takes (<https://learn.microsoft.com/graph/api/user-list#optional-query-parameters>;
+/// `$expand` is not offered here, `$skip` Graph does not take on users).
+const USERS_OPTIONS: [&str; 7] = ["filter", "select", "top", "count", "orderby", "search", "skiptoken"];
+
+/// Whether a request carries `ConsistencyLevel: eventual` (<https://learn.microsoft.com/graph/aad-advanced-queries>).
+fn eventual(headers: &HeaderMap) -> bool {
+    headers.get("consistencylevel").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
 }
 
 /// A user by id or userPrincipalName.
 ///
 /// `GET /users/{id | userPrincipalName}`: any user of the directory, disabled or without a
 /// mailbox included (<https://learn.microsoft.com/graph/api/user-get>); another address is 404.
+/// Collection options (`$top`, `$filter`, …) are Graph's 400 for a single resource.
+/// `GET /users/$count` (with `ConsistencyLevel: eventual`) answers the number of users as text.
 #[utoipa::path(get, path = "/users/{user}", operation_id = "users_user", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::User, crate::http::openapi::query::Select),
     responses((status = 200, description = "The user", body = crate::http::openapi::graph::User), crate::http::openapi::GraphErrors))]
-async fn user(State(state): State<Shared>, Path(key): Path<String>, Query(query): Query<Vec<(String, String)>>) -> Response {
+async fn user(
+    State(state): State<Shared>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    if key == "$count" {
+        let counted = odata::parse_directory(&query, &["filter", "search"])
+            .and_then(|o| users::count(&state.tenant.directory, &users::Request { options: &o, eventual: eventual(&headers) }));
+        return match counted {
+            Ok(n) => ([(header::CONTENT_TYPE, "text/plain")], n.to_string()).into_response(),
+            Err(r) => refused(r),
+        };
+    }
+    if let Some(r) = users::not_a_collection(&query) {
+        return refused(r);
+    }
     let o = match odata::parse(&query, &["select"], 999) {
         Ok(o) => o,
         Err(r) => return refused(r),

@@ -1,7 +1,8 @@
 //! The OData query options the tenant's collections take, parsed as Graph reads them
 //! (<https://learn.microsoft.com/graph/query-parameters>): `$filter`, `$select`, `$top`, `$skip`,
-//! `$count`, plus `includeHiddenFolders` on folders; paging links (`@odata.nextLink`, with
-//! `$skip`, as Graph writes them for mail folders and messages). An option a collection does not
+//! `$count`, `$orderby`, `$search`, `$skiptoken`, plus `includeHiddenFolders` on folders; paging
+//! links (`@odata.nextLink`, with `$skip` as Graph writes them for mail folders and messages, with
+//! an opaque `$skiptoken` as it writes them for the directory's users). An option a collection does not
 //! take, or a value it cannot read, is a [`Refused`]: a Graph 400, never an empty body.
 
 /// A query this tenant refuses, with Graph's code and message.
@@ -69,6 +70,12 @@ pub struct Options {
     pub count: bool,
     /// `includeHiddenFolders=true`.
     pub include_hidden: bool,
+    /// `$orderby`, as given.
+    pub orderby: Option<String>,
+    /// `$search`, as given.
+    pub search: Option<String>,
+    /// `$skiptoken`, as given.
+    pub skiptoken: Option<String>,
 }
 
 /// Reads the query options; `allowed` names the `$` options this collection takes (others are
@@ -121,10 +128,76 @@ pub fn parse(query: &[(String, String)], allowed: &[&str], max_top: usize) -> Re
                     .ok_or_else(|| Refused::bad_request(format!("Invalid $skip value '{v}'.")))?
             }
             "count" => o.count = boolean(v).ok_or_else(|| Refused::bad_request(format!("Invalid $count value '{v}': true or false.")))?,
+            "orderby" => o.orderby = Some(v.clone()),
+            "search" => o.search = Some(v.clone()),
+            "skiptoken" => o.skiptoken = Some(v.clone()),
             _ => unreachable!("only allowed options reach here"),
         }
     }
     Ok(o)
+}
+
+/// Reads the query options of a directory collection (`/users`), whose `$top` is the directory's
+/// 1 to 999 (<https://learn.microsoft.com/graph/api/user-list>, <https://learn.microsoft.com/graph/paging>):
+/// out of range, Graph's 400 `Request_UnsupportedQuery` "Invalid page size specified"; not a
+/// non-negative integer, OData's 400 `BadRequest`. Paging is by an opaque `$skiptoken`.
+pub fn parse_directory(query: &[(String, String)], allowed: &[&str]) -> Result<Options, Refused> {
+    for (k, v) in query {
+        let key = k.trim();
+        if !key.strip_prefix('$').unwrap_or(key).eq_ignore_ascii_case("top") || !allowed.contains(&"top") {
+            continue;
+        }
+        let Ok(n) = v.trim().parse::<u64>() else {
+            return Err(Refused::bad_request(format!(
+                "Invalid value '{v}' for $top query option found. The $top query option requires a non-negative integer value."
+            )));
+        };
+        if !(1..=999).contains(&n) {
+            return Err(Refused {
+                code: "Request_UnsupportedQuery",
+                message: format!("Invalid page size specified: '{n}'. Must be between 1 and 999 inclusive."),
+            });
+        }
+    }
+    let mut o = parse(query, allowed, 999)?;
+    if let Some(t) = &o.skiptoken {
+        o.skip = skiptoken_offset(t).ok_or_else(|| Refused::bad_request("Invalid Skip Token"))?;
+    }
+    Ok(o)
+}
+
+const TOKEN_PREFIX: &str = "RFNwdA";
+
+/// The opaque `$skiptoken` of the page starting at `offset`.
+fn skiptoken(offset: usize) -> String {
+    format!("{TOKEN_PREFIX}{}", hex::encode(format!("users/{offset}")))
+}
+
+/// The offset a `$skiptoken` written by [`skiptoken`] stands for.
+fn skiptoken_offset(token: &str) -> Option<usize> {
+    let bytes = hex::decode(token.trim().strip_prefix(TOKEN_PREFIX)?).ok()?;
+    let n = String::from_utf8(bytes).ok()?.strip_prefix("users/")?.parse::<usize>().ok()?;
+    (n <= i32::MAX as usize).then_some(n)
+}
+
+/// One page of a directory collection: the items from the `$skiptoken`'s offset, `$top` (else
+/// `default_top`) of them, and, when more follow, the absolute link to the next page: the
+/// request's options (`query`) as given, with a new `$skiptoken`.
+pub fn token_page<T>(items: Vec<T>, o: &Options, default_top: usize, url: &str, query: &[(String, String)]) -> (Vec<T>, Option<String>) {
+    let top = o.top.unwrap_or(default_top);
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(o.skip).take(top).collect();
+    let next = (o.skip.saturating_add(top) < total).then(|| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            if !k.trim().trim_start_matches('$').eq_ignore_ascii_case("skiptoken") {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("$skiptoken", &skiptoken(o.skip + top));
+        format!("{url}?{}", q.finish())
+    });
+    (page, next)
 }
 
 /// Parses a `$select` against a resource's properties (any case): the properties asked for, in
@@ -227,6 +300,30 @@ mod tests {
         let o = Options { top: Some(4), skip: 8, ..Options::default() };
         let (p, next) = page((0..10).collect(), &o, 10, "u", &[]);
         assert_eq!((p, next), (vec![8, 9], None));
+    }
+
+    #[test]
+    fn directory_options_bound_top_as_the_directory_does_and_page_by_token() {
+        let all = ["top", "select", "skiptoken"];
+        assert_eq!(parse_directory(&q(&[("$top", "999")]), &all).unwrap().top, Some(999));
+        for (bad, code) in
+            [("0", "Request_UnsupportedQuery"), ("1000", "Request_UnsupportedQuery"), ("x", "BadRequest"), ("-1", "BadRequest")]
+        {
+            assert_eq!(parse_directory(&q(&[("$top", bad)]), &all).unwrap_err().code, code, "{bad}");
+        }
+        let o = Options { top: Some(2), ..Options::default() };
+        let (p, next) = token_page((0..5).collect(), &o, 100, "http://h/u", &q(&[("$top", "2"), ("$select", "id")]));
+        assert_eq!(p, vec![0, 1]);
+        let next = next.unwrap();
+        let (_, query) = next.split_once('?').unwrap();
+        let query: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let o = parse_directory(&query, &all).unwrap();
+        assert_eq!((o.skip, o.top), (2, Some(2)));
+        let (p, _) = token_page((0..5).collect(), &o, 100, "u", &query);
+        assert_eq!(p, vec![2, 3]);
+        for bad in ["", "x", "RFNwdAzz", "RFNwdA7573657273"] {
+            assert_eq!(parse_directory(&q(&[("$skiptoken", bad)]), &all).unwrap_err().message, "Invalid Skip Token", "{bad}");
+        }
     }
 
     quickcheck! {

@@ -1,8 +1,10 @@
-//! `GET /users` with Graph's query options, as far as a connector needs them to find a mailbox:
-//! `$filter` with `mail eq '…'`, `userPrincipalName eq '…'` or
-//! `proxyAddresses/any(x:x eq 'smtp:…')` (one clause; string comparison ignores case, as the
-//! directory's does), and `$select` over the user resource's properties
-//! (<https://learn.microsoft.com/graph/api/user-list>, <https://learn.microsoft.com/graph/aad-advanced-queries>).
+//! `GET /users` with Graph's query options (<https://learn.microsoft.com/graph/api/user-list>,
+//! <https://learn.microsoft.com/graph/aad-advanced-queries>): `$filter` with `mail eq '…'`,
+//! `userPrincipalName eq '…'` or `proxyAddresses/any(x:x eq 'smtp:…')` (one clause; string
+//! comparison ignores case, as the directory's does), `$select` over the user resource's
+//! properties, `$top` (1 to 999; 100 a page by default, `@odata.nextLink` with a `$skiptoken`),
+//! `$orderby` `displayName` or `userPrincipalName`, and, with `ConsistencyLevel: eventual`,
+//! `$count=true` and `$search`; `GET /users/$count` with that header.
 //!
 //! Unlike the path lookup, the collection shows every user of the directory, disabled ones and
 //! those without a mailbox included, with `accountEnabled` saying which, as Graph does. A filter
@@ -140,11 +142,197 @@ pub fn one(u: &User, t: &TenantUser, select: Option<&str>) -> Result<Value, Refu
     Ok(v)
 }
 
-/// The answer to `GET /users` with these query options (values as given, already decoded).
-pub fn list(directory: &Directory, filter: Option<&str>, select: Option<&str>) -> Result<Value, Refused> {
-    let filter = filter.map(parse_filter).transpose()?;
-    let select = select.map(parse_select).transpose()?;
-    let value: Vec<Value> = match &filter {
+/// `$orderby`: the property and whether descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// `displayName`
+    DisplayName(bool),
+    /// `userPrincipalName`
+    UserPrincipalName(bool),
+}
+
+fn unsortable() -> Refused {
+    Refused { code: "Request_UnsupportedQuery", message: "Sorting not supported for current query.".into() }
+}
+
+/// Parses an `$orderby`: `displayName` or `userPrincipalName`, `asc` (the default) or `desc`, the
+/// two the directory sorts users by without advanced query parameters
+/// (<https://learn.microsoft.com/graph/aad-advanced-queries#support-for-sorting-by-properties-of-microsoft-entra-id-directory-objects>);
+/// another property of the user is Graph's `Request_UnsupportedQuery`, an unknown one OData's
+/// `BadRequest`.
+pub fn parse_orderby(text: &str) -> Result<Order, Refused> {
+    let mut words = text.split_whitespace();
+    let property = words.next().ok_or_else(unsortable)?;
+    let desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(unsortable()),
+    };
+    if words.next().is_some() || property.contains(',') {
+        return Err(unsortable());
+    }
+    if property.eq_ignore_ascii_case("displayName") {
+        Ok(Order::DisplayName(desc))
+    } else if property.eq_ignore_ascii_case("userPrincipalName") {
+        Ok(Order::UserPrincipalName(desc))
+    } else if PROPERTIES.iter().any(|p| p.eq_ignore_ascii_case(property)) {
+        Err(unsortable())
+    } else {
+        Err(Refused::bad_request(format!("Could not find a property named '{property}' on type 'microsoft.graph.user'.")))
+    }
+}
+
+/// One `$search` clause: `"property:text"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clause {
+    /// `displayName:…`, matched by tokens.
+    DisplayName(Vec<String>),
+    /// `mail:…`, matched as `startsWith` (ignoring case).
+    Mail(String),
+    /// `userPrincipalName:…`, matched as `startsWith` (ignoring case).
+    UserPrincipalName(String),
+}
+
+/// A `$search`: clauses joined by `OR` (outer) and `AND` (inner).
+pub type Search = Vec<Vec<Clause>>;
+
+fn bad_search(text: &str) -> Refused {
+    Refused::bad_request(format!("Invalid $search value '{text}': clauses are \"property:text\" in double quotes, joined by AND or OR."))
+}
+
+/// Parses a `$search` as Graph writes it for directory objects
+/// (<https://learn.microsoft.com/graph/search-query-parameter#using-search-on-directory-object-collections>):
+/// `"displayName:…"`, `"mail:…"` or `"userPrincipalName:…"` clauses (`\"` and `\\` escaped),
+/// joined by upper-case `AND`/`OR` outside the quotes (`AND` binding closer). Parentheses and
+/// other properties are not offered here (400).
+pub fn parse_search(text: &str) -> Result<Search, Refused> {
+    let mut out: Search = vec![Vec::new()];
+    let mut chars = text.trim().chars().peekable();
+    let mut expect_clause = true;
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {}
+            '"' if expect_clause => {
+                let mut clause = String::new();
+                loop {
+                    match chars.next().ok_or_else(|| bad_search(text))? {
+                        '\\' => clause.push(chars.next().ok_or_else(|| bad_search(text))?),
+                        '"' => break,
+                        c => clause.push(c),
+                    }
+                }
+                out.last_mut().expect("a conjunction").push(search_clause(&clause)?);
+                expect_clause = false;
+            }
+            'A' | 'O' if !expect_clause => {
+                let word: String = std::iter::once(c).chain(std::iter::from_fn(|| chars.next_if(|c| c.is_ascii_alphabetic()))).collect();
+                match word.as_str() {
+                    "AND" => {}
+                    "OR" => out.push(Vec::new()),
+                    _ => return Err(bad_search(text)),
+                }
+                expect_clause = true;
+            }
+            _ => return Err(bad_search(text)),
+        }
+    }
+    if expect_clause {
+        return Err(bad_search(text));
+    }
+    Ok(out)
+}
+
+fn search_clause(clause: &str) -> Result<Clause, Refused> {
+    let (property, value) = clause.split_once(':').ok_or_else(|| bad_search(clause))?;
+    match property.trim().to_ascii_lowercase().as_str() {
+        "displayname" => Ok(Clause::DisplayName(tokens(value))),
+        "mail" => Ok(Clause::Mail(value.trim().to_lowercase())),
+        "userprincipalname" => Ok(Clause::UserPrincipalName(value.trim().to_lowercase())),
+        _ => Err(unsupported(property.trim())),
+    }
+}
+
+/// Graph's tokens of a directory string (lower-cased): words split at spaces, at a change from
+/// lower to upper case, between letters and digits, and at symbols (the symbols dropped, the
+/// parts joined by symbols also as one token: `hello.world` is `hello`, `world`, `helloworld`).
+pub fn tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for word in text.split_whitespace() {
+        let (mut parts, mut cur, mut prev, mut symbol) = (Vec::new(), String::new(), None::<char>, false);
+        for c in word.chars() {
+            let boundary = match prev {
+                _ if !c.is_alphanumeric() => true,
+                Some(p) => (p.is_lowercase() && c.is_uppercase()) || (p.is_numeric() != c.is_numeric()),
+                None => false,
+            };
+            if boundary && !cur.is_empty() {
+                parts.push(std::mem::take(&mut cur));
+            }
+            if c.is_alphanumeric() {
+                cur.extend(c.to_lowercase());
+                prev = Some(c);
+            } else {
+                symbol = true;
+                prev = None;
+            }
+        }
+        if !cur.is_empty() {
+            parts.push(cur);
+        }
+        if symbol && parts.len() > 1 {
+            out.push(parts.concat());
+        }
+        out.extend(parts);
+    }
+    out
+}
+
+/// Whether a user matches a clause: every token of the text begins a token of the display name
+/// (in any order), or the address begins with the text.
+fn found(clause: &Clause, u: &User) -> bool {
+    match clause {
+        Clause::DisplayName(want) => {
+            let have = tokens(&u.display_name);
+            want.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+        }
+        Clause::Mail(v) => u.mail.to_lowercase().starts_with(v.as_str()),
+        Clause::UserPrincipalName(v) => u.user_principal_name.to_lowercase().starts_with(v.as_str()),
+    }
+}
+
+/// A `GET /users` (or `/users/$count`) request: its options, and whether it carries
+/// `ConsistencyLevel: eventual` (<https://learn.microsoft.com/graph/aad-advanced-queries>).
+pub struct Request<'a> {
+    /// The query options, read by [`super::odata::parse_directory`].
+    pub options: &'a super::odata::Options,
+    /// `ConsistencyLevel: eventual` was sent.
+    pub eventual: bool,
+}
+
+fn search_needs_eventual() -> Refused {
+    Refused {
+        code: "Request_UnsupportedQuery",
+        message:
+            "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"
+                .into(),
+    }
+}
+
+/// The users a request's `$filter`, `$search` and `$orderby` find, in order: the scenario's
+/// order unless `$orderby` (ties by id, so the order is stable).
+pub fn found_users<'d>(directory: &'d Directory, r: &Request) -> Result<Vec<(&'d User, &'d TenantUser)>, Refused> {
+    let o = r.options;
+    let filter = o.filter.as_deref().map(parse_filter).transpose()?;
+    let search = o.search.as_deref().map(parse_search).transpose()?;
+    let order = o.orderby.as_deref().map(parse_orderby).transpose()?;
+    if search.is_some() && !r.eventual {
+        return Err(search_needs_eventual());
+    }
+    // $filter with $orderby needs both advanced query parameters.
+    if filter.is_some() && order.is_some() && !(r.eventual && o.count) {
+        return Err(unsortable());
+    }
+    let mut users: Vec<(&User, &TenantUser)> = match &filter {
         // Every filter names an address: its one candidate is found by address, not by a scan
         // of the directory (a connector asks once per address it resolves).
         Some(f) => {
@@ -152,16 +340,70 @@ pub fn list(directory: &Directory, filter: Option<&str>, select: Option<&str>) -
                 Filter::Mail(v) | Filter::UserPrincipalName(v) => Some(v.trim()),
                 Filter::ProxyAddress(v) => v.trim().get(..5).filter(|p| p.eq_ignore_ascii_case("smtp:")).map(|_| &v.trim()[5..]),
             };
-            address
-                .and_then(|a| directory.by_any_address(a))
-                .filter(|(u, t)| matches(f, u, t))
-                .map(|(u, t)| resource(u, t, select.as_deref()))
-                .into_iter()
-                .collect()
+            address.and_then(|a| directory.by_any_address(a)).filter(|(u, t)| matches(f, u, t)).into_iter().collect()
         }
-        None => directory.all().map(|(u, t)| resource(u, t, select.as_deref())).collect(),
+        None => directory.all().collect(),
     };
-    Ok(json!({ "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users", "value": value }))
+    if let Some(s) = &search {
+        users.retain(|(u, _)| s.iter().any(|all| all.iter().all(|c| found(c, u))));
+    }
+    if let Some(order) = order {
+        let (key, desc): (fn(&User) -> String, bool) = match order {
+            Order::DisplayName(d) => (|u| u.display_name.to_lowercase(), d),
+            Order::UserPrincipalName(d) => (|u| u.user_principal_name.to_lowercase(), d),
+        };
+        users.sort_by(|a, b| {
+            let by = key(a.0).cmp(&key(b.0));
+            (if desc { by.reverse() } else { by }).then_with(|| a.0.id.cmp(&b.0.id))
+        });
+    }
+    Ok(users)
+}
+
+/// Graph's default page of users (<https://learn.microsoft.com/graph/api/user-list>).
+pub const PAGE: usize = 100;
+
+/// The answer to `GET /users`: a page of the users found, `@odata.nextLink` (absolute, from
+/// `url` and the request's `query`) when more follow, `@odata.count` on the first page when
+/// asked for with `ConsistencyLevel: eventual` (without it Graph ignores `$count=true`).
+pub fn list(directory: &Directory, r: &Request, url: &str, query: &[(String, String)]) -> Result<Value, Refused> {
+    let select = r.options.select.as_deref().map(parse_select).transpose()?;
+    let users = found_users(directory, r)?;
+    let total = users.len();
+    let (page, next) = super::odata::token_page(users, r.options, PAGE, url, query);
+    let context = match &select {
+        Some(p) => format!("https://graph.microsoft.com/v1.0/$metadata#users({})", p.join(",")),
+        None => "https://graph.microsoft.com/v1.0/$metadata#users".to_string(),
+    };
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), context.into());
+    if r.options.count && r.eventual && r.options.skiptoken.is_none() {
+        body.insert("@odata.count".into(), total.into());
+    }
+    if let Some(next) = next {
+        body.insert("@odata.nextLink".into(), next.into());
+    }
+    body.insert("value".into(), page.into_iter().map(|(u, t)| resource(u, t, select.as_deref())).collect::<Vec<_>>().into());
+    Ok(Value::Object(body))
+}
+
+/// The answer to `GET /users/$count`: the number of users found, which Graph gives only with
+/// `ConsistencyLevel: eventual` (else 400 `Request_BadRequest`, "$count is not currently supported.").
+pub fn count(directory: &Directory, r: &Request) -> Result<usize, Refused> {
+    if !r.eventual {
+        return Err(Refused { code: "Request_BadRequest", message: "$count is not currently supported.".into() });
+    }
+    Ok(found_users(directory, r)?.len())
+}
+
+/// Graph's 400 for collection options on a single user (`GET /users/{key}?$top=…`), or `None`.
+pub fn not_a_collection(query: &[(String, String)]) -> Option<Refused> {
+    let collection_only = ["filter", "orderby", "count", "skip", "top"];
+    query.iter().any(|(k, _)| collection_only.iter().any(|c| k.trim().trim_start_matches('$').eq_ignore_ascii_case(c))).then(|| {
+        Refused::bad_request(
+            "The query specified in the URI is not valid. The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.",
+        )
+    })
 }
 
 #[cfg(test)]
@@ -187,5 +429,52 @@ mod tests {
         let e = parse_select("id,shoeSize").unwrap_err();
         assert_eq!(e.code, "BadRequest");
         assert!(e.message.contains("'shoeSize'"), "{}", e.message);
+    }
+
+    #[test]
+    fn tokens_split_as_graph_documents() {
+        assert_eq!(tokens("hello world"), ["hello", "world"]);
+        assert_eq!(tokens("HelloWorld"), ["hello", "world"]);
+        assert_eq!(tokens("HELLOworld"), ["helloworld"]);
+        assert_eq!(tokens("hello.world"), ["helloworld", "hello", "world"]);
+        assert_eq!(tokens("hello123world"), ["hello", "123", "world"]);
+        assert_eq!(tokens("李四(David Li)"), ["李四david", "李四", "david", "li"]);
+    }
+
+    #[test]
+    fn search_clauses_parse_and_match_by_token_prefix() {
+        let u = |name: &str| User {
+            id: "1".into(),
+            user_principal_name: "d.li@x.cn".into(),
+            mail: "David.Li@x.cn".into(),
+            display_name: name.into(),
+        };
+        let hit = |search: &str, name: &str| parse_search(search).unwrap().iter().any(|all| all.iter().all(|c| found(c, &u(name))));
+        for q in
+            ["\"displayName:李四(David Li)\"", "\"displayName:李四\"", "\"displayName:Li 李\"", "\"displayName:dav\"", "\"mail:david.\""]
+        {
+            assert!(hit(q, "李四(David Li)"), "{q}");
+        }
+        assert!(!hit("\"displayName:avid\"", "李四(David Li)"), "no contains logic");
+        assert!(hit("\"displayName:nobody\" OR \"userPrincipalName:D.LI\"", "x"));
+        assert!(!hit("\"displayName:nobody\" AND \"mail:david\"", "x"));
+        for bad in ["displayName:x", "\"displayName:x", "\"displayName:x\" and \"mail:y\"", "(\"mail:x\")", "\"mail:x\" OR", "\"x\""] {
+            assert_eq!(parse_search(bad).unwrap_err().code, "BadRequest", "{bad}");
+        }
+        assert_eq!(parse_search("\"jobTitle:x\"").unwrap_err().code, "Request_UnsupportedQuery");
+    }
+
+    #[test]
+    fn orderby_takes_the_two_default_sort_keys() {
+        assert_eq!(parse_orderby("displayName"), Ok(Order::DisplayName(false)));
+        assert_eq!(parse_orderby("userprincipalname DESC"), Ok(Order::UserPrincipalName(true)));
+        for (bad, code) in [
+            ("mail", "Request_UnsupportedQuery"),
+            ("displayName up", "Request_UnsupportedQuery"),
+            ("shoeSize", "BadRequest"),
+            ("", "Request_UnsupportedQuery"),
+        ] {
+            assert_eq!(parse_orderby(bad).unwrap_err().code, code, "{bad}");
+        }
     }
 }
