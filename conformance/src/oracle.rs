@@ -22,7 +22,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, Observation, format_ms};
+use tm_contract::format_ms;
+use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, Observation};
 
 use crate::digest::Digest;
 use tm_contract::{Mapping, MappingError, MobileNumber, Region};
@@ -97,8 +98,8 @@ pub struct ArchiveFacts {
 impl ArchiveFacts {
     /// Reads the archive of a simulator.
     pub fn read(seen: &Observation) -> ArchiveFacts {
-        let state = seen.world();
-        let population = &state.archive.population;
+        let world = seen.world();
+        let population = &world.archive.population;
         let persons: Vec<PersonFacts> = population
             .persons
             .iter()
@@ -109,9 +110,9 @@ impl ArchiveFacts {
                 email: p.email.clone(),
             })
             .collect();
-        let recalled: BTreeSet<&str> = state.archive.items().iter().filter_map(|i| i.spec.recalls.as_deref()).collect();
+        let recalled: BTreeSet<&str> = world.archive.items().iter().filter_map(|i| i.spec.recalls.as_deref()).collect();
         let mut items = Vec::new();
-        for item in state.archive.items() {
+        for item in world.archive.items() {
             let spec = &item.spec;
             let (others, place): (Vec<u32>, String) = match spec.conversation {
                 Conversation::Direct(peer) => (vec![peer], format!("to {}", persons[peer as usize].id)),
@@ -134,8 +135,8 @@ impl ArchiveFacts {
                 format_ms(spec.captured_ms).replace(".000Z", "Z"),
                 persons[spec.actor as usize].id
             );
-            if matches!(spec.kind, Kind::Attachment | Kind::File) && state.archive.size(item) >= 1_000_000 {
-                label.push_str(&format!(", {} bytes", state.archive.size(item)));
+            if matches!(spec.kind, Kind::Attachment | Kind::File) && world.archive.size(item) >= 1_000_000 {
+                label.push_str(&format!(", {} bytes", world.archive.size(item)));
             }
             if let Some(listed) = spec.listed_size {
                 label.push_str(&format!(", listed as {listed}"));
@@ -147,8 +148,8 @@ impl ArchiveFacts {
                 id: spec.id.clone(),
                 captured_ms: spec.captured_ms,
                 kind: spec.kind,
-                size: state.archive.size(item),
-                listed_size: spec.listed_size.unwrap_or_else(|| state.archive.size(item)),
+                size: world.archive.size(item),
+                listed_size: spec.listed_size.unwrap_or_else(|| world.archive.size(item)),
                 actor: spec.actor,
                 participants,
                 recalls: spec.recalls.clone(),
@@ -282,9 +283,9 @@ impl Expectation {
     /// Computes the expectation of the simulator's scenario.
     pub fn compute(seen: &Observation, facts: &ArchiveFacts) -> Result<Expectation, OracleError> {
         let resolver = Resolver::new(seen);
-        let state = seen.world();
+        let world = seen.world();
         let mut windows: Vec<Window> = Vec::new();
-        for (i, run) in state.scenario.runs.iter().enumerate() {
+        for (i, run) in world.scenario.runs.iter().enumerate() {
             if run.kill_after_imports.is_some() {
                 continue;
             }
