@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use super::prelude::*;
-use tm_contract::{Api, FaultKind, Op};
 use crate::oracle::ItemExpectation;
+use tm_contract::{Api, FaultKind, Op};
 
 /// RESUME.
 pub(crate) const RULE: Rule = Rule::new(&Resume);
