@@ -218,7 +218,6 @@ fn generate_command(scenario: Option<&PathBuf>, out: &std::path::Path) -> ExitCo
 }
 
 fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usize) -> anyhow::Result<()> {
-    let name = scenario.name.clone();
     let credentials = scenario.credentials.clone();
     let data_dir = options.data_dir.clone();
     let sim = ThreadedSimulator::start(scenario, listen, options, threads)?;
@@ -226,7 +225,6 @@ fn serve(scenario: Scenario, listen: SocketAddr, options: Options, threads: usiz
     let identity = summary.identity.clone().expect("a listening simulator knows its base URL");
     let base = identity.authority.clone();
     let c = &credentials;
-    let _ = &name;
     println!(
         "tm-simulator: scenario {:?}, {} items, {} valid mailboxes",
         summary.name, summary.counts.items, summary.population["valid_mailboxes"]
