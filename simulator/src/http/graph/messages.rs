@@ -1,221 +1,38 @@
-//! Messages as Graph serves them: the MIME import
-//! (<https://learn.microsoft.com/graph/api/user-post-messages>, base64 MIME as `text/plain`),
-//! listings of a folder or of the whole mailbox (<https://learn.microsoft.com/graph/api/user-list-messages>)
-//! with `$filter=internetMessageId eq '<…>'` (and `subject eq`), `$select`, `$top` (default 10,
-//! at most 1000), `$skip`, `@odata.nextLink`, `$count=true` and the `/$count` segment, newest
-//! first; one message, and its MIME (`/$value`, <https://learn.microsoft.com/graph/outlook-get-mime-message>).
+//! Messages as Graph serves them: listings of a folder or of the whole mailbox
+//! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter=internetMessageId eq '<…>'`
+//! (and `subject eq`), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
+//! `$count=true` and the `/$count` segment, newest first; one message, and its MIME
+//! (`/$value`, <https://learn.microsoft.com/graph/outlook-get-mime-message>). The import is in `import.rs`.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::odata::{self, Refused};
-use super::{base_url, break_answer, mailbox_user, refused, stored_nothing};
+use super::{base_url, mailbox_user, refused};
 use crate::http::error::ApiError;
-use crate::observe::journal::Entry;
 use crate::state::Shared;
-use crate::tenant::mailboxes::{Content, Message, message_id};
+use crate::tenant::mailboxes::{Message, message_id};
 use crate::tenant::message_resource::{self, PREFIX_BYTES, Stored};
 use crate::tenant::store::MessageBytes;
-use crate::tenant::store::{Imported, StoreError};
-use crate::tenant::upload::{Upload, Uploaded};
-use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
-use tm_contract::FaultRecord;
-
-/// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
-/// scenario's `[tenant] max_request_bytes` models it).
-pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
-
-/// The journal's name of an import request.
-const IMPORT: &str = "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages";
 
 /// Graph's page size for messages, and its largest `$top`.
 const PAGE: usize = 10;
 const MAX_TOP: usize = 1000;
 
-/// The unfolded value of the first header `name` in a MIME head.
-fn header_value(mime: &[u8], name: &str) -> Option<String> {
-    let end = mime.windows(4).position(|w| w == b"\r\n\r\n").or_else(|| mime.windows(2).position(|w| w == b"\n\n")).unwrap_or(mime.len());
-    let head = String::from_utf8_lossy(&mime[..end]);
-    let mut found: Option<String> = None;
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(v) = &mut found {
-                v.push(' ');
-                v.push_str(line.trim());
-            }
-            continue;
-        }
-        if found.is_some() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.trim().eq_ignore_ascii_case(name)
-        {
-            found = Some(v.trim().to_string());
-        }
-    }
-    found.map(|v| v.trim().to_string())
-}
-
-fn entity_context(user_id: &str, folder_id: &str) -> String {
+pub(super) fn entity_context(user_id: &str, folder_id: &str) -> String {
     format!("https://graph.microsoft.com/v1.0/$metadata#users('{user_id}')/mailFolders('{folder_id}')/messages/$entity")
 }
 
 /// A message's `internetMessageId`: its `Message-ID`, or one Exchange would make up.
-fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
+pub(super) fn internet_message_id(m: &Message, state: &Shared, id: &str) -> String {
     m.internet_message_id(&state.world.archive).unwrap_or_else(|| format!("<{id}@tenant.sim>"))
 }
 
-/// Import a MIME message into a folder.
-///
-/// `POST /users/{user}/mailFolders/{folder}/messages` with the base64 MIME (`text/plain`): 201
-/// with the message resource (<https://learn.microsoft.com/graph/api/user-post-messages>).
-#[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
-    params(crate::http::openapi::path::Folder),
-    request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The imported message", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
-pub async fn import(
-    State(state): State<Shared>,
-    Path((key, folder_key)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let (u, _) = match mailbox_user(&state, &key) {
-        Ok(u) => u,
-        Err(e) => return e.into_response(),
-    };
-    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<FaultRecord>| {
-        let mut entry = Entry::new(Api::Tenant, Op::Import, IMPORT, status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
-        (entry.folder, entry.item_id) = (folder, item_id);
-        super::record(&state, entry);
-    };
-    let fail = |e: ApiError| {
-        journal(e.status.as_u16(), Some(e.code), None, None, None);
-        e.into_response()
-    };
-    let (folder, uploaded) = match receive(&state, &u.id, &folder_key, &headers, body).await {
-        Ok(x) => x,
-        Err(e) => return fail(e),
-    };
-    let archive_id = header_value(&uploaded.head, "X-TELEMESSAGE-ArchiveMessageID");
-    let addresses = state.tenant.directory.addresses(&u.id);
-    let fault =
-        state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Import, item: archive_id.as_deref(), mailbox: Some(&addresses) });
-    if let Some(rule) = &fault {
-        match rule.action {
-            ActionKind::Status => {
-                let e = crate::http::fault_answer::fault_error(rule, true);
-                journal(e.status.as_u16(), Some(e.code), None, archive_id.clone(), Some(rule.record()));
-                return concerning(e.into_response(), archive_id);
-            }
-            ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
-            // Another program's message lands in the folder while this import is under way.
-            ActionKind::ForeignWrite => foreign_write(&state, &u.id, &u.mail),
-            _ => {}
-        }
-    }
-    // Parsed before the store is asked: every import and listing waits for the tenant's lock.
-    let parsed = message_resource::parse(&uploaded.start);
-    let message = message_of(&uploaded, archive_id.clone());
-    let stored = match state.tenant.import(&state.world.archive, &u.id, &folder, message, uploaded.kept) {
-        Ok(x) => x,
-        Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
-        Err(StoreError::DataDir(e)) => return stored_nothing(&state, Op::Import.into(), IMPORT, &u.mail, e),
-    };
-    let response = created(&stored, &u.id, &folder, &parsed);
-    let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.record());
-    journal(201, None, Some(stored.folder_name), archive_id.clone(), note);
-    let answer = concerning(response, archive_id);
-    match fault.filter(|f| f.action == ActionKind::Reset) {
-        // The message is stored; the answer is lost on the way.
-        Some(rule) => break_answer(answer, &rule).await,
-        None => answer,
-    }
-}
-
-/// The 201 of an import: the message resource.
-fn created(stored: &Imported, user_id: &str, folder: &str, parsed: &message_resource::Parsed) -> Response {
-    let resource =
-        Stored { id: &stored.id, folder_id: folder, internet_message_id: &stored.internet_message_id, sha256: &stored.sha256_hex };
-    let mut response = message_resource::resource(resource, Some(parsed));
-    response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(user_id, folder).into());
-    (StatusCode::CREATED, axum::Json(response)).into_response()
-}
-
-/// The message an upload is (its content: the archive item's, kept bytes, or dropped ones).
-fn message_of(uploaded: &Uploaded, archive_id: Option<String>) -> Message {
-    let content = match (uploaded.archive_item, &uploaded.kept) {
-        (Some(i), _) => Content::Archive(i as u32),
-        (None, Some(_)) => Content::Blob,
-        (None, None) => Content::Dropped,
-    };
-    Message::new(content, archive_id, header_value(&uploaded.head, "Message-ID"), uploaded.sha256, uploaded.size)
-}
-
-fn no_folder(key: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
-}
-
-/// An import's body received: the media type checked, the folder found (its id), Graph's
-/// request cap applied (from the length announced, or as soon as the body passes it), the
-/// base64 decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
-async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &HeaderMap, body: Body) -> Result<(String, Uploaded), ApiError> {
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !ctype.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/plain") {
-        let message = format!("MIME import takes Content-Type: text/plain (base64), not {ctype:?}");
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", message));
-    }
-    // The folder: an id or a well-known name.
-    let folder = state.tenant.contents().mailboxes.get(user_id).and_then(|m| m.folder(folder_key)).map(|f| f.id.clone());
-    let folder = folder.ok_or_else(|| no_folder(folder_key))?;
-    let limit = state.world.scenario.limits.max_request_bytes.map_or(MAX_IMPORT_BODY, |l| l as usize);
-    let too_large = || {
-        let message = format!("The request body is larger than the maximum size allowed ({limit} bytes).");
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message)
-    };
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let archive = &state.world.archive;
-    let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
-    let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
-    let mut stream = body.into_data_stream();
-    let mut received = 0usize;
-    let invalid =
-        || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"))?;
-        received += chunk.len();
-        if received > limit {
-            return Err(too_large());
-        }
-        upload.push(&chunk).map_err(|_| invalid())?;
-    }
-    state.tenant.rates.uploaded(&state.world.scenario.limits, user_id, received as u64);
-    let uploaded = upload.finish().map_err(|_| invalid())?;
-    Ok((folder, uploaded))
-}
-
-/// The scenario's `foreign_write` fault: another program's message lands in the mailbox's
-/// `WeChat Archiver` (see [`Tenant::foreign_write`](crate::tenant::store::Tenant::foreign_write)).
-/// Journalled as op `foreign_write`; `/sim/mailboxes` marks the message `foreign`.
-pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
-    let date = state.world.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
-    let Some(id) = state.tenant.foreign_write(&state.world.archive, user_id, mail, &date) else { return };
-    let mut entry =
-        Entry::new(Api::Tenant, tm_contract::Op::ForeignWrite, format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
-    entry.folder = Some(crate::tenant::FOLDER_NAME.to_string());
-    super::record(state, entry);
-}
-
 /// Tags a response with the archive item its request concerns (for the access log).
-fn concerning(mut response: Response, item_id: Option<String>) -> Response {
+pub(super) fn concerning(mut response: Response, item_id: Option<String>) -> Response {
     if let Some(id) = item_id {
         response.extensions_mut().insert(crate::http::record::Concerns(id));
     }
@@ -518,18 +335,4 @@ pub async fn value_in_folder(State(state): State<Shared>, Path((key, folder, mes
     responses((status = 200, description = "The MIME as imported", content_type = "text/plain", body = crate::http::openapi::control::RawMessage), crate::http::openapi::GraphErrors))]
 pub async fn value(State(state): State<Shared>, Path((key, message)): Path<(String, String)>) -> Response {
     value_answer(&state, &key, None, &message)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::header_value;
-
-    #[test]
-    fn header_values_are_unfolded_and_case_insensitive() {
-        let mime =
-            b"Message-ID: <a@b>\r\nX-TELEMESSAGE-ArchiveMessageID:\r\n tm01\r\nSubject: x\r\n\r\nX-TELEMESSAGE-ArchiveMessageID: body\r\n";
-        assert_eq!(header_value(mime, "message-id").as_deref(), Some("<a@b>"));
-        assert_eq!(header_value(mime, "X-TELEMESSAGE-ArchiveMessageID").as_deref(), Some("tm01"));
-        assert_eq!(header_value(mime, "From"), None);
-    }
 }

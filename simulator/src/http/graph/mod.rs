@@ -17,6 +17,7 @@ use crate::tenant::directory::User;
 use odata::Refused;
 
 pub mod folders;
+pub mod import;
 pub mod messages;
 pub mod odata;
 pub mod users;
@@ -35,7 +36,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .routes(routes!(folders::list, folders::create))
         .routes(routes!(folders::one))
         .routes(routes!(folders::children, folders::create_child))
-        .routes(routes!(messages::list_in_folder, messages::import))
+        .routes(routes!(messages::list_in_folder, import::import))
         .routes(routes!(messages::count_in_folder))
         .routes(routes!(messages::one_in_folder))
         .routes(routes!(messages::value_in_folder))
@@ -184,7 +185,7 @@ impl Drop for InFlight {
 }
 
 /// Token check (first of all), then Graph's throttling per mailbox, then the scenario's tenant
-/// faults (imports decide theirs once the item is known, in [`messages::import`]).
+/// faults (imports decide theirs once the item is known, in [`import::import`]).
 async fn require_token(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
     let described = format!("{} {}", request.method(), request.uri().path());
@@ -287,7 +288,7 @@ async fn gate(
         ActionKind::ForeignWrite => {
             let response = next.run(request).await;
             if let Some(u) = &resolved {
-                messages::foreign_write(&state, &u.id, &u.mail);
+                import::foreign_write(&state, &u.id, &u.mail);
             }
             response
         }
