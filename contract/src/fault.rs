@@ -54,11 +54,70 @@ pub enum FaultKind {
     },
     /// Another program wrote a message into the mailbox (`foreign write`).
     ForeignWrite,
+    /// A 429 or 503 whose `Retry-After` was not whole seconds: fractional
+    /// (`status 503 retry-after 1.5`) or left out (`status 429 retry-after absent`), as Graph
+    /// has been seen to answer.
+    StatusOddRetryAfter {
+        /// The status answered.
+        status: u16,
+        /// What the `Retry-After` was.
+        retry_after: OddRetryAfter,
+    },
+    /// The write was stored, then the answer was an error status (`stored, then status 504`):
+    /// the client sees a failure for a write that landed.
+    StoredThenStatus {
+        /// The status answered.
+        status: u16,
+    },
     /// The tenant refused the request 429 as Graph throttles (`throttled: …`).
     Throttled(Throttle),
     /// The simulator's data directory refused to store the change (a 500): its error, as the
     /// simulator writes it, always starting `data directory `.
     StoreFailed(String),
+}
+
+/// A `Retry-After` that is not whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OddRetryAfter {
+    /// Fractional seconds, in milliseconds (never a whole number of seconds: those are
+    /// [`FaultKind::Status`]'s).
+    Fractional {
+        /// The delay, in milliseconds.
+        millis: u64,
+    },
+    /// No `Retry-After` header at all.
+    Absent,
+}
+
+impl OddRetryAfter {
+    /// The header's value as sent (`1.5`), `None` when absent.
+    pub fn header_value(&self) -> Option<String> {
+        match self {
+            OddRetryAfter::Fractional { millis } => Some(seconds_text(*millis)),
+            OddRetryAfter::Absent => None,
+        }
+    }
+}
+
+/// Milliseconds as decimal seconds without trailing zeros (`1500` → `1.5`, `2000` → `2`).
+pub fn seconds_text(millis: u64) -> String {
+    let (whole, frac) = (millis / 1000, millis % 1000);
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:03}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Decimal seconds with 1 to 3 decimals and a non-zero fraction (`1.5`) as milliseconds.
+fn fractional_millis(text: &str) -> Option<u64> {
+    let (whole, frac) = text.split_once('.')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !all_digits(frac) || frac.len() > 3 || frac.ends_with('0') {
+        return None;
+    }
+    let millis = whole.parse::<u64>().ok()?.checked_mul(1000)? + format!("{frac:0<3}").parse::<u64>().ok()?;
+    Some(millis)
 }
 
 /// Which of the tenant's limits a throttled request was over.
@@ -93,6 +152,11 @@ impl fmt::Display for FaultRecord {
             FaultKind::RepeatPage { repeat } => write!(f, "page repeats {repeat} items"),
             FaultKind::LieSize { size } => write!(f, "listed size {size}"),
             FaultKind::ForeignWrite => f.write_str("foreign write"),
+            FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Fractional { millis } } => {
+                write!(f, "status {status} retry-after {}", seconds_text(*millis))
+            }
+            FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Absent } => write!(f, "status {status} retry-after absent"),
+            FaultKind::StoredThenStatus { status } => write!(f, "stored, then status {status}"),
             FaultKind::Throttled(Throttle::InFlight(n)) => write!(f, "throttled: over {n} in flight"),
             FaultKind::Throttled(Throttle::Limit(limit)) => write!(f, "throttled: over the {limit} limit"),
             FaultKind::StoreFailed(message) => f.write_str(message),
@@ -124,11 +188,9 @@ fn parse(text: &str) -> Option<FaultKind> {
         _ if text.starts_with(STORE_FAILED) => FaultKind::StoreFailed(text.to_string()),
         _ => {
             if let Some(rest) = text.strip_prefix("status ") {
-                let (status, retry_after) = match rest.split_once(" retry-after ") {
-                    Some((status, s)) => (status, Some(number(s)?)),
-                    None => (rest, None),
-                };
-                FaultKind::Status { status: status.parse().ok()?, retry_after }
+                status_sentence(rest)?
+            } else if let Some(status) = text.strip_prefix("stored, then status ") {
+                FaultKind::StoredThenStatus { status: status.parse().ok()? }
             } else if let Some(ms) = words("latency ", " ms") {
                 FaultKind::Latency { ms: number(ms)? }
             } else if let Some(b) = text.strip_prefix("body truncated at byte ") {
@@ -145,6 +207,21 @@ fn parse(text: &str) -> Option<FaultKind> {
         }
     };
     Some(kind)
+}
+
+/// `503 retry-after 7`, `503`, `503 retry-after 1.5`, `429 retry-after absent` (after `status `).
+fn status_sentence(rest: &str) -> Option<FaultKind> {
+    let Some((status, after)) = rest.split_once(" retry-after ") else {
+        return Some(FaultKind::Status { status: rest.parse().ok()?, retry_after: None });
+    };
+    let status = status.parse().ok()?;
+    if after == "absent" {
+        return Some(FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Absent });
+    }
+    if after.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(FaultKind::Status { status, retry_after: Some(after.parse().ok()?) });
+    }
+    Some(FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Fractional { millis: fractional_millis(after)? } })
 }
 
 impl Serialize for FaultRecord {
@@ -168,7 +245,7 @@ mod tests {
 
     impl Arbitrary for FaultRecord {
         fn arbitrary(g: &mut Gen) -> FaultRecord {
-            let kind = match u8::arbitrary(g) % 12 {
+            let kind = match u8::arbitrary(g) % 15 {
                 0 => FaultKind::Status { status: u16::arbitrary(g), retry_after: Option::arbitrary(g) },
                 1 => FaultKind::Latency { ms: u64::arbitrary(g) },
                 2 => FaultKind::Reset,
@@ -179,6 +256,13 @@ mod tests {
                 7 => FaultKind::ForeignWrite,
                 8 => FaultKind::Throttled(Throttle::InFlight(usize::arbitrary(g))),
                 9 | 10 => FaultKind::Throttled(Throttle::Limit(String::arbitrary(g))),
+                11 => {
+                    // Never a whole second: those are `Status`'s.
+                    let millis = (u64::arbitrary(g) % 10_000_000) / 1000 * 1000 + u64::arbitrary(g) % 999 + 1;
+                    FaultKind::StatusOddRetryAfter { status: u16::arbitrary(g), retry_after: OddRetryAfter::Fractional { millis } }
+                }
+                12 => FaultKind::StatusOddRetryAfter { status: u16::arbitrary(g), retry_after: OddRetryAfter::Absent },
+                13 => FaultKind::StoredThenStatus { status: u16::arbitrary(g) },
                 _ => FaultKind::StoreFailed(format!("{STORE_FAILED}{}", String::arbitrary(g))),
             };
             FaultRecord { kind }
@@ -210,14 +294,35 @@ mod tests {
             said(FaultKind::Throttled(Throttle::Limit("MailboxUploadVolume".into()))),
             "throttled: over the MailboxUploadVolume limit"
         );
+        let odd = |status, retry_after| FaultKind::StatusOddRetryAfter { status, retry_after };
+        assert_eq!(said(odd(503, OddRetryAfter::Fractional { millis: 1500 })), "status 503 retry-after 1.5");
+        assert_eq!(said(odd(429, OddRetryAfter::Fractional { millis: 249 })), "status 429 retry-after 0.249");
+        assert_eq!(said(odd(429, OddRetryAfter::Absent)), "status 429 retry-after absent");
+        assert_eq!(said(FaultKind::StoredThenStatus { status: 504 }), "stored, then status 504");
+        assert_eq!(seconds_text(2000), "2");
+        assert_eq!(OddRetryAfter::Fractional { millis: 2050 }.header_value().as_deref(), Some("2.05"));
         let json = serde_json::to_string(&FaultRecord::from(FaultKind::Latency { ms: 5 })).unwrap();
         assert_eq!(json, r#""latency 5 ms""#);
     }
 
     #[test]
     fn a_sentence_the_simulator_never_writes_is_refused() {
-        for text in ["", "status", "status x", "status 503 retry-after", "latency 5", "throttled", "throttled: over many in flight", "boom"]
-        {
+        for text in [
+            "",
+            "status",
+            "status x",
+            "status 503 retry-after",
+            "status 503 retry-after 1.",
+            "status 503 retry-after 1.50",
+            "status 503 retry-after 1.0",
+            "status 503 retry-after .5",
+            "status 503 retry-after 1.2345",
+            "stored, then status",
+            "latency 5",
+            "throttled",
+            "throttled: over many in flight",
+            "boom",
+        ] {
             assert_eq!(text.parse::<FaultRecord>(), Err(BadFault(text.to_string())), "{text:?}");
         }
         assert!(serde_json::from_str::<FaultRecord>(r#""boom""#).unwrap_err().to_string().contains("boom"));
