@@ -120,7 +120,8 @@ impl State {
         };
         let world = World::generate(scenario)?;
         let directory = Directory::new(&world.archive.population.users);
-        let (tenant, restored) = Tenant::open(directory, data_dir.clone(), &world.archive)?;
+        let settings = crate::tenant::quota::MailboxSettings::new(&world.scenario.failure_modes, &directory);
+        let (tenant, restored) = Tenant::open_with(directory, data_dir.clone(), &world.archive, settings)?;
         let mut journal = Journal::new(options.log_capacity, data_dir.clone());
         if let Some(d) = &data_dir {
             tracing::info!(messages = restored.messages, journal = restored.journal_total, dir = %d.path().display(), "tenant restored");

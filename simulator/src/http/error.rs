@@ -4,6 +4,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tm_contract::ErrorBody;
 
+use crate::world::faults::RetryAfter;
+
 /// An error answer.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -13,8 +15,8 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable message.
     pub message: String,
-    /// `Retry-After` seconds, for 429 and 503.
-    pub retry_after: Option<u64>,
+    /// `Retry-After`, for 429 and 503: whole seconds, or (a scripted fault) fractional or absent.
+    pub retry_after: Option<RetryAfter>,
 }
 
 impl ApiError {
@@ -27,8 +29,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.status, axum::Json(ErrorBody::new(self.code, self.message))).into_response();
-        if let Some(s) = self.retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        if let Some(value) = self.retry_after.and_then(|r| r.header_value())
+            && let Ok(value) = HeaderValue::from_str(&value)
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, value);
         }
         r
     }

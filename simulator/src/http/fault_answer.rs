@@ -1,5 +1,6 @@
 //! Scripted faults as HTTP answers, for every API: the error a `status` fault answers (in the
-//! vendor's words or Graph's), and bodies that break the connection part-way.
+//! vendor's words or Graph's), and bodies that break the connection part-way; and the answer of
+//! the tenant's one unscripted failure, a full mailbox.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 use crate::http::error::ApiError;
+use crate::tenant::quota::QuotaExceeded;
 use crate::world::faults::FaultRule;
 
 /// The error a `status` fault answers.
@@ -22,7 +24,18 @@ pub fn fault_error(rule: &FaultRule, tenant: bool) -> ApiError {
         (_, true) => "InternalServerError",
         (_, false) => "internal_error",
     };
-    ApiError { status, code, message: "the service failed (a scripted fault)".into(), retry_after: rule.retry_after }
+    ApiError { status, code, message: "the service failed (a scripted fault)".into(), retry_after: rule.retry_after() }
+}
+
+/// A full mailbox's answer, as Graph is reported giving it: 403 `ErrorQuotaExceeded` "Mailbox
+/// has exceeded maximum mailbox size." (microsoft-graph-docs-contrib #6596, microsoft-graph-docs
+/// #2927), or with `[tenant] quota_exceeded_status = 507` 507 `QuotaExceededException` "Target
+/// mailbox quota exceeded." (microsoft-graph-docs #6546).
+pub fn quota_exceeded(q: &QuotaExceeded) -> ApiError {
+    match q.status {
+        507 => ApiError::new(StatusCode::INSUFFICIENT_STORAGE, "QuotaExceededException", "Target mailbox quota exceeded."),
+        _ => ApiError::new(StatusCode::FORBIDDEN, "ErrorQuotaExceeded", "Mailbox has exceeded maximum mailbox size."),
+    }
 }
 
 /// A body that sends `bytes[..cut]` and then breaks the connection.

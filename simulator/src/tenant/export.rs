@@ -55,7 +55,8 @@ pub fn from_data_dir(
     let dir = std::sync::Arc::new(crate::tenant::data_dir::DataDir::open(data_dir, &scenario)?);
     let world = World::generate(scenario)?;
     let directory = crate::tenant::directory::Directory::new(&world.archive.population.users);
-    let (tenant, _) = Tenant::open(directory, Some(dir), &world.archive)?;
+    let settings = crate::tenant::quota::MailboxSettings::new(&world.scenario.failure_modes, &directory);
+    let (tenant, _) = Tenant::open_with(directory, Some(dir), &world.archive, settings)?;
     let source = Source { tenant: &tenant, world: &world };
     let selection = select(&source, address, folder)?;
     write(&source, &selection, format, out)?;

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::DEFAULT_FOLDERS;
 use super::directory::Directory;
+use super::quota::MailboxSettings;
 use crate::world::archive::Archive;
 
 /// A sha256 digest.
@@ -141,9 +142,16 @@ pub struct Mailbox {
     /// Top-level folders in creation order.
     pub folders: Vec<Folder>,
     next_message: u32,
+    /// Bytes of every message it holds (raw MIME sizes).
+    size: u64,
 }
 
 impl Mailbox {
+    /// Bytes of every message the mailbox holds (raw MIME sizes): what its quota counts.
+    pub fn size_bytes(&self) -> u64 {
+        self.size
+    }
+
     /// The folder an id or a well-known name (any case) names.
     pub fn folder(&self, key: &str) -> Option<&Folder> {
         self.folders.iter().find(|f| f.id == key || f.well_known.is_some_and(|w| w.eq_ignore_ascii_case(key)))
@@ -240,21 +248,27 @@ pub fn folder_id(user_id: &str, name: &str) -> String {
 
 impl Mailboxes {
     /// Fresh mailboxes for every user with one (disabled users' too, as in Exchange): the default
-    /// folders plus the scenario's extra ones.
-    pub fn new(directory: &Directory) -> Mailboxes {
+    /// folders, named in each mailbox's language (their ids are the same in every language:
+    /// derived from the English names), plus the scenario's extra ones.
+    pub fn with_settings(directory: &Directory, settings: &MailboxSettings) -> Mailboxes {
         let mut by_user = BTreeMap::new();
         for (user, t) in directory.all().filter(|(_, t)| t.mailbox) {
             let id = &user.id;
+            let locale = settings.locale(id);
             let folders = DEFAULT_FOLDERS
                 .iter()
-                .map(|(name, well_known)| Folder::new(id, name, Some(*well_known), false))
+                .map(|(name, well_known)| {
+                    let mut folder = Folder::new(id, name, Some(*well_known), false);
+                    folder.name = locale.folder_name(well_known).unwrap_or(name).to_string();
+                    folder
+                })
                 .chain(t.folders.iter().map(|name| Folder::new(id, name, None, false)))
                 .chain(t.hidden_folders.iter().map(|name| Folder::new(id, name, None, true)))
                 .collect();
             let root_id = folder_id(id, super::ROOT_WELL_KNOWN);
             by_user.insert(
                 user.id.clone(),
-                Mailbox { address: user.mail.clone(), upn: user.user_principal_name.clone(), root_id, folders, next_message: 1 },
+                Mailbox { address: user.mail.clone(), upn: user.user_principal_name.clone(), root_id, folders, next_message: 1, size: 0 },
             );
         }
         Mailboxes { by_user }
@@ -318,6 +332,7 @@ impl Mailboxes {
         let Some(mailbox) = self.by_user.get_mut(user_id) else { return false };
         let Some(folder) = mailbox.folders.iter_mut().find(|f| f.id == folder_id) else { return false };
         mailbox.next_message = mailbox.next_message.max(message.number + 1);
+        mailbox.size += message.size;
         folder.messages.push(message);
         true
     }
@@ -336,6 +351,7 @@ impl Mailboxes {
         let n = mailbox.next_message;
         let folder = mailbox.folders.iter_mut().find(|f| f.id == folder_id)?;
         mailbox.next_message += 1;
+        mailbox.size += message.size;
         message.number = n;
         folder.messages.push(message);
         Some((folder.name.clone(), folder.messages.last().expect("just pushed")))

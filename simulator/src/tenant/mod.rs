@@ -8,8 +8,10 @@
 pub mod data_dir;
 pub mod directory;
 pub mod export;
+pub mod locale;
 pub mod mailboxes;
 pub mod message_resource;
+pub mod quota;
 pub mod rate;
 pub mod store;
 pub mod upload;

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::data_dir::{DataDir, DataDirError, Restored};
 use super::directory::Directory;
 use super::mailboxes::{Blobs, Content, CreateFolderError, FolderView, Mailboxes, Message, Sha256, local_part_at};
+use super::quota::{MailboxSettings, QuotaExceeded};
 use super::rate::Rates;
 use crate::world::archive::Archive;
 use crate::world::render::Rendered;
@@ -42,6 +43,8 @@ pub struct Tenant {
     data_dir: Option<Arc<DataDir>>,
     /// Mailboxes' use of Graph's rate limits.
     pub rates: Rates,
+    /// Each mailbox's quota and language.
+    settings: MailboxSettings,
 }
 
 /// Why a change was not stored.
@@ -53,6 +56,9 @@ pub enum StoreError {
     /// The data directory could not be written.
     #[error(transparent)]
     DataDir(#[from] DataDirError),
+    /// The message would take the mailbox over its quota (nothing was stored).
+    #[error(transparent)]
+    QuotaExceeded(#[from] QuotaExceeded),
 }
 
 /// Why a folder was not created.
@@ -105,15 +111,24 @@ pub fn internet_message_id(m: &Message, archive: &Archive, id: &str) -> String {
 impl Tenant {
     /// The tenant of a directory, empty mailboxes, and (with a data directory) what it holds put
     /// back; returns what was restored.
-    pub fn open(directory: Directory, data_dir: Option<Arc<DataDir>>, archive: &Archive) -> Result<(Tenant, Restored), DataDirError> {
-        let mut mailboxes = Mailboxes::new(&directory);
+    /// Each mailbox has its quota and language (the scenario's
+    /// [`FailureModes`](crate::world::scenario::FailureModes) resolved by
+    /// [`MailboxSettings::new`]); the mailboxes' sizes are counted as their messages are put back.
+    pub fn open_with(
+        directory: Directory,
+        data_dir: Option<Arc<DataDir>>,
+        archive: &Archive,
+        settings: MailboxSettings,
+    ) -> Result<(Tenant, Restored), DataDirError> {
+        let mut mailboxes = Mailboxes::with_settings(&directory, &settings);
         let restored = match &data_dir {
             Some(d) => d.restore(&mut mailboxes, archive)?,
             None => Restored::default(),
         };
         let contents = Mutex::new(Contents { mailboxes, blobs: Blobs::default() });
-        Ok((Tenant { directory, contents, data_dir, rates: Rates::default() }, restored))
+        Ok((Tenant { directory, contents, data_dir, rates: Rates::default(), settings }, restored))
     }
+
 
     /// The data directory, with `--data-dir`.
     pub fn data_dir(&self) -> Option<&Arc<DataDir>> {
@@ -159,7 +174,8 @@ impl Tenant {
         contents.mailboxes.import(user_id, folder_id, message).ok_or(StoreError::NoFolder)
     }
 
-    /// Imports a message into a folder (by id or well-known name).
+    /// Imports a message into a folder (by id or well-known name); refused, with nothing stored,
+    /// when it would take the mailbox over its quota.
     pub fn import(
         &self,
         archive: &Archive,
@@ -169,6 +185,9 @@ impl Tenant {
         kept: Option<Bytes>,
     ) -> Result<Imported, StoreError> {
         let mut contents = self.lock();
+        if let Some(mailbox) = contents.mailboxes.get(user_id) {
+            self.settings.admit(user_id, mailbox, message.size)?;
+        }
         let (folder_name, m) = self.write_through(&mut contents, archive, (user_id, folder_id), message, kept)?;
         let id = m.id(user_id);
         let internet_message_id = internet_message_id(m, archive, &id);
@@ -221,7 +240,7 @@ impl Tenant {
         if let Some(d) = &self.data_dir {
             d.clear()?;
         }
-        *contents = Contents { mailboxes: Mailboxes::new(&self.directory), blobs: Blobs::default() };
+        *contents = Contents { mailboxes: Mailboxes::with_settings(&self.directory, &self.settings), blobs: Blobs::default() };
         Ok(())
     }
 

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
-use tm_contract::{FaultKind, FaultRecord};
+use tm_contract::{FaultKind, FaultRecord, OddRetryAfter};
 
 /// Which API a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -101,6 +101,64 @@ pub enum ActionKind {
     /// Another program writes a message of its own into the mailbox's `WeChat Archiver` (tenant
     /// only): during an import, or right after answering any other mailbox request.
     ForeignWrite,
+    /// Tenant imports only: the message is stored, then the answer is `status` (a 5xx, e.g. 503
+    /// or 504): the write landed, the client sees a failure.
+    StoreThenStatus,
+}
+
+/// A rule's `retry_after` as written: whole seconds (`7`), fractional seconds (`1.5`) or
+/// `"absent"` (no header at all); checked by [`FaultRule::check`].
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RetryAfterSetting {
+    /// Whole seconds.
+    Whole(u64),
+    /// Fractional seconds (at most three decimals).
+    Fractional(f64),
+    /// A word: only `absent` is one.
+    Word(String),
+}
+
+/// What a `Retry-After` setting sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// Whole seconds.
+    Seconds(u64),
+    /// A fractional or absent header.
+    Odd(OddRetryAfter),
+}
+
+impl RetryAfterSetting {
+    /// The header it makes, or why it is no setting (the message for the field).
+    pub fn resolve(&self) -> Result<RetryAfter, &'static str> {
+        const BAD: &str = "retry_after is whole seconds, fractional seconds with up to 3 decimals (1.5), or \"absent\"";
+        match self {
+            RetryAfterSetting::Whole(n) => Ok(RetryAfter::Seconds(*n)),
+            RetryAfterSetting::Fractional(f) => {
+                if !f.is_finite() || *f < 0.0 || *f > 86_400.0 {
+                    return Err("retry_after must be between 0 and 86400 seconds");
+                }
+                let millis = (f * 1000.0).round();
+                if (f * 1000.0 - millis).abs() > 1e-6 {
+                    return Err(BAD);
+                }
+                let millis = millis as u64;
+                Ok(if millis % 1000 == 0 { RetryAfter::Seconds(millis / 1000) } else { RetryAfter::Odd(OddRetryAfter::Fractional { millis }) })
+            }
+            RetryAfterSetting::Word(w) if w == "absent" => Ok(RetryAfter::Odd(OddRetryAfter::Absent)),
+            RetryAfterSetting::Word(_) => Err(BAD),
+        }
+    }
+}
+
+impl RetryAfter {
+    /// The header's value, `None` when there is none.
+    pub fn header_value(&self) -> Option<String> {
+        match self {
+            RetryAfter::Seconds(n) => Some(n.to_string()),
+            RetryAfter::Odd(odd) => odd.header_value(),
+        }
+    }
 }
 
 /// One rule as written in a scenario (`[[fault]]`).
@@ -132,9 +190,9 @@ pub struct FaultRule {
     /// `status`: the status answered.
     #[serde(default)]
     pub status: Option<u16>,
-    /// `status` 429/503: the `Retry-After` seconds.
+    /// `status` 429/503: the `Retry-After`: seconds (`7`, `1.5`) or `"absent"`.
     #[serde(default)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<RetryAfterSetting>,
     /// `latency`: milliseconds.
     #[serde(default)]
     pub latency_ms: Option<u64>,
@@ -178,15 +236,19 @@ impl FaultRule {
         if self.mailbox.is_some() && self.api == Api::Vendor {
             return bad("mailbox", "only tenant faults concern a mailbox");
         }
+        if let Some(Err(message)) = self.retry_after.as_ref().map(RetryAfterSetting::resolve) {
+            return bad("retry_after", message);
+        }
         match self.action {
             ActionKind::Status => match self.status {
                 Some(s) if (400..=599).contains(&s) => {
                     if matches!(s, 429 | 503) && self.retry_after.is_none() {
-                        return bad("retry_after", "429 and 503 carry Retry-After: give retry_after");
+                        return bad("retry_after", "429 and 503 carry Retry-After: give retry_after (seconds, or \"absent\")");
                     }
                 }
                 _ => return bad("status", "action status needs status = 400..599"),
             },
+            ActionKind::StoreThenStatus => return self.check_store_then_status(),
             ActionKind::Latency if self.latency_ms.is_none() => return bad("latency_ms", "action latency needs latency_ms"),
             ActionKind::Truncate if !(self.api == Api::Vendor && self.op == Op::Raw) => {
                 return bad("action", "truncate applies to vendor raw downloads");
@@ -203,10 +265,36 @@ impl FaultRule {
         Ok(())
     }
 
+    /// `store_then_status`: a tenant import answered 500..599, without `Retry-After`.
+    fn check_store_then_status(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
+        if !(self.api == Api::Tenant && self.op == Op::Import) {
+            return bad("action", "store_then_status applies to tenant imports (api tenant, op import)");
+        }
+        if !self.status.is_some_and(|s| (500..=599).contains(&s)) {
+            return bad("status", "action store_then_status needs status = 500..599 (Graph: 503 or 504)");
+        }
+        if self.retry_after.is_some() {
+            return bad("retry_after", "store_then_status answers without Retry-After");
+        }
+        Ok(())
+    }
+
+    /// The `Retry-After` the rule sends (`None`: none given).
+    pub fn retry_after(&self) -> Option<RetryAfter> {
+        self.retry_after.as_ref().and_then(|r| r.resolve().ok())
+    }
+
     /// What the journal records of the fault (one sentence on the wire).
     pub fn record(&self) -> FaultRecord {
+        let status = self.status.unwrap_or(500);
         let kind = match self.action {
-            ActionKind::Status => FaultKind::Status { status: self.status.unwrap_or(500), retry_after: self.retry_after },
+            ActionKind::Status => match self.retry_after() {
+                Some(RetryAfter::Odd(retry_after)) => FaultKind::StatusOddRetryAfter { status, retry_after },
+                Some(RetryAfter::Seconds(s)) => FaultKind::Status { status, retry_after: Some(s) },
+                None => FaultKind::Status { status, retry_after: None },
+            },
+            ActionKind::StoreThenStatus => FaultKind::StoredThenStatus { status },
             ActionKind::Latency => FaultKind::Latency { ms: self.latency_ms.unwrap_or(0) },
             ActionKind::Reset => FaultKind::Reset,
             ActionKind::Truncate => FaultKind::Truncate { at_byte: self.at_byte },
@@ -377,5 +465,25 @@ mod tests {
         assert_eq!(rule("api='tenant'\nop='raw'\naction='reset'").check().unwrap_err().0, "op");
         assert_eq!(rule("api='vendor'\nop='raw'\naction='lie_size'").check().unwrap_err().0, "action");
         assert!(rule("api='vendor'\nop='raw'\naction='truncate'\nat_byte=10").check().is_ok());
+        assert_eq!(rule("api='vendor'\naction='store_then_status'\nstatus=504").check().unwrap_err().0, "action");
+        assert_eq!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=404").check().unwrap_err().0, "status");
+        assert_eq!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=503\nretry_after=1").check().unwrap_err().0, "retry_after");
+        assert!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=504").check().is_ok());
+    }
+
+    #[test]
+    fn retry_after_is_whole_fractional_or_absent() {
+        let of = |v: &str| rule(&format!("api='tenant'\naction='status'\nstatus=429\nretry_after={v}"));
+        assert_eq!(of("7").retry_after(), Some(RetryAfter::Seconds(7)));
+        assert_eq!(of("2.0").retry_after(), Some(RetryAfter::Seconds(2)), "a whole float is whole seconds");
+        assert_eq!(of("1.5").retry_after(), Some(RetryAfter::Odd(OddRetryAfter::Fractional { millis: 1500 })));
+        assert_eq!(of("1.5").record().to_string(), "status 429 retry-after 1.5");
+        assert_eq!(of("\"absent\"").retry_after(), Some(RetryAfter::Odd(OddRetryAfter::Absent)));
+        assert_eq!(of("\"absent\"").record().to_string(), "status 429 retry-after absent");
+        assert_eq!(of("\"absent\"").retry_after().unwrap().header_value(), None);
+        assert_eq!(of("0.249").retry_after().unwrap().header_value().as_deref(), Some("0.249"));
+        for bad in ["1.2345", "-1.5", "\"soon\"", "1e9"] {
+            assert_eq!(of(bad).check().unwrap_err().0, "retry_after", "{bad}");
+        }
     }
 }

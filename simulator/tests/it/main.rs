@@ -4,6 +4,7 @@ mod cli;
 mod control;
 mod determinism;
 mod export;
+mod failure_modes;
 mod faults;
 mod items;
 mod openapi;

@@ -198,7 +198,7 @@ struct NewFolder {
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/childFolders", operation_id = "folders_create_child", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Folder),
     request_body = crate::http::openapi::graph::NewFolder,
-    responses((status = 201, description = "The new folder", body = crate::http::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The new folder", body = crate::http::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`; with `[tenant] folder_exists_status = 400` that is a 400)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
 pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path<(String, String)>, body: axum::body::Bytes) -> Response {
     // The parent: the root (`Some(Some(true))`), another folder (`Some(Some(false))`), none (`Some(None)`).
     let parent = state.tenant.directory.by_key(&key).and_then(|(u, _)| {
@@ -216,12 +216,13 @@ pub async fn create_child(State(state): State<Shared>, Path((key, folder)): Path
 
 /// Create a top-level folder.
 ///
-/// `POST /users/{user}/mailFolders` `{"displayName"}`: 201 with the folder, 409
-/// `ErrorFolderExists` when one of that name (any case, hidden ones too) exists.
+/// `POST /users/{user}/mailFolders` `{"displayName"}`: 201 with the folder, 409 (or, with
+/// `[tenant] folder_exists_status = 400`, 400) `ErrorFolderExists` when one of that name (any
+/// case, hidden ones too, the default folders in the mailbox's language) exists.
 #[utoipa::path(post, path = "/users/{user}/mailFolders", operation_id = "folders_create", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::User),
     request_body = crate::http::openapi::graph::NewFolder,
-    responses((status = 201, description = "The new folder", body = crate::http::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The new folder", body = crate::http::openapi::graph::MailFolder), (status = 409, description = "A folder of that name exists (`ErrorFolderExists`; with `[tenant] folder_exists_status = 400` that is a 400)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
 pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: axum::body::Bytes) -> Response {
     let (u, _) = match mailbox_user(&state, &key) {
         Ok(u) => u,
@@ -254,12 +255,10 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
             (201, None, (StatusCode::CREATED, axum::Json(v)).into_response())
         }
         Err(_) => {
-            let e = ApiError::new(
-                StatusCode::CONFLICT,
-                "ErrorFolderExists",
-                format!("A folder with the specified name already exists., {name}"),
-            );
-            (409, Some(e.code), e.into_response())
+            // 409 or 400 as the scenario says (docs/contract.md, "Failure modes").
+            let status = StatusCode::from_u16(state.world.scenario.failure_modes.folder_exists_status).unwrap_or(StatusCode::CONFLICT);
+            let e = ApiError::new(status, "ErrorFolderExists", format!("A folder with the specified name already exists., {name}"));
+            (status.as_u16(), Some(e.code), e.into_response())
         }
     };
     let mut entry = Entry::new(Api::Tenant, Op::CreateFolder, request, status).code(code).mailbox(Some(u.mail.clone()));

@@ -60,7 +60,7 @@ fn header_value(mime: &[u8], name: &str) -> Option<String> {
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Folder),
     request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The imported message", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The imported message", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::ImportFailures, crate::http::openapi::GraphErrors))]
 pub async fn import(
     State(state): State<Shared>,
     Path((key, folder_key)): Path<(String, String)>,
@@ -107,8 +107,15 @@ pub async fn import(
     let stored = match state.tenant.import(&state.world.archive, &u.id, &folder, message, uploaded.kept) {
         Ok(x) => x,
         Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
+        Err(StoreError::QuotaExceeded(q)) => return fail(crate::http::fault_answer::quota_exceeded(&q)),
         Err(StoreError::DataDir(e)) => return stored_nothing(&state, Op::Import.into(), IMPORT, &u.mail, e),
     };
+    if let Some(rule) = fault.as_ref().filter(|f| f.action == ActionKind::StoreThenStatus) {
+        // The message is stored; the client is told the import failed.
+        let e = crate::http::fault_answer::fault_error(rule, true);
+        journal(e.status.as_u16(), Some(e.code), Some(stored.folder_name), archive_id.clone(), Some(rule.record()));
+        return concerning(e.into_response(), archive_id);
+    }
     let response = created(&stored, &u.id, &folder, &parsed);
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.record());
     journal(201, None, Some(stored.folder_name), archive_id.clone(), note);

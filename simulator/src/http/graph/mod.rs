@@ -241,7 +241,7 @@ fn throttled(limit: &str, retry_after: u64) -> ApiError {
         status: StatusCode::TOO_MANY_REQUESTS,
         code: "ApplicationThrottled",
         message: format!("Application is over its {limit} limit."),
-        retry_after: Some(retry_after),
+        retry_after: Some(crate::world::faults::RetryAfter::Seconds(retry_after)),
     }
 }
 

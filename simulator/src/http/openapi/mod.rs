@@ -118,7 +118,8 @@ fn base() -> OpenApi {
 #[allow(dead_code)] // a description only: the handlers answer `ApiError`s
 #[derive(utoipa::IntoResponses)]
 pub enum GraphErrors {
-    /// A query option, path or body this tenant refuses (`BadRequest`, `ErrorInvalidUrlQueryFilter`, …).
+    /// A query option, path or body this tenant refuses (`BadRequest`, `ErrorInvalidUrlQueryFilter`,
+    /// …; `ErrorFolderExists` with `[tenant] folder_exists_status = 400`).
     #[response(status = 400)]
     BadRequest(tm_contract::ErrorBody),
     /// No token, or an invalid or expired one (`InvalidAuthenticationToken`, with `WWW-Authenticate`).
@@ -138,6 +139,22 @@ pub enum GraphErrors {
     /// A scripted fault (`ServiceUnavailable`), with `Retry-After`.
     #[response(status = 503)]
     ServiceUnavailable(tm_contract::ErrorBody),
+}
+
+/// What an import may answer besides Graph's common errors: a full mailbox, and a write that
+/// landed answered with a 5xx (docs/contract.md, "Failure modes").
+#[allow(dead_code)] // a description only: the handlers answer `ApiError`s
+#[derive(utoipa::IntoResponses)]
+pub enum ImportFailures {
+    /// The mailbox is full (`ErrorQuotaExceeded`, the default status).
+    #[response(status = 403)]
+    QuotaExceeded(tm_contract::ErrorBody),
+    /// The mailbox is full (`QuotaExceededException`, with `[tenant] quota_exceeded_status = 507`).
+    #[response(status = 507)]
+    InsufficientStorage(tm_contract::ErrorBody),
+    /// A scripted `store_then_status` fault: the message was stored, the answer is a 504.
+    #[response(status = 504)]
+    GatewayTimeout(tm_contract::ErrorBody),
 }
 
 /// What every vendor operation may answer when the scenario scripts a fault (`status` faults).

@@ -11,10 +11,12 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+mod failure_modes;
 mod model;
 mod raw;
 mod validate;
 
+pub use failure_modes::FailureModes;
 pub use model::*;
 pub(crate) use validate::generated_external_email;
 use validate::parse;
@@ -71,6 +73,9 @@ impl Scenario {
                 &self.items,
             )
         );
+        // Folder names' language is the tenant's content too; written only when it is not the
+        // default, so that the fingerprints of every other scenario stay as they were.
+        let content = content + &self.failure_modes.locale_fingerprint().unwrap_or_default();
         format!("{:016x}", crate::world::generate::fxhash(&content))
     }
 

@@ -336,6 +336,9 @@ pub struct Scenario {
     pub throttle: Option<Throttle>,
     /// The tenant's other Graph limits and the token lifetime.
     pub limits: TenantLimits,
+    /// How the tenant fails as Graph does: quotas, statuses where Graph varies, folder names'
+    /// language.
+    pub failure_modes: super::failure_modes::FailureModes,
 }
 
 /// `[tenant]` settings beyond users: token lifetime and Graph's opt-in limits.

@@ -85,6 +85,14 @@ pub(super) struct RawTenant {
     pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
     #[serde(default)]
     pub(super) rate_window_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) mailbox_quota_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) quota_exceeded_status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub(super) folder_exists_status: Option<Spanned<u16>>,
+    #[serde(default)]
+    pub(super) locale: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +113,10 @@ pub(super) struct RawUser {
     pub(super) folders: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) hidden_folders: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) quota_bytes: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) locale: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

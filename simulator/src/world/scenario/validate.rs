@@ -13,17 +13,17 @@ use super::raw::*;
 use super::{App, Kind, ScenarioError};
 use crate::world::faults::FaultRule;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
 }
 
 impl Ctx<'_> {
-    fn line_of(&self, offset: usize) -> usize {
+    pub(super) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
     }
-    fn err<T>(&self, span: std::ops::Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Result<T, ScenarioError> {
+    pub(super) fn err<T>(&self, span: std::ops::Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Result<T, ScenarioError> {
         Err(ScenarioError {
             file: self.file.to_string(),
             line: Some(self.line_of(span.start)),
@@ -98,6 +98,7 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
     let externals = persons(&ctx, &mut taken, &raw.external, "external", false)?;
     let groups = groups(&ctx, &mut taken, &raw.group, &employees)?;
     let items = items(&ctx, &taken, &raw.item, &groups, &employees)?;
+    let failure_modes = super::failure_modes::check(&ctx, raw.tenant.as_ref())?;
     let (tenant_from_employees, tenant_users, throttle, limits) = tenant(&ctx, raw.tenant)?;
     let mapping = raw.mapping.as_ref().map(resolve);
     let runs = runs(&ctx, &raw.run, mapping.as_ref(), &resolve)?;
@@ -123,6 +124,7 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
         faults,
         throttle,
         limits,
+        failure_modes,
     })
 }
 
