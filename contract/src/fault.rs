@@ -155,7 +155,9 @@ impl fmt::Display for FaultRecord {
             FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Fractional { millis } } => {
                 write!(f, "status {status} retry-after {}", seconds_text(*millis))
             }
-            FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Absent } => write!(f, "status {status} retry-after absent"),
+            FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Absent } => {
+                write!(f, "status {status} retry-after absent")
+            }
             FaultKind::StoredThenStatus { status } => write!(f, "stored, then status {status}"),
             FaultKind::Throttled(Throttle::InFlight(n)) => write!(f, "throttled: over {n} in flight"),
             FaultKind::Throttled(Throttle::Limit(limit)) => write!(f, "throttled: over the {limit} limit"),

@@ -3,9 +3,9 @@
 //!
 //! A mailbox's size is the sum of its messages' raw MIME sizes (kept in [`Mailbox`], counted as
 //! messages are stored or put back from a data directory). An import that would take a mailbox
-//! over its quota is refused before anything is written: Exchange refuses new items for a mailbox
-//! at its `ProhibitSendReceiveQuota`
-//! (<https://learn.microsoft.com/exchange/recipients-in-exchange-online/manage-user-mailboxes/configure-storage-quotas-for-a-mailbox>),
+//! over its quota is refused before anything is written: past its `ProhibitSendReceiveQuota` "no
+//! further email will be delivered to [the] mailbox" (`PidTagProhibitReceiveQuota`,
+//! <https://learn.microsoft.com/openspecs/exchange_server_protocols/ms-oxprops/c245db54-f51a-4df0-bc15-79d28778ccb1>),
 //! and Graph answers `ErrorQuotaExceeded` "Mailbox has exceeded maximum mailbox size." (reported
 //! with 403: microsoft-graph-docs-contrib #6596; docs/contract.md, "Failure modes").
 

@@ -129,7 +129,6 @@ impl Tenant {
         Ok((Tenant { directory, contents, data_dir, rates: Rates::default(), settings }, restored))
     }
 
-
     /// The data directory, with `--data-dir`.
     pub fn data_dir(&self) -> Option<&Arc<DataDir>> {
         self.data_dir.as_ref()

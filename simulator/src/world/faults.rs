@@ -143,7 +143,11 @@ impl RetryAfterSetting {
                     return Err(BAD);
                 }
                 let millis = millis as u64;
-                Ok(if millis % 1000 == 0 { RetryAfter::Seconds(millis / 1000) } else { RetryAfter::Odd(OddRetryAfter::Fractional { millis }) })
+                Ok(if millis.is_multiple_of(1000) {
+                    RetryAfter::Seconds(millis / 1000)
+                } else {
+                    RetryAfter::Odd(OddRetryAfter::Fractional { millis })
+                })
             }
             RetryAfterSetting::Word(w) if w == "absent" => Ok(RetryAfter::Odd(OddRetryAfter::Absent)),
             RetryAfterSetting::Word(_) => Err(BAD),
@@ -467,7 +471,10 @@ mod tests {
         assert!(rule("api='vendor'\nop='raw'\naction='truncate'\nat_byte=10").check().is_ok());
         assert_eq!(rule("api='vendor'\naction='store_then_status'\nstatus=504").check().unwrap_err().0, "action");
         assert_eq!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=404").check().unwrap_err().0, "status");
-        assert_eq!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=503\nretry_after=1").check().unwrap_err().0, "retry_after");
+        assert_eq!(
+            rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=503\nretry_after=1").check().unwrap_err().0,
+            "retry_after"
+        );
         assert!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=504").check().is_ok());
     }
 

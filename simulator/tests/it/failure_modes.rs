@@ -69,7 +69,10 @@ async fn an_import_over_the_mailbox_quota_is_refused_403_and_nothing_is_stored_e
     let refused = import(&sim, &grace, "inbox", &mime("q-2", 4000)).await;
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.unwrap();
-    assert_eq!((code(&body), body["error"]["message"].as_str().unwrap()), ("ErrorQuotaExceeded", "Mailbox has exceeded maximum mailbox size."));
+    assert_eq!(
+        (code(&body), body["error"]["message"].as_str().unwrap()),
+        ("ErrorQuotaExceeded", "Mailbox has exceeded maximum mailbox size.")
+    );
     assert_eq!(held(&sim, GRACE, "Inbox").await, 1, "nothing stored on refusal");
     assert_eq!(import(&sim, &grace, "inbox", &mime("q-3", 1000)).await.status(), 201, "a smaller message still fits");
     let wang = user_id(&sim, WANG).await;

@@ -14,14 +14,17 @@ use crate::state::Shared;
 /// Rows rendered with the page (the script keeps the newest 1,000).
 const FIRST_ROWS: usize = 100;
 
-/// The class a row gets: `pending`, `fault`, `throttle`, `refused` or none (the script's
+/// The class a row gets: `pending`, `throttle`, `landed` (a write stored, then answered an
+/// error), `fault`, `full` (a mailbox over its quota), `refused` or none (the script's
 /// `classify` says the same).
-pub fn row_class(status: u16, code: Option<&str>, fault: bool) -> &'static str {
+pub fn row_class(status: u16, code: Option<&str>, fault: Option<&str>) -> &'static str {
     match status {
         0 => "pending",
         429 => "throttle",
         _ if code.is_some_and(|c| c.to_ascii_lowercase().contains("throttl")) => "throttle",
-        _ if fault => "fault",
+        _ if fault.is_some_and(|f| f.starts_with("stored, then")) => "landed",
+        _ if fault.is_some() => "fault",
+        _ if code.is_some_and(|c| c.contains("QuotaExceeded")) => "full",
         s if s >= 500 => "fault",
         s if s >= 400 => "refused",
         _ => "",
@@ -41,6 +44,7 @@ pub async fn page(State(state): State<Shared>) -> Response {
     let mut body = String::from(
         "<p id=\"activity-status\" class=\"count\" aria-live=\"polite\">Updates every second.</p>\
          <p class=\"legend\"><span class=\"tag throttle\">throttled</span> <span class=\"tag fault\">fault or 5xx</span> \
+         <span class=\"tag landed\">stored, then answered 5xx</span> <span class=\"tag full\">mailbox full</span> \
          <span class=\"tag refused\">refused (4xx)</span> <span class=\"tag pending\">in flight</span></p>",
     );
     body.push_str(
@@ -77,7 +81,7 @@ fn request_rows(body: &mut String, requests: &[crate::observe::access_log::Logge
             body,
             "<tr data-seq=\"{}\" class=\"{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{ms}</td></tr>",
             r.seq,
-            row_class(r.status, None, false),
+            row_class(r.status, None, None),
             r.seq,
             r.api,
             r.op,
@@ -92,11 +96,12 @@ fn request_rows(body: &mut String, requests: &[crate::observe::access_log::Logge
 /// The journal's rows, newest first.
 fn journal_rows(body: &mut String, journal: &[crate::observe::journal::Entry]) {
     for e in journal.iter().rev() {
+        let fault = e.fault.as_ref().map(ToString::to_string);
         let _ = write!(
             body,
             "<tr data-seq=\"{}\" class=\"{}\"><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e.seq,
-            row_class(e.status, e.code.as_deref(), e.fault.is_some()),
+            row_class(e.status, e.code.as_deref(), fault.as_deref()),
             e.seq,
             e.api,
             e.op,
@@ -106,7 +111,7 @@ fn journal_rows(body: &mut String, journal: &[crate::observe::journal::Entry]) {
             esc(e.mailbox.as_deref().unwrap_or("")),
             esc(e.folder.as_deref().unwrap_or("")),
             esc(e.item_id.as_deref().unwrap_or("")),
-            esc(&e.fault.as_ref().map(ToString::to_string).unwrap_or_default())
+            esc(fault.as_deref().unwrap_or_default())
         );
     }
 }
@@ -117,12 +122,15 @@ mod tests {
 
     #[test]
     fn throttles_faults_and_refusals_are_told_apart() {
-        assert_eq!(row_class(0, None, false), "pending");
-        assert_eq!(row_class(429, Some("ApplicationThrottled"), false), "throttle");
-        assert_eq!(row_class(503, Some("ServiceUnavailable"), false), "fault");
-        assert_eq!(row_class(201, None, true), "fault");
-        assert_eq!(row_class(429, None, true), "throttle", "an injected throttle is a throttle");
-        assert_eq!(row_class(404, Some("ErrorItemNotFound"), false), "refused");
-        assert_eq!(row_class(201, None, false), "");
+        assert_eq!(row_class(0, None, None), "pending");
+        assert_eq!(row_class(429, Some("ApplicationThrottled"), None), "throttle");
+        assert_eq!(row_class(503, Some("ServiceUnavailable"), None), "fault");
+        assert_eq!(row_class(201, None, Some("latency 5 ms")), "fault");
+        assert_eq!(row_class(429, None, Some("status 429 retry-after 1")), "throttle", "an injected throttle is a throttle");
+        assert_eq!(row_class(404, Some("ErrorItemNotFound"), None), "refused");
+        assert_eq!(row_class(504, Some("InternalServerError"), Some("stored, then status 504")), "landed");
+        assert_eq!(row_class(403, Some("ErrorQuotaExceeded"), None), "full");
+        assert_eq!(row_class(507, Some("QuotaExceededException"), None), "full");
+        assert_eq!(row_class(201, None, None), "");
     }
 }

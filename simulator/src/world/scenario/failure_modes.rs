@@ -138,7 +138,8 @@ fn no_default_folder_twice(ctx: &Ctx<'_>, u: &RawUser, locale: Locale, at: &dyn 
     for (list, names) in lists {
         for (j, f) in names.iter().enumerate() {
             let name = f.get_ref().trim();
-            let clash = crate::tenant::DEFAULT_FOLDERS.iter().find(|(_, w)| locale.folder_name(w).is_some_and(|n| n.eq_ignore_ascii_case(name)));
+            let clash =
+                crate::tenant::DEFAULT_FOLDERS.iter().find(|(_, w)| locale.folder_name(w).is_some_and(|n| n.eq_ignore_ascii_case(name)));
             if let Some((_, well_known)) = clash {
                 let message = format!("folder `{name}` exists twice (the {locale} name of `{well_known}`)");
                 return ctx.err(f.span(), at(&format!("{list}[{j}]")), message);

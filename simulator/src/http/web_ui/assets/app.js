@@ -7,7 +7,9 @@
   function classify(e) {
     if (e.status === 0) return "pending";
     if (e.status === 429 || /throttl/i.test(e.code || "")) return "throttle";
+    if (/^stored, then/.test(e.fault || "")) return "landed";
     if (e.fault) return "fault";
+    if (/QuotaExceeded/.test(e.code || "")) return "full";
     if (e.status >= 500) return "fault";
     if (e.status >= 400) return "refused";
     return "";
