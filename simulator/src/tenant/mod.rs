@@ -8,7 +8,6 @@
 pub mod data_dir;
 pub mod directory;
 pub mod export;
-pub mod locale;
 pub mod mailboxes;
 pub mod message_resource;
 pub mod quota;

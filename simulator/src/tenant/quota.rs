@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use super::directory::Directory;
-use super::locale::Locale;
 use super::mailboxes::Mailbox;
+use crate::world::locale::Locale;
 use crate::world::scenario::FailureModes;
 
 /// The quota and language of every mailbox.

@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::ScenarioError;
 use super::raw::{RawTenant, RawUser};
 use super::validate::Ctx;
-use crate::tenant::locale::{Locale, SUPPORTED};
+use crate::world::locale::{Locale, SUPPORTED};
 
 /// Statuses a full mailbox is reported answering: 403 `ErrorQuotaExceeded` (the default), 507.
 pub const QUOTA_STATUSES: [u16; 2] = [403, 507];
