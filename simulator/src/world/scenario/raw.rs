@@ -85,6 +85,8 @@ pub(super) struct RawTenant {
     pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
     #[serde(default)]
     pub(super) rate_window_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) mime_on_folder_path: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
