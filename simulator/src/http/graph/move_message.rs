@@ -31,12 +31,14 @@ fn number_of(user_id: &str, id: &str) -> Option<u32> {
     (message_id(user_id, n) == id).then_some(n)
 }
 
-/// The `destinationId` of a move's JSON body; Graph's 400s for a body it cannot read or that
-/// lacks the parameter (the OData action's wording).
+/// The `destinationId` of a move's JSON body, its name in any case (an OData action's
+/// parameters are: the official SDKs write `DestinationId`); Graph's 400s for a body it cannot
+/// read or that lacks the parameter (the OData action's wording).
 fn destination(body: &[u8]) -> Result<String, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "UnableToDeserializePostBody", "were unable to deserialize "))?;
-    match value.get("destinationId").and_then(|d| d.as_str()) {
+    let given = value.as_object().and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("destinationId")).map(|(_, v)| v));
+    match given.and_then(|d| d.as_str()) {
         Some(d) if !d.is_empty() => Ok(d.to_string()),
         _ => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -137,6 +139,7 @@ mod tests {
     #[test]
     fn the_destination_is_read_from_the_json_body() {
         assert_eq!(destination(br#"{"destinationId":"inbox"}"#).unwrap(), "inbox");
+        assert_eq!(destination(br#"{"DestinationId":"archive"}"#).unwrap(), "archive", "as the Python SDK writes it");
         assert_eq!(destination(b"not json").unwrap_err().code, "UnableToDeserializePostBody");
         assert_eq!(destination(br#"{"destination":"inbox"}"#).unwrap_err().code, "BadRequest");
         assert_eq!(no_destination("AAMkF0000").status, StatusCode::NOT_FOUND);
