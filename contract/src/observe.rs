@@ -56,6 +56,8 @@ pub enum Op {
     Import,
     /// `GET …/messages` and one message (`$count`, `$value` too).
     Messages,
+    /// `POST …/messages/{id}/move`.
+    Move,
     /// `POST /{tenant}/oauth2/v2.0/token`.
     Token,
     /// Another program's message written into a mailbox (the `foreign_write` fault).
@@ -77,6 +79,7 @@ impl Op {
             Op::CreateFolder => "create_folder",
             Op::Import => "import",
             Op::Messages => "messages",
+            Op::Move => "move",
             Op::Token => "token",
             Op::ForeignWrite => "foreign_write",
             Op::Other => "other",
@@ -222,6 +225,7 @@ mod tests {
             Op::CreateFolder,
             Op::Import,
             Op::Messages,
+            Op::Move,
             Op::Token,
             Op::ForeignWrite,
             Op::Other,

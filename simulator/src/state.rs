@@ -148,6 +148,16 @@ impl State {
         self.options.live.map(|_| chrono::Utc::now().timestamp_millis())
     }
 
+    /// The tenant's clock, epoch milliseconds: when a message is created (its
+    /// `createdDateTime`). The scenario's start, so that every run shows the same dates; the
+    /// wall clock in live mode, where Graph would send now.
+    pub fn tenant_now_ms(&self) -> i64 {
+        match self.options.live {
+            Some(_) => chrono::Utc::now().timestamp_millis(),
+            None => self.world.scenario.start.timestamp_millis(),
+        }
+    }
+
     /// Whether an item is there yet (always, outside live mode).
     pub fn has_arrived(&self, item: &ArchivedItem) -> bool {
         self.arrived_until_ms().is_none_or(|now| item.spec.captured_ms <= now)

@@ -30,7 +30,7 @@ pub struct Concerns(pub String);
 fn classify(method: &axum::http::Method, path: &str, matched: Option<&str>) -> Option<(Api, Op, Option<String>)> {
     let api = if path.starts_with("/tm/v1") {
         Api::Vendor
-    } else if path.starts_with("/graph/v1.0") {
+    } else if path.starts_with("/graph/v1.0") || path.starts_with("/graph/beta") {
         Api::Tenant
     } else if path.ends_with("/oauth2/v2.0/token") {
         return Some((Api::Identity, Op::Token, None));

@@ -15,11 +15,12 @@ use crate::observe::Observation;
 use crate::state::{BuildError, Options, Public, Shared, State};
 use crate::world::scenario::{Credentials, Scenario};
 
-/// The whole HTTP surface: `/tm/v1`, `/graph/v1.0`, `/sim`, and the web UI at `/`.
+/// The whole HTTP surface: `/tm/v1`, `/graph/v1.0`, `/graph/beta`, `/sim`, and the web UI at `/`.
 pub fn app(state: Shared) -> Router {
     Router::new()
         .nest("/tm/v1", vendor_api::router())
         .nest("/graph/v1.0", crate::http::graph::router(state.clone()))
+        .nest("/graph/beta", crate::http::graph::beta_router(state.clone()))
         .nest("/sim", control_api::router())
         .route("/openapi.json", axum::routing::get(crate::http::openapi::serve))
         .merge(crate::http::web_ui::router())

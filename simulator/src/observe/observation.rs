@@ -36,6 +36,8 @@ pub struct StoredMessage {
     pub bytes: Option<Vec<u8>>,
     /// The archive item it is, when its bytes are one's exactly.
     pub archive_id: Option<String>,
+    /// A draft (`isDraft`), or a message in its final state.
+    pub is_draft: bool,
 }
 
 impl Observation {
@@ -73,6 +75,7 @@ impl Observation {
             .map(|(mailbox, folder, m)| StoredMessage {
                 bytes: self.tenant.message_bytes(archive, &m).ok().flatten().map(|b| b.to_vec()),
                 archive_id: m.archive_id(archive).map(str::to_string),
+                is_draft: m.draft,
                 mailbox,
                 folder,
             })

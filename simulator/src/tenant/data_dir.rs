@@ -26,8 +26,11 @@ use crate::world::scenario::Scenario;
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "tenant.sqlite3";
 
-/// The layout of the database this code writes.
-const SCHEMA_VERSION: i64 = 1;
+/// The layout of the database this code writes: 2 added to layout 1 whether a message is a
+/// draft (`draft`) and when it was created (`created_ms`). A layout-1 directory is brought to
+/// layout 2 when opened (its messages were all made by the MIME create, which makes drafts,
+/// and are dated the scenario's start); any other layout is refused with a clear error.
+const SCHEMA_VERSION: i64 = 2;
 
 /// Why a data directory cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +93,19 @@ pub struct Restored {
     pub journal_total: u64,
 }
 
+/// Brings a layout-1 database to layout 2, in one transaction: every message a draft (layout 1
+/// had only the MIME create, which makes drafts), created at the scenario's start.
+fn upgrade_from_1(conn: &Connection, scenario: &Scenario) -> rusqlite::Result<()> {
+    let start = scenario.start.timestamp_millis();
+    conn.execute_batch(&format!(
+        "BEGIN;
+         ALTER TABLE messages ADD COLUMN draft INTEGER NOT NULL DEFAULT 1;
+         ALTER TABLE messages ADD COLUMN created_ms INTEGER NOT NULL DEFAULT {start};
+         UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema';
+         COMMIT;"
+    ))
+}
+
 /// What identifies a scenario's generated content, in words and as a fingerprint.
 fn identity(scenario: &Scenario) -> (String, String) {
     (format!("{:?} (seed {})", scenario.name, scenario.seed), scenario.content_fingerprint())
@@ -128,7 +144,9 @@ impl DataDir {
                             wanted: format!("{wanted} (fingerprint {fingerprint})"),
                         });
                     }
-                    if schema != SCHEMA_VERSION.to_string() {
+                    if schema == "1" {
+                        upgrade_from_1(&conn, scenario).map_err(db("bringing layout 1 to layout 2"))?;
+                    } else if schema != SCHEMA_VERSION.to_string() {
                         return Err(DataDirError::Inconsistent {
                             dir: dir.to_path_buf(),
                             message: format!("database layout {schema}, this simulator writes layout {SCHEMA_VERSION}"),
@@ -163,7 +181,8 @@ impl DataDir {
                      PRIMARY KEY (user_id, id));
                  CREATE TABLE messages (user_id TEXT NOT NULL, folder_id TEXT NOT NULL, number INTEGER NOT NULL,
                      archive_id TEXT, internet_message_id TEXT NOT NULL, sha256 BLOB NOT NULL, size INTEGER NOT NULL,
-                     archive_item TEXT, kept INTEGER NOT NULL, PRIMARY KEY (user_id, number));
+                     archive_item TEXT, kept INTEGER NOT NULL, draft INTEGER NOT NULL DEFAULT 1,
+                     created_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (user_id, number));
                  CREATE TABLE blobs (sha256 BLOB PRIMARY KEY, bytes BLOB NOT NULL);
                  CREATE TABLE journal (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL);",
             )
@@ -203,7 +222,7 @@ impl DataDir {
         let mut restored = Restored::default();
         let mut messages = conn
             .prepare(
-                "SELECT user_id, folder_id, number, archive_id, internet_message_id, sha256, size, archive_item, kept
+                "SELECT user_id, folder_id, number, archive_id, internet_message_id, sha256, size, archive_item, kept, draft, created_ms
                  FROM messages ORDER BY user_id, number",
             )
             .map_err(self.err("reading messages"))?;
@@ -219,11 +238,13 @@ impl DataDir {
                     r.get::<_, u64>(6)?,
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, bool>(8)?,
+                    (r.get::<_, bool>(9)?, r.get::<_, i64>(10)?),
                 ))
             })
             .map_err(self.err("reading messages"))?;
         for row in rows {
-            let (user, folder, number, archive_id, internet_id, sha, size, item, kept) = row.map_err(self.err("reading messages"))?;
+            let (user, folder, number, archive_id, internet_id, sha, size, item, kept, (draft, created_ms)) =
+                row.map_err(self.err("reading messages"))?;
             let sha256: Sha256 =
                 sha.try_into().map_err(|_| inconsistent(format!("message {number} of user {user} has a digest that is not 32 bytes")))?;
             let content = match (item, kept) {
@@ -238,7 +259,7 @@ impl DataDir {
                 (None, true) => Content::Blob,
                 (None, false) => Content::Dropped,
             };
-            let mut message = Message::new(content, archive_id, Some(internet_id), sha256, size);
+            let mut message = Message::new(content, archive_id, Some(internet_id), sha256, size).made(draft, created_ms);
             message.number = number;
             if !mailboxes.restore_message(&user, &folder, message) {
                 return Err(inconsistent(format!("message {number} of user {user} is in folder {folder}, which is not in that mailbox")));
@@ -281,8 +302,9 @@ impl DataDir {
                 .map_err(self.err("writing a message's bytes"))?;
         }
         tx.execute(
-            "INSERT INTO messages (user_id, folder_id, number, archive_id, internet_message_id, sha256, size, archive_item, kept)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO messages (user_id, folder_id, number, archive_id, internet_message_id, sha256, size, archive_item, kept,
+                 draft, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 user_id,
                 folder_id,
@@ -293,10 +315,30 @@ impl DataDir {
                 message.size,
                 archive_item,
                 message.content != Content::Dropped,
+                message.draft,
+                message.created_ms,
             ],
         )
         .map_err(self.err("writing a message"))?;
         tx.commit().map_err(self.err("writing a message"))?;
+        Ok(())
+    }
+
+    /// Records a move: message `number` of a mailbox is now message `new_number`, in folder `to`.
+    pub fn message_moved(&self, user_id: &str, number: u32, to: &str, new_number: u32) -> Result<(), DataDirError> {
+        let conn = self.conn.lock().expect("data dir lock");
+        let changed = conn
+            .execute(
+                "UPDATE messages SET number = ?1, folder_id = ?2 WHERE user_id = ?3 AND number = ?4",
+                params![new_number, to, user_id, number],
+            )
+            .map_err(self.err("moving a message"))?;
+        if changed != 1 {
+            return Err(DataDirError::Inconsistent {
+                dir: self.dir.clone(),
+                message: format!("message {number} of user {user_id} is not in the database, it cannot be moved"),
+            });
+        }
         Ok(())
     }
 

@@ -12,9 +12,16 @@
 //!   Maildir++ (<https://cr.yp.to/proto/maildir.html>, Courier's folder extension): the Inbox is
 //!   the top Maildir, every other folder a `.Name` Maildir beside `cur/ new/ tmp/` holding a
 //!   `maildirfolder` file (`.` and `/` in a name, the hierarchy separators there, are written
-//!   as `%2E` and `%2F`, and `%` as `%25`). One folder exported alone is the top Maildir. Messages are in
-//!   `new/` (imported messages are unread), a file each, named `NNNNNNNN.<sha256 prefix>.tm-simulator`,
-//!   the bytes untouched.
+//!   as `%2E` and `%2F`, and `%` as `%25`). One folder exported alone is the top Maildir. A message
+//!   is a file, named `NNNNNNNN.<sha256 prefix>.tm-simulator`, the bytes untouched: a final
+//!   message (unread) in `new/`; a draft (read, as Graph shows drafts) in `cur/` with the
+//!   Maildir info `:2,DS` (flags `D` draft and `S` seen, in ASCII order, as
+//!   <https://cr.yp.to/proto/maildir.html> defines them).
+//!
+//! mbox has no draft flag: the `Status:`/`X-Status:` convention has `R`, `O`, `D` (deleted),
+//! `F` and `A` (<https://docs.python.org/3/library/mailbox.html#mboxmessage>), and writing a
+//! header would change the bytes; an mbox does not tell drafts apart (a Maildir does, and so
+//! does `GET /sim/mailboxes`).
 //!
 //! The time on a message's `From ` line and its file's mtime is its capture time (an archive
 //! item's) or its `Date` header, else the epoch; directories carry the scenario's start: the
@@ -298,12 +305,18 @@ fn write_maildir(state: &Source<'_>, selection: &Selection, out: impl Write) -> 
         }
         for m in messages {
             let (chunks, secs) = message(state, selection, name, m)?;
-            let path = format!("{base}/new/{:08}.{}.tm-simulator", m.number, &m.sha256_hex()[..16]);
+            let path = maildir_file(&base, m);
             file(&mut tar, &path, m.size, secs, &mut ChunkReader::new(chunks))?;
         }
     }
     tar.into_inner()?.flush()?;
     Ok(())
+}
+
+/// A message's path in a Maildir: a draft in `cur/` flagged draft and seen, else in `new/`.
+fn maildir_file(base: &str, m: &Message) -> String {
+    let name = format!("{:08}.{}.tm-simulator", m.number, &m.sha256_hex()[..16]);
+    if m.draft { format!("{base}/cur/{name}:2,DS") } else { format!("{base}/new/{name}") }
 }
 
 /// Reads an iterator of chunks as one stream.
@@ -458,6 +471,14 @@ fn unescape_from_lines(input: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use quickcheck::quickcheck;
+
+    #[test]
+    fn a_draft_is_in_cur_flagged_draft_and_seen_a_final_message_in_new() {
+        let mut m = Message::new(Content::Dropped, None, None, [0xab; 32], 1);
+        m.number = 3;
+        assert_eq!(maildir_file("a", &m), "a/cur/00000003.abababababababab.tm-simulator:2,DS");
+        assert_eq!(maildir_file("a", &m.made(false, 0)), "a/new/00000003.abababababababab.tm-simulator");
+    }
 
     #[test]
     fn from_lines_gain_one_quote_and_nothing_else_changes() {

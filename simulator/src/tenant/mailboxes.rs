@@ -21,7 +21,7 @@ pub type Sha256 = [u8; 32];
 
 /// A folder as Graph shows it: the mailFolder resource
 /// (<https://learn.microsoft.com/graph/api/resources/mailfolder>). Folders here have no child
-/// folders, and imported messages are unread (as MIME imports are: drafts, never opened).
+/// folders; drafts count as read, final messages (beta's `importMime`) as unread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FolderView {
@@ -68,6 +68,13 @@ pub struct Message {
     pub size: u64,
     /// Where its bytes are.
     pub content: Content,
+    /// A draft (`isDraft`): what Graph's MIME create makes ("always creates a draft",
+    /// <https://learn.microsoft.com/graph/api/user-post-messages>); `false` for a message in its
+    /// final state (beta's `importMime`, <https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>).
+    pub draft: bool,
+    /// When the tenant created it, epoch milliseconds (its `createdDateTime`; see
+    /// `message_resource`).
+    pub created_ms: i64,
 }
 
 impl Message {
@@ -78,7 +85,11 @@ impl Message {
             Content::Archive(_) => (None, None),
             _ => (archive_id.map(Into::into), internet_message_id.filter(|m| !m.is_empty()).map(Into::into)),
         };
-        Message { number: 0, archive_id, internet_message_id, sha256, size, content }
+        Message { number: 0, archive_id, internet_message_id, sha256, size, content, draft: true, created_ms: 0 }
+    }
+    /// The same message, a draft or final, created at `created_ms`.
+    pub fn made(self, draft: bool, created_ms: i64) -> Message {
+        Message { draft, created_ms, ..self }
     }
     /// The Graph message id (`AAMkM` + the user id's first 8 characters + the number).
     pub fn id(&self, user_id: &str) -> String {
@@ -357,6 +368,28 @@ impl Mailboxes {
         Some((folder.name.clone(), folder.messages.last().expect("just pushed")))
     }
 
+    /// Where message `number` of a mailbox is: its folder's id and the message.
+    pub fn locate(&self, user_id: &str, number: u32) -> Option<(&Folder, &Message)> {
+        self.by_user.get(user_id)?.folders.iter().find_map(|f| f.messages.iter().find(|m| m.number == number).map(|m| (f, m)))
+    }
+
+    /// Moves message `number` into folder `to` (by id) under the number `new_number` (the
+    /// mailbox's next, see [`Mailboxes::next`]): Graph's move makes a new item in the
+    /// destination and removes the original (<https://learn.microsoft.com/graph/api/message-move>).
+    /// Returns the destination's name and the moved message; `None` when either is missing.
+    pub fn relocate(&mut self, user_id: &str, number: u32, to: &str, new_number: u32) -> Option<(String, &Message)> {
+        let mailbox = self.by_user.get_mut(user_id)?;
+        let to_index = mailbox.folders.iter().position(|f| f.id == to)?;
+        let (from_index, at) =
+            mailbox.folders.iter().enumerate().find_map(|(i, f)| f.messages.iter().position(|m| m.number == number).map(|p| (i, p)))?;
+        let mut message = mailbox.folders[from_index].messages.remove(at);
+        message.number = new_number;
+        mailbox.next_message = mailbox.next_message.max(new_number + 1);
+        let folder = &mut mailbox.folders[to_index];
+        folder.messages.push(message);
+        Some((folder.name.clone(), folder.messages.last().expect("just pushed")))
+    }
+
     /// The first message of a mailbox with this ArchiveMessageID.
     pub fn find_archive_id(&self, user_id: &str, archive_id: &str, archive: &Archive) -> Option<&Message> {
         self.by_user.get(user_id)?.folders.iter().flat_map(|f| &f.messages).find(|m| m.archive_id(archive) == Some(archive_id))
@@ -365,12 +398,14 @@ impl Mailboxes {
 
 fn view(f: &Folder, root_id: &str) -> FolderView {
     let n = f.messages.len() as u64;
+    // Drafts are read (`isRead` true, see `message_resource`); final messages arrive unread.
+    let unread = f.messages.iter().filter(|m| !m.draft).count() as u64;
     FolderView {
         id: f.id.clone(),
         display_name: f.name.clone(),
         parent_folder_id: root_id.to_string(),
         child_folder_count: 0,
-        unread_item_count: n,
+        unread_item_count: unread,
         total_item_count: n,
         is_hidden: f.hidden,
     }
@@ -396,6 +431,27 @@ mod tests {
         assert_eq!((b.len(), b.bytes()), (2, 5));
         assert_eq!(b.get(&[1; 32]).as_deref(), Some(&b"abc"[..]));
         assert_eq!(b.by_digest[&[1; 32]].1, 2);
+    }
+
+    #[test]
+    fn a_moved_message_has_the_next_number_in_its_new_folder_only() {
+        let folder = |name: &str| Folder::new("u0000000", name, None, false);
+        let (mut inbox, drafts) = (folder("Inbox"), folder("Drafts"));
+        let mut message = Message::new(Content::Dropped, None, None, [0; 32], 3);
+        message.number = 1;
+        inbox.messages.push(message);
+        let (inbox_id, drafts_id) = (inbox.id.clone(), drafts.id.clone());
+        let mailbox =
+            Mailbox { address: "a@b".into(), upn: "a@b".into(), root_id: "r".into(), folders: vec![inbox, drafts], next_message: 2 };
+        let mut m = Mailboxes { by_user: BTreeMap::from([("u0000000".to_string(), mailbox)]) };
+        assert!(m.relocate("u0000000", 7, &drafts_id, 2).is_none(), "no such message");
+        assert!(m.relocate("u0000000", 1, "nowhere", 2).is_none(), "no such folder");
+        let (name, moved) = m.relocate("u0000000", 1, &drafts_id, 2).unwrap();
+        assert_eq!((name.as_str(), moved.number, moved.size), ("Drafts", 2, 3));
+        assert_eq!(m.locate("u0000000", 2).map(|(f, _)| f.id.clone()), Some(drafts_id));
+        assert!(m.locate("u0000000", 1).is_none());
+        assert!(m.get("u0000000").unwrap().folder(&inbox_id).unwrap().messages.is_empty());
+        assert_eq!(m.next("u0000000", &inbox_id).map(|(n, _)| n), Some(3));
     }
 
     #[test]

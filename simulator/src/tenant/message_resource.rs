@@ -3,11 +3,16 @@
 //! with `mail-parser`, from the message's first [`PREFIX_BYTES`] (headers, the first text part):
 //! what a listing or an import answer shows costs a bounded read, whatever the message's size.
 //!
-//! As Graph sets them for a MIME import (<https://learn.microsoft.com/graph/api/user-post-messages>,
-//! "create a message in MIME format"): `isDraft` true and `isRead` false (the message was never
-//! sent or opened in this mailbox); `receivedDateTime`, `sentDateTime`, `createdDateTime` and
-//! `lastModifiedDateTime` are the MIME's `Date` (Graph stamps the last two with the time of the
-//! import: a deviation kept so that listings are the same in every run).
+//! As Graph sets them for each path (see [`dates`]): a MIME create makes a draft
+//! (<https://learn.microsoft.com/graph/api/user-post-messages>, "always creates a draft"; its
+//! MIME example answers `isDraft` true, `isRead` true, `createdDateTime`, `lastModifiedDateTime`
+//! and `receivedDateTime` the time of the create, `sentDateTime` the MIME's `Date`). Beta's
+//! `importMime` makes a final message "as if it was delivered", "not stamped as sent"
+//! (<https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>, which
+//! shows no response body and names no date): here it is unread, received and sent at the
+//! MIME's `Date`, created at the time of the import. The time of a create is the tenant's
+//! clock (`State::tenant_now_ms`: the scenario's start, or the wall clock in live mode), so
+//! that listings are the same in every run.
 
 use mail_parser::{Address, MessageParser, MimeHeaders};
 use serde_json::{Value, json};
@@ -122,24 +127,43 @@ pub struct Stored<'a> {
     pub internet_message_id: &'a str,
     /// The message's sha256, hex (its change key and etag derive from it).
     pub sha256: &'a str,
+    /// A draft (`isDraft`), or a message in its final state.
+    pub draft: bool,
+    /// When the tenant created it, epoch milliseconds.
+    pub created_ms: i64,
+}
+
+/// A date as Graph writes it (RFC 3339, UTC, whole seconds).
+pub fn graph_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `createdDateTime`, `lastModifiedDateTime`, `receivedDateTime` and `sentDateTime` of a
+/// message (see the module's comment): a draft is received when created and sent at its
+/// `Date`; a final message is received and sent at its `Date`. Without a `Date`, the creation.
+pub fn dates(draft: bool, created_ms: i64, mime_date: Option<&str>) -> [String; 4] {
+    let created = graph_date(created_ms);
+    let date = mime_date.map_or_else(|| created.clone(), str::to_string);
+    let received = if draft { created.clone() } else { date.clone() };
+    [created.clone(), created, received, date]
 }
 
 /// The message resource; `parsed` is `None` when the bytes are not kept (only what is stored is
 /// shown then, the rest as Graph shows an empty message).
 pub fn resource(s: Stored<'_>, parsed: Option<&Parsed>) -> Value {
     let p = parsed.cloned().unwrap_or_default();
-    let date = p.date.clone().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
+    let [created, modified, received, sent] = dates(s.draft, s.created_ms, p.date.as_deref());
     let preview: String = p.body.1.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(PREVIEW_CHARS).collect();
     let change_key = format!("CQAAABYAAAA{}", s.sha256.get(..16).unwrap_or(s.sha256));
     json!({
         "@odata.etag": format!("W/\"{change_key}\""),
         "id": s.id,
-        "createdDateTime": date,
-        "lastModifiedDateTime": date,
+        "createdDateTime": created,
+        "lastModifiedDateTime": modified,
         "changeKey": change_key,
         "categories": [],
-        "receivedDateTime": date,
-        "sentDateTime": date,
+        "receivedDateTime": received,
+        "sentDateTime": sent,
         "hasAttachments": p.has_attachments,
         "internetMessageId": s.internet_message_id,
         "subject": p.subject,
@@ -150,8 +174,8 @@ pub fn resource(s: Stored<'_>, parsed: Option<&Parsed>) -> Value {
         "conversationIndex": null,
         "isDeliveryReceiptRequested": false,
         "isReadReceiptRequested": false,
-        "isRead": false,
-        "isDraft": true,
+        "isRead": s.draft,
+        "isDraft": s.draft,
         "webLink": format!("https://outlook.office365.com/owa/?ItemID={}&exvsurl=1&viewmodel=ReadMessageItem", s.id),
         "inferenceClassification": "focused",
         "body": { "contentType": p.body.0, "content": p.body.1 },
@@ -189,18 +213,43 @@ Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain
         assert_eq!(p.date.as_deref(), Some("2026-11-20T00:00:00Z"));
         assert!(p.has_attachments);
         assert_eq!(p.body.0, "text");
-        let r = resource(Stored { id: "m", folder_id: "f", internet_message_id: "<m1@x>", sha256: &"ab".repeat(32) }, Some(&p));
+        let stored =
+            Stored { id: "m", folder_id: "f", internet_message_id: "<m1@x>", sha256: &"ab".repeat(32), draft: true, created_ms: 0 };
+        let r = resource(stored, Some(&p));
         assert_eq!(r["bodyPreview"], "hello there");
-        assert_eq!(r["isDraft"], true);
+        assert_eq!((r["isDraft"].clone(), r["isRead"].clone()), (json!(true), json!(true)));
+        assert_eq!(
+            (r["receivedDateTime"].clone(), r["sentDateTime"].clone()),
+            (json!("1970-01-01T00:00:00Z"), json!("2026-11-20T00:00:00Z"))
+        );
+        let r = resource(Stored { draft: false, ..stored }, Some(&p));
+        assert_eq!((r["isDraft"].clone(), r["isRead"].clone()), (json!(false), json!(false)));
+        assert_eq!(
+            (r["receivedDateTime"].clone(), r["createdDateTime"].clone()),
+            (json!("2026-11-20T00:00:00Z"), json!("1970-01-01T00:00:00Z"))
+        );
         assert_eq!(r["from"]["emailAddress"]["address"], "wei.wang@contoso.cn");
         assert_eq!(r["toRecipients"][1]["emailAddress"]["name"], "B");
+    }
+
+    #[test]
+    fn dates_follow_the_path_and_fall_back_to_the_creation() {
+        let d = "2026-01-02T03:04:05Z";
+        let created = "2026-11-20T00:00:00Z";
+        let ms = 1_795_132_800_000;
+        assert_eq!(graph_date(ms), created);
+        assert_eq!(dates(true, ms, Some(d)), [created, created, created, d]);
+        assert_eq!(dates(false, ms, Some(d)), [created, created, d, d]);
+        assert_eq!(dates(false, ms, None), [created; 4]);
     }
 
     #[test]
     fn a_cut_or_unreadable_message_still_has_a_resource() {
         let p = parse(&MIME[..60]);
         assert_eq!(p.from.map(|f| f.1).as_deref(), Some("wei.wang@contoso.cn"));
-        let r = resource(Stored { id: "m", folder_id: "f", internet_message_id: "<x>", sha256: "00" }, None);
+        let r =
+            resource(Stored { id: "m", folder_id: "f", internet_message_id: "<x>", sha256: "00", draft: true, created_ms: 1_000 }, None);
+        assert_eq!(r["sentDateTime"], "1970-01-01T00:00:01Z");
         assert_eq!(r["internetMessageId"], "<x>");
         assert!(!needs_mime(Some(&["id", "internetMessageId"])));
         assert!(needs_mime(None));

@@ -72,6 +72,29 @@ pub enum CreateError {
     DataDir(#[from] DataDirError),
 }
 
+/// Why a message was not moved.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveError {
+    /// No such message (in that folder, when one was named).
+    #[error("the message is not in the mailbox")]
+    NoMessage,
+    /// The destination is no folder of the mailbox.
+    #[error("the destination is not a folder of the mailbox")]
+    NoDestination,
+    /// The data directory could not be written.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
+}
+
+/// A moved message: where it is now, under its new id.
+#[derive(Debug, Clone)]
+pub struct Moved {
+    /// The destination's id.
+    pub folder_id: String,
+    /// The message as it is now (its new number).
+    pub message: Message,
+}
+
 /// A stored message, as its answer names it.
 #[derive(Debug, Clone)]
 pub struct Imported {
@@ -83,6 +106,10 @@ pub struct Imported {
     pub internet_message_id: String,
     /// sha256 of its bytes, hex.
     pub sha256_hex: String,
+    /// A draft, or final.
+    pub draft: bool,
+    /// When it was created, epoch milliseconds.
+    pub created_ms: i64,
 }
 
 /// What a stored message's bytes are, ready to be sent.
@@ -190,7 +217,28 @@ impl Tenant {
         let (folder_name, m) = self.write_through(&mut contents, archive, (user_id, folder_id), message, kept)?;
         let id = m.id(user_id);
         let internet_message_id = internet_message_id(m, archive, &id);
-        Ok(Imported { folder_name, internet_message_id, sha256_hex: m.sha256_hex(), id })
+        Ok(Imported { folder_name, internet_message_id, sha256_hex: m.sha256_hex(), id, draft: m.draft, created_ms: m.created_ms })
+    }
+
+    /// Moves message `number` of a mailbox (only from folder `from`, an id or well-known name,
+    /// when given) into folder `to` (an id or well-known name): it gets the mailbox's next
+    /// number, hence a new id, and the old one is gone, as Graph's move has it
+    /// (<https://learn.microsoft.com/graph/api/message-move>). Written to the data directory
+    /// before memory changes.
+    pub fn move_message(&self, user_id: &str, number: u32, from: Option<&str>, to: &str) -> Result<Moved, MoveError> {
+        let mut contents = self.lock();
+        let mailbox = contents.mailboxes.get(user_id).ok_or(MoveError::NoMessage)?;
+        let (source, _) = contents.mailboxes.locate(user_id, number).ok_or(MoveError::NoMessage)?;
+        if from.is_some_and(|key| mailbox.folder(key).is_none_or(|f| f.id != source.id)) {
+            return Err(MoveError::NoMessage);
+        }
+        let to = mailbox.folder(to).map(|f| f.id.clone()).ok_or(MoveError::NoDestination)?;
+        let (new_number, _) = contents.mailboxes.next(user_id, &to).ok_or(MoveError::NoDestination)?;
+        if let Some(d) = &self.data_dir {
+            d.message_moved(user_id, number, &to, new_number)?;
+        }
+        let (_, message) = contents.mailboxes.relocate(user_id, number, &to, new_number).ok_or(MoveError::NoMessage)?;
+        Ok(Moved { message: message.clone(), folder_id: to })
     }
 
     /// Creates a top-level folder (written through to the data directory).
@@ -210,7 +258,7 @@ impl Tenant {
     /// connector) writes a message of its own into the mailbox's `WeChat Archiver`, when that
     /// folder exists. Its bytes depend only on the mailbox, the message's number and `date`, so a
     /// run is repeatable. Returns the message's `Message-ID`, or `None` when nothing was written.
-    pub fn foreign_write(&self, archive: &Archive, user_id: &str, mail: &str, date: &str) -> Option<String> {
+    pub fn foreign_write(&self, archive: &Archive, user_id: &str, mail: &str, (date, created_ms): (&str, i64)) -> Option<String> {
         use sha2::Digest as _;
         let mut contents = self.lock();
         let mailbox = contents.mailboxes.get(user_id)?;
@@ -223,7 +271,7 @@ impl Tenant {
              Written into this folder by another program, not by the connector.\r\n"
         ));
         let sha256: Sha256 = sha2::Sha256::digest(&bytes).into();
-        let message = Message::new(Content::Blob, None, Some(id.clone()), sha256, bytes.len() as u64);
+        let message = Message::new(Content::Blob, None, Some(id.clone()), sha256, bytes.len() as u64).made(true, created_ms);
         match self.write_through(&mut contents, archive, (user_id, &folder), message, Some(bytes)) {
             Ok(_) => Some(id),
             Err(e) => {

@@ -19,6 +19,9 @@ pub struct ItemView {
     /// Written by another program (the `foreign_write` fault), not by the connector.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub foreign: bool,
+    /// A draft (Graph's MIME create makes drafts), or a message in its final state (beta's
+    /// `importMime`).
+    pub draft: bool,
 }
 
 /// A folder in `GET /sim/mailboxes` (fields in alphabetical order, as the JSON has always had them).
@@ -63,6 +66,7 @@ fn views(tenant: &Contents, archive: &Archive) -> Vec<MailboxView> {
                             sha256: x.sha256_hex(),
                             size: x.size,
                             foreign: x.internet_message_id(archive).is_some_and(|m| is_foreign(&m)),
+                            draft: x.draft,
                         })
                         .collect();
                     items.sort();

@@ -48,6 +48,8 @@ pub enum Op {
     Import,
     /// `GET …/messages` and one message (`$count`, `$value` too).
     Messages,
+    /// `POST …/messages/{id}/move`.
+    Move,
     /// `POST /{tenant}/oauth2/v2.0/token`.
     Token,
 }
@@ -74,6 +76,7 @@ impl From<Op> for tm_contract::Op {
             Op::CreateFolder => tm_contract::Op::CreateFolder,
             Op::Import => tm_contract::Op::Import,
             Op::Messages => tm_contract::Op::Messages,
+            Op::Move => tm_contract::Op::Move,
             Op::Token => tm_contract::Op::Token,
         }
     }
@@ -229,11 +232,11 @@ impl FaultRule {
             return bad("probability", "must be between 0 and 1");
         }
         let vendor_ops = [Op::Any, Op::Login, Op::List, Op::Raw];
-        let tenant_ops = [Op::Any, Op::Lookup, Op::Folders, Op::CreateFolder, Op::Import, Op::Messages, Op::Token];
+        let tenant_ops = [Op::Any, Op::Lookup, Op::Folders, Op::CreateFolder, Op::Import, Op::Messages, Op::Move, Op::Token];
         match self.api {
             Api::Vendor if !vendor_ops.contains(&self.op) => return bad("op", "a vendor fault takes op any, login, list or raw"),
             Api::Tenant if !tenant_ops.contains(&self.op) => {
-                return bad("op", "a tenant fault takes op any, lookup, folders, create_folder, import, messages or token");
+                return bad("op", "a tenant fault takes op any, lookup, folders, create_folder, import, messages, move or token");
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ mod determinism;
 mod export;
 mod failure_modes;
 mod faults;
+mod import_paths;
 mod items;
 mod openapi;
 mod snapshots;

@@ -78,7 +78,7 @@ fn listing(
     let url = format!("{}{path}", base_url(state, headers));
     let (page, next) = odata::page(folders, &o, PAGE, &url, query);
     let mut body = serde_json::Map::new();
-    body.insert("@odata.context".into(), format!("https://graph.microsoft.com/v1.0/$metadata#users('{user_id}')/mailFolders").into());
+    body.insert("@odata.context".into(), format!("{}#users('{user_id}')/mailFolders", super::metadata()).into());
     if o.count {
         body.insert("@odata.count".into(), total.into());
     }
@@ -144,10 +144,9 @@ pub async fn one(
         }
     };
     let mut v = view_json(&view, select.as_deref());
-    v.as_object_mut().expect("an object").insert(
-        "@odata.context".into(),
-        format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/mailFolders/$entity", u.id).into(),
-    );
+    v.as_object_mut()
+        .expect("an object")
+        .insert("@odata.context".into(), format!("{}#users('{}')/mailFolders/$entity", super::metadata(), u.id).into());
     axum::Json(v).into_response()
 }
 
@@ -248,10 +247,9 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
     let (status, code, response) = match created {
         Ok(view) => {
             let mut v = view_json(&view, None);
-            v.as_object_mut().expect("an object").insert(
-                "@odata.context".into(),
-                format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/mailFolders/$entity", u.id).into(),
-            );
+            v.as_object_mut()
+                .expect("an object")
+                .insert("@odata.context".into(), format!("{}#users('{}')/mailFolders/$entity", super::metadata(), u.id).into());
             (201, None, (StatusCode::CREATED, axum::Json(v)).into_response())
         }
         Err(_) => {

@@ -1,7 +1,14 @@
-//! The MIME import as Graph v1.0 has it: base64 MIME as `text/plain` posted to a folder's
-//! messages (<https://learn.microsoft.com/graph/api/user-post-messages>), received as a stream
-//! (the request cap, base64, hashing and comparing with the archive as it arrives: `upload.rs`),
-//! the scenario's import faults decided once the item is known, then stored.
+//! The MIME import paths, as Graph has them: base64 MIME as `text/plain`
+//! - posted to a mailbox's messages (v1.0 and beta): a draft in `Drafts` (Graph's create
+//!   "always creates a draft", <https://learn.microsoft.com/graph/api/user-post-messages>);
+//! - posted to a folder's messages: a draft in that folder, or Graph's observed 400
+//!   `UnableToDeserializePostBody` (the scenario's `[tenant] mime_on_folder_path`);
+//! - beta's `importMime` on a folder: a message in its final state, not a draft
+//!   (<https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>).
+//!
+//! Each is received as a stream (the request cap, base64, hashing and comparing with the
+//! archive as it arrives: `upload.rs`), the scenario's import faults decided once the item is
+//! known, then stored and journalled alike.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -14,19 +21,46 @@ use super::{break_answer, mailbox_user, stored_nothing};
 use crate::http::error::ApiError;
 use crate::observe::journal::Entry;
 use crate::state::Shared;
+use crate::tenant::directory::User;
 use crate::tenant::mailboxes::{Content, Message};
 use crate::tenant::message_resource::{self, Stored};
 use crate::tenant::store::{Imported, StoreError};
 use crate::tenant::upload::{Upload, Uploaded};
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
+use crate::world::scenario::MimeOnFolderPath;
 use tm_contract::FaultRecord;
 
 /// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
 /// scenario's `[tenant] max_request_bytes` models it).
 pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
 
-/// The journal's name of an import request.
-const IMPORT: &str = "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages";
+/// Which MIME path a request took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MimePath {
+    /// `POST /users/{id}/mailFolders/{folder}/messages`: a draft in that folder.
+    Folder,
+    /// `POST /users/{id}/messages`: a draft in `Drafts`.
+    Mailbox,
+    /// `POST /users/{id}/mailFolders/{folder}/importMime` (beta): a final message.
+    ImportMime,
+}
+
+impl MimePath {
+    /// The journal's name of the request (in the request's Graph version).
+    pub fn request(self) -> String {
+        let v = super::version().segment();
+        match self {
+            MimePath::Folder => format!("POST /graph/{v}/users/{{id}}/mailFolders/{{folder}}/messages"),
+            MimePath::Mailbox => format!("POST /graph/{v}/users/{{id}}/messages"),
+            MimePath::ImportMime => format!("POST /graph/{v}/users/{{id}}/mailFolders/{{folder}}/importMime"),
+        }
+    }
+
+    /// Whether what it stores is a draft.
+    pub fn draft(self) -> bool {
+        self != MimePath::ImportMime
+    }
+}
 
 /// The unfolded value of the first header `name` in a MIME head.
 fn header_value(mime: &[u8], name: &str) -> Option<String> {
@@ -53,14 +87,16 @@ fn header_value(mime: &[u8], name: &str) -> Option<String> {
     found.map(|v| v.trim().to_string())
 }
 
-/// Import a MIME message into a folder.
+/// Create a draft from MIME in a folder (or refuse to, as the scenario says).
 ///
 /// `POST /users/{user}/mailFolders/{folder}/messages` with the base64 MIME (`text/plain`): 201
-/// with the message resource (<https://learn.microsoft.com/graph/api/user-post-messages>).
+/// with the message resource, a draft (<https://learn.microsoft.com/graph/api/user-post-messages>);
+/// with `[tenant] mime_on_folder_path = "refuse"`, Graph's observed 400
+/// `UnableToDeserializePostBody` (<https://github.com/microsoftgraph/microsoft-graph-docs/issues/16368>).
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/messages", operation_id = "messages_import", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Folder),
     request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The imported message", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::ImportFailures, crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The draft created", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::ImportFailures, crate::http::openapi::GraphErrors))]
 pub async fn import(
     State(state): State<Shared>,
     Path((key, folder_key)): Path<(String, String)>,
@@ -71,16 +107,72 @@ pub async fn import(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<FaultRecord>| {
-        let mut entry = Entry::new(Api::Tenant, Op::Import, IMPORT, status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
-        (entry.folder, entry.item_id) = (folder, item_id);
+    if state.world.scenario.limits.mime_on_folder_path == MimeOnFolderPath::Refuse {
+        // The message Graph answers, as reported in
+        // <https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/189>.
+        let e = ApiError::new(StatusCode::BAD_REQUEST, "UnableToDeserializePostBody", "were unable to deserialize ");
+        let entry = Entry::new(Api::Tenant, Op::Import, MimePath::Folder.request(), 400).code(Some(e.code)).mailbox(Some(u.mail.clone()));
         super::record(&state, entry);
+        return e.into_response();
+    }
+    store_mime(&state, &u, &folder_key, (&headers, body), MimePath::Folder).await
+}
+
+/// Create a draft from MIME in the mailbox's `Drafts`.
+///
+/// `POST /users/{user}/messages` with the base64 MIME (`text/plain`): 201 with the message
+/// resource, a draft in `Drafts` (<https://learn.microsoft.com/graph/api/user-post-messages>,
+/// "create a message in MIME format").
+#[utoipa::path(post, path = "/users/{user}/messages", operation_id = "messages_create", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
+    params(crate::http::openapi::path::User),
+    request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
+    responses((status = 201, description = "The draft created in Drafts", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+pub async fn create(State(state): State<Shared>, Path(key): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let (u, _) = match mailbox_user(&state, &key) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    store_mime(&state, &u, "drafts", (&headers, body), MimePath::Mailbox).await
+}
+
+/// Import MIME into a folder as a final (non-draft) message (beta).
+///
+/// `POST /beta/users/{user}/mailFolders/{folder}/importMime` with the base64 MIME
+/// (`text/plain`, no JSON envelope): 201 with the message resource, `isDraft` false, the full
+/// MIME preserved (`$value` answers the bytes sent)
+/// (<https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>).
+#[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/importMime", operation_id = "messages_import_mime", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
+    params(crate::http::openapi::path::Folder),
+    request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
+    responses((status = 201, description = "The message imported, not a draft", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+pub async fn import_mime(
+    State(state): State<Shared>,
+    Path((key, folder_key)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (u, _) = match mailbox_user(&state, &key) {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    store_mime(&state, &u, &folder_key, (&headers, body), MimePath::ImportMime).await
+}
+
+/// A MIME path's work once the user is known: the body received (streamed), the scenario's
+/// import faults decided, the message stored (a draft or not, as `path` makes it), journalled
+/// and answered 201.
+async fn store_mime(state: &Shared, u: &User, folder_key: &str, (headers, body): (&HeaderMap, Body), path: MimePath) -> Response {
+    let request = path.request();
+    let journal = |status: u16, code: Option<&str>, folder: Option<String>, item_id: Option<String>, fault: Option<FaultRecord>| {
+        let mut entry = Entry::new(Api::Tenant, Op::Import, request.as_str(), status).code(code).mailbox(Some(u.mail.clone())).fault(fault);
+        (entry.folder, entry.item_id) = (folder, item_id);
+        super::record(state, entry);
     };
     let fail = |e: ApiError| {
         journal(e.status.as_u16(), Some(e.code), None, None, None);
         e.into_response()
     };
-    let (folder, uploaded) = match receive(&state, &u.id, &folder_key, &headers, body).await {
+    let (folder, uploaded) = match receive(state, &u.id, folder_key, headers, body).await {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
@@ -97,18 +189,18 @@ pub async fn import(
             }
             ActionKind::Latency => tokio::time::sleep(std::time::Duration::from_millis(rule.latency_ms.unwrap_or(0))).await,
             // Another program's message lands in the folder while this import is under way.
-            ActionKind::ForeignWrite => foreign_write(&state, &u.id, &u.mail),
+            ActionKind::ForeignWrite => foreign_write(state, &u.id, &u.mail),
             _ => {}
         }
     }
     // Parsed before the store is asked: every import and listing waits for the tenant's lock.
     let parsed = message_resource::parse(&uploaded.start);
-    let message = message_of(&uploaded, archive_id.clone());
+    let message = message_of(&uploaded, archive_id.clone()).made(path.draft(), state.tenant_now_ms());
     let stored = match state.tenant.import(&state.world.archive, &u.id, &folder, message, uploaded.kept) {
         Ok(x) => x,
-        Err(StoreError::NoFolder) => return fail(no_folder(&folder_key)),
+        Err(StoreError::NoFolder) => return fail(no_folder(folder_key)),
         Err(StoreError::QuotaExceeded(q)) => return fail(crate::http::fault_answer::quota_exceeded(&q)),
-        Err(StoreError::DataDir(e)) => return stored_nothing(&state, Op::Import.into(), IMPORT, &u.mail, e),
+        Err(StoreError::DataDir(e)) => return stored_nothing(state, Op::Import.into(), &request, &u.mail, e),
     };
     if let Some(rule) = fault.as_ref().filter(|f| f.action == ActionKind::StoreThenStatus) {
         // The message is stored; the client is told the import failed.
@@ -116,7 +208,11 @@ pub async fn import(
         journal(e.status.as_u16(), Some(e.code), Some(stored.folder_name), archive_id.clone(), Some(rule.record()));
         return concerning(e.into_response(), archive_id);
     }
-    let response = created(&stored, &u.id, &folder, &parsed);
+    let context = match path {
+        MimePath::Folder => entity_context(&u.id, &folder),
+        MimePath::Mailbox | MimePath::ImportMime => super::move_message::mailbox_entity_context(&u.id),
+    };
+    let response = created(&stored, &folder, &parsed, context);
     let note = fault.as_ref().filter(|f| matches!(f.action, ActionKind::Reset | ActionKind::Latency)).map(|f| f.record());
     journal(201, None, Some(stored.folder_name), archive_id.clone(), note);
     let answer = concerning(response, archive_id);
@@ -128,11 +224,17 @@ pub async fn import(
 }
 
 /// The 201 of an import: the message resource.
-fn created(stored: &Imported, user_id: &str, folder: &str, parsed: &message_resource::Parsed) -> Response {
-    let resource =
-        Stored { id: &stored.id, folder_id: folder, internet_message_id: &stored.internet_message_id, sha256: &stored.sha256_hex };
+fn created(stored: &Imported, folder: &str, parsed: &message_resource::Parsed, context: String) -> Response {
+    let resource = Stored {
+        id: &stored.id,
+        folder_id: folder,
+        internet_message_id: &stored.internet_message_id,
+        sha256: &stored.sha256_hex,
+        draft: stored.draft,
+        created_ms: stored.created_ms,
+    };
     let mut response = message_resource::resource(resource, Some(parsed));
-    response.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(user_id, folder).into());
+    response.as_object_mut().expect("an object").insert("@odata.context".into(), context.into());
     (StatusCode::CREATED, axum::Json(response)).into_response()
 }
 
@@ -197,7 +299,7 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
 /// Journalled as op `foreign_write`; `/sim/mailboxes` marks the message `foreign`.
 pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
     let date = state.world.scenario.start.format("%a, %d %b %Y %H:%M:%S +0000").to_string();
-    let Some(id) = state.tenant.foreign_write(&state.world.archive, user_id, mail, &date) else { return };
+    let Some(id) = state.tenant.foreign_write(&state.world.archive, user_id, mail, (&date, state.tenant_now_ms())) else { return };
     let mut entry =
         Entry::new(Api::Tenant, tm_contract::Op::ForeignWrite, format!("a foreign message {id}"), 201).mailbox(Some(mail.to_string()));
     entry.folder = Some(crate::tenant::FOLDER_NAME.to_string());

@@ -23,7 +23,7 @@ const PAGE: usize = 10;
 const MAX_TOP: usize = 1000;
 
 pub(super) fn entity_context(user_id: &str, folder_id: &str) -> String {
-    format!("https://graph.microsoft.com/v1.0/$metadata#users('{user_id}')/mailFolders('{folder_id}')/messages/$entity")
+    format!("{}#users('{user_id}')/mailFolders('{folder_id}')/messages/$entity", super::metadata())
 }
 
 /// A message's `internetMessageId`: its `Message-ID`, or one Exchange would make up.
@@ -81,11 +81,12 @@ fn prefix(state: &Shared, m: &Message) -> Option<Vec<u8>> {
 }
 
 /// A message as a listing shows it.
-fn resource(state: &Shared, user_id: &str, folder_id: &str, m: &Message, select: Option<&[&'static str]>) -> Value {
+pub(super) fn resource(state: &Shared, user_id: &str, folder_id: &str, m: &Message, select: Option<&[&'static str]>) -> Value {
     let id = m.id(user_id);
     let internet_id = internet_message_id(m, state, &id);
     let parsed = message_resource::needs_mime(select).then(|| prefix(state, m).map(|p| message_resource::parse(&p))).flatten();
-    let stored = Stored { id: &id, folder_id, internet_message_id: &internet_id, sha256: &m.sha256_hex() };
+    let stored =
+        Stored { id: &id, folder_id, internet_message_id: &internet_id, sha256: &m.sha256_hex(), draft: m.draft, created_ms: m.created_ms };
     odata::project(message_resource::resource(stored, parsed.as_ref()), select)
 }
 
@@ -105,7 +106,7 @@ fn messages(state: &Shared, user_id: &str, folder: Option<&str>) -> Result<Vec<(
     Ok(out)
 }
 
-fn not_found(key: &str) -> ApiError {
+pub(super) fn not_found(key: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
 }
 
@@ -175,8 +176,8 @@ fn page_of(
     let (page, next) = odata::page(found, o, PAGE, &url, query);
     let mut body = serde_json::Map::new();
     let context = match folder {
-        Some(f) => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/mailFolders('{f}')/messages", user_id),
-        None => format!("https://graph.microsoft.com/v1.0/$metadata#users('{}')/messages", user_id),
+        Some(f) => format!("{}#users('{}')/mailFolders('{f}')/messages", super::metadata(), user_id),
+        None => format!("{}#users('{}')/messages", super::metadata(), user_id),
     };
     body.insert("@odata.context".into(), context.into());
     if o.count {

@@ -1,7 +1,10 @@
-//! `/graph/v1.0`: the tenant, shaped as Microsoft Graph v1.0 is (contract v2: Graph is the
-//! specification of every endpoint offered here). This module holds the router, what every
-//! request goes through (request ids, the token, Graph's per-mailbox throttling, the scenario's
-//! faults) and the users; folders are in [`folders`], messages in [`messages`].
+//! `/graph/v1.0` and `/graph/beta`: the tenant, shaped as Microsoft Graph is (contract v2: Graph
+//! is the specification of every endpoint offered here). This module holds the routers, what
+//! every request goes through (request ids, the token, Graph's per-mailbox throttling, the
+//! scenario's faults) and the users; folders are in [`folders`], messages in [`messages`], the
+//! MIME import paths in [`import`], moves in [`move_message`]. `/graph/beta` serves the same
+//! subset as `/graph/v1.0` (its `@odata.context` and links naming beta, see [`version`]) plus
+//! beta's `importMime`.
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -19,6 +22,7 @@ use odata::Refused;
 pub mod folders;
 pub mod import;
 pub mod messages;
+pub mod move_message;
 pub mod odata;
 pub mod users;
 use crate::http::error::ApiError;
@@ -27,6 +31,40 @@ use crate::state::Shared;
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::world::scenario::TenantUser;
 use tm_contract::{FaultKind, Throttle};
+
+/// The Graph version a request came in under (`/graph/v1.0` or `/graph/beta`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// `v1.0`.
+    V1,
+    /// `beta`.
+    Beta,
+}
+
+impl Version {
+    /// The version's path segment.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Version::V1 => "v1.0",
+            Version::Beta => "beta",
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The version of the request being answered (set by the router, see [`router`]).
+    static VERSION: Version;
+}
+
+/// The Graph version of the request being answered (`v1.0` outside a request).
+pub fn version() -> Version {
+    VERSION.try_with(|v| *v).unwrap_or(Version::V1)
+}
+
+/// The `$metadata` URL `@odata.context` names, in the request's version.
+pub fn metadata() -> String {
+    format!("https://graph.microsoft.com/{}/$metadata", version().segment())
+}
 
 /// Routes under `/graph/v1.0`, with their OpenAPI description (no layers: see [`router`]).
 pub fn api() -> OpenApiRouter<Shared> {
@@ -40,17 +78,35 @@ pub fn api() -> OpenApiRouter<Shared> {
         .routes(routes!(messages::count_in_folder))
         .routes(routes!(messages::one_in_folder))
         .routes(routes!(messages::value_in_folder))
-        .routes(routes!(messages::list_all))
+        .routes(routes!(messages::list_all, import::create))
         .routes(routes!(messages::count_all))
         .routes(routes!(messages::one))
         .routes(routes!(messages::value))
+        .routes(routes!(move_message::move_in_folder))
+        .routes(routes!(move_message::move_message))
+}
+
+/// What `/graph/beta` adds to [`api`]: `importMime`
+/// (<https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>).
+pub fn beta_only() -> OpenApiRouter<Shared> {
+    OpenApiRouter::new().routes(routes!(import::import_mime))
 }
 
 /// Routes under `/graph/v1.0`: [`api`]'s, with Graph's answers to unknown paths and methods,
 /// the token check, throttling and faults, and request ids.
 pub fn router(state: Shared) -> Router<Shared> {
-    api()
-        .split_for_parts()
+    layered(api(), state, Version::V1)
+}
+
+/// Routes under `/graph/beta`: [`api`]'s and [`beta_only`]'s, layered as [`router`]'s.
+pub fn beta_router(state: Shared) -> Router<Shared> {
+    layered(api().merge(beta_only()), state, Version::Beta)
+}
+
+/// A Graph version's routes with Graph's answers to unknown paths and methods, the token
+/// check, throttling and faults, request ids, and the version known to every handler.
+fn layered(api: OpenApiRouter<Shared>, state: Shared, version: Version) -> Router<Shared> {
+    api.split_for_parts()
         .0
         .fallback(|| async { ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment in this tenant.") })
         .method_not_allowed_fallback(|| async {
@@ -62,6 +118,7 @@ pub fn router(state: Shared) -> Router<Shared> {
         })
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(middleware::from_fn_with_state(state, request_ids))
+        .layer(middleware::from_fn(move |request: Request, next: Next| VERSION.scope(version, next.run(request))))
 }
 
 /// A GUID-shaped id for the `n`th tenant request of a scenario: deterministic (seed and order),
@@ -131,15 +188,23 @@ fn classify(method: &axum::http::Method, matched: Option<&str>, path: &str) -> (
     (op, user)
 }
 
-/// The operation of a Graph request from the route axum matched (`/graph/v1.0` prefix or not);
-/// [`Op::Any`] for a route that is no operation of its own.
+/// The operation of a Graph request from the route axum matched (`/graph/v1.0` or
+/// `/graph/beta` prefix or not); [`Op::Any`] for a route that is no operation of its own. The
+/// three MIME paths (the create on a mailbox's or a folder's messages, beta's `importMime`)
+/// are imports; a move is [`Op::Move`], a write of its own (no bytes are sent: it is no import,
+/// and the scenario's faults decide it as they decide reads, before it is answered).
 pub fn op_of(method: &axum::http::Method, matched: Option<&str>) -> Op {
-    let route = matched.map(|m| m.strip_prefix("/graph/v1.0").unwrap_or(m)).unwrap_or("");
+    let route = matched.map(|m| m.strip_prefix("/graph/v1.0").or_else(|| m.strip_prefix("/graph/beta")).unwrap_or(m)).unwrap_or("");
     match (method.as_str(), route) {
         ("GET", "/users/{user}") | ("GET", "/users") => Op::Lookup,
         ("GET", r) if r.starts_with("/users/{user}/mailFolders") && !r.contains("/messages") => Op::Folders,
         ("POST", "/users/{user}/mailFolders") | ("POST", "/users/{user}/mailFolders/{folder}/childFolders") => Op::CreateFolder,
-        ("POST", "/users/{user}/mailFolders/{folder}/messages") => Op::Import,
+        ("POST", "/users/{user}/mailFolders/{folder}/messages")
+        | ("POST", "/users/{user}/messages")
+        | ("POST", "/users/{user}/mailFolders/{folder}/importMime") => Op::Import,
+        ("POST", "/users/{user}/messages/{message}/move") | ("POST", "/users/{user}/mailFolders/{folder}/messages/{message}/move") => {
+            Op::Move
+        }
         ("GET", r) if r.contains("/messages") => Op::Messages,
         _ => Op::Any,
     }
@@ -350,10 +415,11 @@ pub(super) fn mailbox_user(state: &Shared, key: &str) -> Result<(User, TenantUse
     }
 }
 
-/// The absolute URL of the Graph base as the client reached it (for `@odata.nextLink`).
+/// The absolute URL of the Graph base as the client reached it, in the request's version (for
+/// `@odata.nextLink`).
 pub(super) fn base_url(state: &Shared, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("{}://{host}/graph/v1.0", state.scheme())
+    format!("{}://{host}/graph/{}", state.scheme(), version().segment())
 }
 
 /// List users: find them by `mail`, `userPrincipalName` or an alias in `proxyAddresses`, page
@@ -420,5 +486,38 @@ async fn user(
     match users::one(u, t, o.select.as_deref()) {
         Ok(v) => axum::Json(v).into_response(),
         Err(r) => refused(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn every_import_path_is_an_import_and_a_move_a_move_under_either_version() {
+        for prefix in ["/graph/v1.0", "/graph/beta", ""] {
+            let op = |m: &Method, route: &str| op_of(m, Some(&format!("{prefix}{route}")));
+            assert_eq!(op(&Method::POST, "/users/{user}/messages"), Op::Import);
+            assert_eq!(op(&Method::POST, "/users/{user}/mailFolders/{folder}/messages"), Op::Import);
+            assert_eq!(op(&Method::POST, "/users/{user}/mailFolders/{folder}/importMime"), Op::Import);
+            assert_eq!(op(&Method::POST, "/users/{user}/messages/{message}/move"), Op::Move);
+            assert_eq!(op(&Method::POST, "/users/{user}/mailFolders/{folder}/messages/{message}/move"), Op::Move);
+            assert_eq!(op(&Method::GET, "/users/{user}/messages"), Op::Messages);
+            assert_eq!(op(&Method::GET, "/users/{user}/mailFolders/{folder}"), Op::Folders);
+            assert_eq!(op(&Method::GET, "/users/{user}"), Op::Lookup);
+        }
+        assert_eq!(op_of(&Method::POST, None), Op::Any);
+    }
+
+    #[test]
+    fn the_version_is_v1_outside_a_request_and_the_router_s_inside() {
+        assert_eq!((version(), metadata().as_str()), (Version::V1, "https://graph.microsoft.com/v1.0/$metadata"));
+        let inside = tokio_test_block(VERSION.scope(Version::Beta, async { (version(), metadata()) }));
+        assert_eq!(inside, (Version::Beta, "https://graph.microsoft.com/beta/$metadata".to_string()));
+    }
+
+    fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("a runtime").block_on(f)
     }
 }

@@ -135,8 +135,8 @@ pub fn one(u: &User, t: &TenantUser, select: Option<&str>) -> Result<Value, Refu
     let select = select.map(parse_select).transpose()?;
     let mut v = resource(u, t, select.as_deref());
     let context = match &select {
-        Some(p) => format!("https://graph.microsoft.com/v1.0/$metadata#users({})/$entity", p.join(",")),
-        None => "https://graph.microsoft.com/v1.0/$metadata#users/$entity".to_string(),
+        Some(p) => format!("{}#users({})/$entity", super::metadata(), p.join(",")),
+        None => format!("{}#users/$entity", super::metadata()),
     };
     v.as_object_mut().expect("an object").insert("@odata.context".into(), context.into());
     Ok(v)
@@ -372,8 +372,8 @@ pub fn list(directory: &Directory, r: &Request, url: &str, query: &[(String, Str
     let total = users.len();
     let (page, next) = super::odata::token_page(users, r.options, PAGE, url, query);
     let context = match &select {
-        Some(p) => format!("https://graph.microsoft.com/v1.0/$metadata#users({})", p.join(",")),
-        None => "https://graph.microsoft.com/v1.0/$metadata#users".to_string(),
+        Some(p) => format!("{}#users({})", super::metadata(), p.join(",")),
+        None => format!("{}#users", super::metadata()),
     };
     let mut body = Map::new();
     body.insert("@odata.context".into(), context.into());

@@ -222,3 +222,12 @@ pub struct MessageCollection {
 #[derive(ToSchema)]
 #[schema(value_type = String, content_encoding = "base64", content_media_type = "message/rfc822")]
 pub struct Base64Mime(pub String);
+
+/// The body of a move (`POST …/messages/{message}/move`,
+/// <https://learn.microsoft.com/graph/api/message-move#request-body>).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveRequest {
+    /// The destination folder's id, or a well-known folder name.
+    pub destination_id: String,
+}

@@ -47,6 +47,8 @@ pub fn document() -> &'static OpenApi {
         OpenApiRouter::<Shared>::with_openapi(base())
             .nest("/tm/v1", crate::http::vendor::api())
             .nest("/graph/v1.0", crate::http::graph::api())
+            // `/graph/beta` serves `/graph/v1.0`'s routes too; described once, under v1.0.
+            .nest("/graph/beta", crate::http::graph::beta_only())
             .nest("/sim", crate::http::control::api())
             .merge(crate::http::identity::api())
             .into_openapi()
@@ -73,7 +75,8 @@ fn base() -> OpenApi {
         .description(Some(
             "A simulated TeleMessage-style WeChat/WeCom archive (`/tm/v1`) and a simulated Microsoft 365 tenant \
              shaped as Microsoft Graph v1.0 (`/graph/v1.0`, with its identity platform's client-credentials token \
-             endpoint), plus the simulator's control plane (`/sim`). Servers: the simulator's own address.",
+             endpoint; `/graph/beta` serves the same routes, described once under `/graph/v1.0`, plus beta's \
+             `importMime`), plus the simulator's control plane (`/sim`). Servers: the simulator's own address.",
         ))
         .license(Some(LicenseBuilder::new().name("MIT OR Apache-2.0").build()))
         .contact(Some(ContactBuilder::new().name(Some("tm-archiver-kit")).build()))

@@ -105,16 +105,17 @@ fn folder_table(body: &mut String, archive: &crate::world::archive::Archive, a: 
         esc(name),
         messages.len()
     );
-    body.push_str("<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">ArchiveMessageID</th><th scope=\"col\">Written by</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>");
+    body.push_str("<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\" class=\"num\">#</th><th scope=\"col\">ArchiveMessageID</th><th scope=\"col\">Written by</th><th scope=\"col\">State</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>");
     for m in messages {
         let id = m.archive_id(archive).unwrap_or("—");
         let foreign = m.internet_message_id(archive).is_some_and(|x| crate::tenant::store::is_foreign(&x));
         let _ = write!(
             body,
-            "<tr><td class=\"num\"><a href=\"/mailboxes/{a}/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td class=\"num\">{3}</td></tr>",
+            "<tr><td class=\"num\"><a href=\"/mailboxes/{a}/{0}\">{0}</a></td><td>{1}</td><td>{2}</td><td>{3}</td><td class=\"num\">{4}</td></tr>",
             m.number,
             esc(id),
             if foreign { "another program" } else { "the connector" },
+            if m.draft { "draft" } else { "final" },
             size(m.size)
         );
     }
@@ -145,14 +146,15 @@ pub async fn message(State(state): State<Shared>, Path((address, number)): Path<
     let mut body = format!(
         "<p class=\"actions\"><a class=\"button\" href=\"/mailboxes/{a}/{0}/eml\" download>Download .eml</a> \
          <a href=\"/mailboxes/{a}?folder={1}\">← {2}</a></p><dl class=\"facts\"><dt>Mailbox</dt><dd>{3}</dd><dt>Folder</dt><dd>{2}</dd>\
-         <dt>Size</dt><dd>{4} ({5} bytes)</dd><dt>sha256</dt><dd><code>{6}</code></dd>",
+         <dt>State</dt><dd>{7}</dd><dt>Size</dt><dd>{4} ({5} bytes)</dd><dt>sha256</dt><dd><code>{6}</code></dd>",
         m.number,
         enc(&folder),
         esc(&folder),
         esc(&primary),
         size(m.size),
         m.size,
-        m.sha256_hex()
+        m.sha256_hex(),
+        if m.draft { "draft (isDraft true)" } else { "final (isDraft false)" }
     );
     if let Some(id) = m.archive_id(&state.world.archive) {
         let same = matches!(m.content, crate::tenant::mailboxes::Content::Archive(_));

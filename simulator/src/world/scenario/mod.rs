@@ -188,6 +188,16 @@ to = ["b"]
     }
 
     #[test]
+    fn mime_on_folder_path_is_draft_by_default_refuse_when_asked_and_nothing_else() {
+        assert_eq!(Scenario::from_toml_str(MINIMAL, "t.toml").unwrap().limits.mime_on_folder_path, MimeOnFolderPath::Draft);
+        let refuse = format!("{MINIMAL}\n[tenant]\nmime_on_folder_path = \"refuse\"\n");
+        assert_eq!(Scenario::from_toml_str(&refuse, "t.toml").unwrap().limits.mime_on_folder_path, MimeOnFolderPath::Refuse);
+        let e = err(&format!("{MINIMAL}\n[tenant]\nmime_on_folder_path = \"final\"\n"));
+        assert_eq!((e.line, e.field.as_deref()), (Some(22), Some("tenant.mime_on_folder_path")));
+        assert!(e.message.contains("\"final\""), "{e}");
+    }
+
+    #[test]
     fn a_duplicate_person_id_is_an_error() {
         let e = err(&MINIMAL.replace("id = \"b\"", "id = \"a\""));
         assert_eq!(e.field.as_deref(), Some("external[0].id"));

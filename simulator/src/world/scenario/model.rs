@@ -355,6 +355,22 @@ pub struct TenantLimits {
     /// Both rate windows shortened to this many seconds (Graph: 600 and 300), so that a test
     /// sees a window end; as Dev Proxy's `resetTimeWindowSeconds`. `None`: Graph's windows.
     pub rate_window_seconds: Option<u64>,
+    /// What a MIME create posted to a folder's messages does (`[tenant] mime_on_folder_path`).
+    pub mime_on_folder_path: MimeOnFolderPath,
+}
+
+/// What `POST /users/{id}/mailFolders/{id}/messages` with a MIME body does. Graph documents
+/// that a MIME create makes a draft (<https://learn.microsoft.com/graph/api/user-post-messages>),
+/// and lists the folder path among the create's paths; users report the folder path refusing
+/// MIME with 400 `UnableToDeserializePostBody`
+/// (<https://github.com/microsoftgraph/microsoft-graph-docs/issues/16368>). Both can be played.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MimeOnFolderPath {
+    /// `"draft"` (the default, as documented): a draft in that folder.
+    #[default]
+    Draft,
+    /// `"refuse"` (as observed): 400 `UnableToDeserializePostBody`.
+    Refuse,
 }
 
 impl Default for TenantLimits {
@@ -365,6 +381,7 @@ impl Default for TenantLimits {
             requests_per_10_minutes: None,
             upload_bytes_per_5_minutes: None,
             rate_window_seconds: None,
+            mime_on_folder_path: MimeOnFolderPath::Draft,
         }
     }
 }

@@ -93,6 +93,8 @@ pub(super) struct RawTenant {
     pub(super) folder_exists_status: Option<Spanned<u16>>,
     #[serde(default)]
     pub(super) locale: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) mime_on_folder_path: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

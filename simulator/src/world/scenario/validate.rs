@@ -290,6 +290,15 @@ fn tenant(ctx: &Ctx<'_>, raw: Option<RawTenant>) -> Result<TenantParts, Scenario
             limits.requests_per_10_minutes = at_least(&t.requests_per_10_minutes, "requests_per_10_minutes", 1)?;
             limits.upload_bytes_per_5_minutes = at_least(&t.upload_bytes_per_5_minutes, "upload_bytes_per_5_minutes", 1)?;
             limits.rate_window_seconds = at_least(&t.rate_window_seconds, "rate_window_seconds", 1)?;
+            if let Some(v) = &t.mime_on_folder_path {
+                limits.mime_on_folder_path = match v.get_ref().as_str() {
+                    "draft" => MimeOnFolderPath::Draft,
+                    "refuse" => MimeOnFolderPath::Refuse,
+                    other => {
+                        return ctx.err(v.span(), "tenant.mime_on_folder_path", format!("is \"draft\" or \"refuse\", not {other:?}"));
+                    }
+                };
+            }
             let throttle = match (t.throttle_per_mailbox, t.throttle_retry_after) {
                 (Some(0), _) => return Err(plain(file, "tenant.throttle_per_mailbox", "must be at least 1")),
                 (Some(n), r) => Some(Throttle { per_mailbox: n, retry_after: r.unwrap_or(1) }),
