@@ -25,8 +25,13 @@ use tm_contract::{Api, Op};
 pub const PROPERTIES: [&str; 7] =
     ["id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "isHidden"];
 
-/// The query options a folder listing takes.
-const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "includeHiddenFolders"];
+/// The query options a folder listing takes (<https://learn.microsoft.com/graph/api/user-list-mailfolders#optional-query-parameters>:
+/// "OData query parameters"; `$expand` and `$search` are not offered here).
+const LISTING_OPTIONS: [&str; 7] = ["filter", "select", "top", "skip", "count", "orderby", "includeHiddenFolders"];
+
+/// What `$orderby` sorts folders by: any property of the mailFolder resource.
+const SORTABLE: super::order::Sortable<'static> =
+    super::order::Sortable { properties: &PROPERTIES, members: &[], type_name: "microsoft.graph.mailFolder" };
 
 /// Graph's page size for mail folders.
 pub const PAGE: usize = 10;
@@ -40,12 +45,17 @@ fn invalid_filter() -> Refused {
     Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }
 }
 
-/// A `$filter` over folders: `displayName eq '…'` (the only one this tenant reads).
-fn filter(text: &str) -> Result<String, Refused> {
-    match odata::eq_clause(text) {
-        Some((p, v)) if p.eq_ignore_ascii_case("displayName") => Ok(v),
-        _ => Err(invalid_filter()),
-    }
+/// A `$filter` over folders: `displayName eq '…'`, or several joined by `or` (as Graph takes
+/// them: microsoft-graph-docs-contrib #523, where `in` is `ErrorInvalidUrlQueryFilter`): the
+/// names asked for.
+fn filter(text: &str) -> Result<Vec<String>, Refused> {
+    odata::split_at_word(text, "or")
+        .into_iter()
+        .map(|clause| match odata::eq_clause(clause) {
+            Some((p, v)) if p.eq_ignore_ascii_case("displayName") => Ok(v),
+            _ => Err(invalid_filter()),
+        })
+        .collect()
 }
 
 fn view_json(v: &FolderView, select: Option<&[&'static str]>) -> Value {
@@ -69,9 +79,15 @@ fn listing(
         Ok(s) => s,
         Err(r) => return refused(r),
     };
-    let folders = match o.filter.as_deref().map(filter).transpose() {
-        Ok(Some(name)) => folders.into_iter().filter(|f| f.display_name.to_lowercase() == name.to_lowercase()).collect(),
+    let folders: Vec<FolderView> = match o.filter.as_deref().map(filter).transpose() {
+        Ok(Some(names)) => {
+            folders.into_iter().filter(|f| names.iter().any(|n| f.display_name.to_lowercase() == n.to_lowercase())).collect()
+        }
         Ok(None) => folders,
+        Err(r) => return refused(r),
+    };
+    let folders = match sorted(folders, o.orderby.as_deref()) {
+        Ok(f) => f,
         Err(r) => return refused(r),
     };
     let total = folders.len();
@@ -87,6 +103,21 @@ fn listing(
         body.insert("@odata.nextLink".into(), n.into());
     }
     axum::Json(Value::Object(body)).into_response()
+}
+
+/// Folders in the order `$orderby` asks for (their own order, by name, without one).
+fn sorted(folders: Vec<FolderView>, orderby: Option<&str>) -> Result<Vec<FolderView>, Refused> {
+    let Some(text) = orderby else { return Ok(folders) };
+    let keys = super::order::parse(text, &SORTABLE)?;
+    let mut items: Vec<(FolderView, Value)> = folders
+        .into_iter()
+        .map(|f| {
+            let v = view_json(&f, None);
+            (f, v)
+        })
+        .collect();
+    super::order::sort(&mut items, &keys);
+    Ok(items.into_iter().map(|(f, _)| f).collect())
 }
 
 /// A mailbox's top-level folders, 10 a page.

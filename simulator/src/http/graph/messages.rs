@@ -1,7 +1,8 @@
 //! Messages as Graph serves them: listings of a folder or of the whole mailbox
 //! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter=internetMessageId eq '<…>'`
 //! (and `subject eq`), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
-//! `$count=true` and the `/$count` segment, newest first; one message, and its MIME
+//! `$count=true` and the `/$count` segment, newest first or in `$orderby`'s order (`order.rs`);
+//! one message, and its MIME
 //! (`/$value`, <https://learn.microsoft.com/graph/outlook-get-mime-message>). The import is in `import.rs`.
 
 use axum::body::Body;
@@ -49,6 +50,50 @@ fn archive_item_of(message_id: &str) -> Option<String> {
 enum Filter {
     InternetMessageId(String),
     Subject(String),
+}
+
+impl Filter {
+    /// The properties the filter names, in order (for Graph's rule on `$filter` with `$orderby`).
+    fn properties(&self) -> &'static [&'static str] {
+        match self {
+            Filter::InternetMessageId(_) => &["internetMessageId"],
+            Filter::Subject(_) => &["subject"],
+        }
+    }
+}
+
+/// The query options a message listing takes (<https://learn.microsoft.com/graph/api/user-list-messages#optional-query-parameters>;
+/// `$search` and `$expand` are not offered here).
+const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "orderby"];
+
+/// What `$orderby` sorts messages by: any primitive property of the message resource, and the
+/// members of its complex ones (`from/emailAddress/address`).
+const SORTABLE: super::order::Sortable<'static> = super::order::Sortable {
+    properties: &message_resource::PROPERTIES,
+    members: &[
+        ("from", &["emailAddress"]),
+        ("sender", &["emailAddress"]),
+        ("emailAddress", &["name", "address"]),
+        ("body", &["contentType", "content"]),
+        ("uniqueBody", &["contentType", "content"]),
+        ("flag", &["flagStatus"]),
+    ],
+    type_name: "microsoft.graph.message",
+};
+
+/// `Preference-Applied` for a `Prefer: outlook.body-content-type="text"`: bodies are text here,
+/// and Graph confirms the preference it applied (<https://learn.microsoft.com/graph/api/message-get#request-headers>);
+/// other preferences (`IdType`, `html`) are ignored, as Graph ignores the ones it does not apply.
+pub(super) fn preference_applied(headers: &HeaderMap, mut response: Response) -> Response {
+    let text = headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|p| {
+        p.split_once('=').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("outlook.body-content-type") && v.trim().trim_matches('"').eq_ignore_ascii_case("text")
+        })
+    });
+    if text && response.status().is_success() {
+        response.headers_mut().insert("preference-applied", HeaderValue::from_static("outlook.body-content-type=\"text\""));
+    }
+    response
 }
 
 fn filter(text: &str) -> Result<Filter, Refused> {
@@ -115,7 +160,7 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let o = match odata::parse(query, &["filter", "select", "top", "skip", "count"], MAX_TOP) {
+    let o = match odata::parse(query, &LISTING_OPTIONS, MAX_TOP) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };
@@ -143,6 +188,10 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
             })
             .collect(),
     };
+    let found = match sorted(state, &u.id, found, o.orderby.as_deref(), filter.as_ref()) {
+        Ok(f) => f,
+        Err(r) => return refused(r),
+    };
     if count_only {
         let mut r = found.len().to_string().into_response();
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
@@ -153,7 +202,35 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Some(Filter::InternetMessageId(id)) => archive_item_of(id),
         _ => None,
     };
-    concerning(axum::Json(body).into_response(), concerns)
+    concerning(preference_applied(headers, axum::Json(body).into_response()), concerns)
+}
+
+/// Messages in the order `$orderby` asks for (newest first without one), by the values their
+/// resources show; with a `$filter` too, Graph's rule (`InefficientFilter`).
+fn sorted(
+    state: &Shared,
+    user_id: &str,
+    found: Vec<(String, Message)>,
+    orderby: Option<&str>,
+    filter: Option<&Filter>,
+) -> Result<Vec<(String, Message)>, Refused> {
+    let Some(text) = orderby else { return Ok(found) };
+    let keys = super::order::parse(text, &SORTABLE)?;
+    if let Some(f) = filter {
+        super::order::check_with_filter(&keys, f.properties())?;
+    }
+    let mut items: Vec<((String, Message), Value)> = found
+        .into_iter()
+        .map(|(f, m)| {
+            let v = resource(state, user_id, &f, &m, None);
+            ((f, m), v)
+        })
+        .collect();
+    if let Some((_, sample)) = items.first() {
+        super::order::check_primitive(&keys, sample)?;
+    }
+    super::order::sort(&mut items, &keys);
+    Ok(items.into_iter().map(|(x, _)| x).collect())
 }
 
 /// One page of a message listing, as Graph writes it (`@odata.context`, `@odata.count` when
@@ -252,7 +329,7 @@ fn find(state: &Shared, key: &str, folder: Option<&str>, message: &str) -> Resul
     }
 }
 
-fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q: &[(String, String)]) -> Response {
+fn one_answer(state: &Shared, headers: &HeaderMap, (key, folder, message): (&str, Option<&str>, &str), q: &[(String, String)]) -> Response {
     let select = match odata::parse(q, &["select"], 1)
         .and_then(|o| o.select.map(|s| odata::select(&s, &message_resource::PROPERTIES, "microsoft.graph.message")).transpose())
     {
@@ -263,7 +340,7 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
         Ok((u, f, m)) => {
             let mut v = resource(state, &u, &f, &m, select.as_deref());
             v.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u, &f).into());
-            axum::Json(v).into_response()
+            preference_applied(headers, axum::Json(v).into_response())
         }
         Err(e) => e.into_response(),
     }
@@ -278,9 +355,10 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
 pub async fn one_in_folder(
     State(state): State<Shared>,
     Path((key, folder, message)): Path<(String, String, String)>,
+    headers: HeaderMap,
     Query(q): Q,
 ) -> Response {
-    one_answer(&state, &key, Some(&folder), &message, &q)
+    one_answer(&state, &headers, (&key, Some(&folder), &message), &q)
 }
 
 /// A message of a mailbox.
@@ -289,8 +367,8 @@ pub async fn one_in_folder(
 #[utoipa::path(get, path = "/users/{user}/messages/{message}", operation_id = "messages_one", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Message, crate::http::openapi::query::Select),
     responses((status = 200, description = "The message", body = crate::http::openapi::graph::Message), crate::http::openapi::GraphErrors))]
-pub async fn one(State(state): State<Shared>, Path((key, message)): Path<(String, String)>, Query(q): Q) -> Response {
-    one_answer(&state, &key, None, &message, &q)
+pub async fn one(State(state): State<Shared>, Path((key, message)): Path<(String, String)>, headers: HeaderMap, Query(q): Q) -> Response {
+    one_answer(&state, &headers, (&key, None, &message), &q)
 }
 
 /// The stored MIME of a message, streamed as it was imported.

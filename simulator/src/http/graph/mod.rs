@@ -20,6 +20,7 @@ pub mod folders;
 pub mod import;
 pub mod messages;
 pub mod odata;
+pub mod order;
 pub mod users;
 use crate::http::error::ApiError;
 use crate::observe::journal::Entry;
@@ -412,7 +413,7 @@ async fn user(
     if let Some(r) = users::not_a_collection(&query) {
         return refused(r);
     }
-    let o = match odata::parse(&query, &["select"], 999) {
+    let o = match odata::parse_directory(&query, &["select"]) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };

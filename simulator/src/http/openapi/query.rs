@@ -61,9 +61,9 @@ pub struct Listing {
     /// Comma-separated properties to answer.
     #[serde(rename = "$select")]
     pub select: Option<String>,
-    /// Page size (default 10).
+    /// Page size (default 10; a larger value than 1000 is a page of 1000).
     #[serde(rename = "$top")]
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1)]
     pub top: Option<i32>,
     /// Entries to skip.
     #[serde(rename = "$skip")]
@@ -72,4 +72,8 @@ pub struct Listing {
     /// `true`: answer `@odata.count`.
     #[serde(rename = "$count")]
     pub count: Option<bool>,
+    /// Sort keys: properties of the resource (paths such as `from/emailAddress/address`), each
+    /// `asc` or `desc`, comma-separated.
+    #[serde(rename = "$orderby")]
+    pub orderby: Option<String>,
 }
