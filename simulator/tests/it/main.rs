@@ -5,6 +5,7 @@ mod control;
 mod determinism;
 mod export;
 mod faults;
+mod graph_options;
 mod items;
 mod openapi;
 mod snapshots;
