@@ -65,8 +65,19 @@ async fn folders_take_orderby_or_filters_and_large_tops_as_graph() {
     let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders?$top=5000&$format=json"), None).await;
     assert_eq!((s, v["value"].as_array().map(Vec::len)), (200, Some(9)), "{v}");
     assert!(v.get("@odata.nextLink").is_none(), "{v}");
-    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders/msgfolderroot/childFolders?$orderby=displayName"), None).await;
+    let (s, v) =
+        graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders/msgfolderroot/childFolders?$orderby=displayName"), None).await;
     assert_eq!((s, field(&v, "displayName")[0].as_str()), (200, "Archive"), "{v}");
+    let folders = format!("/users/{id}/mailFolders");
+    let create = |body: &'static [u8]| graph(&sim, reqwest::Method::POST, &folders, Some(("application/json", body.to_vec())));
+    let (s, v) = create(b"{\"displayName\": ").await;
+    assert_eq!(
+        (s, code(&v), v["error"]["message"].as_str()),
+        (400, "UnableToDeserializePostBody", Some("were unable to deserialize ")),
+        "{v}"
+    );
+    let (s, v) = create(b"{}").await;
+    assert_eq!((s, code(&v)), (400, "ErrorInvalidRequest"), "no name: {v}");
     for (query, code_, says) in [
         ("$filter=displayName%20in%20('inbox')", "ErrorInvalidUrlQueryFilter", "The query filter contains one or more invalid nodes."),
         ("$expand=childFolders", "BadRequest", "Query option 'Expand' is not allowed."),
@@ -123,7 +134,8 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
         let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?{query}"), None).await;
         assert_eq!((s, code(&v)), (400, code_), "{query}: {v}");
     }
-    let (_, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$filter=subject%20eq%20'banana'&$orderby=receivedDateTime"), None).await;
+    let (_, v) =
+        graph(&sim, reqwest::Method::GET, &format!("{path}?$filter=subject%20eq%20'banana'&$orderby=receivedDateTime"), None).await;
     assert_eq!(v["error"]["message"], "The restriction or sort order is too complex for this operation.");
 
     let (s, h, v) = get_with(&sim, &format!("{path}?$top=1"), &[("Prefer", "outlook.body-content-type=\"text\"")]).await;
@@ -142,10 +154,9 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
 #[tokio::test]
 async fn the_directory_refuses_what_it_does_not_take_in_its_own_words() {
     let sim = start(small()).await;
-    for (query, message) in [
-        ("$skip=1", "'$skip' is not supported by the service."),
-        ("$bogus=1", "Unrecognized query argument specified: '$bogus'."),
-    ] {
+    for (query, message) in
+        [("$skip=1", "'$skip' is not supported by the service."), ("$bogus=1", "Unrecognized query argument specified: '$bogus'.")]
+    {
         let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users?{query}"), None).await;
         assert_eq!((s, code(&v), v["error"]["message"].as_str().unwrap_or("")), (400, "Request_BadRequest", message), "{v}");
     }
@@ -175,7 +186,9 @@ async fn the_token_endpoint_takes_every_form_of_graphs_default_scope() {
         }
         f
     };
-    for scope in ["00000003-0000-0000-c000-000000000000/.default", "https://graph.microsoft.com//.default", "HTTPS://GRAPH.microsoft.com/.default"] {
+    for scope in
+        ["00000003-0000-0000-c000-000000000000/.default", "https://graph.microsoft.com//.default", "HTTPS://GRAPH.microsoft.com/.default"]
+    {
         let (s, v) = post(form(Some(scope), "client_credentials")).await;
         assert_eq!(s, 200, "{scope}: {v}");
         let (s, _) = get_json(&format!("{}/users?$top=1", sim.graph_url()), v["access_token"].as_str()).await;
@@ -183,8 +196,17 @@ async fn the_token_endpoint_takes_every_form_of_graphs_default_scope() {
     }
     let (s, v) = post(form(None, "client_credentials")).await;
     assert_eq!((s, v["error"].as_str().unwrap()), (400, "invalid_request"), "{v}");
-    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS900144: The request body must contain the following parameter: 'scope'."), "{v}");
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS900144: The request body must contain the following parameter: 'scope'."),
+        "{v}"
+    );
     let (s, v) = post(form(Some("https://graph.microsoft.com/.default"), "password")).await;
     assert_eq!((s, v["error"].as_str().unwrap()), (400, "unsupported_grant_type"), "{v}");
-    assert!(v["error_description"].as_str().unwrap().starts_with("AADSTS70003: The app requested an unsupported grant type 'password'."), "{v}");
+    assert!(
+        v["error_description"].as_str().unwrap().starts_with("AADSTS70003: The app requested an unsupported grant type 'password'."),
+        "{v}"
+    );
 }

@@ -214,9 +214,11 @@ pub async fn children(
     listing(&state, &headers, &u.id, &format!("/users/{}/mailFolders/{folder}/childFolders", u.id), folders, &query)
 }
 
+/// A new folder's body: Graph's `displayName` (a missing one is an empty name, refused as such)
+/// and `isHidden`.
 #[derive(Deserialize)]
 struct NewFolder {
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     display_name: String,
     #[serde(rename = "isHidden", default)]
     is_hidden: bool,
@@ -265,9 +267,10 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
         }
         Ok(f) if !f.display_name.trim().is_empty() => f.display_name,
         Ok(_) => return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "displayName must not be empty").into_response(),
-        Err(e) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", format!("body must be JSON {{\"displayName\"}}: {e}"))
-                .into_response();
+        // Graph's answer to a body it cannot read (real bodies: evolution-ews's m365 client, 2024;
+        // <https://github.com/microsoftgraph/microsoft-graph-docs/issues/16368>).
+        Err(_) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "UnableToDeserializePostBody", "were unable to deserialize ").into_response();
         }
     };
     let request = "POST /graph/v1.0/users/{user}/mailFolders";

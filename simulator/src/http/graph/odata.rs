@@ -136,7 +136,9 @@ impl Service {
     /// The refusal of an unknown `$` option (`key` as given).
     fn unknown(self, key: &str) -> Refused {
         match self {
-            Service::Directory => Refused { code: "Request_BadRequest", message: format!("Unrecognized query argument specified: '{key}'.") },
+            Service::Directory => {
+                Refused { code: "Request_BadRequest", message: format!("Unrecognized query argument specified: '{key}'.") }
+            }
             Service::Mail => Refused::bad_request(format!("The query parameter '{key}' is not supported.")),
         }
     }
@@ -233,9 +235,7 @@ fn read_option(o: &mut Options, name: &str, v: &str, max_top: usize) -> Result<(
             o.top = Some(n.min(max_top));
         }
         // An Edm.Int32, as OData reads `$skip`.
-        "skip" => {
-            o.skip = v.trim().parse::<i32>().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| not_a_count("skip", v))?
-        }
+        "skip" => o.skip = v.trim().parse::<i32>().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| not_a_count("skip", v))?,
         // OData's wording (ODL: "'…' is not a valid count option.").
         "count" => o.count = boolean(v).ok_or_else(|| Refused::bad_request(format!("'{v}' is not a valid count option.")))?,
         "orderby" => o.orderby = Some(v.to_string()),
@@ -374,7 +374,8 @@ mod tests {
         assert_eq!(parse(&q(&[("top", "2")]), &["top"], 1000).unwrap().top, Some(2));
         assert_eq!(parse(&q(&[("$top", "5000")]), &["top"], 1000).unwrap().top, Some(1000), "a page of the largest size");
         assert!(parse(&q(&[("$format", "json")]), &["top"], 1000).is_ok(), "what Graph answers anyway");
-        for bad in [("$top", "x"), ("$top", "0"), ("$skip", "-1"), ("$count", "yes"), ("$orderby", "x"), ("$bogus", "1"), ("$format", "xml")]
+        for bad in
+            [("$top", "x"), ("$top", "0"), ("$skip", "-1"), ("$count", "yes"), ("$orderby", "x"), ("$bogus", "1"), ("$format", "xml")]
         {
             let e = parse(&q(&[bad]), &["top", "skip", "count"], 1000).unwrap_err();
             assert_eq!(e.code, "BadRequest", "{bad:?}");
@@ -399,8 +400,10 @@ mod tests {
         let e = parse(&q(&[("$expand", "attachments")]), &["top"], 1000).unwrap_err();
         assert_eq!(e.code, "BadRequest");
         assert!(e.message.starts_with("The query specified in the URI is not valid. Query option 'Expand' is not allowed."), "{e:?}");
-        assert_eq!(parse(&q(&[("$top", "x")]), &["top"], 1000).unwrap_err().message,
-            "Invalid value 'x' for $top query option found. The $top query option requires a non-negative integer value.");
+        assert_eq!(
+            parse(&q(&[("$top", "x")]), &["top"], 1000).unwrap_err().message,
+            "Invalid value 'x' for $top query option found. The $top query option requires a non-negative integer value."
+        );
         assert_eq!(parse(&q(&[("$count", "yes")]), &["count"], 1000).unwrap_err().message, "'yes' is not a valid count option.");
         let e = parse_directory(&q(&[("$skip", "5")]), &["top"]).unwrap_err();
         assert_eq!((e.code, e.message.as_str()), ("Request_BadRequest", "'$skip' is not supported by the service."));

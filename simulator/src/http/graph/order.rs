@@ -125,7 +125,9 @@ pub fn check_with_filter(keys: &[Key], filtered: &[&str]) -> Result<(), Refused>
     let fits = sorted.len() <= filtered.len() && sorted.iter().zip(filtered).all(|(s, f)| s.eq_ignore_ascii_case(f));
     match fits {
         true => Ok(()),
-        false => Err(Refused { code: "InefficientFilter", message: "The restriction or sort order is too complex for this operation.".into() }),
+        false => {
+            Err(Refused { code: "InefficientFilter", message: "The restriction or sort order is too complex for this operation.".into() })
+        }
     }
 }
 
@@ -154,7 +156,10 @@ mod tests {
             vec![key(&["from", "emailAddress", "name"], true), key(&["subject"], false)]
         );
         let e = parse("shoeSize", &S).unwrap_err();
-        assert_eq!((e.code, e.message.as_str()), ("BadRequest", "Could not find a property named 'shoeSize' on type 'microsoft.graph.message'."));
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("BadRequest", "Could not find a property named 'shoeSize' on type 'microsoft.graph.message'.")
+        );
         for bad in ["subject sideways", "subject desc x", "subject,", "from/emailAddress/colour"] {
             assert_eq!(parse(bad, &S).unwrap_err().code, "BadRequest", "{bad}");
         }
