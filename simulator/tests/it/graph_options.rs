@@ -54,6 +54,8 @@ async fn folders_take_orderby_or_filters_and_large_tops_as_graph() {
         graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders?$orderby=totalItemCount%20desc,displayName&$top=2"), None)
             .await;
     assert_eq!(field(&v, "displayName"), ["Drafts", "Archive"], "{v}");
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/mailFolders?$filter=totalItemCount%20gt%200"), None).await;
+    assert_eq!((s, field(&v, "displayName")), (200, vec!["Drafts".into()]), "{v}");
     let (s, v) = graph(
         &sim,
         reqwest::Method::GET,
@@ -122,11 +124,32 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
     assert_eq!(field(&v, "subject"), ["Apple", "apricot", "banana", "cherry"], "strings ignore case: {v}");
     let (_, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$orderby=from/emailAddress/address%20desc&$top=2000"), None).await;
     assert_eq!(field(&v, "subject"), ["apricot", "banana", "cherry", "Apple"], "{v}");
+    let window = "receivedDateTime%20ge%202026-11-20T08:00:00Z%20and%20receivedDateTime%20lt%202026-11-20T10:00:00Z";
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$filter={window}"), None).await;
+    assert_eq!((s, field(&v, "subject")), (200, vec!["banana".into()]), "{v}");
+    let (s, v) = graph(
+        &sim,
+        reqwest::Method::GET,
+        &format!("/users/{id}/messages?$filter=receivedDateTime%20ge%202026-11-20&$orderby=receivedDateTime%20desc"),
+        None,
+    )
+    .await;
+    assert_eq!((s, field(&v, "subject")), (200, vec!["cherry".into(), "banana".into(), "Apple".into()]), "{v}");
+    let (_, v) = graph(
+        &sim,
+        reqwest::Method::GET,
+        &format!("{path}?$filter=from/emailAddress/address%20eq%20'C@X.cn'%20or%20isRead%20eq%20true"),
+        None,
+    )
+    .await;
+    assert_eq!(field(&v, "subject"), ["banana"], "{v}");
     let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$filter=subject%20eq%20'banana'&$orderby=subject%20desc"), None).await;
     assert_eq!((s, field(&v, "subject")), (200, vec!["banana".into()]), "{v}");
     for (query, code_) in [
         ("$filter=subject%20eq%20'banana'&$orderby=receivedDateTime%20desc", "InefficientFilter"),
         ("$orderby=toRecipients", "BadRequest"),
+        ("$filter=toRecipients%20eq%20'x'", "ErrorInvalidUrlQueryFilter"),
+        ("$filter=startswith(subject,'b')", "ErrorInvalidUrlQueryFilter"),
         ("$orderby=subject%20sideways", "BadRequest"),
         ("$search=%22banana%22", "BadRequest"),
         ("$expand=attachments", "BadRequest"),

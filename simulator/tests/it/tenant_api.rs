@@ -166,7 +166,7 @@ async fn folders_page_filter_and_resolve_well_known_names_as_graph() {
     assert_eq!(names(&children).len(), 21);
     for (query, status, code_) in [
         ("/mailFolders/nope", 404, "ErrorItemNotFound"),
-        ("/mailFolders?$filter=displayName%20ne%20'x'", 400, "ErrorInvalidUrlQueryFilter"),
+        ("/mailFolders?$filter=displayName%20in%20('x')", 400, "ErrorInvalidUrlQueryFilter"),
         ("/mailFolders?$select=shoeSize", 400, "BadRequest"),
         ("/mailFolders?$top=abc", 400, "BadRequest"),
         ("/mailFolders?$top=0", 400, "BadRequest"),

@@ -1,8 +1,9 @@
 //! Mail folders as Graph serves them (<https://learn.microsoft.com/graph/api/user-list-mailfolders>,
 //! <https://learn.microsoft.com/graph/api/mailfolder-get>, <https://learn.microsoft.com/graph/api/user-post-mailfolders>):
 //! the top-level folders paged 10 at a time (`$top`, `$skip`, `@odata.nextLink`), sorted by name,
-//! hidden ones only with `includeHiddenFolders=true`; `$filter=displayName eq '…'` (names compared
-//! ignoring case, as Exchange does); `$select`, `$count`; a folder by id or well-known name
+//! hidden ones only with `includeHiddenFolders=true`; `$filter` (`filter.rs`: `displayName eq '…'`
+//! joined by `or`, names compared ignoring case, as Exchange does), `$orderby` (`order.rs`);
+//! `$select`, `$count`; a folder by id or well-known name
 //! (`inbox`, `archive`, `msgfolderroot`, …); the root's `childFolders`; creation with 409
 //! `ErrorFolderExists`.
 
@@ -29,7 +30,7 @@ pub const PROPERTIES: [&str; 7] =
 /// "OData query parameters"; `$expand` and `$search` are not offered here).
 const LISTING_OPTIONS: [&str; 7] = ["filter", "select", "top", "skip", "count", "orderby", "includeHiddenFolders"];
 
-/// What `$orderby` sorts folders by: any property of the mailFolder resource.
+/// What `$filter` and `$orderby` read of a folder: any property of the mailFolder resource.
 const SORTABLE: super::order::Sortable<'static> =
     super::order::Sortable { properties: &PROPERTIES, members: &[], type_name: "microsoft.graph.mailFolder" };
 
@@ -39,23 +40,6 @@ pub const PAGE: usize = 10;
 fn not_found(key: &str) -> Response {
     ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
         .into_response()
-}
-
-fn invalid_filter() -> Refused {
-    Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }
-}
-
-/// A `$filter` over folders: `displayName eq '…'`, or several joined by `or` (as Graph takes
-/// them: microsoft-graph-docs-contrib #523, where `in` is `ErrorInvalidUrlQueryFilter`): the
-/// names asked for.
-fn filter(text: &str) -> Result<Vec<String>, Refused> {
-    odata::split_at_word(text, "or")
-        .into_iter()
-        .map(|clause| match odata::eq_clause(clause) {
-            Some((p, v)) if p.eq_ignore_ascii_case("displayName") => Ok(v),
-            _ => Err(invalid_filter()),
-        })
-        .collect()
 }
 
 fn view_json(v: &FolderView, select: Option<&[&'static str]>) -> Value {
@@ -79,9 +63,23 @@ fn listing(
         Ok(s) => s,
         Err(r) => return refused(r),
     };
-    let folders: Vec<FolderView> = match o.filter.as_deref().map(filter).transpose() {
-        Ok(Some(names)) => {
-            folders.into_iter().filter(|f| names.iter().any(|n| f.display_name.to_lowercase() == n.to_lowercase())).collect()
+    // `$filter` as Graph reads it (`filter.rs`): `displayName eq 'a' or displayName eq 'b'`
+    // (microsoft-graph-docs-contrib #523), `totalItemCount gt 0`, …
+    let folders: Vec<FolderView> = match o.filter.as_deref().map(|t| super::filter::parse(t, &SORTABLE)).transpose() {
+        Ok(Some(f)) => {
+            let views: Vec<(FolderView, Value)> = folders
+                .into_iter()
+                .map(|x| {
+                    let v = view_json(&x, None);
+                    (x, v)
+                })
+                .collect();
+            if let Some((_, sample)) = views.first()
+                && let Err(r) = f.check_primitive(sample)
+            {
+                return refused(r);
+            }
+            views.into_iter().filter(|(_, v)| f.matches(v)).map(|(x, _)| x).collect()
         }
         Ok(None) => folders,
         Err(r) => return refused(r),

@@ -1,6 +1,6 @@
 //! Messages as Graph serves them: listings of a folder or of the whole mailbox
-//! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter=internetMessageId eq '<…>'`
-//! (and `subject eq`), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
+//! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter` (`filter.rs`:
+//! `internetMessageId eq '<…>'` answered without reading any MIME), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
 //! `$count=true` and the `/$count` segment, newest first or in `$orderby`'s order (`order.rs`);
 //! one message, and its MIME
 //! (`/$value`, <https://learn.microsoft.com/graph/outlook-get-mime-message>). The import is in `import.rs`.
@@ -45,29 +45,12 @@ fn archive_item_of(message_id: &str) -> Option<String> {
     crate::tenant::mailboxes::local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN).map(str::to_string)
 }
 
-/// A `$filter` over messages: `internetMessageId eq '…'` or `subject eq '…'`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Filter {
-    InternetMessageId(String),
-    Subject(String),
-}
-
-impl Filter {
-    /// The properties the filter names, in order (for Graph's rule on `$filter` with `$orderby`).
-    fn properties(&self) -> &'static [&'static str] {
-        match self {
-            Filter::InternetMessageId(_) => &["internetMessageId"],
-            Filter::Subject(_) => &["subject"],
-        }
-    }
-}
-
 /// The query options a message listing takes (<https://learn.microsoft.com/graph/api/user-list-messages#optional-query-parameters>;
 /// `$search` and `$expand` are not offered here).
 const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "orderby"];
 
-/// What `$orderby` sorts messages by: any primitive property of the message resource, and the
-/// members of its complex ones (`from/emailAddress/address`).
+/// What `$filter` and `$orderby` read of a message: any primitive property of the message
+/// resource, and the members of its complex ones (`from/emailAddress/address`).
 const SORTABLE: super::order::Sortable<'static> = super::order::Sortable {
     properties: &message_resource::PROPERTIES,
     members: &[
@@ -94,17 +77,6 @@ pub(super) fn preference_applied(headers: &HeaderMap, mut response: Response) ->
         response.headers_mut().insert("preference-applied", HeaderValue::from_static("outlook.body-content-type=\"text\""));
     }
     response
-}
-
-fn filter(text: &str) -> Result<Filter, Refused> {
-    match odata::eq_clause(text) {
-        Some((p, v)) if p.eq_ignore_ascii_case("internetMessageId") => Ok(Filter::InternetMessageId(v)),
-        Some((p, v)) if p.eq_ignore_ascii_case("subject") => Ok(Filter::Subject(v)),
-        Some((p, _)) if !message_resource::PROPERTIES.iter().any(|x| x.eq_ignore_ascii_case(p)) => {
-            Err(Refused::bad_request(format!("Could not find a property named '{p}' on type 'microsoft.graph.message'.")))
-        }
-        _ => Err(Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }),
-    }
 }
 
 /// The first bytes of a stored message (its properties are read from them), `None` when they
@@ -168,7 +140,7 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(s) => s,
         Err(r) => return refused(r),
     };
-    let filter = match o.filter.as_deref().map(filter).transpose() {
+    let filter = match o.filter.as_deref().map(|t| super::filter::parse(t, &SORTABLE)).transpose() {
         Ok(f) => f,
         Err(r) => return refused(r),
     };
@@ -176,17 +148,9 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let found: Vec<(String, Message)> = match &filter {
-        None => all,
-        Some(Filter::InternetMessageId(want)) => {
-            all.into_iter().filter(|(_, m)| internet_message_id(m, state, &m.id(&u.id)).eq_ignore_ascii_case(want)).collect()
-        }
-        Some(Filter::Subject(want)) => all
-            .into_iter()
-            .filter(|(_, m)| {
-                prefix(state, m).and_then(|p| message_resource::parse(&p).subject).is_some_and(|s| s.eq_ignore_ascii_case(want))
-            })
-            .collect(),
+    let found = match filtered(state, &u.id, all, filter.as_ref()) {
+        Ok(f) => f,
+        Err(r) => return refused(r),
     };
     let found = match sorted(state, &u.id, found, o.orderby.as_deref(), filter.as_ref()) {
         Ok(f) => f,
@@ -198,11 +162,35 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         return r;
     }
     let body = page_of(state, headers, (&u.id, folder), found, (&o, select.as_deref()), query);
-    let concerns = match &filter {
-        Some(Filter::InternetMessageId(id)) => archive_item_of(id),
-        _ => None,
-    };
+    let concerns = filter.as_ref().and_then(|f| f.only_eq("internetMessageId")).and_then(archive_item_of);
     concerning(preference_applied(headers, axum::Json(body).into_response()), concerns)
+}
+
+/// The messages a `$filter` keeps: by `internetMessageId` alone (the connector's question, "is
+/// it there?") without reading any MIME; else by the values their resources show (the MIME read
+/// only when the filter names a property read from it).
+fn filtered(
+    state: &Shared,
+    user_id: &str,
+    all: Vec<(String, Message)>,
+    filter: Option<&super::filter::Filter>,
+) -> Result<Vec<(String, Message)>, Refused> {
+    let Some(f) = filter else { return Ok(all) };
+    if let Some(want) = f.only_eq("internetMessageId") {
+        return Ok(all.into_iter().filter(|(_, m)| internet_message_id(m, state, &m.id(user_id)).eq_ignore_ascii_case(want)).collect());
+    }
+    let read = f.top_level();
+    let mut out = Vec::new();
+    for (i, (folder, m)) in all.into_iter().enumerate() {
+        let v = resource(state, user_id, &folder, &m, Some(read.as_slice()));
+        if i == 0 {
+            f.check_primitive(&v)?;
+        }
+        if f.matches(&v) {
+            out.push((folder, m));
+        }
+    }
+    Ok(out)
 }
 
 /// Messages in the order `$orderby` asks for (newest first without one), by the values their
@@ -212,12 +200,13 @@ fn sorted(
     user_id: &str,
     found: Vec<(String, Message)>,
     orderby: Option<&str>,
-    filter: Option<&Filter>,
+    filter: Option<&super::filter::Filter>,
 ) -> Result<Vec<(String, Message)>, Refused> {
     let Some(text) = orderby else { return Ok(found) };
     let keys = super::order::parse(text, &SORTABLE)?;
     if let Some(f) = filter {
-        super::order::check_with_filter(&keys, f.properties())?;
+        let filtered = f.properties();
+        super::order::check_with_filter(&keys, &filtered.iter().map(String::as_str).collect::<Vec<_>>())?;
     }
     let mut items: Vec<((String, Message), Value)> = found
         .into_iter()

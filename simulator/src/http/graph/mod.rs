@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use crate::tenant::directory::User;
 use odata::Refused;
 
+pub mod filter;
 pub mod folders;
 pub mod import;
 pub mod messages;

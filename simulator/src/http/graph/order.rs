@@ -61,7 +61,7 @@ pub fn parse(text: &str, s: &Sortable<'_>) -> Result<Vec<Key>, Refused> {
 }
 
 /// A property path resolved against the resource, each segment as the resource spells it.
-fn resolve(path: &str, s: &Sortable<'_>) -> Result<Vec<&'static str>, Refused> {
+pub(super) fn resolve(path: &str, s: &Sortable<'_>) -> Result<Vec<&'static str>, Refused> {
     let mut out = Vec::new();
     let mut names: &[&'static str] = s.properties;
     let mut owner = s.type_name.to_string();
@@ -77,7 +77,7 @@ fn resolve(path: &str, s: &Sortable<'_>) -> Result<Vec<&'static str>, Refused> {
 }
 
 /// The value a key reads from a resource (`Null` when absent).
-fn at<'v>(v: &'v Value, path: &[&str]) -> &'v Value {
+pub(super) fn at<'v>(v: &'v Value, path: &[&str]) -> &'v Value {
     path.iter().fold(v, |v, p| v.get(p).unwrap_or(&Value::Null))
 }
 
