@@ -54,8 +54,9 @@ pub struct Consistency {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Listing {
-    /// Folders: `displayName eq '…'` (any case); messages: `internetMessageId eq '…'` or
-    /// `subject eq '…'`.
+    /// Comparisons (`eq`, `ne`, `gt`, `ge`, `lt`, `le`) of a property or path with a literal,
+    /// joined by `and`/`or`: `displayName eq 'Inbox'`, `internetMessageId eq '<…>'`,
+    /// `receivedDateTime ge 2026-11-20T00:00:00Z`.
     #[serde(rename = "$filter")]
     pub filter: Option<String>,
     /// Comma-separated properties to answer.
