@@ -173,7 +173,8 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
     assert_eq!(s, 200, "an advanced-query header on mail is harmless: {v}");
 }
 
-/// The directory words its refusals as Graph's directory does: `$skip` and an unknown `$` option.
+/// The directory words its refusals as Graph's directory does (`$skip`, an unknown `$` option);
+/// a path no route takes names its unknown segment, as Graph does.
 #[tokio::test]
 async fn the_directory_refuses_what_it_does_not_take_in_its_own_words() {
     let sim = start(small()).await;
@@ -182,6 +183,14 @@ async fn the_directory_refuses_what_it_does_not_take_in_its_own_words() {
     {
         let (s, v) = graph(&sim, reqwest::Method::GET, &format!("/users?{query}"), None).await;
         assert_eq!((s, code(&v), v["error"]["message"].as_str().unwrap_or("")), (400, "Request_BadRequest", message), "{v}");
+    }
+    for (path, message) in [
+        ("/no/such/path", "Resource not found for the segment 'no'."),
+        ("/users/wang.wei@contoso.cn/contacts", "Resource not found for the segment 'contacts'."),
+        ("/me/messages", "/me request is only valid with delegated authentication flow."),
+    ] {
+        let (s, v) = graph(&sim, reqwest::Method::GET, path, None).await;
+        assert_eq!((s, code(&v), v["error"]["message"].as_str().unwrap_or("")), (400, "BadRequest", message), "{v}");
     }
     let (s, v) = graph(&sim, reqwest::Method::GET, "/users?$top=2&$format=json&customParameter=1", None).await;
     assert_eq!((s, v["value"].as_array().map(Vec::len)), (200, Some(2)), "{v}");

@@ -37,9 +37,9 @@ const SORTABLE: super::order::Sortable<'static> =
 /// Graph's page size for mail folders.
 pub const PAGE: usize = 10;
 
-fn not_found(key: &str) -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
-        .into_response()
+/// Graph's 404 for an item or folder that is not there (its message names no key).
+fn not_found(_key: &str) -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", "The specified object was not found in the store.").into_response()
 }
 
 fn view_json(v: &FolderView, select: Option<&[&'static str]>) -> Value {

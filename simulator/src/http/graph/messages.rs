@@ -122,8 +122,9 @@ fn messages(state: &Shared, user_id: &str, folder: Option<&str>) -> Result<Vec<(
     Ok(out)
 }
 
-fn not_found(key: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
+/// Graph's 404 for an item or folder that is not there (its message names no key).
+fn not_found(_key: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", "The specified object was not found in the store.")
 }
 
 /// A listing, after the query options.

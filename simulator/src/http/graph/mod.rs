@@ -54,7 +54,15 @@ pub fn router(state: Shared) -> Router<Shared> {
     api()
         .split_for_parts()
         .0
-        .fallback(|| async { ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment in this tenant.") })
+        .fallback(|uri: axum::http::Uri| async move {
+            let segment = unknown_segment(uri.path());
+            // An app-only token on `/me`: Graph's own answer.
+            let message = match segment.as_str() {
+                "me" => "/me request is only valid with delegated authentication flow.".to_string(),
+                s => format!("Resource not found for the segment '{s}'."),
+            };
+            ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -64,6 +72,19 @@ pub fn router(state: Shared) -> Router<Shared> {
         })
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(middleware::from_fn_with_state(state, request_ids))
+}
+
+/// The segment of a path no route takes, as Graph names it in "Resource not found for the segment
+/// '…'." (400 `BadRequest`; real bodies name the first segment Graph cannot resolve, `beta` or
+/// `alertIncidents`): the first resource segment (`users`, `mailFolders`, …, every other segment
+/// after the version, the others being keys) this tenant does not know, else the last segment.
+pub fn unknown_segment(path: &str) -> String {
+    const KNOWN: [&str; 8] = ["users", "mailFolders", "childFolders", "messages", "$value", "$count", "move", "importMime"];
+    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(crate::http::record::decode).collect();
+    let after = segments.iter().position(|s| s.eq_ignore_ascii_case("v1.0") || s.eq_ignore_ascii_case("beta")).map_or(0, |i| i + 1);
+    let rest = &segments[after.min(segments.len())..];
+    let unknown = rest.iter().step_by(2).find(|s| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(s)));
+    unknown.or(rest.last()).cloned().unwrap_or_default()
 }
 
 /// A GUID-shaped id for the `n`th tenant request of a scenario: deterministic (seed and order),
@@ -422,5 +443,25 @@ async fn user(
     match users::one(u, t, o.select.as_deref()) {
         Ok(v) => axum::Json(v).into_response(),
         Err(r) => refused(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unknown_segment;
+
+    #[test]
+    fn the_unknown_segment_is_the_first_resource_segment_no_route_takes() {
+        for (path, segment) in [
+            ("/graph/v1.0/no/such/path", "no"),
+            ("/graph/v1.0/users/u/contacts", "contacts"),
+            ("/graph/v1.0/users/u/mailFolders/inbox/rules", "rules"),
+            ("/graph/v1.0/users/u/messages/m/attachments", "attachments"),
+            ("/graph/v1.0/users/u/mailFolders/inbox/messages/m/%24value/x", "x"),
+            ("/graph/v1.0/me", "me"),
+            ("/graph/v1.0", ""),
+        ] {
+            assert_eq!(unknown_segment(path), segment, "{path}");
+        }
     }
 }
