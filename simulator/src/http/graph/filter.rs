@@ -73,6 +73,7 @@ pub fn invalid() -> Refused {
     Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }
 }
 
+/// A comparison operator by its OData name (any case).
 fn op(word: &str) -> Option<Op> {
     Some(match word.to_ascii_lowercase().as_str() {
         "eq" => Op::Eq,
@@ -94,6 +95,7 @@ fn date_time(text: &str) -> Option<i64> {
     Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
+/// A literal of a comparison; `None` when it is none OData reads.
 fn literal(text: &str) -> Option<Literal> {
     let t = text.trim();
     if t.starts_with('\'') {
@@ -111,6 +113,7 @@ fn literal(text: &str) -> Option<Literal> {
     t.parse::<f64>().ok().filter(|n| n.is_finite()).map(Literal::Number)
 }
 
+/// One comparison `path op literal`.
 fn clause(text: &str, s: &Sortable<'_>) -> Result<Clause, Refused> {
     let t = text.trim();
     let (path, rest) = t.split_once(char::is_whitespace).ok_or_else(invalid)?;

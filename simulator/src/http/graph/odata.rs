@@ -3,7 +3,9 @@
 //! `$count`, `$orderby`, `$search`, `$skiptoken`, plus `includeHiddenFolders` on folders; paging
 //! links (`@odata.nextLink`, with `$skip` as Graph writes them for mail folders and messages, with
 //! an opaque `$skiptoken` as it writes them for the directory's users). An option a collection does not
-//! take, or a value it cannot read, is a [`Refused`]: a Graph 400, never an empty body.
+//! take, or a value it cannot read, is a [`Refused`]: a Graph 400, never an empty body, worded as
+//! the collection's service words it ([`Service`]: the directory, Outlook). `$filter` and
+//! `$orderby` over Outlook resources are read in `filter.rs` and `order.rs`.
 
 /// A query this tenant refuses, with Graph's code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +150,7 @@ const SYSTEM_OPTIONS: [(&str, &str); 10] = [
     ("skiptoken", "SkipToken"),
 ];
 
+/// OData's name of a system query option (`Expand` for `expand`).
 fn option_name(name: &str) -> Option<&'static str> {
     SYSTEM_OPTIONS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
 }

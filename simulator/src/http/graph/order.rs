@@ -33,6 +33,7 @@ pub struct Sortable<'a> {
     pub type_name: &'a str,
 }
 
+/// OData's refusal of a sort key that is no single primitive value.
 fn not_primitive() -> Refused {
     Refused::bad_request("The $orderby expression must evaluate to a single value of primitive type.")
 }
