@@ -252,9 +252,9 @@ fn check_client(
         ));
     };
     if grant != "client_credentials" {
-        let d = format!(
-            "The provided value for the input parameter 'grant_type' is not valid: {grant} (this tenant grants client_credentials)."
-        );
+        // The identity platform's error-code table: "AADSTS70003 UnsupportedGrantType - The app
+        // returned an unsupported grant type" (<https://learn.microsoft.com/entra/identity-platform/reference-error-codes>).
+        let d = format!("The app requested an unsupported grant type '{grant}'.");
         return Err(AadRefusal::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, d));
     }
     let (client_id, secret) = match (field("client_id"), field("client_secret"), basic) {
@@ -285,8 +285,15 @@ fn check_client(
         );
         return Err(AadRefusal::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, d));
     }
-    let scope = field("scope").unwrap_or_default();
-    if !scope.split_whitespace().any(|s| s.eq_ignore_ascii_case(GRAPH_SCOPE)) {
+    let Some(scope) = field("scope") else {
+        return Err(AadRefusal::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.".into(),
+        ));
+    };
+    if !scope.split_whitespace().any(is_graph_default_scope) {
         let d = format!(
             "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
         );
@@ -294,6 +301,20 @@ fn check_client(
     }
     Ok(())
 }
+
+/// Whether a scope is Graph's `/.default`, in any of the forms the identity platform takes for
+/// it: the application ID URI (`https://graph.microsoft.com/.default`, any case, also with the
+/// doubled slash the platform accepts) or Graph's application id
+/// (`00000003-0000-0000-c000-000000000000/.default`)
+/// (<https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope>).
+fn is_graph_default_scope(scope: &str) -> bool {
+    let Some(resource) = scope.strip_suffix("/.default") else { return false };
+    let resource = resource.trim_end_matches('/');
+    resource.eq_ignore_ascii_case("https://graph.microsoft.com") || resource.eq_ignore_ascii_case(GRAPH_APP_ID)
+}
+
+/// Microsoft Graph's application id.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 
 /// The tenant's OpenID configuration.
 ///
@@ -345,6 +366,21 @@ mod tests {
         let s = crate::world::scenario::Scenario::from_toml_str("name = \"t\"\nseed = 1\nstart = \"2026-11-20T00:00:00Z\"\n", "t.toml")
             .unwrap();
         std::sync::Arc::new(crate::state::State::build(s, crate::state::Options::default()).unwrap())
+    }
+
+    #[test]
+    fn graph_default_scope_is_taken_in_the_forms_the_platform_takes() {
+        for ok in [
+            "https://graph.microsoft.com/.default",
+            "HTTPS://Graph.Microsoft.com/.default",
+            "https://graph.microsoft.com//.default",
+            "00000003-0000-0000-c000-000000000000/.default",
+        ] {
+            assert!(is_graph_default_scope(ok), "{ok}");
+        }
+        for bad in ["https://graph.microsoft.com", "https://graph.microsoft.com/Mail.Read", "https://outlook.office.com/.default", ""] {
+            assert!(!is_graph_default_scope(bad), "{bad}");
+        }
     }
 
     #[test]

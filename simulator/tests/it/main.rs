@@ -6,6 +6,7 @@ mod determinism;
 mod export;
 mod failure_modes;
 mod faults;
+mod graph_options;
 mod import_paths;
 mod items;
 mod openapi;

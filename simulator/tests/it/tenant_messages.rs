@@ -123,9 +123,9 @@ async fn imported_messages_are_the_graph_message_resource_and_can_be_asked_for()
     assert_eq!(raw.bytes().await.unwrap().to_vec(), rich_mime(3));
     for (query, status, code_) in [
         ("?$filter=shoeSize%20eq%20'x'", 400, "BadRequest"),
-        ("?$filter=internetMessageId%20gt%20'x'", 400, "ErrorInvalidUrlQueryFilter"),
+        ("?$filter=subject%20in%20('x')", 400, "ErrorInvalidUrlQueryFilter"),
         ("?$select=id,shoeSize", 400, "BadRequest"),
-        ("?$top=1001", 400, "BadRequest"),
+        ("?$top=0", 400, "BadRequest"),
         ("/AAMkMnope", 404, "ErrorItemNotFound"),
     ] {
         let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}{query}"), None).await;

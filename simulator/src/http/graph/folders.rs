@@ -1,8 +1,9 @@
 //! Mail folders as Graph serves them (<https://learn.microsoft.com/graph/api/user-list-mailfolders>,
 //! <https://learn.microsoft.com/graph/api/mailfolder-get>, <https://learn.microsoft.com/graph/api/user-post-mailfolders>):
 //! the top-level folders paged 10 at a time (`$top`, `$skip`, `@odata.nextLink`), sorted by name,
-//! hidden ones only with `includeHiddenFolders=true`; `$filter=displayName eq '…'` (names compared
-//! ignoring case, as Exchange does); `$select`, `$count`; a folder by id or well-known name
+//! hidden ones only with `includeHiddenFolders=true`; `$filter` (`filter.rs`: `displayName eq '…'`
+//! joined by `or`, names compared ignoring case, as Exchange does), `$orderby` (`order.rs`);
+//! `$select`, `$count`; a folder by id or well-known name
 //! (`inbox`, `archive`, `msgfolderroot`, …); the root's `childFolders`; creation with 409
 //! `ErrorFolderExists`.
 
@@ -25,27 +26,20 @@ use tm_contract::{Api, Op};
 pub const PROPERTIES: [&str; 7] =
     ["id", "displayName", "parentFolderId", "childFolderCount", "unreadItemCount", "totalItemCount", "isHidden"];
 
-/// The query options a folder listing takes.
-const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "includeHiddenFolders"];
+/// The query options a folder listing takes (<https://learn.microsoft.com/graph/api/user-list-mailfolders#optional-query-parameters>:
+/// "OData query parameters"; `$expand` and `$search` are not offered here).
+const LISTING_OPTIONS: [&str; 7] = ["filter", "select", "top", "skip", "count", "orderby", "includeHiddenFolders"];
+
+/// What `$filter` and `$orderby` read of a folder: any property of the mailFolder resource.
+const SORTABLE: super::order::Sortable<'static> =
+    super::order::Sortable { properties: &PROPERTIES, members: &[], type_name: "microsoft.graph.mailFolder" };
 
 /// Graph's page size for mail folders.
 pub const PAGE: usize = 10;
 
-fn not_found(key: &str) -> Response {
-    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
-        .into_response()
-}
-
-fn invalid_filter() -> Refused {
-    Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }
-}
-
-/// A `$filter` over folders: `displayName eq '…'` (the only one this tenant reads).
-fn filter(text: &str) -> Result<String, Refused> {
-    match odata::eq_clause(text) {
-        Some((p, v)) if p.eq_ignore_ascii_case("displayName") => Ok(v),
-        _ => Err(invalid_filter()),
-    }
+/// Graph's 404 for an item or folder that is not there (its message names no key).
+fn not_found(_key: &str) -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", "The specified object was not found in the store.").into_response()
 }
 
 fn view_json(v: &FolderView, select: Option<&[&'static str]>) -> Value {
@@ -69,9 +63,29 @@ fn listing(
         Ok(s) => s,
         Err(r) => return refused(r),
     };
-    let folders = match o.filter.as_deref().map(filter).transpose() {
-        Ok(Some(name)) => folders.into_iter().filter(|f| f.display_name.to_lowercase() == name.to_lowercase()).collect(),
+    // `$filter` as Graph reads it (`filter.rs`): `displayName eq 'a' or displayName eq 'b'`
+    // (microsoft-graph-docs-contrib #523), `totalItemCount gt 0`, …
+    let folders: Vec<FolderView> = match o.filter.as_deref().map(|t| super::filter::parse(t, &SORTABLE)).transpose() {
+        Ok(Some(f)) => {
+            let views: Vec<(FolderView, Value)> = folders
+                .into_iter()
+                .map(|x| {
+                    let v = view_json(&x, None);
+                    (x, v)
+                })
+                .collect();
+            if let Some((_, sample)) = views.first()
+                && let Err(r) = f.check_primitive(sample)
+            {
+                return refused(r);
+            }
+            views.into_iter().filter(|(_, v)| f.matches(v)).map(|(x, _)| x).collect()
+        }
         Ok(None) => folders,
+        Err(r) => return refused(r),
+    };
+    let folders = match sorted(folders, o.orderby.as_deref()) {
+        Ok(f) => f,
         Err(r) => return refused(r),
     };
     let total = folders.len();
@@ -87,6 +101,21 @@ fn listing(
         body.insert("@odata.nextLink".into(), n.into());
     }
     axum::Json(Value::Object(body)).into_response()
+}
+
+/// Folders in the order `$orderby` asks for (their own order, by name, without one).
+fn sorted(folders: Vec<FolderView>, orderby: Option<&str>) -> Result<Vec<FolderView>, Refused> {
+    let Some(text) = orderby else { return Ok(folders) };
+    let keys = super::order::parse(text, &SORTABLE)?;
+    let mut items: Vec<(FolderView, Value)> = folders
+        .into_iter()
+        .map(|f| {
+            let v = view_json(&f, None);
+            (f, v)
+        })
+        .collect();
+    super::order::sort(&mut items, &keys);
+    Ok(items.into_iter().map(|(f, _)| f).collect())
 }
 
 /// A mailbox's top-level folders, 10 a page.
@@ -182,9 +211,11 @@ pub async fn children(
     listing(&state, &headers, &u.id, &format!("/users/{}/mailFolders/{folder}/childFolders", u.id), folders, &query)
 }
 
+/// A new folder's body: Graph's `displayName` (a missing one is an empty name, refused as such)
+/// and `isHidden`.
 #[derive(Deserialize)]
 struct NewFolder {
-    #[serde(rename = "displayName")]
+    #[serde(rename = "displayName", default)]
     display_name: String,
     #[serde(rename = "isHidden", default)]
     is_hidden: bool,
@@ -234,9 +265,10 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, body: 
         }
         Ok(f) if !f.display_name.trim().is_empty() => f.display_name,
         Ok(_) => return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "displayName must not be empty").into_response(),
-        Err(e) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", format!("body must be JSON {{\"displayName\"}}: {e}"))
-                .into_response();
+        // Graph's answer to a body it cannot read (real bodies: evolution-ews's m365 client, 2024;
+        // <https://github.com/microsoftgraph/microsoft-graph-docs/issues/16368>).
+        Err(_) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "UnableToDeserializePostBody", "were unable to deserialize ").into_response();
         }
     };
     let request = "POST /graph/v1.0/users/{user}/mailFolders";

@@ -1,7 +1,8 @@
 //! Messages as Graph serves them: listings of a folder or of the whole mailbox
-//! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter=internetMessageId eq '<…>'`
-//! (and `subject eq`), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
-//! `$count=true` and the `/$count` segment, newest first; one message, and its MIME
+//! (<https://learn.microsoft.com/graph/api/user-list-messages>) with `$filter` (`filter.rs`:
+//! `internetMessageId eq '<…>'` answered without reading any MIME), `$select`, `$top` (default 10, at most 1000), `$skip`, `@odata.nextLink`,
+//! `$count=true` and the `/$count` segment, newest first or in `$orderby`'s order (`order.rs`);
+//! one message, and its MIME
 //! (`/$value`, <https://learn.microsoft.com/graph/outlook-get-mime-message>). The import is in `import.rs`.
 
 use axum::body::Body;
@@ -44,22 +45,38 @@ fn archive_item_of(message_id: &str) -> Option<String> {
     crate::tenant::mailboxes::local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN).map(str::to_string)
 }
 
-/// A `$filter` over messages: `internetMessageId eq '…'` or `subject eq '…'`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Filter {
-    InternetMessageId(String),
-    Subject(String),
-}
+/// The query options a message listing takes (<https://learn.microsoft.com/graph/api/user-list-messages#optional-query-parameters>;
+/// `$search` and `$expand` are not offered here).
+const LISTING_OPTIONS: [&str; 6] = ["filter", "select", "top", "skip", "count", "orderby"];
 
-fn filter(text: &str) -> Result<Filter, Refused> {
-    match odata::eq_clause(text) {
-        Some((p, v)) if p.eq_ignore_ascii_case("internetMessageId") => Ok(Filter::InternetMessageId(v)),
-        Some((p, v)) if p.eq_ignore_ascii_case("subject") => Ok(Filter::Subject(v)),
-        Some((p, _)) if !message_resource::PROPERTIES.iter().any(|x| x.eq_ignore_ascii_case(p)) => {
-            Err(Refused::bad_request(format!("Could not find a property named '{p}' on type 'microsoft.graph.message'.")))
-        }
-        _ => Err(Refused { code: "ErrorInvalidUrlQueryFilter", message: "The query filter contains one or more invalid nodes.".into() }),
+/// What `$filter` and `$orderby` read of a message: any primitive property of the message
+/// resource, and the members of its complex ones (`from/emailAddress/address`).
+const SORTABLE: super::order::Sortable<'static> = super::order::Sortable {
+    properties: &message_resource::PROPERTIES,
+    members: &[
+        ("from", &["emailAddress"]),
+        ("sender", &["emailAddress"]),
+        ("emailAddress", &["name", "address"]),
+        ("body", &["contentType", "content"]),
+        ("uniqueBody", &["contentType", "content"]),
+        ("flag", &["flagStatus"]),
+    ],
+    type_name: "microsoft.graph.message",
+};
+
+/// `Preference-Applied` for a `Prefer: outlook.body-content-type="text"`: bodies are text here,
+/// and Graph confirms the preference it applied (<https://learn.microsoft.com/graph/api/message-get#request-headers>);
+/// other preferences (`IdType`, `html`) are ignored, as Graph ignores the ones it does not apply.
+pub(super) fn preference_applied(headers: &HeaderMap, mut response: Response) -> Response {
+    let text = headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|p| {
+        p.split_once('=').is_some_and(|(k, v)| {
+            k.trim().eq_ignore_ascii_case("outlook.body-content-type") && v.trim().trim_matches('"').eq_ignore_ascii_case("text")
+        })
+    });
+    if text && response.status().is_success() {
+        response.headers_mut().insert("preference-applied", HeaderValue::from_static("outlook.body-content-type=\"text\""));
     }
+    response
 }
 
 /// The first bytes of a stored message (its properties are read from them), `None` when they
@@ -106,8 +123,9 @@ fn messages(state: &Shared, user_id: &str, folder: Option<&str>) -> Result<Vec<(
     Ok(out)
 }
 
-pub(super) fn not_found(key: &str) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", format!("The specified object was not found in the store. ({key})"))
+/// Graph's 404 for an item or folder that is not there (its message names no key).
+pub(super) fn not_found(_key: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "ErrorItemNotFound", "The specified object was not found in the store.")
 }
 
 /// A listing, after the query options.
@@ -116,7 +134,7 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
-    let o = match odata::parse(query, &["filter", "select", "top", "skip", "count"], MAX_TOP) {
+    let o = match odata::parse(query, &LISTING_OPTIONS, MAX_TOP) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };
@@ -124,7 +142,7 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(s) => s,
         Err(r) => return refused(r),
     };
-    let filter = match o.filter.as_deref().map(filter).transpose() {
+    let filter = match o.filter.as_deref().map(|t| super::filter::parse(t, &SORTABLE)).transpose() {
         Ok(f) => f,
         Err(r) => return refused(r),
     };
@@ -132,17 +150,13 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         Ok(m) => m,
         Err(e) => return e.into_response(),
     };
-    let found: Vec<(String, Message)> = match &filter {
-        None => all,
-        Some(Filter::InternetMessageId(want)) => {
-            all.into_iter().filter(|(_, m)| internet_message_id(m, state, &m.id(&u.id)).eq_ignore_ascii_case(want)).collect()
-        }
-        Some(Filter::Subject(want)) => all
-            .into_iter()
-            .filter(|(_, m)| {
-                prefix(state, m).and_then(|p| message_resource::parse(&p).subject).is_some_and(|s| s.eq_ignore_ascii_case(want))
-            })
-            .collect(),
+    let found = match filtered(state, &u.id, all, filter.as_ref()) {
+        Ok(f) => f,
+        Err(r) => return refused(r),
+    };
+    let found = match sorted(state, &u.id, found, o.orderby.as_deref(), filter.as_ref()) {
+        Ok(f) => f,
+        Err(r) => return refused(r),
     };
     if count_only {
         let mut r = found.len().to_string().into_response();
@@ -150,11 +164,64 @@ fn listing(state: &Shared, headers: &HeaderMap, key: &str, folder: Option<&str>,
         return r;
     }
     let body = page_of(state, headers, (&u.id, folder), found, (&o, select.as_deref()), query);
-    let concerns = match &filter {
-        Some(Filter::InternetMessageId(id)) => archive_item_of(id),
-        _ => None,
-    };
-    concerning(axum::Json(body).into_response(), concerns)
+    let concerns = filter.as_ref().and_then(|f| f.only_eq("internetMessageId")).and_then(archive_item_of);
+    concerning(preference_applied(headers, axum::Json(body).into_response()), concerns)
+}
+
+/// The messages a `$filter` keeps: by `internetMessageId` alone (the connector's question, "is
+/// it there?") without reading any MIME; else by the values their resources show (the MIME read
+/// only when the filter names a property read from it).
+fn filtered(
+    state: &Shared,
+    user_id: &str,
+    all: Vec<(String, Message)>,
+    filter: Option<&super::filter::Filter>,
+) -> Result<Vec<(String, Message)>, Refused> {
+    let Some(f) = filter else { return Ok(all) };
+    if let Some(want) = f.only_eq("internetMessageId") {
+        return Ok(all.into_iter().filter(|(_, m)| internet_message_id(m, state, &m.id(user_id)).eq_ignore_ascii_case(want)).collect());
+    }
+    let read = f.top_level();
+    let mut out = Vec::new();
+    for (i, (folder, m)) in all.into_iter().enumerate() {
+        let v = resource(state, user_id, &folder, &m, Some(read.as_slice()));
+        if i == 0 {
+            f.check_primitive(&v)?;
+        }
+        if f.matches(&v) {
+            out.push((folder, m));
+        }
+    }
+    Ok(out)
+}
+
+/// Messages in the order `$orderby` asks for (newest first without one), by the values their
+/// resources show; with a `$filter` too, Graph's rule (`InefficientFilter`).
+fn sorted(
+    state: &Shared,
+    user_id: &str,
+    found: Vec<(String, Message)>,
+    orderby: Option<&str>,
+    filter: Option<&super::filter::Filter>,
+) -> Result<Vec<(String, Message)>, Refused> {
+    let Some(text) = orderby else { return Ok(found) };
+    let keys = super::order::parse(text, &SORTABLE)?;
+    if let Some(f) = filter {
+        let filtered = f.properties();
+        super::order::check_with_filter(&keys, &filtered.iter().map(String::as_str).collect::<Vec<_>>())?;
+    }
+    let mut items: Vec<((String, Message), Value)> = found
+        .into_iter()
+        .map(|(f, m)| {
+            let v = resource(state, user_id, &f, &m, None);
+            ((f, m), v)
+        })
+        .collect();
+    if let Some((_, sample)) = items.first() {
+        super::order::check_primitive(&keys, sample)?;
+    }
+    super::order::sort(&mut items, &keys);
+    Ok(items.into_iter().map(|(x, _)| x).collect())
 }
 
 /// One page of a message listing, as Graph writes it (`@odata.context`, `@odata.count` when
@@ -253,7 +320,7 @@ fn find(state: &Shared, key: &str, folder: Option<&str>, message: &str) -> Resul
     }
 }
 
-fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q: &[(String, String)]) -> Response {
+fn one_answer(state: &Shared, headers: &HeaderMap, (key, folder, message): (&str, Option<&str>, &str), q: &[(String, String)]) -> Response {
     let select = match odata::parse(q, &["select"], 1)
         .and_then(|o| o.select.map(|s| odata::select(&s, &message_resource::PROPERTIES, "microsoft.graph.message")).transpose())
     {
@@ -264,7 +331,7 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
         Ok((u, f, m)) => {
             let mut v = resource(state, &u, &f, &m, select.as_deref());
             v.as_object_mut().expect("an object").insert("@odata.context".into(), entity_context(&u, &f).into());
-            axum::Json(v).into_response()
+            preference_applied(headers, axum::Json(v).into_response())
         }
         Err(e) => e.into_response(),
     }
@@ -279,9 +346,10 @@ fn one_answer(state: &Shared, key: &str, folder: Option<&str>, message: &str, q:
 pub async fn one_in_folder(
     State(state): State<Shared>,
     Path((key, folder, message)): Path<(String, String, String)>,
+    headers: HeaderMap,
     Query(q): Q,
 ) -> Response {
-    one_answer(&state, &key, Some(&folder), &message, &q)
+    one_answer(&state, &headers, (&key, Some(&folder), &message), &q)
 }
 
 /// A message of a mailbox.
@@ -290,8 +358,8 @@ pub async fn one_in_folder(
 #[utoipa::path(get, path = "/users/{user}/messages/{message}", operation_id = "messages_one", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Message, crate::http::openapi::query::Select),
     responses((status = 200, description = "The message", body = crate::http::openapi::graph::Message), crate::http::openapi::GraphErrors))]
-pub async fn one(State(state): State<Shared>, Path((key, message)): Path<(String, String)>, Query(q): Q) -> Response {
-    one_answer(&state, &key, None, &message, &q)
+pub async fn one(State(state): State<Shared>, Path((key, message)): Path<(String, String)>, headers: HeaderMap, Query(q): Q) -> Response {
+    one_answer(&state, &headers, (&key, None, &message), &q)
 }
 
 /// The stored MIME of a message, streamed as it was imported.

@@ -19,11 +19,13 @@ use utoipa_axum::routes;
 use crate::tenant::directory::User;
 use odata::Refused;
 
+pub mod filter;
 pub mod folders;
 pub mod import;
 pub mod messages;
 pub mod move_message;
 pub mod odata;
+pub mod order;
 pub mod users;
 use crate::http::error::ApiError;
 use crate::observe::journal::Entry;
@@ -108,7 +110,15 @@ pub fn beta_router(state: Shared) -> Router<Shared> {
 fn layered(api: OpenApiRouter<Shared>, state: Shared, version: Version) -> Router<Shared> {
     api.split_for_parts()
         .0
-        .fallback(|| async { ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment in this tenant.") })
+        .fallback(|uri: axum::http::Uri| async move {
+            let segment = unknown_segment(uri.path());
+            // An app-only token on `/me`: Graph's own answer.
+            let message = match segment.as_str() {
+                "me" => "/me request is only valid with delegated authentication flow.".to_string(),
+                s => format!("Resource not found for the segment '{s}'."),
+            };
+            ApiError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -119,6 +129,19 @@ fn layered(api: OpenApiRouter<Shared>, state: Shared, version: Version) -> Route
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(middleware::from_fn_with_state(state, request_ids))
         .layer(middleware::from_fn(move |request: Request, next: Next| VERSION.scope(version, next.run(request))))
+}
+
+/// The segment of a path no route takes, as Graph names it in "Resource not found for the segment
+/// '…'." (400 `BadRequest`; real bodies name the first segment Graph cannot resolve, `beta` or
+/// `alertIncidents`): the first resource segment (`users`, `mailFolders`, …, every other segment
+/// after the version, the others being keys) this tenant does not know, else the last segment.
+pub fn unknown_segment(path: &str) -> String {
+    const KNOWN: [&str; 8] = ["users", "mailFolders", "childFolders", "messages", "$value", "$count", "move", "importMime"];
+    let segments: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(crate::http::record::decode).collect();
+    let after = segments.iter().position(|s| s.eq_ignore_ascii_case("v1.0") || s.eq_ignore_ascii_case("beta")).map_or(0, |i| i + 1);
+    let rest = &segments[after.min(segments.len())..];
+    let unknown = rest.iter().step_by(2).find(|s| !KNOWN.iter().any(|k| k.eq_ignore_ascii_case(s)));
+    unknown.or(rest.last()).cloned().unwrap_or_default()
 }
 
 /// A GUID-shaped id for the `n`th tenant request of a scenario: deterministic (seed and order),
@@ -478,7 +501,7 @@ async fn user(
     if let Some(r) = users::not_a_collection(&query) {
         return refused(r);
     }
-    let o = match odata::parse(&query, &["select"], 999) {
+    let o = match odata::parse_directory(&query, &["select"]) {
         Ok(o) => o,
         Err(r) => return refused(r),
     };
@@ -519,5 +542,20 @@ mod tests {
 
     fn tokio_test_block<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().build().expect("a runtime").block_on(f)
+    }
+
+    #[test]
+    fn the_unknown_segment_is_the_first_resource_segment_no_route_takes() {
+        for (path, segment) in [
+            ("/graph/v1.0/no/such/path", "no"),
+            ("/graph/v1.0/users/u/contacts", "contacts"),
+            ("/graph/v1.0/users/u/mailFolders/inbox/rules", "rules"),
+            ("/graph/v1.0/users/u/messages/m/attachments", "attachments"),
+            ("/graph/v1.0/users/u/mailFolders/inbox/messages/m/%24value/x", "x"),
+            ("/graph/v1.0/me", "me"),
+            ("/graph/v1.0", ""),
+        ] {
+            assert_eq!(unknown_segment(path), segment, "{path}");
+        }
     }
 }

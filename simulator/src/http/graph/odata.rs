@@ -3,7 +3,9 @@
 //! `$count`, `$orderby`, `$search`, `$skiptoken`, plus `includeHiddenFolders` on folders; paging
 //! links (`@odata.nextLink`, with `$skip` as Graph writes them for mail folders and messages, with
 //! an opaque `$skiptoken` as it writes them for the directory's users). An option a collection does not
-//! take, or a value it cannot read, is a [`Refused`]: a Graph 400, never an empty body.
+//! take, or a value it cannot read, is a [`Refused`]: a Graph 400, never an empty body, worded as
+//! the collection's service words it ([`Service`]: the directory, Outlook). `$filter` and
+//! `$orderby` over Outlook resources are read in `filter.rs` and `order.rs`.
 
 /// A query this tenant refuses, with Graph's code and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,15 +37,31 @@ pub fn literal(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// `property eq 'value'` (the property in any case, `eq` in any case): the property as written and
-/// the value; `None` when `text` is not of that shape.
-pub fn eq_clause(text: &str) -> Option<(&str, String)> {
-    let t = text.trim();
-    let (property, rest) = t.split_once(char::is_whitespace)?;
-    let rest = rest.trim_start();
-    let (op, value) = rest.split_once(char::is_whitespace)?;
-    (op.eq_ignore_ascii_case("eq")).then_some(())?;
-    Some((property, literal(value)?))
+/// Splits a `$filter` at the logical operator `word` (`or`, `and`; any case) where it stands
+/// alone outside string literals: `displayName eq 'a or b' or displayName eq 'c'` is two clauses.
+pub fn split_at_word<'t>(text: &'t str, word: &str) -> Vec<&'t str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut gap) = (0, false, true);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' {
+            quoted = !quoted;
+        } else if !quoted && gap && bytes.len() > i + word.len() && bytes[i..i + word.len()].eq_ignore_ascii_case(word.as_bytes()) {
+            let after = bytes[i + word.len()];
+            if after.is_ascii_whitespace() {
+                out.push(text[start..i].trim());
+                start = i + word.len();
+                i = start;
+                continue;
+            }
+        }
+        gap = !quoted && c.is_ascii_whitespace();
+        i += 1;
+    }
+    out.push(text[start..].trim());
+    out
 }
 
 /// An OData boolean (`true` or `false`, any case).
@@ -78,9 +96,83 @@ pub struct Options {
     pub skiptoken: Option<String>,
 }
 
-/// Reads the query options; `allowed` names the `$` options this collection takes (others are
-/// refused); `max_top` bounds `$top` (Graph: 1000 for messages, and mail folders).
+/// The service behind a collection: its refusals of an option it does not take are worded as
+/// that service words them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// The directory (`/users`): 400 `Request_BadRequest` "'$skip' is not supported by the
+    /// service." (a real body: <https://github.com/microsoftgraph/msgraph-metadata/issues/135>),
+    /// an unknown `$` option "Unrecognized query argument specified: '…'."
+    /// (<https://learn.microsoft.com/graph/known-issues>).
+    Directory,
+    /// Outlook (folders, messages): OData's 400 `BadRequest` "The query specified in the URI is
+    /// not valid. Query option 'Expand' is not allowed. …", as Graph writes it for an option a
+    /// resource does not take (real bodies: microsoft-graph-docs-contrib #2556, #8527).
+    Mail,
+}
+
+impl Service {
+    /// The refusal of the system query option `name` (lower case, without `$`; `key` as given)
+    /// this collection does not take.
+    fn not_allowed(self, name: &str, key: &str) -> Refused {
+        match self {
+            Service::Directory => Refused { code: "Request_BadRequest", message: format!("'${name}' is not supported by the service.") },
+            Service::Mail => Refused::bad_request(format!(
+                "The query specified in the URI is not valid. Query option '{}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.",
+                option_name(name).unwrap_or(key)
+            )),
+        }
+    }
+
+    /// The refusal of an unknown `$` option (`key` as given).
+    fn unknown(self, key: &str) -> Refused {
+        match self {
+            Service::Directory => {
+                Refused { code: "Request_BadRequest", message: format!("Unrecognized query argument specified: '{key}'.") }
+            }
+            Service::Mail => Refused::bad_request(format!("The query parameter '{key}' is not supported.")),
+        }
+    }
+}
+
+/// The system query options OData knows, lower case without `$`, with the names OData's
+/// `AllowedQueryOptions` gives them (the names Graph's refusals use).
+const SYSTEM_OPTIONS: [(&str, &str); 10] = [
+    ("filter", "Filter"),
+    ("select", "Select"),
+    ("top", "Top"),
+    ("skip", "Skip"),
+    ("count", "Count"),
+    ("orderby", "OrderBy"),
+    ("expand", "Expand"),
+    ("search", "Search"),
+    ("format", "Format"),
+    ("skiptoken", "SkipToken"),
+];
+
+/// OData's name of a system query option (`Expand` for `expand`).
+fn option_name(name: &str) -> Option<&'static str> {
+    SYSTEM_OPTIONS.iter().find(|(n, _)| *n == name).map(|(_, o)| *o)
+}
+
+/// OData's refusal of a `$top` or `$skip` that is not a non-negative integer (ODL's wording).
+fn not_a_count(option: &str, v: &str) -> Refused {
+    Refused::bad_request(format!(
+        "Invalid value '{v}' for ${option} query option found. The ${option} query option requires a non-negative integer value."
+    ))
+}
+
+/// Reads the query options of an Outlook collection (folders, messages); `allowed` names the `$`
+/// options it takes (others are refused as Graph refuses them: [`Service::Mail`]); `max_top` is
+/// its largest page: Graph documents `$top` from 1 to 1000 for messages
+/// (<https://learn.microsoft.com/graph/api/user-list-messages>) and is silent above, so a larger
+/// `$top` is a page of `max_top` here, never a refusal.
 pub fn parse(query: &[(String, String)], allowed: &[&str], max_top: usize) -> Result<Options, Refused> {
+    parse_as(query, allowed, max_top, Service::Mail)
+}
+
+/// Reads the query options of a collection of `service`; see [`parse`].
+fn parse_as(query: &[(String, String)], allowed: &[&str], max_top: usize, service: Service) -> Result<Options, Refused> {
     let mut o = Options::default();
     let mut seen: Vec<String> = Vec::new();
     for (k, v) in query {
@@ -94,47 +186,56 @@ pub fn parse(query: &[(String, String)], allowed: &[&str], max_top: usize) -> Re
         }
         seen.push(name.clone());
         if name == "includehiddenfolders" && allowed.contains(&"includeHiddenFolders") {
-            o.include_hidden =
-                boolean(v).ok_or_else(|| Refused::bad_request(format!("Invalid includeHiddenFolders value '{v}': true or false.")))?;
+            o.include_hidden = boolean(v).ok_or_else(|| {
+                Refused::bad_request(format!("The value '{v}' of the query parameter 'includeHiddenFolders' is not a valid Boolean."))
+            })?;
             continue;
         }
-        if !["filter", "select", "top", "skip", "count", "orderby", "expand", "search", "format", "skiptoken"].contains(&name.as_str()) {
+        if option_name(&name).is_none() {
             if key.starts_with('$') {
-                return Err(Refused::bad_request(format!("Query option '{key}' is not allowed.")));
+                return Err(service.unknown(key));
             }
             // Unknown parameters without `$` are ignored, as Graph does.
             continue;
         }
+        // `$format=json` is what Graph answers anyway (<https://learn.microsoft.com/graph/query-parameters#format-parameter>).
+        if name == "format" && ["json", "application/json"].contains(&v.trim().to_ascii_lowercase().as_str()) {
+            continue;
+        }
         if !allowed.contains(&name.as_str()) {
-            return Err(Refused::bad_request(format!("The query parameter '${name}' is not supported on this resource.")));
+            return Err(service.not_allowed(&name, key));
         }
-        match name.as_str() {
-            "filter" => o.filter = Some(v.clone()),
-            "select" => o.select = Some(v.clone()),
-            "top" => {
-                let n: usize = v.trim().parse().map_err(|_| Refused::bad_request(format!("Invalid $top value '{v}'.")))?;
-                if n == 0 || n > max_top {
-                    return Err(Refused::bad_request(format!("Invalid $top value '{v}': it must be between 1 and {max_top}.")));
-                }
-                o.top = Some(n);
-            }
-            // An Edm.Int32, as OData reads `$skip`.
-            "skip" => {
-                o.skip = v
-                    .trim()
-                    .parse::<i32>()
-                    .ok()
-                    .and_then(|n| usize::try_from(n).ok())
-                    .ok_or_else(|| Refused::bad_request(format!("Invalid $skip value '{v}'.")))?
-            }
-            "count" => o.count = boolean(v).ok_or_else(|| Refused::bad_request(format!("Invalid $count value '{v}': true or false.")))?,
-            "orderby" => o.orderby = Some(v.clone()),
-            "search" => o.search = Some(v.clone()),
-            "skiptoken" => o.skiptoken = Some(v.clone()),
-            _ => unreachable!("only allowed options reach here"),
-        }
+        read_option(&mut o, &name, v, max_top)?;
     }
     Ok(o)
+}
+
+/// Reads one system query option the collection takes into `o`.
+fn read_option(o: &mut Options, name: &str, v: &str, max_top: usize) -> Result<(), Refused> {
+    match name {
+        "filter" => o.filter = Some(v.to_string()),
+        "select" => o.select = Some(v.to_string()),
+        "top" => {
+            // An Edm.Int32 as the description has it; above 1000 a page of `max_top`.
+            let n = v.trim().parse::<i32>().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| not_a_count("top", v))?;
+            if n == 0 {
+                // Graph: "The minimum value of $top is 1" (<https://learn.microsoft.com/graph/query-parameters#top-parameter>).
+                return Err(Refused::bad_request(format!(
+                    "Invalid value '{v}' for $top query option found. The minimum value of $top is 1."
+                )));
+            }
+            o.top = Some(n.min(max_top));
+        }
+        // An Edm.Int32, as OData reads `$skip`.
+        "skip" => o.skip = v.trim().parse::<i32>().ok().and_then(|n| usize::try_from(n).ok()).ok_or_else(|| not_a_count("skip", v))?,
+        // OData's wording (ODL: "'…' is not a valid count option.").
+        "count" => o.count = boolean(v).ok_or_else(|| Refused::bad_request(format!("'{v}' is not a valid count option.")))?,
+        "orderby" => o.orderby = Some(v.to_string()),
+        "search" => o.search = Some(v.to_string()),
+        "skiptoken" => o.skiptoken = Some(v.to_string()),
+        _ => unreachable!("only allowed options reach here"),
+    }
+    Ok(())
 }
 
 /// Reads the query options of a directory collection (`/users`), whose `$top` is the directory's
@@ -159,7 +260,7 @@ pub fn parse_directory(query: &[(String, String)], allowed: &[&str]) -> Result<O
             });
         }
     }
-    let mut o = parse(query, allowed, 999)?;
+    let mut o = parse_as(query, allowed, 999, Service::Directory)?;
     if let Some(t) = &o.skiptoken {
         o.skip = skiptoken_offset(t).ok_or_else(|| Refused::bad_request("Invalid Skip Token"))?;
     }
@@ -263,7 +364,10 @@ mod tests {
         let o = parse(&q(&[("$top", "3"), ("$skip", "6"), ("$count", "true"), ("foo", "bar")]), &["top", "skip", "count"], 1000).unwrap();
         assert_eq!((o.top, o.skip, o.count), (Some(3), 6, true));
         assert_eq!(parse(&q(&[("top", "2")]), &["top"], 1000).unwrap().top, Some(2));
-        for bad in [("$top", "x"), ("$top", "0"), ("$top", "1001"), ("$skip", "-1"), ("$count", "yes"), ("$orderby", "x"), ("$bogus", "1")]
+        assert_eq!(parse(&q(&[("$top", "5000")]), &["top"], 1000).unwrap().top, Some(1000), "a page of the largest size");
+        assert!(parse(&q(&[("$format", "json")]), &["top"], 1000).is_ok(), "what Graph answers anyway");
+        for bad in
+            [("$top", "x"), ("$top", "0"), ("$skip", "-1"), ("$count", "yes"), ("$orderby", "x"), ("$bogus", "1"), ("$format", "xml")]
         {
             let e = parse(&q(&[bad]), &["top", "skip", "count"], 1000).unwrap_err();
             assert_eq!(e.code, "BadRequest", "{bad:?}");
@@ -284,11 +388,28 @@ mod tests {
     }
 
     #[test]
-    fn eq_clauses_read_property_and_literal() {
-        assert_eq!(eq_clause("displayName eq 'WeChat Archiver'"), Some(("displayName", "WeChat Archiver".into())));
-        assert_eq!(eq_clause(" internetMessageId  EQ '<a@b>' "), Some(("internetMessageId", "<a@b>".into())));
-        assert_eq!(eq_clause("displayName ne 'x'"), None);
-        assert_eq!(eq_clause("displayName eq x"), None);
+    fn refusals_are_worded_as_the_service_words_them() {
+        let e = parse(&q(&[("$expand", "attachments")]), &["top"], 1000).unwrap_err();
+        assert_eq!(e.code, "BadRequest");
+        assert!(e.message.starts_with("The query specified in the URI is not valid. Query option 'Expand' is not allowed."), "{e:?}");
+        assert_eq!(
+            parse(&q(&[("$top", "x")]), &["top"], 1000).unwrap_err().message,
+            "Invalid value 'x' for $top query option found. The $top query option requires a non-negative integer value."
+        );
+        assert_eq!(parse(&q(&[("$count", "yes")]), &["count"], 1000).unwrap_err().message, "'yes' is not a valid count option.");
+        let e = parse_directory(&q(&[("$skip", "5")]), &["top"]).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), ("Request_BadRequest", "'$skip' is not supported by the service."));
+        let e = parse_directory(&q(&[("$bogus", "5")]), &["top"]).unwrap_err();
+        assert_eq!((e.code, e.message.as_str()), ("Request_BadRequest", "Unrecognized query argument specified: '$bogus'."));
+    }
+
+    #[test]
+    fn filters_split_at_a_word_outside_literals() {
+        assert_eq!(split_at_word("displayName eq 'a' or displayName eq 'b'", "or"), ["displayName eq 'a'", "displayName eq 'b'"]);
+        assert_eq!(split_at_word("displayName eq 'a or b' OR x eq 'y'", "or"), ["displayName eq 'a or b'", "x eq 'y'"]);
+        assert_eq!(split_at_word("subject eq 'it''s or' and isRead eq false", "or"), ["subject eq 'it''s or' and isRead eq false"]);
+        assert_eq!(split_at_word("color eq 'x' or优 eq 'y'", "or"), ["color eq 'x' or优 eq 'y'"]);
+        assert_eq!(split_at_word("a eq '收件箱' or b eq '草稿'", "or"), ["a eq '收件箱'", "b eq '草稿'"]);
     }
 
     #[test]
@@ -327,6 +448,15 @@ mod tests {
     }
 
     quickcheck! {
+        fn clauses_joined_by_or_split_back(values: Vec<String>) -> bool {
+            let values: Vec<String> = values.into_iter().take(5).collect();
+            let clauses: Vec<String> = values.iter().map(|v| format!("displayName eq '{}'", v.replace('\'', "''"))).collect();
+            if clauses.is_empty() { return true; }
+            let joined = clauses.join(" or ");
+            let split = split_at_word(&joined, "or");
+            split.iter().map(|c| c.strip_prefix("displayName eq ").and_then(literal)).collect::<Vec<_>>() == values.into_iter().map(Some).collect::<Vec<_>>()
+        }
+
         fn a_quoted_literal_reads_back(text: String) -> bool {
             literal(&format!("'{}'", text.replace('\'', "''"))) == Some(text)
         }

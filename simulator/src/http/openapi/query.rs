@@ -54,16 +54,17 @@ pub struct Consistency {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Listing {
-    /// Folders: `displayName eq '…'` (any case); messages: `internetMessageId eq '…'` or
-    /// `subject eq '…'`.
+    /// Comparisons (`eq`, `ne`, `gt`, `ge`, `lt`, `le`) of a property or path with a literal,
+    /// joined by `and`/`or`: `displayName eq 'Inbox'`, `internetMessageId eq '<…>'`,
+    /// `receivedDateTime ge 2026-11-20T00:00:00Z`.
     #[serde(rename = "$filter")]
     pub filter: Option<String>,
     /// Comma-separated properties to answer.
     #[serde(rename = "$select")]
     pub select: Option<String>,
-    /// Page size (default 10).
+    /// Page size (default 10; a larger value than 1000 is a page of 1000).
     #[serde(rename = "$top")]
-    #[param(minimum = 1, maximum = 1000)]
+    #[param(minimum = 1)]
     pub top: Option<i32>,
     /// Entries to skip.
     #[serde(rename = "$skip")]
@@ -72,4 +73,8 @@ pub struct Listing {
     /// `true`: answer `@odata.count`.
     #[serde(rename = "$count")]
     pub count: Option<bool>,
+    /// Sort keys: properties of the resource (paths such as `from/emailAddress/address`), each
+    /// `asc` or `desc`, comma-separated.
+    #[serde(rename = "$orderby")]
+    pub orderby: Option<String>,
 }
