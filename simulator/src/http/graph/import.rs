@@ -21,9 +21,20 @@ use crate::tenant::upload::{Upload, Uploaded};
 use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use tm_contract::FaultRecord;
 
-/// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
-/// scenario's `[tenant] max_request_bytes` models it).
-pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
+/// Graph's request cap, the default of `[tenant] max_request_bytes`: "4 MB" per request
+/// (<https://learn.microsoft.com/graph/api/resources/attachment>: "the total size of each REST
+/// request" is limited to 4 MB; <https://learn.microsoft.com/graph/outlook-large-attachments>).
+/// Microsoft does not say whether 4 MB is 4,000,000 or 4,194,304 bytes: the larger is taken, so
+/// that the tenant is never stricter than Graph. Base64 leaves about 3 MB of MIME.
+pub const GRAPH_MAX_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Graph's 413 for a request over the cap: `BadRequest` "The maximum request length supported
+/// is 4MB." as Graph answers it (microsoftgraph/microsoft-graph-docs-contrib#682; the 413 of
+/// <https://learn.microsoft.com/graph/errors>); a scenario's other cap is named in its place.
+pub fn too_large(limit: u64) -> ApiError {
+    let size = if limit % (1024 * 1024) == 0 { format!("{}MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "BadRequest", format!("The maximum request length supported is {size}."))
+}
 
 /// The journal's name of an import request.
 const IMPORT: &str = "POST /graph/v1.0/users/{id}/mailFolders/{folder}/messages";
@@ -144,7 +155,8 @@ fn no_folder(key: &str) -> ApiError {
 }
 
 /// An import's body received: the media type checked, the folder found (its id), Graph's
-/// request cap applied (from the length announced, or as soon as the body passes it), the
+/// request cap applied (`[tenant] max_request_bytes`, default [`GRAPH_MAX_REQUEST_BYTES`]; every
+/// import path receives its body here) (from the length announced, or as soon as the body passes it), the
 /// base64 decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
 async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &HeaderMap, body: Body) -> Result<(String, Uploaded), ApiError> {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -155,11 +167,9 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
     // The folder: an id or a well-known name.
     let folder = state.tenant.contents().mailboxes.get(user_id).and_then(|m| m.folder(folder_key)).map(|f| f.id.clone());
     let folder = folder.ok_or_else(|| no_folder(folder_key))?;
-    let limit = state.world.scenario.limits.max_request_bytes.map_or(MAX_IMPORT_BODY, |l| l as usize);
-    let too_large = || {
-        let message = format!("The request body is larger than the maximum size allowed ({limit} bytes).");
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message)
-    };
+    let cap = state.world.scenario.limits.max_request_bytes.unwrap_or(GRAPH_MAX_REQUEST_BYTES);
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+    let too_large = || too_large(cap);
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limit) {
         return Err(too_large());
@@ -199,7 +209,7 @@ pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::header_value;
+    use super::{header_value, too_large};
 
     #[test]
     fn header_values_are_unfolded_and_case_insensitive() {
@@ -208,5 +218,12 @@ mod tests {
         assert_eq!(header_value(mime, "message-id").as_deref(), Some("<a@b>"));
         assert_eq!(header_value(mime, "X-TELEMESSAGE-ArchiveMessageID").as_deref(), Some("tm01"));
         assert_eq!(header_value(mime, "From"), None);
+    }
+
+    #[test]
+    fn the_413_names_graphs_cap_as_graph_does_and_another_cap_as_set() {
+        assert_eq!(too_large(4 * 1024 * 1024).message, "The maximum request length supported is 4MB.");
+        assert_eq!(too_large(4 * 1024 * 1024).code, "BadRequest");
+        assert_eq!(too_large(100_000).message, "The maximum request length supported is 100000 bytes.");
     }
 }

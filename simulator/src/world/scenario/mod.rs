@@ -11,10 +11,12 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub(crate) mod access;
 mod model;
 mod raw;
 mod validate;
 
+pub use access::AppRegistration;
 pub use model::*;
 pub(crate) use validate::generated_external_email;
 use validate::parse;

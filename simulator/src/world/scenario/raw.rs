@@ -85,6 +85,10 @@ pub(super) struct RawTenant {
     pub(super) upload_bytes_per_5_minutes: Option<Spanned<u64>>,
     #[serde(default)]
     pub(super) rate_window_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub(super) app_permissions: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) app_scope: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
