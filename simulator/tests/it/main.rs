@@ -7,6 +7,7 @@ mod export;
 mod faults;
 mod items;
 mod openapi;
+mod permissions;
 mod snapshots;
 mod store;
 mod support;
