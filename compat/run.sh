@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Outside checks of a running simulator, as CI runs them (after the release build):
 #  1. the official Microsoft Graph SDK for Python (msgraph-sdk + azure-identity, pinned in
-#     compat/graph-sdk/requirements.txt, installed in a virtualenv) over `serve --tls`;
+#     compat/graph-sdk/requirements.txt, installed in a virtualenv) over `serve --tls`: check.py,
+#     then access.py against a second simulator (compat/graph-sdk/access.toml) and the first;
 #  2. compat/contract-check against `serve` over plain HTTP;
 #  3. /openapi.json validated (openapi-spec-validator) and every operation it describes fuzzed by
 #     schemathesis (both pinned in compat/schemathesis/requirements.txt, in a second virtualenv).
@@ -36,6 +37,12 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r compat/graph-sdk/requirements.txt
 start --tls --tls-ca-file "$work/ca.pem" --scenario compat/graph-sdk/scenario.toml
 (cd compat/graph-sdk && "$venv/bin/python" check.py --sim "$base" --ca-file "$work/ca.pem")
+
+echo "-- msgraph-sdk (Python): users paged at 100, permissions, scope, the 4 MB cap"
+default_base=$base
+start --tls --tls-ca-file "$work/ca-access.pem" --scenario compat/graph-sdk/access.toml
+cat "$work/ca.pem" "$work/ca-access.pem" >"$work/cas.pem"
+(cd compat/graph-sdk && "$venv/bin/python" access.py --sim "$base" --sim-default "$default_base" --ca-file "$work/cas.pem")
 
 echo "-- contract-check over HTTP"
 start

@@ -104,7 +104,13 @@ async fn an_endpoint_whose_permission_is_not_granted_is_graphs_403_journalled() 
     let directory = denied("Authorization_RequestDenied", "");
     assert_eq!(
         refusals(&sim).await,
-        [directory.clone(), directory, denied("Authorization_RequestDenied", &mail), denied("ErrorAccessDenied", &mail), denied("ErrorAccessDenied", &mail)]
+        [
+            directory.clone(),
+            directory,
+            denied("Authorization_RequestDenied", &mail),
+            denied("ErrorAccessDenied", &mail),
+            denied("ErrorAccessDenied", &mail)
+        ]
     );
 }
 

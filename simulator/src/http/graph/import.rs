@@ -32,7 +32,7 @@ pub const GRAPH_MAX_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
 /// is 4MB." as Graph answers it (microsoftgraph/microsoft-graph-docs-contrib#682; the 413 of
 /// <https://learn.microsoft.com/graph/errors>); a scenario's other cap is named in its place.
 pub fn too_large(limit: u64) -> ApiError {
-    let size = if limit % (1024 * 1024) == 0 { format!("{}MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
+    let size = if limit.is_multiple_of(1024 * 1024) { format!("{}MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "BadRequest", format!("The maximum request length supported is {size}."))
 }
 

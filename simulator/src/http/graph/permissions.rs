@@ -182,7 +182,10 @@ mod tests {
             assert!(check(&roles(&[ok]), folders).is_ok(), "{ok}");
         }
         let e = check(&roles(&["User.Read.All", "Mail-Advanced.ReadWrite.All"]), folders).unwrap_err();
-        assert_eq!((e.status, e.code, e.message.as_str()), (StatusCode::FORBIDDEN, "ErrorAccessDenied", "Access is denied. Check credentials and try again."));
+        assert_eq!(
+            (e.status, e.code, e.message.as_str()),
+            (StatusCode::FORBIDDEN, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        );
         let e = check(&roles(&["Mail.ReadWrite"]), requirement("GET", "/users").unwrap()).unwrap_err();
         assert_eq!((e.code, e.message.as_str()), ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."));
         assert!(check(&roles(&["Directory.Read.All"]), requirement("GET", "/users/{user}").unwrap()).is_ok());

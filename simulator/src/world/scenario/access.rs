@@ -121,6 +121,14 @@ pub(super) fn registration(
 }
 
 impl Scenario {
+    /// Checks what needs the tenant's users (written and generated): `[tenant] app_scope`.
+    pub fn check_users(&self) -> Result<(), ScenarioError> {
+        if self.app.scope.is_none() {
+            return Ok(());
+        }
+        self.check_scope(&crate::world::people::Population::build(self).users)
+    }
+
     /// Checks that every `[tenant] app_scope` entry is an address of one of the tenant's users
     /// (written or generated): the error names the file, the line and the entry.
     pub fn check_scope(&self, users: &[TenantUser]) -> Result<(), ScenarioError> {

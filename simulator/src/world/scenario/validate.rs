@@ -26,7 +26,12 @@ impl Ctx<'_> {
         self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
     }
     /// An error at `span`, naming `field`.
-    pub(super) fn err<T>(&self, span: std::ops::Range<usize>, field: impl Into<String>, message: impl Into<String>) -> Result<T, ScenarioError> {
+    pub(super) fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Result<T, ScenarioError> {
         Err(ScenarioError {
             file: self.file.to_string(),
             line: Some(self.line_of(span.start)),
