@@ -1,10 +1,11 @@
 """Drives what Graph checks beyond the token with the official Python Microsoft Graph SDK.
 
 As check.py: msgraph-sdk and azure-identity's async ClientSecretCredential, unmodified but for
-the Graph base URL, the authority and the CA. Two simulators: `--sim` serves access.toml (more
-than 200 users, an app granted User.Read.All and Mail.ReadBasic.All only, scoped to one
-mailbox), `--sim-default` serves scenario.toml (the default grant and Graph's 4 MB request cap).
-Checks, each printed as `ok NAME` or `FAIL NAME: reason`:
+the Graph base URL, the authority and the CA. Run twice: `--tenant access` against a simulator
+serving access.toml (more than 200 users, an app granted User.Read.All and Mail.ReadBasic.All
+only, scoped to one mailbox: checks a-d), `--tenant default` against one serving scenario.toml
+(the default grant and Graph's 4 MB request cap: check e). Each check prints `ok NAME` or
+`FAIL NAME: reason`:
 
   a. users.get($top=1, $select=id)        one user, only its id: a connector's token check
   b. users.get() + PageIterator            every user, over pages of Graph's default 100
@@ -16,9 +17,9 @@ Checks, each printed as `ok NAME` or `FAIL NAME: reason`:
 
 Exit status 1 if any check fails:
 
-    python access.py --sim https://127.0.0.1:8443 --sim-default https://127.0.0.1:8444 --ca-file cas.pem
+    python access.py --tenant access --sim https://127.0.0.1:8443 --ca-file /path/to/ca.pem
 
-(`--ca-file`: the PEM of both simulators' CAs.) It resets both simulators (POST /sim/reset) first.
+It resets the simulator (POST /sim/reset) first.
 """
 
 import argparse
@@ -88,8 +89,8 @@ async def refused(call, status, code, message=None):
     raise Failed(f"succeeded: {answer!r}")
 
 
-async def check_top_select(c, s):
-    page = await c["access"].users.get(users_q(top=1, select=["id"]))
+async def check_top_select(client, s):
+    page = await client.users.get(users_q(top=1, select=["id"]))
     users = page.value or []
     expect(len(users) == 1 and users[0].id, f"{len(users)} users for $top=1")
     u = users[0]
@@ -97,10 +98,9 @@ async def check_top_select(c, s):
     expect(page.odata_next_link, "no @odata.nextLink after a page of 1")
 
 
-async def check_paging(c, s):
+async def check_paging(client, s):
     from msgraph_core.tasks.page_iterator import PageIterator
 
-    client = c["access"]
     first = await client.users.get()
     expect(len(first.value or []) == PAGE and first.odata_next_link, f"first page: {len(first.value or [])} users")
     ids = []
@@ -116,8 +116,7 @@ async def check_paging(c, s):
     return f"{len(ids)} users in pages of {PAGE}"
 
 
-async def check_missing_permission(c, s):
-    client = c["access"]
+async def check_missing_permission(client, s):
     return await refused(
         import_mime(client, await user_id(client, s["upn"]), "inbox", mime(500)),
         403,
@@ -126,8 +125,7 @@ async def check_missing_permission(c, s):
     )
 
 
-async def check_out_of_scope(c, s):
-    client = c["access"]
+async def check_out_of_scope(client, s):
     outside = await user_id(client, OUTSIDE)  # the directory is not scoped
     answer = await refused(client.users.by_user_id(outside).mail_folders.get(), 403, "ErrorAccessDenied", "Access to OData is disabled.")
     folders = await client.users.by_user_id(s["upn"]).mail_folders.get()
@@ -135,61 +133,60 @@ async def check_out_of_scope(c, s):
     return answer
 
 
-async def check_over_4_mb(c, s):
-    client = c["default"]
-    user = await user_id(client, s["default_upn"])
+async def check_over_4_mb(client, s):
+    user = await user_id(client, s["upn"])
     # 3 MiB of MIME is exactly 4 MiB of base64: taken; a little more is over Graph's cap.
     taken = await import_mime(client, user, "inbox", mime(3 * 1024 * 1024))
     expect(taken is not None and taken.id, f"4 MiB answered {taken!r}")
     return await refused(import_mime(client, user, "inbox", mime(3 * 1024 * 1024 + 3)), 413, "BadRequest")
 
 
-CHECKS = [
-    ("a-users-top-select", check_top_select),
-    ("b-users-page-iterator", check_paging),
-    ("c-missing-permission", check_missing_permission),
-    ("d-out-of-scope", check_out_of_scope),
-    ("e-over-4-mb", check_over_4_mb),
-]
+CHECKS = {
+    "access": [
+        ("a-users-top-select", check_top_select),
+        ("b-users-page-iterator", check_paging),
+        ("c-missing-permission", check_missing_permission),
+        ("d-out-of-scope", check_out_of_scope),
+    ],
+    "default": [("e-over-4-mb", check_over_4_mb)],
+}
 
 
 async def run(args):
-    access, default = Sim(args.sim, args.ca_file), Sim(args.sim_default, args.ca_file)
+    sim = Sim(args.sim, args.ca_file)
     try:
-        for sim in (access, default):
-            sim.call("/sim/reset", "POST")
-        mailboxes = access.call("/sim/mailboxes")["mailboxes"]
-        default_mailboxes = default.call("/sim/mailboxes")["mailboxes"]
+        sim.call("/sim/reset", "POST")
+        mailboxes = sim.call("/sim/mailboxes")["mailboxes"]
     except (OSError, ValueError, KeyError) as e:
-        print(f"FAIL setup: a simulator's control plane: {why(e)}")
+        print(f"FAIL setup: the simulator's control plane at {args.sim}/sim: {why(e)}")
         return 1
-    find = lambda boxes: next((m["upn"] for m in boxes if m["address"].lower() == ADDRESS), None)  # noqa: E731
+    upn = next((m["upn"] for m in mailboxes if m["address"].lower() == ADDRESS), None)
+    if not upn:
+        print(f"FAIL setup: no mailbox {ADDRESS}")
+        return 1
     # Every user of access.toml has a mailbox: the directory has as many users as mailboxes.
-    state = {"upn": find(mailboxes), "default_upn": find(default_mailboxes), "users": len(mailboxes)}
-    if not state["upn"] or not state["default_upn"]:
-        print(f"FAIL setup: no mailbox {ADDRESS} in both simulators")
-        return 1
-    (a, a_cred), (d, d_cred) = await connect(access), await connect(default)
+    state = {"upn": upn, "users": len(mailboxes)}
+    client, credential = await connect(sim)
+    checks = CHECKS[args.tenant]
     failures = 0
-    async with a_cred, d_cred:
-        clients = {"access": a, "default": d}
-        for name, check in CHECKS:
+    async with credential:
+        for name, check in checks:
             try:
-                extra = await check(clients, state)
+                extra = await check(client, state)
                 print(f"ok {name}" + (f" ({extra})" if extra else ""))
             except Exception as e:  # noqa: BLE001 - every failure is reported, then the next check runs
                 failures += 1
                 print(f"FAIL {name}: {why(e) if not isinstance(e, Failed) else e}")
             sys.stdout.flush()
-    print(f"{len(CHECKS) - failures} passed, {failures} failed")
+    print(f"{len(checks) - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sim", required=True, help="the simulator serving access.toml")
-    p.add_argument("--sim-default", required=True, help="the simulator serving scenario.toml (Graph's defaults)")
-    p.add_argument("--ca-file", required=True, help="PEM of the CAs that signed both simulators' certificates")
+    p.add_argument("--tenant", required=True, choices=sorted(CHECKS), help="access: access.toml; default: scenario.toml")
+    p.add_argument("--sim", required=True, help="the simulator's base URL, e.g. https://127.0.0.1:8443")
+    p.add_argument("--ca-file", required=True, help="PEM of the CA that signed the simulator's certificate")
     args = p.parse_args()
     # As check.py: the CA reaches both HTTP stacks of the SDK through SSL_CERT_FILE, set before
     # aiohttp is imported (azure-identity's credential, made in connect()).

@@ -171,13 +171,14 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
     let limit = usize::try_from(cap).unwrap_or(usize::MAX);
     let too_large = || too_large(cap);
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut stream = body.into_data_stream();
     if announced.is_some_and(|n| n > limit) {
+        drain(&mut stream, 0).await;
         return Err(too_large());
     }
     let archive = &state.world.archive;
     let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
     let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
-    let mut stream = body.into_data_stream();
     let mut received = 0usize;
     let invalid =
         || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
@@ -186,6 +187,7 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"))?;
         received += chunk.len();
         if received > limit {
+            drain(&mut stream, received).await;
             return Err(too_large());
         }
         upload.push(&chunk).map_err(|_| invalid())?;
@@ -193,6 +195,21 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
     state.tenant.rates.uploaded(&state.world.scenario.limits, user_id, received as u64);
     let uploaded = upload.finish().map_err(|_| invalid())?;
     Ok((folder, uploaded))
+}
+
+/// Most a refused body is read for (then the connection is dropped).
+const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
+
+/// The rest of a body refused for its size, read and dropped (up to [`DRAIN_LIMIT`] bytes in
+/// all, `received` already): a client still sending it then reads the 413, as from Graph,
+/// instead of a connection reset under its feet (the Python SDK's httpx raises `ReadError`).
+async fn drain(stream: &mut axum::body::BodyDataStream, mut received: usize) {
+    while let Some(Ok(chunk)) = stream.next().await {
+        received += chunk.len();
+        if received > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 /// The scenario's `foreign_write` fault: another program's message lands in the mailbox's
