@@ -3,6 +3,7 @@
 #  1. the official Microsoft Graph SDK for Python (msgraph-sdk + azure-identity, pinned in
 #     compat/graph-sdk/requirements.txt, installed in a virtualenv) over `serve --tls`: check.py,
 #     then imports.py (the import paths: MIME create, move, beta importMime) on the same simulator;
+#     then access.py against it (the 4 MB cap) and a second one (compat/graph-sdk/access.toml);
 #  2. compat/contract-check against `serve` over plain HTTP;
 #  3. /openapi.json validated (openapi-spec-validator) and every operation it describes fuzzed by
 #     schemathesis (both pinned in compat/schemathesis/requirements.txt, in a second virtualenv).
@@ -38,6 +39,11 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 start --tls --tls-ca-file "$work/ca.pem" --scenario compat/graph-sdk/scenario.toml
 (cd compat/graph-sdk && "$venv/bin/python" check.py --sim "$base" --ca-file "$work/ca.pem")
 (cd compat/graph-sdk && "$venv/bin/python" imports.py --sim "$base" --ca-file "$work/ca.pem")
+
+echo "-- msgraph-sdk (Python): users paged at 100, permissions, scope, the 4 MB cap"
+(cd compat/graph-sdk && "$venv/bin/python" access.py --tenant default --sim "$base" --ca-file "$work/ca.pem")
+start --tls --tls-ca-file "$work/ca-access.pem" --scenario compat/graph-sdk/access.toml
+(cd compat/graph-sdk && "$venv/bin/python" access.py --tenant access --sim "$base" --ca-file "$work/ca-access.pem")
 
 echo "-- contract-check over HTTP"
 start

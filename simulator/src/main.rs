@@ -148,7 +148,7 @@ fn finish(result: anyhow::Result<()>) -> ExitCode {
 
 /// `validate`: a summary of the scenario, or its error and exit 2.
 fn validate_command(path: &std::path::Path) -> ExitCode {
-    match Scenario::from_path(path) {
+    match Scenario::from_path(path).and_then(|s| s.check_users().map(|()| s)) {
         Ok(s) => {
             println!(
                 "{}: ok (scenario {:?}, {} employees written out, {} scripted items, {} runs)",

@@ -19,6 +19,11 @@ groups = 2
 days = 2
 items_per_employee_per_day = 30
 oversize_rate = 0.0
+
+# Graph caps a request at 4 MB; these items are larger once base64 and the reference connector
+# does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+[tenant]
+max_request_bytes = 157286400
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -163,7 +163,7 @@ async fn wrong_credentials_are_configuration_errors_and_import_nothing() {
     assert_eq!(report.counts.imported, 4);
 }
 
-/// Graph's request cap (413 `RequestEntityTooLarge`): an import larger than the tenant takes is
+/// Graph's request cap (413): an import larger than the tenant takes is
 /// reported `sink_rejected` for each of its mailboxes after one attempt each (no retry loop),
 /// and the other items are imported.
 #[tokio::test]

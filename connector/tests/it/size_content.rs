@@ -8,6 +8,11 @@ use crate::proxy::{Action, Fault, Proxy};
 fn body() -> String {
     format!(
         r#"{PEOPLE}
+# Graph caps a request at 4 MB; these items are larger once base64 and the reference connector
+# does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+[tenant]
+max_request_bytes = 157286400
+
 [[item]]
 id = "size-max"
 at = "2026-11-20T10:00:00.000Z"

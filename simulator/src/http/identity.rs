@@ -86,7 +86,7 @@ pub fn issue(state: &Shared, issued_ms: i64, lifetime: u64) -> String {
         "exp": exp,
         "appid": c.client_id,
         "idtyp": "app",
-        "roles": ["Mail.ReadWrite", "User.Read.All"],
+        "roles": state.world.scenario.app.permissions,
         "tid": c.tenant_id,
         "uti": crate::http::graph::request_id(state.world.scenario.seed, n),
         "ver": "1.0",
@@ -98,8 +98,9 @@ pub fn issue(state: &Shared, issued_ms: i64, lifetime: u64) -> String {
 }
 
 /// Checks an `Authorization` header value: the static token, or a token this tenant issued and
-/// not yet expired.
-pub fn check_bearer(state: &Shared, authorization: &str) -> Result<(), Refusal> {
+/// not yet expired. Answers the token's `roles` (the static token is the scenario's app too: it
+/// holds the permissions granted, `[tenant] app_permissions`).
+pub fn check_bearer(state: &Shared, authorization: &str) -> Result<Vec<String>, Refusal> {
     let invalid = Refusal { code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid audience." };
     let Some(token) = authorization.strip_prefix("Bearer ").or_else(|| authorization.strip_prefix("bearer ")).map(str::trim) else {
         return Err(Refusal { code: "InvalidAuthenticationToken", message: "Access token is empty." });
@@ -107,7 +108,7 @@ pub fn check_bearer(state: &Shared, authorization: &str) -> Result<(), Refusal> 
     let expected = state.world.scenario.credentials.tenant_token.as_bytes();
     // Compared in constant time: the static token is a secret.
     if token.len() == expected.len() && token.bytes().zip(expected).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0 {
-        return Ok(());
+        return Ok(state.world.scenario.app.permissions.clone());
     }
     let mut parts = token.split('.');
     let (Some(h), Some(c), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
@@ -124,7 +125,8 @@ pub fn check_bearer(state: &Shared, authorization: &str) -> Result<(), Refusal> 
     if now() >= exp {
         return Err(Refusal { code: "InvalidAuthenticationToken", message: "Lifetime validation failed, the token is expired." });
     }
-    Ok(())
+    let roles = claims["roles"].as_array().map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
+    Ok(roles.unwrap_or_default())
 }
 
 /// Graph's 401: the error body and `WWW-Authenticate`, as Graph sends it.
@@ -387,13 +389,14 @@ mod tests {
     fn issued_tokens_pass_until_they_expire_and_forgeries_never() {
         let s = state();
         let fresh = issue(&s, now() * 1000, 60);
-        assert_eq!(check_bearer(&s, &format!("Bearer {fresh}")), Ok(()));
+        let granted: Vec<String> = crate::world::scenario::access::DEFAULT_PERMISSIONS.iter().map(|p| p.to_string()).collect();
+        assert_eq!(check_bearer(&s, &format!("Bearer {fresh}")), Ok(granted.clone()), "the token's roles: the permissions granted");
         let old = issue(&s, (now() - 120) * 1000, 60);
         assert!(check_bearer(&s, &format!("Bearer {old}")).unwrap_err().message.contains("expired"));
         let (signed, _) = fresh.rsplit_once('.').unwrap();
         let forged = format!("{signed}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]));
         assert!(check_bearer(&s, &format!("Bearer {forged}")).is_err());
-        assert_eq!(check_bearer(&s, "Bearer tenant-secret"), Ok(()), "the static token of contract v1");
+        assert_eq!(check_bearer(&s, "Bearer tenant-secret"), Ok(granted), "the static token of contract v1");
         assert!(check_bearer(&s, "").is_err());
         assert!(check_bearer(&s, "Bearer tenant-secreT").is_err());
     }

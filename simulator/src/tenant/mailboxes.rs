@@ -441,8 +441,14 @@ mod tests {
         message.number = 1;
         inbox.messages.push(message);
         let (inbox_id, drafts_id) = (inbox.id.clone(), drafts.id.clone());
-        let mailbox =
-            Mailbox { address: "a@b".into(), upn: "a@b".into(), root_id: "r".into(), folders: vec![inbox, drafts], next_message: 2 };
+        let mailbox = Mailbox {
+            address: "a@b".into(),
+            upn: "a@b".into(),
+            root_id: "r".into(),
+            folders: vec![inbox, drafts],
+            next_message: 2,
+            size: 3,
+        };
         let mut m = Mailboxes { by_user: BTreeMap::from([("u0000000".to_string(), mailbox)]) };
         assert!(m.relocate("u0000000", 7, &drafts_id, 2).is_none(), "no such message");
         assert!(m.relocate("u0000000", 1, "nowhere", 2).is_none(), "no such folder");

@@ -37,6 +37,7 @@ impl World {
     pub fn generate(scenario: Scenario) -> Result<World, ScenarioError> {
         let t = std::time::Instant::now();
         let population = people::Population::build(&scenario);
+        scenario.check_scope(&population.users)?;
         let people_s = t.elapsed().as_secs_f64();
         let specs = generate::items(&scenario, &population)?;
         let traffic_s = t.elapsed().as_secs_f64() - people_s;

@@ -26,6 +26,23 @@ fn validate_exits_2_naming_file_line_and_field() {
     assert!(err.contains("bad.toml:31: field `external[0].mobile`"), "{err}");
 }
 
+/// `[tenant] app_scope` names users, generated ones included: one that is no user is an error
+/// with its line, found by `validate` too.
+#[test]
+fn validate_checks_that_the_app_scope_names_users() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scope.toml");
+    let small = std::fs::read_to_string(SMALL).unwrap();
+    std::fs::write(&path, small.replace("[tenant]\n", "[tenant]\napp_scope = [\"wang.wei@contoso.cn\", \"ghost@contoso.cn\"]\n")).unwrap();
+    let out = Command::new(BIN).arg("validate").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("scope.toml:39: field `tenant.app_scope[1]`: `ghost@contoso.cn` is no user"), "{err}");
+    std::fs::write(&path, small.replace("[tenant]\n", "[tenant]\napp_scope = [\"grace.chen@contoso.cn\"]\n")).unwrap();
+    let out = Command::new(BIN).arg("validate").arg(&path).output().unwrap();
+    assert!(out.status.success(), "a user from an employee entry: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn generate_writes_an_eml_per_item_and_an_index() {
     let dir = tempfile::tempdir().unwrap();

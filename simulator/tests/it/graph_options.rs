@@ -94,7 +94,7 @@ async fn folders_take_orderby_or_filters_and_large_tops_as_graph() {
     }
 }
 
-/// Messages sort with `$orderby` on their properties (dates, subject, the sender's address),
+/// Messages sort with `$orderby` on their properties (dates: a draft's `sentDateTime` is its MIME `Date`; subject, the sender's address),
 /// across pages; with a `$filter`, Graph's rule holds (`InefficientFilter` otherwise); `$top` above
 /// 1000 is a page of 1000; `Prefer` headers never refuse a request, and a text body preference is
 /// confirmed with `Preference-Applied`.
@@ -114,9 +114,9 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
         let (s, v) = graph(&sim, reqwest::Method::POST, &path, body).await;
         assert_eq!(s, 201, "{v}");
     }
-    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$orderby=receivedDateTime%20asc&$select=subject"), None).await;
+    let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$orderby=sentDateTime%20asc&$select=subject"), None).await;
     assert_eq!((s, field(&v, "subject")), (200, vec!["apricot".into(), "Apple".into(), "banana".into(), "cherry".into()]), "{v}");
-    let (_, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/messages?$orderby=receivedDateTime%20DESC&$top=3"), None).await;
+    let (_, v) = graph(&sim, reqwest::Method::GET, &format!("/users/{id}/messages?$orderby=sentDateTime%20DESC&$top=3"), None).await;
     assert_eq!(field(&v, "subject"), ["cherry", "banana", "Apple"], "{v}");
     let (_, w) = get_json(v["@odata.nextLink"].as_str().unwrap(), Some(&sim.credentials().tenant_token)).await;
     assert_eq!(field(&w, "subject"), ["apricot"], "the next page in the same order: {w}");
@@ -124,13 +124,13 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
     assert_eq!(field(&v, "subject"), ["Apple", "apricot", "banana", "cherry"], "strings ignore case: {v}");
     let (_, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$orderby=from/emailAddress/address%20desc&$top=2000"), None).await;
     assert_eq!(field(&v, "subject"), ["apricot", "banana", "cherry", "Apple"], "{v}");
-    let window = "receivedDateTime%20ge%202026-11-20T08:00:00Z%20and%20receivedDateTime%20lt%202026-11-20T10:00:00Z";
+    let window = "sentDateTime%20ge%202026-11-20T08:00:00Z%20and%20sentDateTime%20lt%202026-11-20T10:00:00Z";
     let (s, v) = graph(&sim, reqwest::Method::GET, &format!("{path}?$filter={window}"), None).await;
     assert_eq!((s, field(&v, "subject")), (200, vec!["banana".into()]), "{v}");
     let (s, v) = graph(
         &sim,
         reqwest::Method::GET,
-        &format!("/users/{id}/messages?$filter=receivedDateTime%20ge%202026-11-20&$orderby=receivedDateTime%20desc"),
+        &format!("/users/{id}/messages?$filter=sentDateTime%20ge%202026-11-20&$orderby=sentDateTime%20desc"),
         None,
     )
     .await;
@@ -138,7 +138,7 @@ async fn messages_take_orderby_large_tops_and_prefer_headers_as_graph() {
     let (_, v) = graph(
         &sim,
         reqwest::Method::GET,
-        &format!("{path}?$filter=from/emailAddress/address%20eq%20'C@X.cn'%20or%20isRead%20eq%20true"),
+        &format!("{path}?$filter=from/emailAddress/address%20eq%20'C@X.cn'%20or%20isRead%20eq%20false"),
         None,
     )
     .await;

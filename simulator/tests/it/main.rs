@@ -10,6 +10,7 @@ mod graph_options;
 mod import_paths;
 mod items;
 mod openapi;
+mod permissions;
 mod snapshots;
 mod store;
 mod support;

@@ -30,9 +30,20 @@ use crate::world::faults::{ActionKind, Api, Op, Request as FaultRequest};
 use crate::world::scenario::MimeOnFolderPath;
 use tm_contract::FaultRecord;
 
-/// Largest request body the import accepts, like contract v1 (Graph's own cap is 4 MB: the
-/// scenario's `[tenant] max_request_bytes` models it).
-pub const MAX_IMPORT_BODY: usize = 150 * 1024 * 1024;
+/// Graph's request cap, the default of `[tenant] max_request_bytes`: "4 MB" per request
+/// (<https://learn.microsoft.com/graph/api/resources/attachment>: "the total size of each REST
+/// request" is limited to 4 MB; <https://learn.microsoft.com/graph/outlook-large-attachments>).
+/// Microsoft does not say whether 4 MB is 4,000,000 or 4,194,304 bytes: the larger is taken, so
+/// that the tenant is never stricter than Graph. Base64 leaves about 3 MB of MIME.
+pub const GRAPH_MAX_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Graph's 413 for a request over the cap: `BadRequest` "The maximum request length supported
+/// is 4MB." as Graph answers it (microsoftgraph/microsoft-graph-docs-contrib#682; the 413 of
+/// <https://learn.microsoft.com/graph/errors>); a scenario's other cap is named in its place.
+pub fn too_large(limit: u64) -> ApiError {
+    let size = if limit.is_multiple_of(1024 * 1024) { format!("{}MB", limit / (1024 * 1024)) } else { format!("{limit} bytes") };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "BadRequest", format!("The maximum request length supported is {size}."))
+}
 
 /// Which MIME path a request took.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +137,7 @@ pub async fn import(
 #[utoipa::path(post, path = "/users/{user}/messages", operation_id = "messages_create", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::User),
     request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The draft created in Drafts", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The draft created in Drafts", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::ImportFailures, crate::http::openapi::GraphErrors))]
 pub async fn create(State(state): State<Shared>, Path(key): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let (u, _) = match mailbox_user(&state, &key) {
         Ok(u) => u,
@@ -144,7 +155,7 @@ pub async fn create(State(state): State<Shared>, Path(key): Path<String>, header
 #[utoipa::path(post, path = "/users/{user}/mailFolders/{folder}/importMime", operation_id = "messages_import_mime", tag = crate::http::openapi::GRAPH, security(("graphToken" = [])),
     params(crate::http::openapi::path::Folder),
     request_body(content = crate::http::openapi::graph::Base64Mime, content_type = "text/plain", description = "The MIME message, base64"),
-    responses((status = 201, description = "The message imported, not a draft", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::GraphErrors))]
+    responses((status = 201, description = "The message imported, not a draft", body = crate::http::openapi::graph::Message), (status = 413, description = "The body is over the request size limit", body = tm_contract::ErrorBody), (status = 415, description = "The body is not `text/plain` (`UnsupportedMediaType`)", body = tm_contract::ErrorBody), crate::http::openapi::ImportFailures, crate::http::openapi::GraphErrors))]
 pub async fn import_mime(
     State(state): State<Shared>,
     Path((key, folder_key)): Path<(String, String)>,
@@ -253,7 +264,8 @@ fn no_folder(key: &str) -> ApiError {
 }
 
 /// An import's body received: the media type checked, the folder found (its id), Graph's
-/// request cap applied (from the length announced, or as soon as the body passes it), the
+/// request cap applied (`[tenant] max_request_bytes`, default [`GRAPH_MAX_REQUEST_BYTES`]; every
+/// import path receives its body here) (from the length announced, or as soon as the body passes it), the
 /// base64 decoded, hashed and compared with the archive as it arrives (see `upload.rs`).
 async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &HeaderMap, body: Body) -> Result<(String, Uploaded), ApiError> {
     let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -264,19 +276,18 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
     // The folder: an id or a well-known name.
     let folder = state.tenant.contents().mailboxes.get(user_id).and_then(|m| m.folder(folder_key)).map(|f| f.id.clone());
     let folder = folder.ok_or_else(|| no_folder(folder_key))?;
-    let limit = state.world.scenario.limits.max_request_bytes.map_or(MAX_IMPORT_BODY, |l| l as usize);
-    let too_large = || {
-        let message = format!("The request body is larger than the maximum size allowed ({limit} bytes).");
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message)
-    };
+    let cap = state.world.scenario.limits.max_request_bytes.unwrap_or(GRAPH_MAX_REQUEST_BYTES);
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+    let too_large = || too_large(cap);
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let mut stream = body.into_data_stream();
     if announced.is_some_and(|n| n > limit) {
+        drain(&mut stream, 0).await;
         return Err(too_large());
     }
     let archive = &state.world.archive;
     let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
     let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
-    let mut stream = body.into_data_stream();
     let mut received = 0usize;
     let invalid =
         || ApiError::new(StatusCode::BAD_REQUEST, "ErrorMimeContentInvalidBase64String", "The MIME content is not a valid base64 string.");
@@ -285,6 +296,7 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
             .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", "the request body could not be read to its end"))?;
         received += chunk.len();
         if received > limit {
+            drain(&mut stream, received).await;
             return Err(too_large());
         }
         upload.push(&chunk).map_err(|_| invalid())?;
@@ -292,6 +304,21 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
     state.tenant.rates.uploaded(&state.world.scenario.limits, user_id, received as u64);
     let uploaded = upload.finish().map_err(|_| invalid())?;
     Ok((folder, uploaded))
+}
+
+/// Most a refused body is read for (then the connection is dropped).
+const DRAIN_LIMIT: usize = 256 * 1024 * 1024;
+
+/// The rest of a body refused for its size, read and dropped (up to [`DRAIN_LIMIT`] bytes in
+/// all, `received` already): a client still sending it then reads the 413, as from Graph,
+/// instead of a connection reset under its feet (the Python SDK's httpx raises `ReadError`).
+async fn drain(stream: &mut axum::body::BodyDataStream, mut received: usize) {
+    while let Some(Ok(chunk)) = stream.next().await {
+        received += chunk.len();
+        if received > DRAIN_LIMIT {
+            break;
+        }
+    }
 }
 
 /// The scenario's `foreign_write` fault: another program's message lands in the mailbox's
@@ -308,7 +335,7 @@ pub(super) fn foreign_write(state: &Shared, user_id: &str, mail: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::header_value;
+    use super::{header_value, too_large};
 
     #[test]
     fn header_values_are_unfolded_and_case_insensitive() {
@@ -317,5 +344,12 @@ mod tests {
         assert_eq!(header_value(mime, "message-id").as_deref(), Some("<a@b>"));
         assert_eq!(header_value(mime, "X-TELEMESSAGE-ArchiveMessageID").as_deref(), Some("tm01"));
         assert_eq!(header_value(mime, "From"), None);
+    }
+
+    #[test]
+    fn the_413_names_graphs_cap_as_graph_does_and_another_cap_as_set() {
+        assert_eq!(too_large(4 * 1024 * 1024).message, "The maximum request length supported is 4MB.");
+        assert_eq!(too_large(4 * 1024 * 1024).code, "BadRequest");
+        assert_eq!(too_large(100_000).message, "The maximum request length supported is 100000 bytes.");
     }
 }

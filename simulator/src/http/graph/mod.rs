@@ -26,6 +26,7 @@ pub mod messages;
 pub mod move_message;
 pub mod odata;
 pub mod order;
+pub mod permissions;
 pub mod users;
 use crate::http::error::ApiError;
 use crate::observe::journal::Entry;
@@ -279,12 +280,22 @@ async fn require_token(State(state): State<Shared>, request: Request, next: Next
     let described = format!("{} {}", request.method(), request.uri().path());
     let matched = request.extensions().get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned());
     let (op, user) = classify(request.method(), matched.as_deref(), request.uri().path());
-    if let Err(e) = crate::http::identity::check_bearer(&state, given) {
-        record(&state, Entry::new(Api::Tenant, Op::Any, described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
-        return crate::http::identity::unauthorized(e);
-    }
+    let roles = match crate::http::identity::check_bearer(&state, given) {
+        Ok(roles) => roles,
+        Err(e) => {
+            record(&state, Entry::new(Api::Tenant, Op::Any, described, 401).code(Some(e.code)).mailbox(None).item(None).fault(None));
+            return crate::http::identity::unauthorized(e);
+        }
+    };
     let resolved = user.as_deref().and_then(|u| state.tenant.directory.by_key(u)).map(|(u, _)| u.clone());
     let mailbox = resolved.as_ref().map(|u| u.mail.clone());
+    // The token's roles, then the app's mailbox scope (see `permissions.rs`).
+    if let Some(e) = permissions::refusal(&state, request.method().as_str(), matched.as_deref(), &roles, resolved.as_ref()) {
+        record(&state, Entry::new(Api::Tenant, op, described, 403).code(Some(e.code)).mailbox(mailbox.clone()));
+        let mut r = e.into_response();
+        r.extensions_mut().insert(crate::http::record::Tenant { mailbox, in_flight: 0 });
+        return r;
+    }
     // Mailbox calls (everything under a user but the user itself) are counted in flight per
     // mailbox (the access log shows them); beyond the scenario's throttle they are refused as
     // Graph refuses a fifth concurrent request

@@ -128,6 +128,10 @@ pub enum GraphErrors {
     /// No token, or an invalid or expired one (`InvalidAuthenticationToken`, with `WWW-Authenticate`).
     #[response(status = 401)]
     Unauthorized(tm_contract::ErrorBody),
+    /// The token holds none of the endpoint's application permissions (`ErrorAccessDenied`,
+    /// `Authorization_RequestDenied`), or the mailbox is outside the app's scope (`ErrorAccessDenied`).
+    #[response(status = 403)]
+    Forbidden(tm_contract::ErrorBody),
     /// No such user (`ErrorInvalidUser`, `Request_ResourceNotFound`), mailbox
     /// (`MailboxNotEnabledForRESTAPI`), folder or message (`ErrorItemNotFound`).
     #[response(status = 404)]

@@ -11,11 +11,13 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub(crate) mod access;
 mod failure_modes;
 mod model;
 mod raw;
 mod validate;
 
+pub use access::AppRegistration;
 pub use failure_modes::FailureModes;
 pub use model::*;
 pub(crate) use validate::generated_external_email;

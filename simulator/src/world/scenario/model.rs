@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::AppRegistration;
 use super::raw::yes;
 use super::{App, Kind};
 use crate::world::faults::FaultRule;
@@ -339,6 +340,8 @@ pub struct Scenario {
     /// How the tenant fails as Graph does: quotas, statuses where Graph varies, folder names'
     /// language.
     pub failure_modes: super::failure_modes::FailureModes,
+    /// The app registration: its granted application permissions and the mailboxes it may reach.
+    pub app: AppRegistration,
 }
 
 /// `[tenant]` settings beyond users: token lifetime and Graph's opt-in limits.
@@ -346,7 +349,8 @@ pub struct Scenario {
 pub struct TenantLimits {
     /// Lifetime of a client-credentials access token, seconds (Graph: 3599 or so).
     pub token_lifetime_seconds: u64,
-    /// Largest request body, bytes (Graph: 4 MB); `None`: contract v1's import limit only.
+    /// Largest request body, bytes; `None`: Graph's 4 MB
+    /// ([`GRAPH_MAX_REQUEST_BYTES`](crate::http::graph::import::GRAPH_MAX_REQUEST_BYTES)).
     pub max_request_bytes: Option<u64>,
     /// Requests per mailbox per 10 minutes (Graph's 10,000); `None`: unlimited.
     pub requests_per_10_minutes: Option<u64>,

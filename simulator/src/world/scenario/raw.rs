@@ -95,6 +95,10 @@ pub(super) struct RawTenant {
     pub(super) locale: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) mime_on_folder_path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) app_permissions: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) app_scope: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,16 +13,19 @@ use super::raw::*;
 use super::{App, Kind, ScenarioError};
 use crate::world::faults::FaultRule;
 
+/// The text being validated and its file's name, for errors that name the line.
 pub(super) struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
 }
 
 impl Ctx<'_> {
+    /// The 1-based line of a byte offset.
     pub(super) fn line_of(&self, offset: usize) -> usize {
         let end = offset.min(self.text.len());
         self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
     }
+    /// An error at `span`, naming `field`.
     pub(super) fn err<T>(
         &self,
         span: std::ops::Range<usize>,
@@ -45,7 +48,8 @@ fn parse_time(ctx: &Ctx<'_>, value: &Spanned<String>, field: &str) -> Result<Dat
     }
 }
 
-fn check_email(ctx: &Ctx<'_>, value: &Spanned<String>, field: &str) -> Result<String, ScenarioError> {
+/// An ASCII email address, trimmed.
+pub(super) fn check_email(ctx: &Ctx<'_>, value: &Spanned<String>, field: &str) -> Result<String, ScenarioError> {
     let v = value.get_ref().trim();
     let ok = v.is_ascii()
         && v.split_once('@').is_some_and(|(l, d)| {
@@ -104,6 +108,10 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
     let groups = groups(&ctx, &mut taken, &raw.group, &employees)?;
     let items = items(&ctx, &taken, &raw.item, &groups, &employees)?;
     let failure_modes = super::failure_modes::check(&ctx, raw.tenant.as_ref())?;
+    let app = match &raw.tenant {
+        Some(t) => super::access::registration(&ctx, t.app_permissions.as_ref(), t.app_scope.as_deref())?,
+        None => super::AppRegistration::default(),
+    };
     let (tenant_from_employees, tenant_users, throttle, limits) = tenant(&ctx, raw.tenant)?;
     let mapping = raw.mapping.as_ref().map(resolve);
     let runs = runs(&ctx, &raw.run, mapping.as_ref(), &resolve)?;
@@ -130,6 +138,7 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
         throttle,
         limits,
         failure_modes,
+        app,
     })
 }
 
