@@ -166,3 +166,34 @@ async fn a_scenario_sets_a_larger_cap() {
     let (s, v) = call(&sim, &token, reqwest::Method::POST, path, Some(mime_b64(7 * 1024 * 1024))).await;
     assert_eq!((s, v["error"]["message"].as_str()), (413, Some("The maximum request length supported is 8MB.")), "{v}");
 }
+
+/// The import paths of issue 24 are checked as the folder import is: beta's `importMime` needs
+/// `Mail-Advanced.ReadWrite.All` (Mail.ReadWrite does not do), the MIME create and move
+/// `Mail.ReadWrite`; the 4 MB cap and the app's scope hold on each of them, under either version.
+#[tokio::test]
+async fn every_import_path_needs_its_permission_and_keeps_the_cap_and_the_scope() {
+    let lines = "app_permissions = [\"User.Read.All\", \"Mail.ReadWrite\"]\napp_scope = [\"wang.wei@contoso.cn\"]";
+    let sim = start(with_tenant(lines)).await;
+    let jwt = access_token(&sim).await;
+    // `/graph/v1.0/../beta/…` is `/graph/beta/…` once the URL is parsed.
+    let beta = |p: &str| format!("/../beta{p}");
+    let wang = "/users/wang.wei@contoso.cn";
+    let (s, v) = call(&sim, &jwt, reqwest::Method::POST, &beta(&format!("{wang}/mailFolders/inbox/importMime")), Some(mime_b64(200))).await;
+    assert_eq!((s, code(&v)), (403, "ErrorAccessDenied"), "importMime without Mail-Advanced.ReadWrite.All: {v}");
+    let (s, draft) = call(&sim, &jwt, reqwest::Method::POST, &format!("{wang}/messages"), Some(mime_b64(200))).await;
+    assert_eq!((s, draft["isDraft"].as_bool()), (201, Some(true)), "{draft}");
+    let moved = format!("{wang}/messages/{}/move", draft["id"].as_str().unwrap());
+    let r = client().post(format!("{}{moved}", sim.graph_url())).bearer_auth(&jwt).json(&serde_json::json!({"destinationId": "inbox"}));
+    assert_eq!(r.send().await.unwrap().status(), 201, "move takes Mail.ReadWrite");
+    let over = mime_b64(3 * 1024 * 1024 + 3);
+    for path in [format!("{wang}/messages"), beta(&format!("{wang}/messages"))] {
+        let (s, v) = call(&sim, &jwt, reqwest::Method::POST, &path, Some(over.clone())).await;
+        assert_eq!((s, code(&v)), (413, "BadRequest"), "{path}: {v}");
+    }
+    let (s, v) = call(&sim, &jwt, reqwest::Method::POST, "/users/grace.chen@contoso.cn/messages", Some(mime_b64(200))).await;
+    assert_eq!((s, v["error"]["message"].as_str()), (403, Some("Access to OData is disabled.")), "{v}");
+    let sim = start(small()).await;
+    let jwt = access_token(&sim).await;
+    let (s, v) = call(&sim, &jwt, reqwest::Method::POST, &beta(&format!("{wang}/mailFolders/inbox/importMime")), Some(mime_b64(200))).await;
+    assert_eq!((s, v["isDraft"].as_bool()), (201, Some(false)), "the default grant imports final messages: {v}");
+}
