@@ -25,10 +25,9 @@ It resets the simulator (POST /sim/reset) first.
 import argparse
 import asyncio
 import base64
-import os
 import sys
 
-from check import ADDRESS, SCOPES, Failed, Sim, expect, users_q, why
+from check import ADDRESS, SCOPES, Failed, Sim, expect, report, trust_ca, users_q, why
 
 OUTSIDE = "outside.user@contoso.onmicrosoft.com"
 PAGE = 100
@@ -168,18 +167,8 @@ async def run(args):
     state = {"upn": upn, "users": len(mailboxes)}
     client, credential = await connect(sim)
     checks = CHECKS[args.tenant]
-    failures = 0
     async with credential:
-        for name, check in checks:
-            try:
-                extra = await check(client, state)
-                print(f"ok {name}" + (f" ({extra})" if extra else ""))
-            except Exception as e:  # noqa: BLE001 - every failure is reported, then the next check runs
-                failures += 1
-                print(f"FAIL {name}: {why(e) if not isinstance(e, Failed) else e}")
-            sys.stdout.flush()
-    print(f"{len(checks) - failures} passed, {failures} failed")
-    return 1 if failures else 0
+        return await report([(name, lambda check=check: check(client, state)) for name, check in checks])
 
 
 def main():
@@ -190,12 +179,8 @@ def main():
     args = p.parse_args()
     # As check.py: the CA reaches both HTTP stacks of the SDK through SSL_CERT_FILE, set before
     # aiohttp is imported (azure-identity's credential, made in connect()).
-    if "aiohttp" in sys.modules:
-        print("FAIL setup: aiohttp was imported before SSL_CERT_FILE was set; it would not trust the CA")
+    if not trust_ca(args.ca_file):
         return 1
-    os.environ["SSL_CERT_FILE"] = args.ca_file
-    os.environ["REQUESTS_CA_BUNDLE"] = args.ca_file
-    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
     return asyncio.run(run(args))
 
 

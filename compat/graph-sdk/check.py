@@ -261,17 +261,33 @@ async def run(args):
         # URL is set where the SDK documents it, on the request adapter (used at every request).
         client = GraphServiceClient(credentials=credential, scopes=SCOPES)
         client.request_adapter.base_url = args.sim.rstrip("/") + "/graph/v1.0"
-        failures = 0
-        for name, check in CHECKS:
-            try:
-                extra = await check(client, state)
-                print(f"ok {name}" + (f" ({extra})" if extra else ""))
-            except Exception as e:  # noqa: BLE001 - every failure is reported, then the next check runs
-                failures += 1
-                print(f"FAIL {name}: {why(e) if not isinstance(e, Failed) else e}")
-            sys.stdout.flush()
-    print(f"{len(CHECKS) - failures} passed, {failures} failed")
+        return await report([(name, lambda check=check: check(client, state)) for name, check in CHECKS])
+
+
+async def report(checks):
+    """Runs each (name, thunk) in order, printing `ok name` or `FAIL name: why`; the exit code."""
+    failures = 0
+    for name, check in checks:
+        try:
+            extra = await check()
+            print(f"ok {name}" + (f" ({extra})" if extra else ""))
+        except Exception as e:  # noqa: BLE001 - every failure is reported, then the next check runs
+            failures += 1
+            print(f"FAIL {name}: {why(e) if not isinstance(e, Failed) else e}")
+        sys.stdout.flush()
+    print(f"{len(checks) - failures} passed, {failures} failed")
     return 1 if failures else 0
+
+
+def trust_ca(ca_file):
+    """Makes both HTTP stacks of the SDK trust `ca_file`; False if it is too late (see main)."""
+    if "aiohttp" in sys.modules:
+        print("FAIL setup: aiohttp was imported before SSL_CERT_FILE was set; it would not trust the CA")
+        return False
+    os.environ["SSL_CERT_FILE"] = ca_file
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
+    return True
 
 
 def main():
@@ -284,12 +300,8 @@ def main():
     # every new AsyncClient (trust_env); aiohttp (azure-identity's async transport) makes its default
     # context when first imported, which azure-core does when the credential is constructed, in run().
     # REQUESTS_CA_BUNDLE is for `requests` (the sync MSAL/azure-identity stack), not used here.
-    if "aiohttp" in sys.modules:
-        print("FAIL setup: aiohttp was imported before SSL_CERT_FILE was set; it would not trust the CA")
+    if not trust_ca(args.ca_file):
         return 1
-    os.environ["SSL_CERT_FILE"] = args.ca_file
-    os.environ["REQUESTS_CA_BUNDLE"] = args.ca_file
-    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
     return asyncio.run(run(args))
 
 

@@ -23,7 +23,6 @@ the simulator first):
 import argparse
 import asyncio
 import base64
-import os
 import sys
 import uuid
 
@@ -35,7 +34,7 @@ from msgraph.generated.models.message import Message
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.users.item.messages.item.move.move_post_request_body import MovePostRequestBody
 
-from check import ADDRESS, SCOPES, Failed, Sim, expect, mime_message, why
+from check import ADDRESS, SCOPES, Failed, Sim, expect, mime_message, report, trust_ca, why
 
 
 async def post_mime(client, url_template, path_parameters, mime, url=None):
@@ -117,17 +116,7 @@ async def run(args):
             ("b-move-new-id-old-404", lambda: check_move(client, state)),
             ("c-beta-import-mime", lambda: check_import_mime(client, state, base)),
         ]
-        failures = 0
-        for name, check in checks:
-            try:
-                extra = await check()
-                print(f"ok {name}" + (f" ({extra})" if extra else ""))
-            except Exception as e:  # noqa: BLE001 - every failure is reported, then the next check runs
-                failures += 1
-                print(f"FAIL {name}: {why(e) if not isinstance(e, Failed) else e}")
-            sys.stdout.flush()
-    print(f"{len(checks) - failures} passed, {failures} failed")
-    return 1 if failures else 0
+        return await report(checks)
 
 
 def main():
@@ -136,12 +125,8 @@ def main():
     p.add_argument("--ca-file", required=True, help="PEM of the CA that signed the simulator's certificate")
     args = p.parse_args()
     # As check.py: SSL_CERT_FILE before aiohttp is first imported (when the credential is made).
-    if "aiohttp" in sys.modules:
-        print("FAIL setup: aiohttp was imported before SSL_CERT_FILE was set; it would not trust the CA")
+    if not trust_ca(args.ca_file):
         return 1
-    os.environ["SSL_CERT_FILE"] = args.ca_file
-    os.environ["REQUESTS_CA_BUNDLE"] = args.ca_file
-    os.environ["NO_PROXY"] = ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"]))
     return asyncio.run(run(args))
 
 
