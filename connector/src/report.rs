@@ -61,11 +61,11 @@ mod tests {
         RunReport {
             run_at: "2026-11-21T00:00:00Z".parse().unwrap(),
             window: Window { from: "2026-11-20T00:00:00Z".parse().unwrap(), to: "2026-11-21T00:00:00Z".parse().unwrap() },
-            counts: Counts { items: 3, imported: 1, skipped_duplicate: 0, failed: 3 },
+            counts: Counts { items: 3, imported: 1, skipped_duplicate: 0, failed: 3, drafts: 0 },
             failures: vec![
-                Failure { item_id: "b".into(), mailbox: Some("z@contoso.cn".into()), reason: FailureReason::SinkRejected },
-                Failure { item_id: "b".into(), mailbox: None, reason: FailureReason::UserMapping },
-                Failure { item_id: "a".into(), mailbox: None, reason: FailureReason::ItemTooLarge },
+                Failure::new("b", Some("z@contoso.cn".into()), FailureReason::SinkRejected),
+                Failure::new("b", None, FailureReason::UserMapping),
+                Failure::new("a", None, FailureReason::ItemTooLarge),
             ],
         }
     }
@@ -74,7 +74,7 @@ mod tests {
     fn the_summary_fits_a_screen() {
         let mut r = report();
         for i in 0..50 {
-            r.failures.push(Failure { item_id: format!("x{i}"), mailbox: None, reason: FailureReason::MalformedItem });
+            r.failures.push(Failure::new(format!("x{i}"), None, FailureReason::MalformedItem));
         }
         let s = summary(&r);
         assert!(s.lines().count() <= 20, "{s}");

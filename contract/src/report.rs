@@ -53,6 +53,23 @@ pub struct Failure {
     pub mailbox: Option<String>,
     /// Why.
     pub reason: FailureReason,
+    /// What a person needs to act on it, in a line (e.g. the size and the tenant's limit of a
+    /// `sink_rejected` item, or the code a mailbox answered); absent when the reason says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Failure {
+    /// A failure without detail.
+    pub fn new(item_id: impl Into<String>, mailbox: Option<String>, reason: FailureReason) -> Failure {
+        Failure { item_id: item_id.into(), mailbox, reason, detail: None }
+    }
+
+    /// The failure with a line of detail.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Failure {
+        self.detail = Some(detail.into());
+        self
+    }
 }
 
 /// The run's window `[from, to)`.
@@ -77,6 +94,14 @@ pub struct Counts {
     pub skipped_duplicate: u64,
     /// Failed deliveries plus items that failed before routing.
     pub failed: u64,
+    /// Of `imported`, the deliveries that landed as drafts (a connector told that drafts are
+    /// acceptable, without the permission for final messages); absent when none did.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub drafts: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The run report.
@@ -132,11 +157,11 @@ mod tests {
         RunReport {
             run_at: "2026-11-21T00:00:00Z".parse().unwrap(),
             window: Window { from: "2026-11-20T00:00:00Z".parse().unwrap(), to: "2026-11-21T00:00:00Z".parse().unwrap() },
-            counts: Counts { items: 3, imported: 1, skipped_duplicate: 0, failed: 3 },
+            counts: Counts { items: 3, imported: 1, skipped_duplicate: 0, failed: 3, drafts: 0 },
             failures: vec![
-                Failure { item_id: "b".into(), mailbox: Some("z@contoso.cn".into()), reason: FailureReason::SinkRejected },
-                Failure { item_id: "b".into(), mailbox: None, reason: FailureReason::UserMapping },
-                Failure { item_id: "a".into(), mailbox: None, reason: FailureReason::ItemTooLarge },
+                Failure::new("b", Some("z@contoso.cn".into()), FailureReason::SinkRejected),
+                Failure::new("b", None, FailureReason::UserMapping),
+                Failure::new("a", None, FailureReason::ItemTooLarge),
             ],
         }
     }

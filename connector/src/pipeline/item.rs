@@ -16,7 +16,7 @@ use crate::source::{Fetched, ItemRef};
 
 impl ItemOutcome {
     fn failed(item: &ItemRef, reason: FailureReason) -> ItemOutcome {
-        ItemOutcome { failures: vec![Failure { item_id: item.id.to_string(), mailbox: None, reason }], ..ItemOutcome::default() }
+        ItemOutcome { failures: vec![Failure::new(item.id.to_string(), None, reason)], ..ItemOutcome::default() }
     }
 }
 
@@ -98,11 +98,11 @@ impl Run<'_> {
             match result? {
                 Delivered::Imported => outcome.imported += 1,
                 Delivered::Duplicate => outcome.skipped_duplicate += 1,
-                Delivered::Rejected => outcome.failures.push(Failure {
-                    item_id: item.id.to_string(),
-                    mailbox: Some(target.user.mailbox().to_owned()),
-                    reason: FailureReason::SinkRejected,
-                }),
+                Delivered::Rejected => outcome.failures.push(Failure::new(
+                    item.id.to_string(),
+                    Some(target.user.mailbox().to_owned()),
+                    FailureReason::SinkRejected,
+                )),
             }
         }
         Ok(outcome)
