@@ -48,6 +48,15 @@ pub struct Config {
     pub graph_url: String,
     /// `GRAPH_TOKEN` (secret): the static tenant token; unused when client credentials are set.
     pub graph_token: String,
+    /// `GRAPH_BETA_URL`: the tenant's beta base, for `importMime` (FINAL); `None` = `GRAPH_URL`
+    /// with its `/v1.0` replaced by `/beta`, as graph.microsoft.com has them.
+    pub graph_beta_url: Option<String>,
+    /// `ALLOW_DRAFT_IMPORTS`: without `Mail-Advanced.ReadWrite.All`, import drafts (v1.0 MIME
+    /// create) instead of stopping with a configuration error (default false).
+    pub allow_draft_imports: bool,
+    /// `GRAPH_MAX_REQUEST_BYTES`: imports larger than this (as sent, base64) are reported
+    /// `sink_rejected` without being sent; `None` (the default): the tenant decides (413).
+    pub max_request_bytes: Option<u64>,
     /// `GRAPH_CLIENT_ID`, `GRAPH_CLIENT_SECRET` (secret), `GRAPH_TENANT_ID`, `GRAPH_AUTHORITY`:
     /// OAuth 2.0 client credentials; when set, used instead of `GRAPH_TOKEN`.
     pub client_credentials: Option<ClientCredentialsConfig>,
@@ -104,6 +113,9 @@ impl Config {
             tm_password: tm_password.into(),
             graph_url: graph_url.into(),
             graph_token: graph_token.into(),
+            graph_beta_url: None,
+            allow_draft_imports: false,
+            max_request_bytes: None,
             client_credentials: None,
             mapping_csv: None,
             auto_mapping: true,
@@ -134,6 +146,18 @@ impl Config {
         };
         let tm_url = url("TM_URL", &self.tm_url)?;
         let graph_url = url("GRAPH_URL", &self.graph_url)?;
+        let graph_beta = match &self.graph_beta_url {
+            Some(beta) => url("GRAPH_BETA_URL", beta)?,
+            None => beta_of(&graph_url).ok_or_else(|| {
+                ConnectorError::Config(format!(
+                    "GRAPH_URL `{}` does not end in /v1.0, so the beta base (for importMime) cannot be derived from it: set GRAPH_BETA_URL",
+                    self.graph_url
+                ))
+            })?,
+        };
+        if self.max_request_bytes == Some(0) {
+            return bad("GRAPH_MAX_REQUEST_BYTES must be more than 0".into());
+        }
         if self.tm_username.trim().is_empty() {
             return bad("TM_USERNAME is empty".into());
         }
@@ -176,14 +200,27 @@ impl Config {
                 return bad(format!("REPORT_PATH {}: directory {} does not exist", report.display(), parent.display()));
             }
         }
-        Ok(Validated { tm_url, graph_url, region, authority })
+        Ok(Validated { tm_url, graph_url, graph_beta, region, authority })
     }
+}
+
+/// The beta base of a v1.0 base: the path's last segment `v1.0` replaced by `beta`
+/// (`https://graph.microsoft.com/v1.0` → `https://graph.microsoft.com/beta`,
+/// <https://learn.microsoft.com/graph/versioning-and-support>); `None` for another path.
+pub(crate) fn beta_of(graph_url: &Url) -> Option<Url> {
+    let path = graph_url.path().trim_end_matches('/');
+    let stem = path.strip_suffix("/v1.0")?;
+    let mut beta = graph_url.clone();
+    beta.set_path(&format!("{stem}/beta"));
+    Some(beta)
 }
 
 /// The parsed parts of a valid configuration.
 pub(crate) struct Validated {
     pub tm_url: Url,
     pub graph_url: Url,
+    /// The beta base (`GRAPH_BETA_URL`, or derived from `GRAPH_URL`).
+    pub graph_beta: Url,
     pub region: Region,
     /// With client credentials: the authority.
     pub authority: Option<Url>,
@@ -197,6 +234,9 @@ impl std::fmt::Debug for Config {
             .field("tm_password", &"<redacted>")
             .field("graph_url", &self.graph_url)
             .field("graph_token", &"<redacted>")
+            .field("graph_beta_url", &self.graph_beta_url)
+            .field("allow_draft_imports", &self.allow_draft_imports)
+            .field("max_request_bytes", &self.max_request_bytes)
             .field("mapping_csv", &self.mapping_csv)
             .field("auto_mapping", &self.auto_mapping)
             .field("run_at", &self.run_at)
@@ -242,6 +282,18 @@ mod tests {
     }
 
     #[test]
+    fn the_beta_base_is_derived_from_a_v1_base_or_given() {
+        let beta = |u: &str| beta_of(&Url::parse(u).unwrap()).map(|b| b.to_string());
+        assert_eq!(beta("https://graph.microsoft.com/v1.0").as_deref(), Some("https://graph.microsoft.com/beta"));
+        assert_eq!(beta("http://127.0.0.1:8080/graph/v1.0/").as_deref(), Some("http://127.0.0.1:8080/graph/beta"));
+        assert_eq!(beta("http://127.0.0.1:8080/graph"), None);
+        let mut c = config();
+        c.graph_url = "http://127.0.0.1:1/graph".into();
+        c.graph_beta_url = Some("http://127.0.0.1:1/graph-beta".into());
+        assert_eq!(c.validate().unwrap().graph_beta.as_str(), "http://127.0.0.1:1/graph-beta");
+    }
+
+    #[test]
     fn bad_settings_are_configuration_errors() {
         let cases: Vec<fn(&mut Config)> = vec![
             |c| c.tm_url = "not a url".into(),
@@ -252,6 +304,9 @@ mod tests {
             |c| c.concurrency = 0,
             |c| c.page_size = 1001,
             |c| c.report_path = Some("/nonexistent-dir/r.json".into()),
+            |c| c.graph_url = "http://127.0.0.1:1/graph".into(),
+            |c| c.graph_beta_url = Some("not a url".into()),
+            |c| c.max_request_bytes = Some(0),
         ];
         for (i, change) in cases.iter().enumerate() {
             let mut c = config();

@@ -27,6 +27,10 @@ pub enum ConnectorError {
     /// (the message names the setting, never the secret). Configuration error.
     #[error("configuration error: {0}")]
     ClientCredentials(#[source] TenantError),
+    /// The app lacks `Mail-Advanced.ReadWrite.All` (FINAL) and drafts are not allowed; found
+    /// at start (the token's roles) or by the first import (an opaque token). Configuration error.
+    #[error("configuration error: {0}")]
+    ImportPermission(#[source] TenantError),
     /// The state directory cannot be created, is locked or corrupt, or a write failed.
     #[error("state directory: {0}")]
     State(#[from] StateError),
@@ -85,6 +89,7 @@ impl ConnectorError {
                 | ConnectorError::VendorCredentials(_)
                 | ConnectorError::TenantToken(_)
                 | ConnectorError::ClientCredentials(_)
+                | ConnectorError::ImportPermission(_)
         )
     }
 
@@ -102,6 +107,9 @@ impl From<SourceError> for ConnectorError {
 
 impl From<TenantError> for ConnectorError {
     fn from(e: TenantError) -> Self {
-        ConnectorError::Tenant(e)
+        match e {
+            e @ TenantError::ImportPermission { .. } => ConnectorError::ImportPermission(e),
+            e => ConnectorError::Tenant(e),
+        }
     }
 }

@@ -42,6 +42,15 @@ struct RunArgs {
     /// Tenant API base, path included (http://127.0.0.1:8080/graph/v1.0).
     #[arg(long, env = "GRAPH_URL")]
     graph_url: String,
+    /// The tenant's beta base, for importMime (default: GRAPH_URL with /v1.0 replaced by /beta).
+    #[arg(long, env = "GRAPH_BETA_URL")]
+    graph_beta_url: Option<String>,
+    /// Without Mail-Advanced.ReadWrite.All, import drafts (v1.0 MIME create) instead of stopping (true/false).
+    #[arg(long, env = "ALLOW_DRAFT_IMPORTS", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    allow_draft_imports: bool,
+    /// Refuse imports larger than this many bytes (as sent, base64) without sending them (default: the tenant decides).
+    #[arg(long, env = "GRAPH_MAX_REQUEST_BYTES")]
+    graph_max_request_bytes: Option<u64>,
     /// Tenant bearer token (prefer the environment variable); not needed with client credentials.
     #[arg(long, env = "GRAPH_TOKEN", hide_env_values = true, default_value = "")]
     graph_token: String,
@@ -128,6 +137,9 @@ fn run(args: RunArgs, interactive: bool) -> anyhow::Result<()> {
     // reqwest is built with `rustls-no-provider`: choose ring before any client exists.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut config = Config::new(args.tm_url, args.tm_username, args.tm_password, args.graph_url, args.graph_token, args.state_dir);
+    config.graph_beta_url = args.graph_beta_url.filter(|u| !u.trim().is_empty());
+    config.allow_draft_imports = args.allow_draft_imports;
+    config.max_request_bytes = args.graph_max_request_bytes;
     config.mapping_csv = args.mapping_csv;
     config.auto_mapping = args.auto_mapping;
     if let Some(run_at) = args.run_at {

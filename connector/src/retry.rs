@@ -7,7 +7,10 @@
 //!   only ever added on top). A `Retry-After` longer than [`RetryPolicy::max_retry_after`] is not
 //!   waited out: the call fails instead of hanging the run.
 //! - Re-login on the vendor's 401 `invalid_token` is the caller's business ([`Step::RetryNow`]).
-//! - Every other 4xx is final.
+//! - Every other 4xx is final, and so is 507 Insufficient Storage: a full mailbox
+//!   (`QuotaExceededException`, as Graph is reported answering a write to one,
+//!   <https://github.com/microsoftgraph/microsoft-graph-docs/issues/6546>) does not empty itself
+//!   between two attempts (QUOTA).
 
 use std::future::Future;
 use std::time::Duration;
@@ -95,7 +98,9 @@ impl<T> Step<T> {
             HttpError::Transport { transport, .. } if transport.kind == TransportKind::Builder => Step::Fail(error),
             HttpError::Transport { .. } => Step::Retry(error),
             HttpError::Status { status, .. }
-                if status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS || *status == StatusCode::REQUEST_TIMEOUT =>
+                if (status.is_server_error() && *status != StatusCode::INSUFFICIENT_STORAGE)
+                    || *status == StatusCode::TOO_MANY_REQUESTS
+                    || *status == StatusCode::REQUEST_TIMEOUT =>
             {
                 Step::Retry(error)
             }
@@ -202,7 +207,7 @@ mod tests {
         for code in [500, 502, 503, 504, 429, 408] {
             assert!(matches!(Step::<()>::from_error(status(code, None)), Step::Retry(_)), "{code}");
         }
-        for code in [400, 401, 403, 404, 409, 413, 415] {
+        for code in [400, 401, 403, 404, 409, 413, 415, 507] {
             assert!(matches!(Step::<()>::from_error(status(code, None)), Step::Fail(_)), "{code}");
         }
     }

@@ -5,7 +5,7 @@
 use crate::config::{Config, Validated};
 use crate::error::ConnectorError;
 use crate::source::{SourceClient, SourceError, Timeouts};
-use crate::tenant::{TenantClient, TenantError};
+use crate::tenant::{IMPORT_PERMISSION, PermissionCheck, TenantClient, TenantError, TenantOptions};
 use crate::token::{Credentials, TokenError, token_url};
 
 use super::DELIVERIES_PER_ITEM_SLOT;
@@ -57,7 +57,12 @@ pub(super) fn clients(config: &Config, valid: Validated) -> Result<(SourceClient
         ),
         _ => Credentials::Static(config.graph_token.clone()),
     };
-    let tenant = TenantClient::new(client(tenant_connections)?, valid.graph_url, credentials, config.retry.clone(), timeouts);
+    let options = TenantOptions {
+        beta: Some(valid.graph_beta),
+        allow_drafts: config.allow_draft_imports,
+        max_request_bytes: config.max_request_bytes,
+    };
+    let tenant = TenantClient::new(client(tenant_connections)?, valid.graph_url, credentials, (config.retry.clone(), timeouts), options);
     Ok((source, tenant))
 }
 
@@ -82,5 +87,28 @@ pub(super) async fn check(config: &Config, source: &SourceClient, tenant: &Tenan
         }
         e => ConnectorError::Tenant(e),
     })?;
+    check_import_permission(tenant).await
+}
+
+/// FINAL: the app must hold `Mail-Advanced.ReadWrite.All` for `importMime`; read from the token's
+/// `roles` (a configuration error when missing, unless drafts are allowed), or, for an opaque
+/// token, left to the first import to prove. Said once in the log.
+async fn check_import_permission(tenant: &TenantClient) -> Result<(), ConnectorError> {
+    match tenant.check_import_permission().await {
+        Ok(PermissionCheck::Holds) => {
+            tracing::info!("the app holds {IMPORT_PERMISSION}: importing final messages with importMime (beta)");
+        }
+        Ok(PermissionCheck::DraftsAllowed { roles }) => tracing::warn!(
+            roles = %roles.join(","),
+            "the app lacks {IMPORT_PERMISSION} and ALLOW_DRAFT_IMPORTS=true: importing DRAFTS with v1.0 MIME create \
+             (editable, sendable messages); each is counted in the report's counts.drafts"
+        ),
+        Ok(PermissionCheck::Unknown) => tracing::info!(
+            "the tenant token is opaque (not a JWT): {IMPORT_PERMISSION} cannot be read from it and will be proven by the first importMime"
+        ),
+        Err(e @ TenantError::ImportPermission { .. }) => return Err(ConnectorError::ImportPermission(e)),
+        Err(e @ TenantError::Token(TokenError::Refused { .. })) => return Err(ConnectorError::ClientCredentials(e)),
+        Err(e) => return Err(ConnectorError::Tenant(e)),
+    }
     Ok(())
 }

@@ -98,11 +98,10 @@ impl Run<'_> {
             match result? {
                 Delivered::Imported => outcome.imported += 1,
                 Delivered::Duplicate => outcome.skipped_duplicate += 1,
-                Delivered::Rejected => outcome.failures.push(Failure::new(
-                    item.id.to_string(),
-                    Some(target.user.mailbox().to_owned()),
-                    FailureReason::SinkRejected,
-                )),
+                Delivered::Rejected(detail) => outcome.failures.push(
+                    Failure::new(item.id.to_string(), Some(target.user.mailbox().to_owned()), FailureReason::SinkRejected)
+                        .with_detail(detail),
+                ),
             }
         }
         Ok(outcome)

@@ -42,7 +42,7 @@ mod seen;
 mod window;
 
 use std::collections::HashMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -110,7 +110,9 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         Err(e) => Err(e),
     };
     progress.finish_and_clear();
-    let (counts, failures) = outcome?;
+    let (mut counts, failures) = outcome?;
+    // FINAL: deliveries that landed as drafts (only with ALLOW_DRAFT_IMPORTS).
+    counts.drafts = run.drafts.load(Ordering::Relaxed);
     finish(&config, &state, ledger, checkpoint, RunReport { run_at, window, counts, failures }).await
 }
 
@@ -138,6 +140,7 @@ async fn finish(
         imported = counts.imported,
         skipped_duplicate = counts.skipped_duplicate,
         failed = counts.failed,
+        drafts = counts.drafts,
         "run completed"
     );
     Ok(report)
@@ -172,6 +175,8 @@ struct Run<'a> {
     budget: Semaphore,
     seen: Mutex<SeenIds>,
     stop: AtomicBool,
+    /// Deliveries that landed as drafts (`counts.drafts`).
+    drafts: AtomicU64,
     window: Window,
     progress: ProgressBar,
 }
@@ -200,6 +205,7 @@ impl<'a> Run<'a> {
             budget: Semaphore::new((IN_FLIGHT_BUDGET / BUDGET_UNIT) as usize),
             seen: Mutex::new(SeenIds::default()),
             stop: AtomicBool::new(false),
+            drafts: AtomicU64::new(0),
             window,
             progress,
         }

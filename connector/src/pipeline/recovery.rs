@@ -10,7 +10,15 @@ impl Run<'_> {
     /// item). One that cannot be told (no Message-ID) stays pending, with a warning.
     pub(super) async fn recover_pending(&self) -> Result<(), ConnectorError> {
         for intent in self.ledger.pending() {
-            let landed = self.landed(&intent).await?;
+            let landed = match self.landed(&intent).await {
+                Ok(landed) => landed,
+                // SCOPE, QUOTA: a mailbox that refuses the app cannot be asked; the intent stays
+                // pending and the item's delivery is reported when it comes round.
+                Err(e) => {
+                    self.tenant.note_refusal(&intent.delivery.mailbox, &intent.address, e)?;
+                    None
+                }
+            };
             self.resolve(&intent, landed).await?;
         }
         Ok(())

@@ -69,6 +69,21 @@ async fn foreign_writes_a_run_killed_half_way_among_others_messages_is_finished_
     assert_eq!(kept, foreign, "the other program's messages are left alone");
 }
 
+/// DEDUP through a crash on the v3 tenant (Graph's 4 MB cap, `importMime`): a third of the
+/// imports land and are answered 504 (`store_then_status`); SIGKILL half-way, run again: every
+/// (item, mailbox) once, none lost, and every one a final message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dedup_a_run_killed_half_way_among_writes_answered_5xx_after_landing_is_finished_exactly_once() {
+    let faults =
+        "[[fault]]\napi = \"tenant\"\nop = \"import\"\ncount = 0\nprobability = 0.3\naction = \"store_then_status\"\nstatus = 504\n";
+    let h = killed_half_way_then_finished_exactly_once("crash-store-then-5xx", faults).await;
+    let journal = h.journal().await;
+    let answered_5xx = journal.iter().filter(|e| e.op == Op::Import && e.status == 504).count();
+    assert!(answered_5xx > 20, "{answered_5xx} writes answered 504 after landing");
+    let finals = h.mailboxes().await.into_iter().flat_map(|m| m.folders).flat_map(|f| f.items).filter(|i| !i.draft).count();
+    assert_eq!(finals, 600, "every message final (importMime)");
+}
+
 async fn killed_half_way_then_finished_exactly_once(name: &str, faults: &str) -> Harness {
     const N: usize = 300;
     let h = Harness::start(name, &format!("{PEOPLE}{}{faults}", items(N))).await;

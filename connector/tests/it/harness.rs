@@ -71,6 +71,9 @@ pub struct Item {
     /// Written by another program (a `foreign_write` fault), not by the connector.
     #[serde(default)]
     pub foreign: bool,
+    /// A draft (v1.0 MIME create), not a final message (`importMime`): FINAL.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 pub use tm_contract::{ItemRef, JournalEntry};

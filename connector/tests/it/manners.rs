@@ -29,7 +29,7 @@ async fn throttled_imports_are_retried_no_earlier_than_retry_after() {
     let h = Harness::start("throttle", &format!("{PEOPLE}{}", chats(1))).await;
     let proxy = Proxy::start(
         &h.sim.base_url(),
-        vec![Fault { method: "POST", path_contains: "/messages".into(), times: 1, action: status(429, "TooManyRequests", Some(1)) }],
+        vec![Fault { method: "POST", path_contains: "/importMime".into(), times: 1, action: status(429, "TooManyRequests", Some(1)) }],
     )
     .await;
     let mut config = h.config_via(&proxy.url, DAY1_END);
@@ -37,7 +37,7 @@ async fn throttled_imports_are_retried_no_earlier_than_retry_after() {
 
     let report = h.run(config).await;
 
-    let imports = proxy.requests("POST", "/messages");
+    let imports = proxy.requests("POST", "/importMime");
     assert_eq!(imports[0].status, 429);
     let retry = imports.iter().skip(1).find(|s| s.path == imports[0].path).expect("retried");
     assert!(retry.at.duration_since(imports[0].at) >= Duration::from_secs(1), "retried after {:?}", retry.at.duration_since(imports[0].at));
@@ -108,7 +108,7 @@ async fn dedup_a_lost_import_answer_is_not_retried_into_a_duplicate() {
     let h = Harness::start("lost-answer", &format!("{PEOPLE}{}", chats(2))).await;
     let proxy = Proxy::start(
         &h.sim.base_url(),
-        vec![Fault { method: "POST", path_contains: "/messages".into(), times: 1, action: Action::AfterForward { status: 500 } }],
+        vec![Fault { method: "POST", path_contains: "/importMime".into(), times: 1, action: Action::AfterForward { status: 500 } }],
     )
     .await;
 

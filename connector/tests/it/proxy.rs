@@ -16,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 pub enum Action {
     /// Answer this status (JSON error body, optional Retry-After) without forwarding.
     Status { status: u16, code: &'static str, retry_after: Option<u64> },
+    /// Answer this status with Graph's own error message, without forwarding.
+    Refuse { status: u16, code: &'static str, message: &'static str },
     /// Forward, then answer this status instead of the real answer (the request took effect).
     AfterForward { status: u16 },
     /// Wait, then forward.
@@ -99,9 +101,9 @@ fn take_fault(inner: &Inner, method: &str, path: &str) -> Option<Action> {
     Some(fault.action.clone())
 }
 
-/// `/graph/v1.0/users/{id}/mailFolders...` → `{id}`.
+/// `/graph/v1.0/users/{id}/mailFolders...` (or `/graph/beta/…`, where `importMime` is) → `{id}`.
 fn mailbox_of(path: &str) -> Option<String> {
-    let rest = path.strip_prefix("/graph/v1.0/users/")?;
+    let rest = path.strip_prefix("/graph/v1.0/users/").or_else(|| path.strip_prefix("/graph/beta/users/"))?;
     let (id, tail) = rest.split_once('/')?;
     tail.starts_with("mailFolders").then(|| id.to_owned())
 }
@@ -147,6 +149,10 @@ async fn respond(
                 r.headers_mut().insert("retry-after", HeaderValue::from(s));
             }
             return r;
+        }
+        Some(Action::Refuse { status, code, message }) => {
+            let body = serde_json::json!({"error": {"code": code, "message": message}});
+            return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
         }
         Some(Action::Delay(d)) => tokio::time::sleep(d).await,
         _ => {}
