@@ -41,12 +41,13 @@ pub enum RefusalKind {
     Other,
 }
 
-/// A final refusal from the tenant, with what the report says about it.
+/// A final refusal from the tenant (or, for size, foreseen by the connector), with what the
+/// report says about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// What it means.
     pub kind: RefusalKind,
-    /// The HTTP status.
+    /// The HTTP status; 0 when the connector refused it without sending it.
     pub status: u16,
     /// The Graph error code.
     pub code: String,
@@ -96,6 +97,9 @@ impl Refusal {
             RefusalKind::Permission => format!("the app lacks the permission this call to {mailbox} takes"),
             RefusalKind::Other => format!("the tenant refused the import into {mailbox}"),
         };
+        if self.status == 0 {
+            return format!("not sent: {what} ({})", self.message);
+        }
         let quoted = if self.message.is_empty() { String::new() } else { format!(": \"{}\"", self.message) };
         format!("HTTP {} {}: {what}{quoted}", self.status, self.code)
     }
@@ -143,17 +147,13 @@ impl TenantClient {
     /// Whether a request of `sent` bytes is known to be over the tenant's cap (a 413 this run
     /// for one no larger, or `GRAPH_MAX_REQUEST_BYTES`): the refusal to report, without asking.
     pub(super) fn known_too_large(&self, sent: u64) -> Option<Refusal> {
+        let unsent = |message: String| Refusal { kind: RefusalKind::Size, status: 0, code: String::new(), message };
         if let Some(cap) = self.options.max_request_bytes.filter(|&cap| sent > cap) {
-            let message = format!("GRAPH_MAX_REQUEST_BYTES is {cap}: not sent");
-            return Some(Refusal { kind: RefusalKind::Size, status: 413, code: "RequestTooLarge".into(), message });
+            return Some(unsent(format!("GRAPH_MAX_REQUEST_BYTES is {cap}")));
         }
         let smallest = self.refused_size.load(Ordering::SeqCst);
-        (smallest != 0 && sent >= smallest).then(|| Refusal {
-            kind: RefusalKind::Size,
-            status: 413,
-            code: "RequestTooLarge".into(),
-            message: format!("the tenant refused a request of {smallest} bytes this run: not sent"),
-        })
+        (smallest != 0 && sent >= smallest)
+            .then(|| unsent(format!("the tenant answered 413 to a request of {smallest} bytes earlier in this run")))
     }
 }
 
@@ -192,6 +192,11 @@ mod tests {
         let scope = Refusal::classify(403, "ErrorAccessDenied", "Access to OData is disabled.");
         let d = scope.detail("a@contoso.cn", (1, 4));
         assert!(d.starts_with("HTTP 403 ErrorAccessDenied: the mailbox a@contoso.cn is outside the app's scope"), "{d}");
+        let unsent = Refusal { kind: RefusalKind::Size, status: 0, code: String::new(), message: "GRAPH_MAX_REQUEST_BYTES is 100".into() };
+        assert_eq!(
+            unsent.detail("a@contoso.cn", (90, 120)),
+            "not sent: the item is 90 bytes, 120 bytes as sent (base64), over the tenant's request cap (GRAPH_MAX_REQUEST_BYTES is 100)"
+        );
         let quota = Refusal::classify(507, "QuotaExceededException", "Target mailbox quota exceeded.");
         assert!(quota.detail("a@contoso.cn", (1, 4)).contains("a@contoso.cn is full"));
     }
