@@ -37,6 +37,7 @@ pub(super) enum Delivered {
 }
 
 impl Run<'_> {
+    /// The semaphore of a mailbox's deliveries in flight ([`MAX_PER_MAILBOX`]).
     fn mailbox(&self, user: &UserId) -> Arc<Semaphore> {
         let mut mailboxes = self.mailboxes.lock().expect("not poisoned");
         Arc::clone(mailboxes.entry(user.clone()).or_insert_with(|| Arc::new(Semaphore::new(MAX_PER_MAILBOX))))

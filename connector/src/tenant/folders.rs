@@ -96,6 +96,7 @@ impl FolderCache {
     }
 }
 
+/// `WeChat Archiver` among listed folders: the exact name, else one differing only in case.
 fn pick_folder(folders: &[MailFolder]) -> Option<&MailFolder> {
     folders
         .iter()

@@ -1,8 +1,12 @@
 //! The application permissions an access token carries: its `roles` claim. Tokens of the
 //! client-credentials grant are JWTs whose `roles` list the app's granted application
 //! permissions (<https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference>,
-//! "roles"). The payload is read without checking the signature: only to fail early, the
-//! tenant still decides. A token that is no JWT (an opaque static token) cannot be read.
+//! "roles"; a token granted nothing has no `roles` at all: none held). The payload is read
+//! without checking the signature, only to fail early: Microsoft tells clients that access
+//! tokens are meant for the resource and may change shape
+//! (<https://learn.microsoft.com/entra/identity-platform/access-tokens>), so the tenant still
+//! decides, and a token that is no JWT (an opaque static token) is not an error: the first
+//! import proves the permission (`import.rs`).
 
 use base64::Engine as _;
 
