@@ -53,8 +53,8 @@ impl Run<'_> {
         }
         // CONCURRENCY: a permit of the mailbox first, then a delivery slot (see the module docs).
         let mailbox = self.mailbox(&user.id);
-        let _permit = mailbox.acquire().await.expect("never closed");
-        let _slot = self.deliveries.acquire().await.expect("never closed");
+        let permit = mailbox.acquire().await.expect("never closed");
+        let slot = self.deliveries.acquire().await.expect("never closed");
         // FOLDER: found or created once per mailbox per run.
         let folder = self.folders.ensure(self.tenant, &user.id).await?;
         let was_interrupted = self.ledger.was_interrupted(&delivery);
@@ -74,7 +74,16 @@ impl Run<'_> {
         if message_id.is_none() {
             tracing::warn!(item = %item.id, mailbox = user.mailbox(), "the item has no Message-ID: a retried import cannot be checked and may land twice");
         }
+        // The intent is made durable (the fence: before the import, always) without holding the
+        // mailbox's permit or a delivery slot, which are taken again, in the same order, for the
+        // import itself: the ledger's sync (a few ms on a VM's disk, shared by every intent
+        // queued meanwhile) no longer occupies a mailbox's 4 places or the run's delivery slots
+        // while no request is in flight (docs/benchmarks.md, 2026-12-07: the slots spent most of
+        // their time waiting for syncs). The mailbox still has at most 4 requests at a time.
+        drop((slot, permit));
         self.ledger.append(intent.record()).await?;
+        let _permit = mailbox.acquire().await.expect("never closed");
+        let _slot = self.deliveries.acquire().await.expect("never closed");
         match self.import(&intent, &folder, encoded).await? {
             None | Some(Imported::Created { .. }) => {
                 // Queued, not awaited: the run flushes the ledger before its report and
