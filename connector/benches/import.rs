@@ -13,7 +13,8 @@
 //!
 //! 1. **plain ceiling**: a bare reqwest client, 8 items in flight (the connector's default), lists
 //!    the window, downloads each item listed at ≤ 10 MiB (capped at 10 MiB), and POSTs it base64
-//!    once into one mailbox (each of the 8 workers has its own mailbox). No digest check, no
+//!    once into one mailbox (each of the 8 workers has its own mailbox) with beta's `importMime`,
+//!    the connector's import path. No digest check, no
 //!    parsing, no routing, no ledger.
 //! 2. **connector**: the real `tm-connector` binary (built by Cargo for this bench), run once with
 //!    its defaults; its peak RSS is its `VmHWM`, polled every 10 ms until it exits.
@@ -365,8 +366,13 @@ async fn ceiling(
     }
 }
 
-/// The archive folder of each worker's mailbox (the tenant was just reset), as its messages URL.
+/// The archive folder of each worker's mailbox (the tenant was just reset), as the URL the
+/// connector imports to: beta's `POST /users/{id}/mailFolders/{id}/importMime` (the body is the
+/// same base64 MIME, `text/plain`, as v1.0's create; it lands a final message, not a draft:
+/// <https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>), so
+/// that the ceilings post where the connector does.
 async fn archive_folders(http: &reqwest::Client, sim: &Running, users: &[String], graph_token: &str) -> Vec<String> {
+    let beta = sim.graph_url().replace("/graph/v1.0", "/graph/beta");
     let mut folders = Vec::new();
     for user in users {
         let f = json(
@@ -375,7 +381,7 @@ async fn archive_folders(http: &reqwest::Client, sim: &Running, users: &[String]
                 .json(&serde_json::json!({"displayName": "WeChat Archiver"})),
         )
         .await;
-        folders.push(format!("{}/users/{user}/mailFolders/{}/messages", sim.graph_url(), f["id"].as_str().unwrap()));
+        folders.push(format!("{beta}/users/{user}/mailFolders/{}/importMime", f["id"].as_str().unwrap()));
     }
     folders
 }
@@ -438,7 +444,10 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
 
 /// Runs the built `tm-connector` binary against the simulator; its peak RSS is polled.
 fn run_connector(sim: &Running, real_size: &HashMap<String, u64>) -> Measured {
-    let binary = env!("CARGO_BIN_EXE_tm-connector");
+    // TM_BENCH_CONNECTOR: another build of the connector to measure (an A/B comparison on the
+    // same machine minutes apart); by default the one Cargo built for this bench.
+    let binary = std::env::var("TM_BENCH_CONNECTOR").unwrap_or_else(|_| env!("CARGO_BIN_EXE_tm-connector").to_owned());
+    let binary = binary.as_str();
     let dir = tempfile::tempdir().expect("temp dir");
     let (state, report_path) = (dir.path().join("state"), dir.path().join("report.json"));
     let (stdout, stderr) = (dir.path().join("stdout.txt"), dir.path().join("stderr.txt"));

@@ -72,8 +72,8 @@ impl Run<'_> {
         }
         // CONCURRENCY: a permit of the mailbox first, then a delivery slot (see the module docs).
         let mailbox = self.mailbox(&user.id);
-        let _permit = mailbox.acquire().await.expect("never closed");
-        let _slot = self.deliveries.acquire().await.expect("never closed");
+        let permit = mailbox.acquire().await.expect("never closed");
+        let slot = self.deliveries.acquire().await.expect("never closed");
         // SCOPE, QUOTA: a mailbox refused earlier in the run is not asked again.
         if let Some(refusal) = self.tenant.refused(&user.id) {
             return Ok(self.rejected(item, user, &refusal, encoded.len()));
@@ -104,8 +104,22 @@ impl Run<'_> {
         if message_id.is_none() {
             tracing::warn!(item = %item.id, mailbox = user.mailbox(), "the item has no Message-ID: a retried import cannot be checked and may land twice");
         }
+        // The intent is made durable (the fence: before the import, always) without holding the
+        // mailbox's permit or a delivery slot, which are taken again, in the same order, for the
+        // import itself: the ledger's sync (a few ms on a VM's disk, shared by every intent
+        // queued meanwhile) no longer occupies a mailbox's 4 places or the run's delivery slots
+        // while no request is in flight (docs/benchmarks.md, 2026-12-07: the slots spent most of
+        // their time waiting for syncs). The mailbox still has at most 4 requests at a time.
+        drop((slot, permit));
         self.ledger.append(intent.record()).await?;
+        let _permit = mailbox.acquire().await.expect("never closed");
+        let _slot = self.deliveries.acquire().await.expect("never closed");
         let sent = encoded.len();
+        // SCOPE, QUOTA: refused by another delivery while this intent was synced.
+        if let Some(refusal) = self.tenant.refused(&user.id) {
+            self.ledger.append(intent.cleared()).await?;
+            return Ok(self.rejected(item, user, &refusal, sent));
+        }
         let imported = match self.import(&intent, &folder, encoded).await {
             Ok(imported) => imported,
             // A mailbox refusal while asking whether an earlier attempt landed: the intent stays
