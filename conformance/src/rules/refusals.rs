@@ -1,0 +1,109 @@
+//! What TENANT-LIMIT, SCOPE and QUOTA share: the deliveries the oracle expects the tenant to
+//! refuse, whether the runs' reports name them `sink_rejected` for their mailbox, and how many of
+//! a run's requests the tenant refused for a mailbox (a connector that keeps asking a mailbox
+//! that refused it makes a request storm).
+
+use std::collections::BTreeMap;
+
+use tm_contract::Api;
+
+use super::prelude::*;
+use crate::oracle::Refusal;
+
+/// Requests the tenant may refuse for one mailbox in one run (for the scope or the quota) before
+/// the connector is asking it "for every item": a folder lookup, a create, a retry or two.
+pub(crate) const REFUSALS_PER_RUN: usize = 5;
+
+/// Import requests answered 413 per delivery over the cap, in one run: the request, and one more
+/// (a connector that is not told the cap by the listing may try it once again).
+pub(crate) const REQUESTS_PER_OVER_CAP_DELIVERY: usize = 2;
+
+/// The expected refusals of one kind: (item id, mailbox, index of the window).
+pub(crate) fn expected<'j>(j: &'j Judging<'_>, kind: Refusal) -> Vec<(&'j str, &'j str, usize)> {
+    j.oracle
+        .items
+        .iter()
+        .flat_map(|(id, e)| {
+            e.refused.iter().filter(move |(_, r)| **r == kind).filter_map(move |(m, _)| Some((id.as_str(), m.as_str(), e.window?)))
+        })
+        .collect()
+}
+
+/// Whether some run's report names the item `sink_rejected` for the mailbox.
+pub(crate) fn reported(j: &Judging<'_>, id: &str, mailbox: &str) -> bool {
+    j.exec.runs.iter().any(|r| match &r.report {
+        ReportFile::Parsed(p) => p.failures.iter().any(|f| {
+            f.item_id == id && f.reason == "sink_rejected" && f.mailbox.as_deref().is_some_and(|m| tm_contract::same_address(m, mailbox))
+        }),
+        _ => false,
+    })
+}
+
+/// Findings for expected refusals of `kind` that no report names (only where a report was
+/// written: without reports, REPORT is skipped and so is this).
+pub(crate) fn unreported(j: &Judging<'_>, kind: Refusal, why: &str) -> Vec<String> {
+    if !j.exec.has_reports() {
+        return Vec::new();
+    }
+    expected(j, kind)
+        .into_iter()
+        .filter(|(id, m, w)| completed(j, *w) && !reported(j, id, m))
+        .map(|(id, m, _)| format!("{}: {why} {m}, in no mailbox, but no report names it sink_rejected for {m}", j.describe(id)))
+        .collect()
+}
+
+/// Whether the run of window `w` completed.
+pub(crate) fn completed(j: &Judging<'_>, w: usize) -> bool {
+    let run = j.oracle.windows[w].run;
+    j.exec.runs.get(run).is_some_and(|r| r.outcome == RunOutcome::Completed)
+}
+
+/// Per run (0-based) and mailbox, the tenant requests answered with a status `refused` accepts.
+pub(crate) fn refused_requests(j: &Judging<'_>, refused: impl Fn(u16) -> bool) -> BTreeMap<(usize, String), usize> {
+    let mut out = BTreeMap::new();
+    for r in &j.exec.runs {
+        for q in &j.exec.requests[r.requests.clone()] {
+            if q.api == Api::Tenant && refused(q.status) {
+                if let Some(m) = &q.mailbox {
+                    *out.entry((r.index, m.to_ascii_lowercase())).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Findings for runs that asked a refusing mailbox more than [`REFUSALS_PER_RUN`] times.
+pub(crate) fn storms(j: &Judging<'_>, kind: Refusal, status: impl Fn(u16) -> bool, what: &str) -> Vec<String> {
+    let mailboxes: std::collections::BTreeSet<String> = expected(j, kind).into_iter().map(|(_, m, _)| m.to_ascii_lowercase()).collect();
+    refused_requests(j, status)
+        .into_iter()
+        .filter(|((_, m), n)| mailboxes.contains(m) && *n > REFUSALS_PER_RUN)
+        .map(|((run, m), n)| {
+            format!("run {}: {n} requests to {m} refused ({what}), more than {REFUSALS_PER_RUN}: the mailbox was asked again and again", run + 1)
+        })
+        .collect()
+}
+
+/// A finding when a run of a scenario with expected refusals of `kind` did not complete.
+pub(crate) fn stopped_runs(j: &Judging<'_>, kind: Refusal, what: &str) -> Vec<String> {
+    let windows: std::collections::BTreeSet<usize> = expected(j, kind).into_iter().map(|(_, _, w)| w).collect();
+    windows
+        .into_iter()
+        .map(|w| j.oracle.windows[w].run)
+        .filter_map(|run| {
+            let r = j.exec.runs.get(run)?;
+            (r.outcome != RunOutcome::Completed).then(|| format!("run {}: {} after {what}: the run must go on", run + 1, r.outcome.describe()))
+        })
+        .collect()
+}
+
+/// The refusal the oracle expects for a missing delivery's mailbox in a scenario where `kind` is
+/// expected, when the run that should have delivered it stopped: the missing delivery is the
+/// refusing rule's.
+pub(crate) fn missing_after_stop(j: &Judging<'_>, d: &Missing<'_>, kind: Refusal) -> Option<Explained> {
+    let (e, _) = d.item?;
+    let w = e.window?;
+    let stopped = !completed(j, w) && j.exec.runs.get(j.oracle.windows[w].run).is_some_and(|r| r.kill_after_imports.is_none());
+    (stopped && expected(j, kind).iter().any(|(_, _, x)| *x == w)).then(|| Explained::Finding(d.finding(j)))
+}
