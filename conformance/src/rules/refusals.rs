@@ -107,3 +107,8 @@ pub(crate) fn missing_after_stop(j: &Judging<'_>, d: &Missing<'_>, kind: Refusal
     let stopped = !completed(j, w) && j.exec.runs.get(j.oracle.windows[w].run).is_some_and(|r| r.kill_after_imports.is_none());
     (stopped && expected(j, kind).iter().any(|(_, _, x)| *x == w)).then(|| Explained::Finding(d.finding(j)))
 }
+
+/// Whether the oracle expects the mailbox to refuse some delivery (of any kind).
+pub(crate) fn refuses(j: &Judging<'_>, mailbox: &str) -> bool {
+    j.oracle.items.values().any(|e| e.refused.keys().any(|m| tm_contract::same_address(m, mailbox)))
+}
