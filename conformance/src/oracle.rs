@@ -246,6 +246,18 @@ pub fn request_bytes(size: u64) -> u64 {
     size.div_ceil(3) * 4
 }
 
+/// The import request of an item of `size` raw bytes in base64 broken into MIME's lines (76
+/// characters and CRLF, RFC 2045 §6.8), which the import paths allow too.
+pub fn wrapped_request_bytes(size: u64) -> u64 {
+    let b = request_bytes(size);
+    b + 2 * b.div_ceil(76)
+}
+
+/// The scenario's request cap: `[tenant] max_request_bytes`, else Graph's 4 MB.
+pub fn request_cap(seen: &Observation) -> u64 {
+    seen.world().scenario.limits.max_request_bytes.unwrap_or(GRAPH_MAX_REQUEST_BYTES)
+}
+
 /// The expectation for one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemExpectation {
@@ -417,7 +429,7 @@ impl TenantRefusals {
     fn new(seen: &Observation, resolver: &Resolver) -> TenantRefusals {
         let scenario = &seen.world().scenario;
         let scope = scenario.app.scope.as_ref().map(|s| s.iter().filter_map(|e| resolver.resolve(&e.address).map(str::to_string)).collect());
-        let cap = scenario.limits.max_request_bytes.unwrap_or(GRAPH_MAX_REQUEST_BYTES);
+        let cap = request_cap(seen);
         let quotas = seen
             .directory()
             .all()

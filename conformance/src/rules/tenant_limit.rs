@@ -9,7 +9,7 @@ use tm_contract::Op;
 
 use super::prelude::*;
 use super::refusals::{self, REQUESTS_PER_OVER_CAP_DELIVERY};
-use crate::oracle::Refusal;
+use crate::oracle::{Refusal, request_bytes, request_cap, wrapped_request_bytes};
 
 /// TENANT-LIMIT.
 pub(crate) const RULE: Rule = Rule::new(&TenantLimit);
@@ -62,8 +62,15 @@ impl Check for TenantLimit {
         Some(67)
     }
 
-    /// Missing because the run stopped at a 413.
+    /// Missing because the run stopped at a 413; or allowed: an item whose base64 fits the cap
+    /// without line breaks but not with them (the import paths allow both), refused 413 and
+    /// reported `sink_rejected` for the mailbox.
     fn missing(&self, j: &Judging<'_>, d: &Missing<'_>) -> Option<Explained> {
+        let (_, item) = d.item?;
+        let cap = request_cap(&j.exec.seen);
+        if request_bytes(item.size) <= cap && wrapped_request_bytes(item.size) > cap && refusals::reported(j, d.id, d.mailbox) {
+            return Some(Explained::Allowed);
+        }
         refusals::missing_after_stop(j, d, Refusal::RequestCap)
     }
 }
