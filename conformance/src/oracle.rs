@@ -428,7 +428,8 @@ struct TenantRefusals {
 impl TenantRefusals {
     fn new(seen: &Observation, resolver: &Resolver) -> TenantRefusals {
         let scenario = &seen.world().scenario;
-        let scope = scenario.app.scope.as_ref().map(|s| s.iter().filter_map(|e| resolver.resolve(&e.address).map(str::to_string)).collect());
+        let scope =
+            scenario.app.scope.as_ref().map(|s| s.iter().filter_map(|e| resolver.resolve(&e.address).map(str::to_string)).collect());
         let cap = request_cap(seen);
         let quotas = seen
             .directory()
@@ -439,7 +440,13 @@ impl TenantRefusals {
     }
 
     /// The mailboxes that take a delivery of `item` in window `w`; the others are put in `refused`.
-    fn admit(&mut self, w: usize, item: &ItemFacts, mailboxes: BTreeSet<String>, refused: &mut BTreeMap<String, Refusal>) -> BTreeSet<String> {
+    fn admit(
+        &mut self,
+        w: usize,
+        item: &ItemFacts,
+        mailboxes: BTreeSet<String>,
+        refused: &mut BTreeMap<String, Refusal>,
+    ) -> BTreeSet<String> {
         let mut accepted = BTreeSet::new();
         for m in mailboxes {
             let why = if self.scope.as_ref().is_some_and(|s| !s.contains(&m)) {

@@ -80,7 +80,10 @@ pub(crate) fn storms(j: &Judging<'_>, kind: Refusal, status: impl Fn(u16) -> boo
         .into_iter()
         .filter(|((_, m), n)| mailboxes.contains(m) && *n > REFUSALS_PER_RUN)
         .map(|((run, m), n)| {
-            format!("run {}: {n} requests to {m} refused ({what}), more than {REFUSALS_PER_RUN}: the mailbox was asked again and again", run + 1)
+            format!(
+                "run {}: {n} requests to {m} refused ({what}), more than {REFUSALS_PER_RUN}: the mailbox was asked again and again",
+                run + 1
+            )
         })
         .collect()
 }
@@ -93,7 +96,8 @@ pub(crate) fn stopped_runs(j: &Judging<'_>, kind: Refusal, what: &str) -> Vec<St
         .map(|w| j.oracle.windows[w].run)
         .filter_map(|run| {
             let r = j.exec.runs.get(run)?;
-            (r.outcome != RunOutcome::Completed).then(|| format!("run {}: {} after {what}: the run must go on", run + 1, r.outcome.describe()))
+            (r.outcome != RunOutcome::Completed)
+                .then(|| format!("run {}: {} after {what}: the run must go on", run + 1, r.outcome.describe()))
         })
         .collect()
 }

@@ -403,9 +403,14 @@ impl Conn<'_> {
                 Ok(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE && self.mutation == Mutation::Retry413 && n < ATTEMPTS => None,
                 Ok(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                     let (_, _, message) = error_code(r).await;
-                    return Ok(Err(format!("413: the import request of {} bytes is over the tenant's request cap ({message})", body.len())));
+                    return Ok(Err(format!(
+                        "413: the import request of {} bytes is over the tenant's request cap ({message})",
+                        body.len()
+                    )));
                 }
-                Ok(r) if r.status() == StatusCode::INSUFFICIENT_STORAGE || r.status() == StatusCode::FORBIDDEN || !retryable(r.status()) => {
+                Ok(r)
+                    if r.status() == StatusCode::INSUFFICIENT_STORAGE || r.status() == StatusCode::FORBIDDEN || !retryable(r.status()) =>
+                {
                     let answer = error_code(r).await;
                     if let Some(refused) = mailbox_refusal(user, &answer) {
                         return Err(refused.into());
