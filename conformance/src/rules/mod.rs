@@ -58,7 +58,7 @@ registry! {
     graph_paging,
     token_refresh,
     foreign_writes,
-    final_messages,
+    r#final,
     tenant_limit,
     scope,
     quota,

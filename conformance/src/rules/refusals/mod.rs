@@ -1,4 +1,5 @@
-//! What TENANT-LIMIT, SCOPE and QUOTA share: the deliveries the oracle expects the tenant to
+//! What TENANT-LIMIT, SCOPE and QUOTA share (in a folder of its own: it is no rule file, and the
+//! registry test counts the files beside `mod.rs`): the deliveries the oracle expects the tenant to
 //! refuse, whether the runs' reports name them `sink_rejected` for their mailbox, and how many of
 //! a run's requests the tenant refused for a mailbox (a connector that keeps asking a mailbox
 //! that refused it makes a request storm).

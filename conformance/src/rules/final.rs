@@ -33,7 +33,9 @@ fn imported(j: &Judging<'_>) -> Vec<(String, String, String, bool)> {
         .exec
         .initial
         .iter()
-        .flat_map(|m| m.folders.iter().flat_map(move |f| f.items.iter().map(move |i| (m.address.clone(), f.name.clone(), i.sha256.clone()))))
+        .flat_map(|m| {
+            m.folders.iter().flat_map(move |f| f.items.iter().map(move |i| (m.address.clone(), f.name.clone(), i.sha256.clone())))
+        })
         .collect();
     let mut out = Vec::new();
     for m in &j.exec.last {
