@@ -64,10 +64,11 @@ pub(crate) fn refused_requests(j: &Judging<'_>, refused: impl Fn(u16) -> bool) -
     let mut out = BTreeMap::new();
     for r in &j.exec.runs {
         for q in &j.exec.requests[r.requests.clone()] {
-            if q.api == Api::Tenant && refused(q.status) {
-                if let Some(m) = &q.mailbox {
-                    *out.entry((r.index, m.to_ascii_lowercase())).or_insert(0) += 1;
-                }
+            if q.api == Api::Tenant
+                && refused(q.status)
+                && let Some(m) = &q.mailbox
+            {
+                *out.entry((r.index, m.to_ascii_lowercase())).or_insert(0) += 1;
             }
         }
     }
