@@ -36,7 +36,7 @@ impl Check for Quota {
 
     fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
         let status = j.exec.seen.world().scenario.failure_modes.quota_exceeded_status;
-        out.add_all(RULE, &refusals::unreported(j, Refusal::Quota, "refused for the quota of"));
+        refusals::unreported(j, Refusal::Quota, "refused for the quota of", RULE, false, out);
         out.add_all(RULE, &refusals::stopped_runs(j, Refusal::Quota, "a full mailbox"));
         out.add_all(RULE, &refusals::storms(j, Refusal::Quota, |s| s == status, &format!("{status}, the mailbox is full")));
     }

@@ -34,7 +34,7 @@ impl Check for Scope {
     }
 
     fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
-        out.add_all(RULE, &refusals::unreported(j, Refusal::Scope, "outside the app's scope:"));
+        refusals::unreported(j, Refusal::Scope, "outside the app's scope:", RULE, false, out);
         out.add_all(RULE, &refusals::stopped_runs(j, Refusal::Scope, "a mailbox outside the app's scope"));
         out.add_all(RULE, &refusals::storms(j, Refusal::Scope, |s| s == 403, "403, outside the app's scope"));
     }

@@ -38,13 +38,23 @@ impl Check for TenantLimit {
 
     /// Each over-cap delivery is reported for its mailbox; no run sends a storm of 413s.
     fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
-        out.add_all(RULE, &refusals::unreported(j, Refusal::RequestCap, "over the tenant's request cap for"));
+        refusals::unreported(j, Refusal::RequestCap, "over the tenant's request cap for", RULE, true, out);
         out.add_all(RULE, &refusals::stopped_runs(j, Refusal::RequestCap, "a 413"));
         let expected = refusals::expected(j, Refusal::RequestCap);
         for run in &j.exec.runs {
-            let deliveries = expected.iter().filter(|(_, _, w)| j.oracle.windows[*w].run == run.index).count();
+            let in_run = |w: Option<usize>| w.is_some_and(|w| j.oracle.windows[w].run == run.index);
+            // An item over the seed's 10 MiB sent anyway (and refused 413) is SIZE's: its routed
+            // mailboxes are allowed one 413 each here.
+            let too_large: usize = j
+                .expected_items()
+                .filter(|e| e.outcome == Outcome::TooLarge && in_run(e.window))
+                .map(|e| {
+                    e.participants.iter().filter_map(|p| p.route.as_ref().map(|r| &r.0)).collect::<std::collections::BTreeSet<_>>().len()
+                })
+                .sum();
+            let deliveries = expected.iter().filter(|(_, _, w)| in_run(Some(*w))).count();
             let answered_413 = j.exec.requests[run.requests.clone()].iter().filter(|q| q.op == Op::Import && q.status == 413).count();
-            let allowed = REQUESTS_PER_OVER_CAP_DELIVERY * deliveries;
+            let allowed = REQUESTS_PER_OVER_CAP_DELIVERY * deliveries + too_large;
             if answered_413 > allowed {
                 out.add(
                     RULE,

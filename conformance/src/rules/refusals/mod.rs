@@ -41,16 +41,29 @@ pub(crate) fn reported(j: &Judging<'_>, id: &str, mailbox: &str) -> bool {
 }
 
 /// Findings for expected refusals of `kind` that no report names (only where a report was
-/// written: without reports, REPORT is skipped and so is this).
-pub(crate) fn unreported(j: &Judging<'_>, kind: Refusal, why: &str) -> Vec<String> {
+/// written: without reports, REPORT is skipped and so is this), for items in the window a
+/// completed run reported (what no run covered is INCREMENTAL's gap). Each goes to `rule`, but
+/// one whose item the reports name `sink_rejected` for another mailbox only (the delivery to
+/// this mailbox was never tried) goes to ROUTE-FANOUT, where `fanout` says so (the request cap
+/// refuses an item for every mailbox alike).
+pub(crate) fn unreported(j: &Judging<'_>, kind: Refusal, why: &str, rule: Rule, fanout: bool, out: &mut Findings) {
     if !j.exec.has_reports() {
-        return Vec::new();
+        return;
     }
-    expected(j, kind)
-        .into_iter()
-        .filter(|(id, m, w)| completed(j, *w) && !reported(j, id, m))
-        .map(|(id, m, _)| format!("{}: {why} {m}, in no mailbox, but no report names it sink_rejected for {m}", j.describe(id)))
-        .collect()
+    let covered = super::route_drop::covered(j);
+    for (id, m, _) in expected(j, kind) {
+        let in_covered = j.facts.get(id).is_some_and(|f| covered.iter().any(|(a, b)| *a <= f.captured_ms && f.captured_ms < *b));
+        if !in_covered || reported(j, id, m) {
+            continue;
+        }
+        let elsewhere = j.oracle.items[id].refused.keys().any(|other| other != m && reported(j, id, other));
+        let finding = format!("{}: {why} {m}, in no mailbox, but no report names it sink_rejected for {m}", j.describe(id));
+        if fanout && elsewhere {
+            out.add(super::route_fanout::RULE, format!("{finding} (it is reported for another of its mailboxes)"));
+        } else {
+            out.add(rule, finding);
+        }
+    }
 }
 
 /// Whether the run of window `w` completed.
