@@ -43,9 +43,9 @@ pub(crate) fn reported(j: &Judging<'_>, id: &str, mailbox: &str) -> bool {
 /// Findings for expected refusals of `kind` that no report names (only where a report was
 /// written: without reports, REPORT is skipped and so is this), for items in the window a
 /// completed run reported (what no run covered is INCREMENTAL's gap). Each goes to `rule`, but
-/// one whose item the reports name `sink_rejected` for another mailbox only (the delivery to
-/// this mailbox was never tried) goes to ROUTE-FANOUT, where `fanout` says so (the request cap
-/// refuses an item for every mailbox alike).
+/// one whose item the reports name otherwise (`sink_rejected` for another mailbox, or routed
+/// nowhere: the delivery to this mailbox was never tried) goes to ROUTE-FANOUT, where `fanout`
+/// says so (the request cap refuses an item for every mailbox alike).
 pub(crate) fn unreported(j: &Judging<'_>, kind: Refusal, why: &str, rule: Rule, fanout: bool, out: &mut Findings) {
     if !j.exec.has_reports() {
         return;
@@ -56,10 +56,11 @@ pub(crate) fn unreported(j: &Judging<'_>, kind: Refusal, why: &str, rule: Rule, 
         if !in_covered || reported(j, id, m) {
             continue;
         }
-        let elsewhere = j.oracle.items[id].refused.keys().any(|other| other != m && reported(j, id, other));
+        // Reported, but not for this mailbox (for another, or routed nowhere): not tried here.
+        let elsewhere = j.reported.contains_key(id);
         let finding = format!("{}: {why} {m}, in no mailbox, but no report names it sink_rejected for {m}", j.describe(id));
         if fanout && elsewhere {
-            out.add(super::route_fanout::RULE, format!("{finding} (it is reported for another of its mailboxes)"));
+            out.add(super::route_fanout::RULE, format!("{finding} (it is reported otherwise: this delivery was not tried)"));
         } else {
             out.add(rule, finding);
         }
