@@ -80,8 +80,10 @@ pub(crate) fn describe(r: &LoggedRequest, first_seq: u64) -> String {
     format!("request #{} of the run ({}, HTTP {})", r.seq - first_seq + 1, target(r), r.status)
 }
 
+/// A transient failure the manners judge: 5xx or 429, but not 507 (Insufficient Storage: the
+/// mailbox is full, `QuotaExceededException`, a final answer that QUOTA judges, not one to retry).
 pub(crate) fn is_failure(status: u16) -> bool {
-    status >= 500 || status == 429
+    (status >= 500 && status != 507) || status == 429
 }
 
 /// The `Retry-After` a journal entry says its answer carried.

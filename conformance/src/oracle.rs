@@ -15,6 +15,16 @@
 //!   directory's users and applies that rule itself ([`Resolver`]); it does not ask the
 //!   simulator's lookup.
 //! - SIZE: an item over 10,485,760 bytes goes nowhere (`item_too_large`).
+//! - The tenant's refusals (contract v3, "Permissions, scope and the request cap" and "Failure
+//!   modes"): a delivery the tenant refuses is expected reported `sink_rejected` for its mailbox,
+//!   not imported ([`Refusal`]). SCOPE: a mailbox outside `[tenant] app_scope` refuses every
+//!   delivery. TENANT-LIMIT: an item whose import request (its bytes in base64, without line
+//!   breaks, the smallest request a connector can send) is over `[tenant] max_request_bytes`
+//!   (Graph's 4 MB by default) is refused by every mailbox. QUOTA: a mailbox with a quota takes,
+//!   run by run in listing order, the items that fit (the sum of its messages' raw sizes at most
+//!   the quota); the first that does not fit is refused, and so is every later delivery to it in
+//!   that run (the connector does not ask a full mailbox again in the run); the next run asks
+//!   again. The quota is counted from an empty mailbox (the quota scenarios seed none).
 //!
 //! An item that is both too large and routed nowhere is expected as `item_too_large` (a connector
 //! can tell the size from the listing before it routes); the judge accepts either reason for it.
@@ -211,6 +221,41 @@ pub enum Outcome {
     Drop,
     /// Over the limit: `item_too_large` (also when it would route nowhere).
     TooLarge,
+    /// Routed, but every mailbox it routes to refuses it (see [`ItemExpectation::refused`]):
+    /// `sink_rejected` for each.
+    Refused,
+}
+
+/// Why the tenant refuses a delivery (reported `sink_rejected` for its mailbox).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Refusal {
+    /// The mailbox is outside `[tenant] app_scope` (403 `ErrorAccessDenied`): SCOPE.
+    Scope,
+    /// The import request is over `[tenant] max_request_bytes` (413): TENANT-LIMIT.
+    RequestCap,
+    /// The mailbox is full (`ErrorQuotaExceeded`, 403 or 507): QUOTA.
+    Quota,
+}
+
+/// Graph's request cap, the tenant's default `max_request_bytes` (4 MB taken as 4,194,304 bytes,
+/// as the simulator takes it: docs/contract.md, "The request cap").
+pub const GRAPH_MAX_REQUEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The smallest import request of an item of `size` raw bytes: its base64, without line breaks.
+pub fn request_bytes(size: u64) -> u64 {
+    size.div_ceil(3) * 4
+}
+
+/// The import request of an item of `size` raw bytes in base64 broken into MIME's lines (76
+/// characters and CRLF, RFC 2045 §6.8), which the import paths allow too.
+pub fn wrapped_request_bytes(size: u64) -> u64 {
+    let b = request_bytes(size);
+    b + 2 * b.div_ceil(76)
+}
+
+/// The scenario's request cap: `[tenant] max_request_bytes`, else Graph's 4 MB.
+pub fn request_cap(seen: &Observation) -> u64 {
+    seen.world().scenario.limits.max_request_bytes.unwrap_or(GRAPH_MAX_REQUEST_BYTES)
 }
 
 /// The expectation for one item.
@@ -222,6 +267,9 @@ pub struct ItemExpectation {
     pub participants: Vec<ParticipantRoute>,
     /// The outcome.
     pub outcome: Outcome,
+    /// The mailbox (primary address) that refuse the delivery routed to them, and why; they are
+    /// not in [`Outcome::Deliver`].
+    pub refused: BTreeMap<String, Refusal>,
 }
 
 impl ItemExpectation {
@@ -298,22 +346,25 @@ impl Expectation {
             windows.push(Window { run: i, from_ms, to_ms, auto_mapping: run.auto_mapping, mapping });
         }
         let mut items = BTreeMap::new();
+        let mut tenant = TenantRefusals::new(seen, &resolver);
         for item in &facts.items {
             let window = windows.iter().position(|w| w.from_ms <= item.captured_ms && item.captured_ms < w.to_ms);
             let expectation = match window {
-                None => ItemExpectation { window: None, participants: Vec::new(), outcome: Outcome::Outside },
+                None => ItemExpectation { window: None, participants: Vec::new(), outcome: Outcome::Outside, refused: BTreeMap::new() },
                 Some(w) => {
                     let participants: Vec<ParticipantRoute> =
                         item.participants.iter().map(|p| route(&resolver, &windows[w], *p, &facts.persons[*p as usize])).collect();
                     let mailboxes: BTreeSet<String> = participants.iter().filter_map(|p| p.route.as_ref().map(|r| r.0.clone())).collect();
+                    let mut refused = BTreeMap::new();
                     let outcome = if item.oversize() {
                         Outcome::TooLarge
                     } else if mailboxes.is_empty() {
                         Outcome::Drop
                     } else {
-                        Outcome::Deliver(mailboxes)
+                        let accepted = tenant.admit(w, item, mailboxes, &mut refused);
+                        if accepted.is_empty() { Outcome::Refused } else { Outcome::Deliver(accepted) }
                     };
-                    ItemExpectation { window: Some(w), participants, outcome }
+                    ItemExpectation { window: Some(w), participants, outcome, refused }
                 }
             };
             items.insert(item.id.clone(), expectation);
@@ -337,6 +388,10 @@ impl Expectation {
                     let reason = if e.outcome == Outcome::Drop { "user_mapping" } else { "item_too_large" };
                     digest.failures.as_mut().expect("set above").entry(reason.to_string()).or_default().insert(id.clone());
                 }
+                Outcome::Refused => {}
+            }
+            if !e.refused.is_empty() {
+                digest.failures.as_mut().expect("set above").entry("sink_rejected".to_string()).or_default().insert(id.clone());
             }
         }
         digest.normalise();
@@ -356,6 +411,69 @@ impl Expectation {
     /// End of the last window, ms.
     pub fn end_ms(&self) -> Option<i64> {
         self.windows.last().map(|w| w.to_ms)
+    }
+}
+
+/// The tenant's refusals as the oracle plays them (see the module docs): the scope, the request
+/// cap, and each quota mailbox's bytes and whether it refused in the current run.
+struct TenantRefusals {
+    /// Primary addresses inside `[tenant] app_scope`; `None`: every mailbox.
+    scope: Option<BTreeSet<String>>,
+    /// The request cap.
+    cap: u64,
+    /// Quota mailboxes (primary address) → (quota, bytes held, the run in which it last refused).
+    quotas: BTreeMap<String, (u64, u64, Option<usize>)>,
+}
+
+impl TenantRefusals {
+    fn new(seen: &Observation, resolver: &Resolver) -> TenantRefusals {
+        let scenario = &seen.world().scenario;
+        let scope =
+            scenario.app.scope.as_ref().map(|s| s.iter().filter_map(|e| resolver.resolve(&e.address).map(str::to_string)).collect());
+        let cap = request_cap(seen);
+        let quotas = seen
+            .directory()
+            .all()
+            .filter_map(|(user, t)| Some((user.mail.clone(), (scenario.failure_modes.quota_of(&t.upn)?, 0, None))))
+            .collect();
+        TenantRefusals { scope, cap, quotas }
+    }
+
+    /// The mailboxes that take a delivery of `item` in window `w`; the others are put in `refused`.
+    fn admit(
+        &mut self,
+        w: usize,
+        item: &ItemFacts,
+        mailboxes: BTreeSet<String>,
+        refused: &mut BTreeMap<String, Refusal>,
+    ) -> BTreeSet<String> {
+        let mut accepted = BTreeSet::new();
+        for m in mailboxes {
+            let why = if self.scope.as_ref().is_some_and(|s| !s.contains(&m)) {
+                Some(Refusal::Scope)
+            } else if request_bytes(item.size) > self.cap {
+                Some(Refusal::RequestCap)
+            } else if let Some((quota, held, refused_in)) = self.quotas.get_mut(&m) {
+                if *refused_in == Some(w) || *held + item.size > *quota {
+                    *refused_in = Some(w);
+                    Some(Refusal::Quota)
+                } else {
+                    *held += item.size;
+                    None
+                }
+            } else {
+                None
+            };
+            match why {
+                Some(r) => {
+                    refused.insert(m, r);
+                }
+                None => {
+                    accepted.insert(m);
+                }
+            }
+        }
+        accepted
     }
 }
 

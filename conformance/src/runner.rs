@@ -315,9 +315,10 @@ async fn quiesce(sim: &Running) {
     }
 }
 
-/// A successful tenant import.
-pub fn is_import(e: &JournalEntry) -> bool {
-    e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && e.status == 201
+/// A tenant import that stored its message: answered 201, or answered 5xx after it landed (the
+/// fault `store_then_status`; its journal entry names the folder the message landed in).
+pub fn stored(e: &JournalEntry) -> bool {
+    e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && (e.status == 201 || e.folder.is_some())
 }
 
 fn read_report(path: &Path) -> ReportFile {

@@ -51,7 +51,9 @@ impl Check for Folder {
                     } else if !existed {
                         out.add(RULE, format!("folder `{folder}` was created in {mailbox}; only `{FOLDER_NAME}` may be"));
                     }
-                } else if ids.is_empty() && !existed {
+                } else if ids.is_empty() && !existed && !super::refusals::refuses(j, mailbox) {
+                    // (A mailbox that refused its deliveries, for the quota or the size, may keep
+                    // the folder created for them empty.)
                     // A folder created and then not found again beyond the first page is GRAPH-PAGING's.
                     let rule = if super::graph_paging::concerns(j, mailbox) { super::graph_paging::RULE } else { RULE };
                     out.add(rule, format!("`{FOLDER_NAME}` was created empty in {mailbox} (it is created on first use)"));

@@ -58,7 +58,13 @@ registry! {
     graph_paging,
     token_refresh,
     foreign_writes,
+    r#final,
+    tenant_limit,
+    scope,
+    quota,
 }
+
+mod refusals;
 
 mod prelude {
     pub(crate) use super::{Check, Explained, Findings, Missing, Observed, Unexpected};
@@ -288,7 +294,7 @@ mod tests {
     use super::*;
 
     /// The attribution order, as the README states it ("Attribution order").
-    const DOCUMENTED: &str = "CONTENT, TRUNCATION, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SIZE, RECALL, WINDOW, \
+    const DOCUMENTED: &str = "CONTENT, TRUNCATION, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, WINDOW, \
                               INCREMENTAL, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
 
     #[test]

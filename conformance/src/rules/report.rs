@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use chrono::DateTime;
 
 use crate::oracle::at;
-use crate::runner::{RunRecord, RunReport, is_import};
+use crate::runner::{RunRecord, RunReport, stored};
 
 /// REPORT.
 pub(crate) const RULE: Rule = Rule::new(&Report);
@@ -67,7 +67,7 @@ fn judge_report(j: &Judging<'_>, run: &RunRecord, report: &RunReport, out: &mut 
         out.add(RULE, format!("run {n}: counts.failed is {} but {} failures are listed", c.failed, report.failures.len()));
     }
     let journal = &j.exec.journal[run.journal.clone()];
-    let imports = journal.iter().filter(|e| is_import(e)).count() as u64;
+    let imports = journal.iter().filter(|e| stored(e)).count() as u64;
     if c.imported != imports {
         let msg = format!("run {n}: counts.imported is {} but the tenant received {imports} imports during the run", c.imported);
         // Imports the connector did not know it repeated, where another program's messages
@@ -75,7 +75,7 @@ fn judge_report(j: &Judging<'_>, run: &RunRecord, report: &RunReport, out: &mut 
         let mut seen = BTreeSet::new();
         let repeats = journal
             .iter()
-            .filter(|e| is_import(e) && e.mailbox.as_deref().is_some_and(|m| super::foreign_writes::concerns(j, m)))
+            .filter(|e| stored(e) && e.mailbox.as_deref().is_some_and(|m| super::foreign_writes::concerns(j, m)))
             .filter(|e| !seen.insert((e.mailbox.clone(), e.item_id.clone())))
             .count() as u64;
         if c.imported < imports && imports - c.imported <= repeats {

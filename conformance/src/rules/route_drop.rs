@@ -49,11 +49,10 @@ impl Check for RouteDrop {
     }
 }
 
-/// The items a report should name: imported nowhere, in the reported window of a completed run
-/// (what no completed run covered is a gap: INCREMENTAL), with the reasons reported for them.
-pub(crate) fn unreported<'j>(j: &'j Judging<'_>) -> Vec<(&'j str, &'j crate::oracle::ItemExpectation, &'j crate::oracle::ItemFacts)> {
-    let covered: Vec<(i64, i64)> = j
-        .exec
+/// The windows the completed runs' reports say they covered, `[from, to)` in ms (what no
+/// completed run covered is a gap: INCREMENTAL).
+pub(crate) fn covered(j: &Judging<'_>) -> Vec<(i64, i64)> {
+    j.exec
         .runs
         .iter()
         .filter(|r| r.outcome == RunOutcome::Completed)
@@ -64,7 +63,13 @@ pub(crate) fn unreported<'j>(j: &'j Judging<'_>) -> Vec<(&'j str, &'j crate::ora
             }
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The items a report should name: imported nowhere, in the reported window of a completed run
+/// ([`covered`]), with the reasons reported for them.
+pub(crate) fn unreported<'j>(j: &'j Judging<'_>) -> Vec<(&'j str, &'j crate::oracle::ItemExpectation, &'j crate::oracle::ItemFacts)> {
+    let covered = covered(j);
     j.oracle
         .items
         .iter()

@@ -124,6 +124,42 @@ async fn trusting_the_folders_count_fails_foreign_writes_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_drafts_with_the_mime_create_fails_final_only() {
+    fails_exactly("draft-import", &["final", "route-map"], &["FINAL"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retrying_a_413_fails_tenant_limit_only() {
+    fails_exactly("retry413", &["tenant-limit"], &["TENANT-LIMIT"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_an_out_of_scope_mailbox_for_every_item_fails_scope_only() {
+    fails_exactly("ask-out-of-scope", &["scope", "route-fanout"], &["SCOPE"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_a_full_mailbox_for_every_item_fails_quota_only() {
+    fails_exactly("ask-full-mailbox", &["quota", "route-fanout"], &["QUOTA"]).await;
+}
+
+/// FINAL, TENANT-LIMIT, SCOPE and QUOTA pass for the unbroken connector, each exercised by its
+/// scenario, and the tenant and reports are the reviewed snapshots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unbroken_command_connector_imports_the_2026_way() {
+    let verdicts = run(mutant("none"), &["final", "tenant-limit", "scope", "quota"]).await;
+    assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
+    let passed = rules_with(&verdicts, Verdict::Pass);
+    for id in ["FINAL", "TENANT-LIMIT", "SCOPE", "QUOTA"] {
+        assert!(passed.contains(&rule(id)), "{id} was not exercised");
+    }
+    for v in &verdicts {
+        assert_eq!(v.snapshot, tm_conformance::SnapshotStatus::Matches, "{}", v.scenario);
+        assert!(v.runs.iter().all(|r| r.outcome == "completed"), "{}: {:?}", v.scenario, v.runs);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_unbroken_command_connector_copes_with_every_fault() {
     let scenarios =
         ["retry-after", "backoff", "concurrency", "reauth", "resume", "truncation", "foreign-writes", "token-refresh", "graph-paging"];

@@ -75,7 +75,7 @@ impl Arbitrary for Small {
             }
         }
         let count = 1 + usize::arbitrary(g) % 8;
-        let sizes = [None, None, None, None, None, None, None, Some(5_000), Some(10_485_760), Some(10_485_761)];
+        let sizes = [None, None, None, None, None, None, None, Some(5_000), Some(3_500_000), Some(10_485_760), Some(10_485_761)];
         let items = (0..count)
             .map(|_| {
                 let from = usize::arbitrary(g) % n;
@@ -146,11 +146,10 @@ fn render(s: &Small) -> (String, String) {
     // The tenant gets a user for every employee's vendor address unless told otherwise; an
     // `Unknown` employee must have none.
     let unknown = s.people.iter().any(|p| p.employee && matches!(p.account, Account::Unknown));
-    // Graph's 4 MB request cap refuses the 10 MiB sizes above; the reference connector does not
-    // use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
-    t.push_str("\n[tenant]\nmax_request_bytes = 157286400\n");
+    // The default v3 tenant: Graph's 4 MB request cap, which the oracle knows (TENANT-LIMIT): the
+    // 3.5 MB and 10 MiB sizes above are refused 413 and expected reported sink_rejected.
     if unknown {
-        t.push_str("from_employees = false\n");
+        t.push_str("\n[tenant]\nfrom_employees = false\n");
         for (i, p) in s.people.iter().enumerate().filter(|(_, p)| p.employee && matches!(p.account, Account::Valid)) {
             let _ = (p, writeln!(t, "\n[[tenant.user]]\nupn = \"{}\"", email(s, i)));
         }

@@ -38,6 +38,43 @@ pub(crate) struct Conn<'a> {
     pub(crate) graph_token: std::sync::Mutex<String>,
     pub(crate) users: BTreeMap<String, Option<User>>,
     pub(crate) folders: BTreeMap<String, String>,
+    /// Mailboxes (user ids) that refused this run: not asked again, their deliveries reported.
+    pub(crate) refused: BTreeMap<String, MailboxRefused>,
+}
+
+/// A mailbox the tenant refuses for the rest of the run: outside the app's scope (403
+/// `ErrorAccessDenied`, <https://learn.microsoft.com/graph/auth-limit-mailbox-access>) or full
+/// (`ErrorQuotaExceeded`, 403 or 507: docs/contract.md, "Failure modes").
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{detail}")]
+pub(crate) struct MailboxRefused {
+    /// Full (quota), else outside the scope.
+    pub(crate) full: bool,
+    /// What the tenant answered, for the report.
+    pub(crate) detail: String,
+}
+
+/// The Graph error code of an answer's body, if any.
+pub(crate) async fn error_code(r: reqwest::Response) -> (StatusCode, String, String) {
+    let status = r.status();
+    let body = r.json::<Value>().await.unwrap_or(Value::Null);
+    let text = |k: &str| body["error"][k].as_str().unwrap_or_default().to_string();
+    (status, text("code"), text("message"))
+}
+
+/// The refusal of a whole mailbox an answer is, if it is one.
+pub(crate) fn mailbox_refusal(user: &str, (status, code, message): &(StatusCode, String, String)) -> Option<MailboxRefused> {
+    let s = status.as_u16();
+    match code.as_str() {
+        // 403 `ErrorQuotaExceeded`, or 507 `QuotaExceededException` (docs/contract.md, "Failure modes").
+        "ErrorQuotaExceeded" | "QuotaExceededException" if s == 403 || s == 507 => {
+            Some(MailboxRefused { full: true, detail: format!("{s} {code}: the mailbox {user} is full ({message})") })
+        }
+        "ErrorAccessDenied" if s == 403 => {
+            Some(MailboxRefused { full: false, detail: format!("{s} {code}: the mailbox {user} is outside the app's scope ({message})") })
+        }
+        _ => None,
+    }
 }
 
 /// Attempts per call, the first included.
@@ -45,8 +82,11 @@ pub(crate) const ATTEMPTS: u32 = 6;
 /// The longest `Retry-After` waited out; a longer one fails the run (the next run resumes).
 pub(crate) const LONGEST_RETRY_AFTER: u64 = 60;
 
+/// `Retry-After` in milliseconds: whole or fractional seconds (Graph sends both:
+/// docs/contract.md, "`Retry-After` fractional or absent"); `None` when absent.
 pub(crate) fn retry_after(r: &reqwest::Response) -> Option<u64> {
-    r.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()
+    let s: f64 = r.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    (s.is_finite() && s >= 0.0).then(|| (s * 1000.0).ceil() as u64)
 }
 
 pub(crate) fn retryable(s: StatusCode) -> bool {
@@ -54,15 +94,15 @@ pub(crate) fn retryable(s: StatusCode) -> bool {
 }
 
 impl Conn<'_> {
-    /// The wait before retry `n` (1-based): what `Retry-After` asks (plus a little), else
+    /// The wait before retry `n` (1-based): what `Retry-After` asks (ms, plus a little), else
     /// exponential backoff from 200 ms; `None` when the server asks for more than we wait.
     pub(crate) fn wait(&self, n: u32, asked: Option<u64>) -> Option<std::time::Duration> {
         if self.mutation == Mutation::RetryImmediately {
             return Some(std::time::Duration::ZERO);
         }
         match asked {
-            Some(s) if s > LONGEST_RETRY_AFTER => None,
-            Some(s) => Some(std::time::Duration::from_millis(s * 1000 + 25)),
+            Some(ms) if ms > LONGEST_RETRY_AFTER * 1000 => None,
+            Some(ms) => Some(std::time::Duration::from_millis(ms + 25)),
             None => Some(std::time::Duration::from_millis(200 << (n - 1).min(8))),
         }
     }
@@ -99,7 +139,7 @@ impl Conn<'_> {
                 Err(e) if n >= ATTEMPTS => return Err(anyhow!(e).context(format!("{what} after {n} attempts"))),
                 Err(_) => None,
             };
-            let Some(wait) = self.wait(n, asked) else { bail!("{what}: asked to retry after {asked:?} s, longer than we wait") };
+            let Some(wait) = self.wait(n, asked) else { bail!("{what}: asked to retry after {asked:?} ms, longer than we wait") };
             tokio::time::sleep(wait).await;
             n += 1;
         }
@@ -134,7 +174,8 @@ impl Conn<'_> {
                 let url = format!("{}/users/{}/mailFolders/inbox?$select=id", self.env.graph, u.id);
                 let r = self.send("mailbox check", false, |h, t| h.get(&url).bearer_auth(t)).await?;
                 match r.status() {
-                    StatusCode::OK => Some(u),
+                    // 403: the mailbox exists, the app may not reach it (reported per delivery).
+                    StatusCode::OK | StatusCode::FORBIDDEN => Some(u),
                     StatusCode::NOT_FOUND => None,
                     s => bail!("mailbox check {address}: {s}"),
                 }
@@ -153,7 +194,11 @@ impl Conn<'_> {
         let query: Vec<(&str, &str)> = if self.mutation == Mutation::FirstPageOnly { vec![] } else { vec![("$filter", filter.as_str())] };
         let r = self.send("folders", false, |h, t| h.get(&url).query(&query).bearer_auth(t)).await?;
         if !r.status().is_success() {
-            bail!("folders of {user}: {}", r.status());
+            let answer = error_code(r).await;
+            if let Some(refused) = mailbox_refusal(user, &answer) {
+                return Err(refused.into());
+            }
+            bail!("folders of {user}: {} {}", answer.0, answer.1);
         }
         Ok(r.json::<Folders>().await?.value)
     }
@@ -170,8 +215,15 @@ impl Conn<'_> {
                 let url = format!("{}/users/{user}/mailFolders", self.env.graph);
                 let body = json!({ "displayName": name });
                 let r = self.send("create folder", false, |h, t| h.post(&url).bearer_auth(t).json(&body)).await?;
-                if !(r.status() == StatusCode::CREATED || r.status() == StatusCode::CONFLICT) {
-                    bail!("create folder for {user}: {}", r.status());
+                // `ErrorFolderExists` is told by its code: Graph answers it 409, and 400 is reported.
+                if r.status() != StatusCode::CREATED {
+                    let answer = error_code(r).await;
+                    if let Some(refused) = mailbox_refusal(user, &answer) {
+                        return Err(refused.into());
+                    }
+                    if answer.1 != "ErrorFolderExists" {
+                        bail!("create folder for {user}: {} {}", answer.0, answer.1);
+                    }
                 }
             }
         }
@@ -303,13 +355,35 @@ impl Conn<'_> {
         self.has_message(user, folder, message_id).await
     }
 
+    /// The import URL: beta's `importMime` (a final message,
+    /// <https://learn.microsoft.com/graph/api/mailfolder-importmime?view=graph-rest-beta>), or
+    /// (the mutation) v1.0's MIME create on the folder's messages, which makes a draft
+    /// (<https://learn.microsoft.com/graph/api/user-post-messages>).
+    fn import_url(&self, user: &str, folder: &str) -> String {
+        if self.mutation == Mutation::DraftImport {
+            return format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
+        }
+        let beta = match self.env.graph.strip_suffix("/v1.0") {
+            Some(root) => format!("{root}/beta"),
+            None => self.env.graph.clone(),
+        };
+        format!("{beta}/users/{user}/mailFolders/{folder}/importMime")
+    }
+
     /// One import, retried; before a retry of an attempt whose answer was lost (it may have
-    /// landed) the tenant is asked ([`Conn::landed`]). `Ok(true)`: stored; `Ok(false)`: refused
-    /// for good (`sink_rejected`). `fence`: the folder's count before and the item's Message-ID.
-    pub(crate) async fn import(&self, user: &str, folder: &str, fence: Option<(u64, &str)>, body: String) -> anyhow::Result<bool> {
-        let url = format!("{}/users/{user}/mailFolders/{folder}/messages", self.env.graph);
-        let mut n = 1;
-        let mut refreshed = 0;
+    /// landed) the tenant is asked ([`Conn::landed`]). `Ok(Ok(()))`: stored; `Ok(Err(detail))`:
+    /// refused for good (`sink_rejected`: a 413 for its size, or another refusal);
+    /// `Err(MailboxRefused)`: the mailbox refuses everything (scope, quota; a 507 is not retried).
+    /// `fence`: the folder's count before and the item's Message-ID.
+    pub(crate) async fn import(
+        &self,
+        user: &str,
+        folder: &str,
+        fence: Option<(u64, &str)>,
+        body: String,
+    ) -> anyhow::Result<Result<(), String>> {
+        let url = self.import_url(user, folder);
+        let (mut n, mut refreshed) = (1, 0);
         loop {
             let token = self.tenant_token();
             let sent = self.http.post(&url).bearer_auth(&token).header("Content-Type", "text/plain").body(body.clone()).send().await;
@@ -317,7 +391,7 @@ impl Conn<'_> {
                 // The answer is whole only with its body (the message resource): a reset mid-body
                 // leaves the outcome unknown.
                 Ok(r) if r.status() == StatusCode::CREATED => match r.bytes().await {
-                    Ok(_) => return Ok(true),
+                    Ok(_) => return Ok(Ok(())),
                     Err(_) => None,
                 },
                 Ok(r) if r.status() == StatusCode::UNAUTHORIZED && refreshed < 3 && self.refreshes() => {
@@ -325,20 +399,41 @@ impl Conn<'_> {
                     self.new_tenant_token().await?;
                     continue;
                 }
-                Ok(r) if retryable(r.status()) => retry_after(&r),
-                Ok(_) => return Ok(false),
+                // The mutation: a 413 retried as if it could pass.
+                Ok(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE && self.mutation == Mutation::Retry413 && n < ATTEMPTS => None,
+                Ok(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    let (_, _, message) = error_code(r).await;
+                    return Ok(Err(format!(
+                        "413: the import request of {} bytes is over the tenant's request cap ({message})",
+                        body.len()
+                    )));
+                }
+                Ok(r)
+                    if r.status() == StatusCode::INSUFFICIENT_STORAGE || r.status() == StatusCode::FORBIDDEN || !retryable(r.status()) =>
+                {
+                    let answer = error_code(r).await;
+                    if let Some(refused) = mailbox_refusal(user, &answer) {
+                        return Err(refused.into());
+                    }
+                    if retryable(answer.0) {
+                        None
+                    } else {
+                        return Ok(Err(format!("{} {}: {}", answer.0.as_u16(), answer.1, answer.2)));
+                    }
+                }
+                Ok(r) => retry_after(&r),
                 Err(_) => None,
             };
             if n >= ATTEMPTS {
                 bail!("import into {user}: no answer after {n} attempts");
             }
-            let Some(wait) = self.wait(n, asked) else { bail!("import into {user}: asked to retry after {asked:?} s") };
+            let Some(wait) = self.wait(n, asked) else { bail!("import into {user}: asked to retry after {asked:?} ms") };
             tokio::time::sleep(wait).await;
             n += 1;
             if let Some((before, message_id)) = fence
                 && self.landed(user, folder, before, message_id).await?
             {
-                return Ok(true);
+                return Ok(Ok(()));
             }
         }
     }

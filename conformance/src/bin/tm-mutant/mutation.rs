@@ -54,4 +54,15 @@ pub(crate) enum Mutation {
     /// Looks for `WeChat Archiver` on the first page of the folder listing only, and gives a
     /// mailbox's delivery up (`sink_rejected`) when creating the folder answers 409 (GRAPH-PAGING).
     FirstPageOnly,
+    /// Imports with v1.0's MIME create on the folder's messages, which makes drafts, instead of
+    /// beta's `importMime` (FINAL).
+    DraftImport,
+    /// Retries an import answered 413 (too large for the tenant) as if it were a 5xx, then
+    /// reports it (TENANT-LIMIT).
+    Retry413,
+    /// Does not remember a mailbox outside the app's scope: asks it again for every item
+    /// (SCOPE).
+    AskOutOfScope,
+    /// Does not remember a full mailbox: asks it again for every item (QUOTA).
+    AskFullMailbox,
 }

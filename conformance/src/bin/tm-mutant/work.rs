@@ -46,7 +46,15 @@ pub(crate) struct Tally {
     pub(crate) items: u64,
     pub(crate) imported: u64,
     pub(crate) skipped: u64,
-    pub(crate) failures: Vec<(String, Option<String>, &'static str)>,
+    /// (item id, mailbox, reason, detail).
+    pub(crate) failures: Vec<(String, Option<String>, &'static str, Option<String>)>,
+}
+
+impl Tally {
+    /// A failure for the report.
+    pub(crate) fn fail(&mut self, item: &str, mailbox: Option<&str>, reason: &'static str, detail: Option<String>) {
+        self.failures.push((item.to_string(), mailbox.map(str::to_string), reason, detail));
+    }
 }
 
 /// The window's start: the checkpoint (pinned before the first import), or what a mutation makes of it.
@@ -80,6 +88,7 @@ async fn connect(m: Mutation, env: &Env) -> Result<Conn<'_>, Failure> {
         graph_token: std::sync::Mutex::new(env.token.clone()),
         users: BTreeMap::new(),
         folders: BTreeMap::new(),
+        refused: BTreeMap::new(),
     };
     if let Err(e) = conn.new_tenant_token().await {
         return Err(Failure::Config(e.context("tenant client credentials")));
@@ -153,10 +162,19 @@ fn write_report(m: Mutation, env: &Env, (from_s, to_s): (&str, &str), mut tally:
         "run_at": rfc3339(env.run_at),
         "window": {"from": from_s, "to": to_s},
         "counts": {"items": tally.items, "imported": counted, "skipped_duplicate": tally.skipped, "failed": tally.failures.len()},
-        "failures": tally.failures.iter().map(|(i, mb, r)| json!({"item_id": i, "mailbox": mb, "reason": r})).collect::<Vec<_>>(),
+        "failures": tally.failures.iter().map(failure_json).collect::<Vec<_>>(),
     });
     std::fs::write(path, serde_json::to_string_pretty(&report).context("report")? + "\n").context("REPORT_PATH")?;
     Ok(())
+}
+
+/// A report's failure: item id, mailbox, reason, and the detail when there is one.
+fn failure_json((item, mailbox, reason, detail): &(String, Option<String>, &'static str, Option<String>)) -> Value {
+    let mut f = json!({"item_id": item, "mailbox": mailbox, "reason": reason});
+    if let Some(d) = detail {
+        f["detail"] = json!(d);
+    }
+    f
 }
 
 /// One listed item: downloaded, routed, delivered to each of its mailboxes (or held in
@@ -170,7 +188,7 @@ async fn item_run(
 ) -> Result<(), Failure> {
     let m = conn.mutation;
     let cap = if m == Mutation::Oversize { u64::MAX } else { LIMIT };
-    let fail = |tally: &mut Tally, reason| tally.failures.push((item.id.to_string(), None, reason));
+    let fail = |tally: &mut Tally, reason| tally.fail(item.id.as_str(), None, reason, None);
     if item.size > cap {
         fail(tally, "item_too_large");
         return Ok(());
@@ -253,14 +271,22 @@ async fn deliver(
         tally.skipped += 1;
         return Ok(());
     }
+    if let Some(refused) = conn.refused.get(&user.id) {
+        tally.fail(item.id.as_str(), Some(&user.mail), "sink_rejected", Some(refused.detail.clone()));
+        return Ok(());
+    }
     let folder_name = if m == Mutation::FolderName { "WeChat Archive" } else { FOLDER };
     let found = match conn.folder(&user.id, folder_name).await {
         // The mutation: a 401 (its token expired) gives the delivery up.
         Err(e) if m == Mutation::StaleToken && e.to_string().contains("401") => None,
+        Err(e) if e.downcast_ref::<MailboxRefused>().is_some() => {
+            refuse(conn, item, user, e.downcast::<MailboxRefused>().expect("checked"), tally);
+            return Ok(());
+        }
         found => found?,
     };
     let Some((folder, count)) = found else {
-        tally.failures.push((item.id.to_string(), Some(user.mail.clone()), "sink_rejected"));
+        tally.fail(item.id.as_str(), Some(&user.mail), "sink_rejected", None);
         return Ok(());
     };
     let d = Delivery {
@@ -277,20 +303,36 @@ async fn deliver(
         return Ok(());
     }
     ledger.append(&format!("intent\t{}\t{}\t{}\t{}\t{}", d.item, d.user, d.folder, d.count_before, d.message_id))?;
-    let created = conn.import(&d.user, &d.folder, Some((d.count_before, &d.message_id)), d.body.clone()).await?;
-    Ok(record(ledger, &d, created, tally)?)
+    match conn.import(&d.user, &d.folder, Some((d.count_before, &d.message_id)), d.body.clone()).await {
+        Err(e) if e.downcast_ref::<MailboxRefused>().is_some() => {
+            ledger.append(&format!("cleared\t{}\t{}", d.item, d.user))?;
+            refuse(conn, item, user, e.downcast::<MailboxRefused>().expect("checked"), tally);
+            Ok(())
+        }
+        created => Ok(record(ledger, &d, created?, tally)?),
+    }
+}
+
+/// A delivery the mailbox refused: reported, and the mailbox remembered for the rest of the run
+/// (unless the mutation forgets it and asks again for every item).
+fn refuse(conn: &mut Conn<'_>, item: &ItemRef, user: &User, refused: MailboxRefused, tally: &mut Tally) {
+    tally.fail(item.id.as_str(), Some(&user.mail), "sink_rejected", Some(refused.detail.clone()));
+    let forgets = if refused.full { conn.mutation == Mutation::AskFullMailbox } else { conn.mutation == Mutation::AskOutOfScope };
+    if !forgets {
+        conn.refused.insert(user.id.clone(), refused);
+    }
 }
 
 /// Records an import's outcome in the ledger and the counts.
-pub(crate) fn record(ledger: &mut Ledger, d: &Delivery, created: bool, tally: &mut Tally) -> anyhow::Result<()> {
+pub(crate) fn record(ledger: &mut Ledger, d: &Delivery, created: Result<(), String>, tally: &mut Tally) -> anyhow::Result<()> {
     let (item, user) = (&d.item, &d.user);
-    if created {
+    if created.is_ok() {
         tally.imported += 1;
         ledger.append(&format!("imported\t{item}\t{user}"))?;
         ledger.imported.insert((item.to_string(), user.to_string()));
     } else {
         ledger.append(&format!("cleared\t{item}\t{user}"))?;
-        tally.failures.push((item.to_string(), Some(d.mail.clone()), "sink_rejected"));
+        tally.fail(item, Some(&d.mail), "sink_rejected", created.err());
     }
     Ok(())
 }
