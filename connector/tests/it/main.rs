@@ -8,6 +8,7 @@ mod corpus;
 mod crash;
 mod errors;
 mod folder;
+mod hostile_ids;
 mod live;
 mod manners;
 mod routing;
