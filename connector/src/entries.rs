@@ -134,7 +134,7 @@ fn diagnose_fields(fields: &serde_json::Map<String, Value>) -> Option<String> {
         Some(t) if tm_contract::parse_time(t).is_err() => return Some(format!("`captured_at` is not an RFC 3339 time: {t:?}")),
         Some(_) => {}
     }
-    if !fields.get("size").is_some_and(|s| s.as_u64().is_some()) {
+    if fields.get("size").is_none_or(|s| s.as_u64().is_none()) {
         return Some(format!("`size` is not a byte count (a non-negative integer): {}", shown("size")));
     }
     if !string("sha256").is_some_and(is_sha256) {

@@ -18,9 +18,9 @@ use crate::body::{Body, BodyBuilder};
 use crate::http::HttpError;
 use crate::retry::{self, RetryPolicy, Step};
 
-use tm_contract::{ItemId, Session, SessionRequest};
 pub use crate::entries::Page;
 pub use tm_contract::ItemRef;
+use tm_contract::{ItemId, Session, SessionRequest};
 
 /// The result of a capped download.
 #[derive(Debug)]

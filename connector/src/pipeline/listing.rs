@@ -13,9 +13,9 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tm_contract::{Counts, Failure, FailureReason};
 
 use super::{ITEMS_PER_SLOT, ItemOutcome, Run};
+use crate::entries::{Entry, Unusable, placeholder_id};
 use crate::error::ConnectorError;
 use crate::http::HttpError;
-use crate::entries::{Entry, Unusable, placeholder_id};
 use crate::source::{ItemRef, SourceError};
 
 impl Run<'_> {

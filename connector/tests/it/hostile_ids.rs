@@ -62,20 +62,12 @@ async fn a_page_with_one_broken_entry_reports_it_and_imports_every_other_item() 
 
     let report = h.run(config).await;
 
-    let failures: Vec<(&str, Option<&str>, FailureReason, &str)> = report
-        .failures
-        .iter()
-        .map(|f| (f.item_id.as_str(), f.mailbox.as_deref(), f.reason, f.detail.as_deref().unwrap_or("")))
-        .collect();
+    let failures: Vec<(&str, Option<&str>, FailureReason, &str)> =
+        report.failures.iter().map(|f| (f.item_id.as_str(), f.mailbox.as_deref(), f.reason, f.detail.as_deref().unwrap_or(""))).collect();
     assert_eq!(
         failures,
         vec![
-            (
-                "(no id: listing page 1, entry 2)",
-                None,
-                FailureReason::MalformedItem,
-                "listing entry: the entry has no `id`"
-            ),
+            ("(no id: listing page 1, entry 2)", None, FailureReason::MalformedItem, "listing entry: the entry has no `id`"),
             (
                 "slash/ed",
                 None,

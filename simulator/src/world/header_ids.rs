@@ -115,11 +115,8 @@ mod tests {
     #[test]
     fn mail_parser_reads_the_hostile_ids_back_from_a_rendered_head() {
         for id in HOSTILE {
-            let head = format!(
-                "Message-ID: {}\r\nX-TELEMESSAGE-ArchiveMessageID: {}\r\nSubject: x\r\n\r\n",
-                message_id(id),
-                id_header_value(id)
-            );
+            let head =
+                format!("Message-ID: {}\r\nX-TELEMESSAGE-ArchiveMessageID: {}\r\nSubject: x\r\n\r\n", message_id(id), id_header_value(id));
             assert!(head.is_ascii(), "{head}");
             let name = mail_parser::HeaderName::Other("X-TELEMESSAGE-ArchiveMessageID".into());
             let m = mail_parser::MessageParser::new().with_message_ids().header_text(name).parse_headers(head.as_bytes()).unwrap();

@@ -73,7 +73,9 @@ async fn hostile_ids_are_listed_as_given_served_at_their_encoded_path_and_read_b
     }
     // Ordinary ids are written as they always were.
     let chat = client().get(raw_url(&sim, "chat-1")).bearer_auth(&t).send().await.unwrap().text().await.unwrap();
-    assert!(chat.contains("Message-ID: <chat-1@archive.telemessage.sim>\r\n") && chat.contains("X-TELEMESSAGE-ArchiveMessageID: chat-1\r\n"));
+    assert!(
+        chat.contains("Message-ID: <chat-1@archive.telemessage.sim>\r\n") && chat.contains("X-TELEMESSAGE-ArchiveMessageID: chat-1\r\n")
+    );
     // The path segment is decoded once: `%2F` is part of the id, not a separator.
     let r = client().get(format!("{}/items/slash%2Fed/raw", sim.vendor_url())).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -85,7 +87,8 @@ async fn hostile_ids_are_listed_as_given_served_at_their_encoded_path_and_read_b
 fn a_scenario_refuses_an_empty_id_or_one_with_a_control_character_naming_the_line() {
     let base = std::fs::read_to_string(SMALL).unwrap();
     for bad in ["\"\"", "\"tab\\there\"", "\"new\\nline\""] {
-        let text = format!("{base}[[item]]\nid = {bad}\nat = \"2026-11-20T05:00:00Z\"\nkind = \"chat\"\nfrom = \"wang-wei\"\nto = [\"li-na\"]\n");
+        let text =
+            format!("{base}[[item]]\nid = {bad}\nat = \"2026-11-20T05:00:00Z\"\nkind = \"chat\"\nfrom = \"wang-wei\"\nto = [\"li-na\"]\n");
         let e = Scenario::from_toml_str(&text, "bad.toml").unwrap_err().to_string();
         assert!(e.contains("bad.toml") && e.contains(".id") && e.contains("control characters"), "{bad}: {e}");
     }

@@ -41,7 +41,9 @@ mod tests {
         for id in ["a b", "a#b", "a?b", "a/b", "a+b", "50%", "王伟的消息", "Ünïcödé", "S0001"] {
             assert!(with_item_id(id).is_ok(), "{id}: {:?}", with_item_id(id).err());
         }
-        for (bad, says) in [("", "control characters"), ("a\tb", "control characters"), ("a\nb", "control"), (&"x".repeat(201), "longer than 200")] {
+        for (bad, says) in
+            [("", "control characters"), ("a\tb", "control characters"), ("a\nb", "control"), (&"x".repeat(201), "longer than 200")]
+        {
             let e = with_item_id(bad).unwrap_err().to_string();
             assert!(e.contains("ids.toml") && e.contains("item[0].id") && e.contains(says), "{bad:?}: {e}");
         }
