@@ -23,6 +23,7 @@
 mod body;
 mod config;
 mod delivery;
+mod entries;
 mod error;
 mod http;
 mod ledger;

@@ -54,6 +54,9 @@ pub enum FaultKind {
     },
     /// Another program wrote a message into the mailbox (`foreign write`).
     ForeignWrite,
+    /// A listing entry was broken so that a connector cannot use it (`broken entry: size`):
+    /// the vendor lists an item with a bad field (see [`BrokenField`]).
+    BrokenEntry(BrokenField),
     /// A 429 or 503 whose `Retry-After` was not whole seconds: fractional
     /// (`status 503 retry-after 1.5`) or left out (`status 429 retry-after absent`), as Graph
     /// has been seen to answer.
@@ -74,6 +77,39 @@ pub enum FaultKind {
     /// The simulator's data directory refused to store the change (a 500): its error, as the
     /// simulator writes it, always starting `data directory `.
     StoreFailed(String),
+}
+
+/// What a `break_entry` fault breaks in a listing entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BrokenField {
+    /// `size` is a string, not a byte count (`"size": "large"`).
+    Size,
+    /// `sha256` is left out.
+    Sha256,
+    /// `captured_at` is not a time (`"captured_at": "yesterday"`).
+    CapturedAt,
+    /// `id` is left out.
+    Id,
+}
+
+impl BrokenField {
+    /// Every field a fault can break.
+    pub const ALL: [BrokenField; 4] = [BrokenField::Size, BrokenField::Sha256, BrokenField::CapturedAt, BrokenField::Id];
+
+    /// The field's name in the listing (and in a scenario's `field = "…"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BrokenField::Size => "size",
+            BrokenField::Sha256 => "sha256",
+            BrokenField::CapturedAt => "captured_at",
+            BrokenField::Id => "id",
+        }
+    }
+
+    /// The field of that name.
+    pub fn from_name(name: &str) -> Option<BrokenField> {
+        BrokenField::ALL.into_iter().find(|f| f.as_str() == name)
+    }
 }
 
 /// A `Retry-After` that is not whole seconds.
@@ -152,6 +188,7 @@ impl fmt::Display for FaultRecord {
             FaultKind::RepeatPage { repeat } => write!(f, "page repeats {repeat} items"),
             FaultKind::LieSize { size } => write!(f, "listed size {size}"),
             FaultKind::ForeignWrite => f.write_str("foreign write"),
+            FaultKind::BrokenEntry(field) => write!(f, "broken entry: {}", field.as_str()),
             FaultKind::StatusOddRetryAfter { status, retry_after: OddRetryAfter::Fractional { millis } } => {
                 write!(f, "status {status} retry-after {}", seconds_text(*millis))
             }
@@ -199,6 +236,8 @@ fn parse(text: &str) -> Option<FaultKind> {
                 FaultKind::Truncate { at_byte: Some(number(b)?) }
             } else if let Some(n) = words("page repeats ", " items") {
                 FaultKind::RepeatPage { repeat: n.parse().ok()? }
+            } else if let Some(field) = text.strip_prefix("broken entry: ") {
+                FaultKind::BrokenEntry(BrokenField::from_name(field)?)
             } else if let Some(size) = text.strip_prefix("listed size ") {
                 FaultKind::LieSize { size: number(size)? }
             } else if let Some(limit) = words("throttled: over the ", " limit") {
@@ -247,7 +286,7 @@ mod tests {
 
     impl Arbitrary for FaultRecord {
         fn arbitrary(g: &mut Gen) -> FaultRecord {
-            let kind = match u8::arbitrary(g) % 15 {
+            let kind = match u8::arbitrary(g) % 16 {
                 0 => FaultKind::Status { status: u16::arbitrary(g), retry_after: Option::arbitrary(g) },
                 1 => FaultKind::Latency { ms: u64::arbitrary(g) },
                 2 => FaultKind::Reset,
@@ -265,6 +304,7 @@ mod tests {
                 }
                 12 => FaultKind::StatusOddRetryAfter { status: u16::arbitrary(g), retry_after: OddRetryAfter::Absent },
                 13 => FaultKind::StoredThenStatus { status: u16::arbitrary(g) },
+                14 => FaultKind::BrokenEntry(*g.choose(&BrokenField::ALL).expect("not empty")),
                 _ => FaultKind::StoreFailed(format!("{STORE_FAILED}{}", String::arbitrary(g))),
             };
             FaultRecord { kind }
@@ -291,6 +331,8 @@ mod tests {
         assert_eq!(said(FaultKind::RepeatPage { repeat: 3 }), "page repeats 3 items");
         assert_eq!(said(FaultKind::LieSize { size: 1000 }), "listed size 1000");
         assert_eq!(said(FaultKind::ForeignWrite), "foreign write");
+        assert_eq!(said(FaultKind::BrokenEntry(BrokenField::Size)), "broken entry: size");
+        assert_eq!(said(FaultKind::BrokenEntry(BrokenField::CapturedAt)), "broken entry: captured_at");
         assert_eq!(said(FaultKind::Throttled(Throttle::InFlight(4))), "throttled: over 4 in flight");
         assert_eq!(
             said(FaultKind::Throttled(Throttle::Limit("MailboxUploadVolume".into()))),
@@ -323,6 +365,7 @@ mod tests {
             "latency 5",
             "throttled",
             "throttled: over many in flight",
+            "broken entry: price",
             "boom",
         ] {
             assert_eq!(text.parse::<FaultRecord>(), Err(BadFault(text.to_string())), "{text:?}");

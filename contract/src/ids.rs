@@ -1,30 +1,55 @@
 //! Opaque ids, parsed once at the edge: [`ItemId`] (the vendor's item id, also the item's
 //! `X-TELEMESSAGE-ArchiveMessageID`) and [`UserId`] (the tenant's user id).
+//!
+//! An item id is an opaque string: any non-empty text without control characters (contract,
+//! "The item"). Spaces, `#`, `?`, `/`, `+`, `%`, quotes and non-ASCII letters are all ids; a
+//! client percent-encodes an id as one path segment wherever it builds a URL of it. Control
+//! characters (C0, DEL, C1: tabs, newlines, NUL) are refused, so that an id can be written on
+//! one line of a log, a header or a file as it is; a listing entry with such an id (or an empty
+//! one) is unusable and a connector reports it. A user id is the tenant's (a GUID in Graph):
+//! non-empty, no whitespace, no control characters.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-/// A string that is not a usable id: empty, or with whitespace or control characters.
+/// A string that is not a usable id: empty, or with control characters (a user id: or with
+/// whitespace).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a usable {what}: ids are non-empty and contain no whitespace or control characters")]
+#[error("{text:?} is not a usable {what}: {rule}")]
 pub struct BadId {
     /// What was expected (`item id`, `user id`).
     pub what: &'static str,
     /// The text.
     pub text: String,
+    /// What an id of this kind is.
+    pub rule: &'static str,
 }
 
-fn check(text: &str, what: &'static str) -> Result<(), BadId> {
+/// What an item id is, in the words of [`BadId`].
+const ITEM_ID_RULE: &str = "item ids are non-empty and contain no control characters";
+/// What a user id is, in the words of [`BadId`].
+const USER_ID_RULE: &str = "user ids are non-empty and contain no whitespace or control characters";
+
+/// An item id: non-empty, no control character (see the module docs).
+fn check_item(text: &str, what: &'static str) -> Result<(), BadId> {
+    if text.is_empty() || text.chars().any(char::is_control) {
+        return Err(BadId { what, text: text.to_owned(), rule: ITEM_ID_RULE });
+    }
+    Ok(())
+}
+
+/// A user id: non-empty, no whitespace, no control character.
+fn check_user(text: &str, what: &'static str) -> Result<(), BadId> {
     if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(BadId { what, text: text.to_owned() });
+        return Err(BadId { what, text: text.to_owned(), rule: USER_ID_RULE });
     }
     Ok(())
 }
 
 macro_rules! id {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $check:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -40,7 +65,7 @@ macro_rules! id {
         impl TryFrom<String> for $name {
             type Error = BadId;
             fn try_from(text: String) -> Result<Self, BadId> {
-                check(&text, $what)?;
+                $check(&text, $what)?;
                 Ok($name(text))
             }
         }
@@ -97,14 +122,17 @@ macro_rules! id {
 }
 
 id!(
-    /// The vendor's id of an archived item (`ItemRef.id`, `X-TELEMESSAGE-ArchiveMessageID`).
+    /// The vendor's id of an archived item (`ItemRef.id`, `X-TELEMESSAGE-ArchiveMessageID`): an
+    /// opaque string, any non-empty text without control characters (see the module docs).
     ItemId,
-    "item id"
+    "item id",
+    check_item
 );
 id!(
     /// The tenant's id of a user (`GET /users/{address}` answers it as `id`).
     UserId,
-    "user id"
+    "user id",
+    check_user
 );
 
 #[cfg(test)]
@@ -119,5 +147,19 @@ mod tests {
         let e = serde_json::from_str::<ItemId>("\"\"").unwrap_err().to_string();
         assert!(e.contains("item id"), "{e}");
         assert_eq!(serde_json::to_string(&"u-1".parse::<UserId>().unwrap()).unwrap(), "\"u-1\"");
+    }
+
+    #[test]
+    fn item_ids_are_opaque_strings_without_control_characters() {
+        for id in ["a b", "a#b", "a?b", "a/b", "a+b", "50%", "王伟的消息", "Ünïcödé", " lead", "'quote\"", "a@b<c>"] {
+            assert_eq!(id.parse::<ItemId>().unwrap().as_str(), id);
+            let json = serde_json::to_string(&id.parse::<ItemId>().unwrap()).unwrap();
+            assert_eq!(serde_json::from_str::<ItemId>(&json).unwrap(), id);
+        }
+        for bad in ["", "a\tb", "a\nb", "a\rb", "nul\0", "del\u{7f}", "c1\u{85}"] {
+            let e = bad.parse::<ItemId>().unwrap_err();
+            assert!(e.to_string().contains("control characters"), "{e}");
+        }
+        assert!("a b".parse::<UserId>().unwrap_err().to_string().contains("whitespace"));
     }
 }

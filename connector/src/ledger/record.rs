@@ -168,6 +168,19 @@ mod tests {
     }
 
     #[test]
+    fn hostile_item_ids_stay_on_their_line_and_read_back() {
+        for id in ["a b", "a\"b\\c", "a/b?c#d+e%f", "王伟 的 消息", "}{\"op\":\"imported\""] {
+            let i = Intent { delivery: Delivery::new(id.parse().unwrap(), "u1".parse().unwrap()), ..intent() };
+            let line = serde_json::to_string(&i.imported()).unwrap();
+            assert!(!line.contains('\n'), "{line}");
+            assert_eq!(serde_json::from_str::<Record>(&line).unwrap(), i.imported());
+        }
+        // Control characters are refused at the edge (`ItemId`); a line holding one (escaped) is
+        // corrupt rather than read as another id.
+        assert!(serde_json::from_str::<Record>(r#"{"op":"cleared","item":"a\nb","user":"u1","mailbox":"a@b.c"}"#).is_err());
+    }
+
+    #[test]
     fn a_line_with_an_unusable_id_is_refused() {
         assert!(serde_json::from_str::<Record>(r#"{"op":"cleared","item":"","user":"u1","mailbox":"a@b.c"}"#).is_err());
         assert!(serde_json::from_str::<Record>(r#"{"op":"cleared","item":"i1","user":"u 1","mailbox":"a@b.c"}"#).is_err());
@@ -182,7 +195,13 @@ mod tests {
                 1 => Event::Imported,
                 _ => Event::Cleared,
             };
-            let delivery = Delivery::new(id(g, "i").parse().unwrap(), id(g, "u").parse().unwrap());
+            // Item ids are opaque: any text without control characters (quotes, `\\`, `/`,
+            // spaces, non-ASCII) is one, and each is one JSON string on the record's line.
+            let item = match String::arbitrary(g).parse::<ItemId>() {
+                Ok(hostile) if bool::arbitrary(g) => hostile,
+                _ => id(g, "i").parse().unwrap(),
+            };
+            let delivery = Delivery::new(item, id(g, "u").parse().unwrap());
             Record { delivery, address: String::arbitrary(g), event }
         }
     }

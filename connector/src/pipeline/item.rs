@@ -18,6 +18,16 @@ impl ItemOutcome {
     fn failed(item: &ItemRef, reason: FailureReason) -> ItemOutcome {
         ItemOutcome { failures: vec![Failure::new(item.id.to_string(), None, reason)], ..ItemOutcome::default() }
     }
+
+    /// The item failed before routing: its one failure.
+    fn failed_with(failure: Failure) -> ItemOutcome {
+        ItemOutcome { failures: vec![failure], ..ItemOutcome::default() }
+    }
+}
+
+/// The failure of an item before routing (no mailbox), with a line of detail.
+fn unusable(item: &ItemRef, reason: FailureReason, detail: String) -> Failure {
+    Failure::new(item.id.to_string(), None, reason).with_detail(detail)
 }
 
 impl Run<'_> {
@@ -34,7 +44,7 @@ impl Run<'_> {
         let download_slot = self.downloads.acquire().await.expect("never closed");
         let body = match self.fetch(item).await? {
             Ok(body) => body,
-            Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
+            Err(failure) => return Ok(ItemOutcome::failed_with(failure)),
         };
         // A source that understated the size: reserve the difference if it is free (waiting for it
         // while holding a reservation could deadlock); the download cap bounds the overrun.
@@ -44,7 +54,7 @@ impl Run<'_> {
         };
         let targets = match self.route(item, &body.head).await? {
             Ok(targets) => targets,
-            Err(reason) => return Ok(ItemOutcome::failed(item, reason)),
+            Err(failure) => return Ok(ItemOutcome::failed_with(failure)),
         };
         // Encoded while it downloaded, shared by every delivery.
         let Body { encoded, head, .. } = body;
@@ -56,12 +66,12 @@ impl Run<'_> {
 
     /// The mailboxes the item goes to, from its header block: `malformed_item` without usable
     /// participants, `user_mapping` when none routes anywhere.
-    async fn route(&self, item: &ItemRef, head: &[u8]) -> Result<Result<Vec<Target>, FailureReason>, ConnectorError> {
+    async fn route(&self, item: &ItemRef, head: &[u8]) -> Result<Result<Vec<Target>, Failure>, ConnectorError> {
         let participants = match participants::parse(head) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(item = %item.id, error = %e, "malformed_item");
-                return Ok(Err(FailureReason::MalformedItem));
+                return Ok(Err(unusable(item, FailureReason::MalformedItem, e.to_string())));
             }
         };
         let mut answers = DirectoryAnswers::new();
@@ -72,7 +82,7 @@ impl Run<'_> {
         match routing::route(&participants, self.mapping, self.config.auto_mapping, &answers) {
             Route::Drop => {
                 tracing::warn!(item = %item.id, "user_mapping: no participant routes to a valid mailbox");
-                Ok(Err(FailureReason::UserMapping))
+                Ok(Err(Failure::new(item.id.to_string(), None, FailureReason::UserMapping)))
             }
             Route::Deliver(targets) => Ok(Ok(targets)),
         }
@@ -107,18 +117,24 @@ impl Run<'_> {
         Ok(outcome)
     }
 
-    /// Downloads and verifies an item (see the module docs for the digest policy).
-    async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, FailureReason>, ConnectorError> {
+    /// Downloads and verifies an item (see the module docs for the digest policy). A body the
+    /// connector cannot use — larger than listed and than the limit, gone since it was listed
+    /// (404, 410), or still not the listed bytes after a second download — is the item's failure
+    /// with a line of detail, never the run's.
+    async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, Failure>, ConnectorError> {
         let expected = item.sha256.trim().to_ascii_lowercase();
+        let mut actual = String::new();
         for attempt in 1..=2 {
             match self.source.download(&item.id, item.size, MAX_ITEM_BYTES).await? {
                 Fetched::TooLarge { received } => {
                     tracing::warn!(item = %item.id, listed_size = item.size, received, "item_too_large (the source misreported its size)");
-                    return Ok(Err(FailureReason::ItemTooLarge));
+                    let detail = format!("listed as {} bytes, the download passed the limit of {MAX_ITEM_BYTES} bytes", item.size);
+                    return Ok(Err(unusable(item, FailureReason::ItemTooLarge, detail)));
                 }
-                Fetched::NotFound => {
-                    tracing::warn!(item = %item.id, "listed item not found at the source: malformed_item");
-                    return Ok(Err(FailureReason::MalformedItem));
+                Fetched::NotFound { status } => {
+                    tracing::warn!(item = %item.id, status, "listed item not found at the source: malformed_item");
+                    let detail = format!("listed, but its download answered {status} (not at the source)");
+                    return Ok(Err(unusable(item, FailureReason::MalformedItem, detail)));
                 }
                 Fetched::Complete(body) if body.sha256 == expected => {
                     if body.len != item.size {
@@ -128,9 +144,11 @@ impl Run<'_> {
                 }
                 Fetched::Complete(body) => {
                     tracing::warn!(item = %item.id, attempt, expected = %expected, actual = %body.sha256, "downloaded bytes do not match the listed sha256");
+                    actual = body.sha256;
                 }
             }
         }
-        Ok(Err(FailureReason::MalformedItem))
+        let detail = format!("downloaded twice, the bytes' sha256 {actual} is not the listed {expected}");
+        Ok(Err(unusable(item, FailureReason::MalformedItem, detail)))
     }
 }

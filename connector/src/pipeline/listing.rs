@@ -1,13 +1,19 @@
 //! The listing: the window read page by page (following `next_cursor`), its items processed with
 //! bounded concurrency, their outcomes counted; the first error stops the run (the items in
 //! flight finish).
+//!
+//! A listing entry the connector cannot use (`entries.rs`) is one item's failure, never the
+//! run's: it is reported `malformed_item` with its id as given (or a placeholder naming the page
+//! and position) and what is wrong, and the rest of the page and of the window goes on; the
+//! cursor is still followed. Only a page that is not the contract's shape stops the run.
 
 use std::sync::atomic::Ordering;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
-use tm_contract::{Counts, Failure};
+use tm_contract::{Counts, Failure, FailureReason};
 
 use super::{ITEMS_PER_SLOT, ItemOutcome, Run};
+use crate::entries::{Entry, Unusable, placeholder_id};
 use crate::error::ConnectorError;
 use crate::http::HttpError;
 use crate::source::{ItemRef, SourceError};
@@ -18,9 +24,9 @@ impl Run<'_> {
         let window = self.window;
         let source = self.source;
         let page_size = self.config.page_size;
-        // `None` = listing finished; `Some(cursor)` = fetch the page at `cursor`.
-        let pages = stream::try_unfold(Some(None::<String>), move |state| async move {
-            let Some(cursor) = state else { return Ok(None) };
+        // `None` = listing finished; `Some((n, cursor))` = fetch page `n` (1-based) at `cursor`.
+        let pages = stream::try_unfold(Some((1usize, None::<String>)), move |state| async move {
+            let Some((number, cursor)) = state else { return Ok(None) };
             if window.from >= window.to {
                 return Ok(None);
             }
@@ -32,10 +38,10 @@ impl Run<'_> {
                         detail: "next_cursor repeats the current cursor".into(),
                     }));
                 }
-                Some(next) => Some(Some(next)),
+                Some(next) => Some((number + 1, Some(next))),
                 None => None,
             };
-            Ok(Some((stream::iter(page.items.into_iter().map(Ok)), next)))
+            Ok(Some((stream::iter(page.entries.into_iter().map(move |entry| Ok((number, entry)))), next)))
         });
         // Boxed as `Send` here, where the lifetimes are concrete: this keeps `run`'s future `Send`
         // (rustc cannot prove it through the unfold's async block higher up).
@@ -44,7 +50,8 @@ impl Run<'_> {
             items
                 .map(|listed| async move {
                     match listed {
-                        Ok(item) => self.process_listed(item).await,
+                        Ok((_, Entry::Usable(item))) => self.process_listed(item).await,
+                        Ok((page, Entry::Unusable(entry))) => Ok(self.unusable(&entry, page)),
                         Err(e) => Err(ConnectorError::Source(e)),
                     }
                 })
@@ -82,6 +89,19 @@ impl Run<'_> {
             Some(e) => Err(e),
             None => Ok((counts, failures)),
         }
+    }
+
+    /// A listing entry the connector cannot use: `malformed_item` with its id as given and what
+    /// is wrong (`None`: an id already listed in this run, reported once).
+    fn unusable(&self, entry: &Unusable, page: usize) -> Option<ItemOutcome> {
+        let id = placeholder_id(entry, page);
+        if entry.id.is_some() && !self.seen.lock().expect("not poisoned").insert_text(&id) {
+            tracing::warn!(item = ?id, "the listing returned an entry twice; reported once");
+            return None;
+        }
+        tracing::warn!(item = ?id, page, entry = entry.position + 1, detail = %entry.detail, "malformed_item: unusable listing entry");
+        let failure = Failure::new(id, None, FailureReason::MalformedItem).with_detail(format!("listing entry: {}", entry.detail));
+        Some(ItemOutcome { failures: vec![failure], ..ItemOutcome::default() })
     }
 
     /// Filters listing anomalies, then processes the item. `None` = not an item of this window.

@@ -31,8 +31,9 @@ impl SeenIds {
         self.insert_text(id.as_str())
     }
 
-    /// `true` when `id` was not seen before (and is now), by its bytes.
-    fn insert_text(&mut self, id: &str) -> bool {
+    /// `true` when `id` was not seen before (and is now), by its bytes (also the id of a
+    /// listing entry that is no usable [`ItemId`]).
+    pub(super) fn insert_text(&mut self, id: &str) -> bool {
         let bytes = id.as_bytes();
         let hash = self.hasher.hash_one(bytes);
         let arena = &self.arena;

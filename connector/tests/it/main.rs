@@ -9,6 +9,7 @@ mod crash;
 mod errors;
 mod final_import;
 mod folder;
+mod hostile_ids;
 mod limits;
 mod live;
 mod manners;

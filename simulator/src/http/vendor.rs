@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use tm_contract::{ErrorBody, FaultRecord, ItemPage};
+use tm_contract::{BrokenField, ErrorBody, FaultRecord, ItemPage};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -213,7 +213,10 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
             journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.record()));
         }
     }
-    let body = Bytes::from(serde_json::to_vec(&page).expect("a page serialises"));
+    let body = match broken_entries(&state, &page, request) {
+        Some(broken) => Bytes::from(broken),
+        None => Bytes::from(serde_json::to_vec(&page).expect("a page serialises")),
+    };
     match fault.filter(|f| f.action == ActionKind::Reset) {
         Some(f) => {
             journal(&state, Op::List, request.into(), 200, None, None, Some(f.record()));
@@ -222,6 +225,32 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         }
         None => json_response(Body::from(body.clone()), body.len()),
     }
+}
+
+/// The page's JSON with the entries a `break_entry` fault names broken (journalled per entry),
+/// or `None` when it names none of them (the page is then written as it is).
+fn broken_entries(state: &Shared, page: &ItemPage, request: &str) -> Option<Vec<u8>> {
+    if !state.faults.breaks_entries() {
+        return None;
+    }
+    let rules: Vec<(usize, &FaultRule)> =
+        page.items.iter().enumerate().filter_map(|(i, item)| state.faults.broken_entry(item.id.as_str()).map(|r| (i, r))).collect();
+    if rules.is_empty() {
+        return None;
+    }
+    let mut json = serde_json::to_value(page).expect("a page serialises");
+    let entries = json["items"].as_array_mut().expect("a page has items");
+    for (i, rule) in rules {
+        let entry = entries[i].as_object_mut().expect("an entry is an object");
+        match rule.broken_field().unwrap_or(BrokenField::Size) {
+            BrokenField::Size => _ = entry.insert("size".into(), "large".into()),
+            BrokenField::Sha256 => _ = entry.remove("sha256"),
+            BrokenField::CapturedAt => _ = entry.insert("captured_at".into(), "yesterday".into()),
+            BrokenField::Id => _ = entry.remove("id"),
+        }
+        journal(state, Op::List, request.into(), 200, None, Some(page.items[i].id.to_string()), Some(rule.record()));
+    }
+    Some(serde_json::to_vec(&json).expect("JSON serialises"))
 }
 
 /// An item's raw RFC 5322 bytes (its sha256 is the `ETag`).

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
-use tm_contract::{FaultKind, FaultRecord, OddRetryAfter};
+use tm_contract::{BrokenField, FaultKind, FaultRecord, OddRetryAfter};
 
 /// Which API a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -101,6 +101,10 @@ pub enum ActionKind {
     RepeatPage,
     /// A listing reports `size` for the matched item(s) instead of the real size.
     LieSize,
+    /// A listing breaks the named item's entry so that it is no usable `ItemRef`: its `field`
+    /// (`size` a string, `sha256` left out, `captured_at` no time, `id` left out); the other
+    /// entries of the page stay whole.
+    BreakEntry,
     /// Another program writes a message of its own into the mailbox's `WeChat Archiver` (tenant
     /// only): during an import, or right after answering any other mailbox request.
     ForeignWrite,
@@ -212,6 +216,9 @@ pub struct FaultRule {
     /// `lie_size`: the size reported.
     #[serde(default)]
     pub size: Option<u64>,
+    /// `break_entry`: the field broken (`size`, the default; `sha256`, `captured_at`, `id`).
+    #[serde(default)]
+    pub field: Option<String>,
 }
 
 fn any_op() -> Op {
@@ -267,9 +274,30 @@ impl FaultRule {
             }
             ActionKind::LieSize if self.size.is_none() => return bad("size", "action lie_size needs size"),
             ActionKind::LieSize if self.item.is_none() => return bad("item", "action lie_size names the item whose size it lies about"),
+            ActionKind::BreakEntry => return self.check_break_entry(),
             _ => {}
         }
         Ok(())
+    }
+
+    /// `break_entry`: a vendor listing, one named item, a field it can break.
+    fn check_break_entry(&self) -> Result<(), (String, String)> {
+        let bad = |f: &str, m: &str| Err((f.to_string(), m.to_string()));
+        if !(self.api == Api::Vendor && self.op == Op::List) {
+            return bad("action", "break_entry applies to vendor list (api vendor, op list)");
+        }
+        if self.item.is_none() {
+            return bad("item", "action break_entry names the item whose listing entry it breaks");
+        }
+        if self.broken_field().is_none() {
+            return bad("field", "break_entry breaks one of size, sha256, captured_at, id");
+        }
+        Ok(())
+    }
+
+    /// The field a `break_entry` rule breaks (`size` when not given; `None`: no such field).
+    pub fn broken_field(&self) -> Option<BrokenField> {
+        self.field.as_deref().map_or(Some(BrokenField::Size), BrokenField::from_name)
     }
 
     /// `store_then_status`: a tenant import answered 500..599, without `Retry-After`.
@@ -309,6 +337,7 @@ impl FaultRule {
             ActionKind::RepeatPage => FaultKind::RepeatPage { repeat: self.repeat.unwrap_or(3) },
             ActionKind::LieSize => FaultKind::LieSize { size: self.size.unwrap_or(0) },
             ActionKind::ForeignWrite => FaultKind::ForeignWrite,
+            ActionKind::BreakEntry => FaultKind::BrokenEntry(self.broken_field().unwrap_or(BrokenField::Size)),
         };
         kind.into()
     }
@@ -382,8 +411,8 @@ impl FaultPlan {
         let mut hit = None;
         for s in rules.iter_mut() {
             let r = &s.rule;
-            if r.action == ActionKind::LieSize {
-                continue; // applied to every listing, see `size_lies`
+            if matches!(r.action, ActionKind::LieSize | ActionKind::BreakEntry) {
+                continue; // applied to every listing, see `size_lie` and `broken_entry`
             }
             if r.api != req.api || (r.op != Op::Any && r.op != req.op) {
                 continue;
@@ -412,6 +441,16 @@ impl FaultPlan {
             }
         }
         hit
+    }
+
+    /// The `break_entry` rule that names an item, if any: every listing breaks its entry.
+    pub fn broken_entry(&self, item: &str) -> Option<&FaultRule> {
+        self.original.iter().find(|r| r.action == ActionKind::BreakEntry && r.item.as_deref() == Some(item))
+    }
+
+    /// Whether any `break_entry` rule is in the plan (a listing is re-written only then).
+    pub fn breaks_entries(&self) -> bool {
+        self.original.iter().any(|r| r.action == ActionKind::BreakEntry)
     }
 
     /// The size a listing reports for an item when a `lie_size` rule names it.
@@ -479,6 +518,15 @@ mod tests {
             "retry_after"
         );
         assert!(rule("api='tenant'\nop='import'\naction='store_then_status'\nstatus=504").check().is_ok());
+        assert_eq!(rule("api='vendor'\nop='raw'\nitem='x'\naction='break_entry'").check().unwrap_err().0, "action");
+        assert_eq!(rule("api='vendor'\nop='list'\naction='break_entry'").check().unwrap_err().0, "item");
+        assert_eq!(rule("api='vendor'\nop='list'\nitem='x'\naction='break_entry'\nfield='price'").check().unwrap_err().0, "field");
+        let broken = rule("api='vendor'\nop='list'\nitem='x'\naction='break_entry'");
+        assert!(broken.check().is_ok());
+        assert_eq!(broken.record().to_string(), "broken entry: size");
+        let plan = FaultPlan::new(vec![broken, rule("api='vendor'\nop='list'\nitem='y'\naction='break_entry'\nfield='id'")], 1);
+        assert_eq!(plan.broken_entry("y").and_then(FaultRule::broken_field), Some(BrokenField::Id));
+        assert!(plan.broken_entry("z").is_none() && plan.decide(vendor(Op::List, Some("x"))).is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The world: everything the scenario determines, and nothing else. A [`scenario`] (TOML) gives
 //! [`people`] (with [`faker`] names over the [`corpus`]) and traffic ([`generate`], as
-//! [`item`] specs); each item is [`render`]ed as an RFC 5322 message, indexed in the
+//! [`item`] specs); each item is [`render`]ed as an RFC 5322 message (its id written in its
+//! headers by [`header_ids`]), indexed in the
 //! [`archive`] with its [`digest`]s; the scenario's [`faults`] are a deterministic plan, and
 //! [`locale`] names the mailboxes' default folders in the scenario's language.
 //!
@@ -13,6 +14,7 @@ pub mod digest;
 pub mod faker;
 pub mod faults;
 pub mod generate;
+pub mod header_ids;
 pub mod item;
 pub mod locale;
 pub mod people;

@@ -157,10 +157,7 @@ pub fn encoded_len(n: u64) -> u64 {
     chars + 2 * chars.div_ceil(76)
 }
 
-/// The `Message-ID` of an item, brackets included.
-pub fn message_id(item_id: &str) -> String {
-    format!("<{item_id}@{MESSAGE_ID_DOMAIN}>")
-}
+pub use crate::world::header_ids::{id_header_value, message_id};
 
 /// Whom an item is addressed to (`To:`): the peer, the group's other members, or the actor
 /// for a note to self.
@@ -214,7 +211,7 @@ pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
     };
     h.text("Subject", &subject);
     h.raw("MIME-Version", "1.0");
-    h.raw("X-TELEMESSAGE-ArchiveMessageID", &item.id);
+    h.raw("X-TELEMESSAGE-ArchiveMessageID", &id_header_value(&item.id));
     h.raw("X-TELEMESSAGE-ArchiveSource", app);
     h.raw("X-TELEMESSAGE-MessageType", item.kind.header());
     h.raw("X-TELEMESSAGE-THREAD_ID", &thread_id);
@@ -229,7 +226,7 @@ pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
         h.raw("X-TELEMESSAGE-CallDuration", &call.duration.to_string());
     }
     if let Some(r) = &item.recalls {
-        h.raw("X-TELEMESSAGE-RecalledMessageID", r);
+        h.raw("X-TELEMESSAGE-RecalledMessageID", &id_header_value(r));
     }
     let count = others.len();
     let others: Vec<&Person> = others.iter().take(TRANSCRIPT_PEOPLE).map(|i| population.person(*i)).collect();
@@ -446,7 +443,7 @@ fn phrase(name: &str) -> String {
 }
 
 /// RFC 2047 `=?utf-8?b?...?=` words of at most 75 characters, split between characters.
-fn encoded_words(s: &str) -> Vec<String> {
+pub(crate) fn encoded_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut chunk = String::new();
     for c in s.chars() {

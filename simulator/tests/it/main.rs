@@ -7,6 +7,7 @@ mod export;
 mod failure_modes;
 mod faults;
 mod graph_options;
+mod hostile_ids;
 mod import_paths;
 mod items;
 mod openapi;

@@ -98,6 +98,12 @@ fn header_value(mime: &[u8], name: &str) -> Option<String> {
     found.map(|v| v.trim().to_string())
 }
 
+/// A MIME's `X-TELEMESSAGE-ArchiveMessageID`, read back as the item id it was written from
+/// (RFC 2047 encoded words decoded: `world/header_ids.rs`).
+fn archive_id_of(mime: &[u8]) -> Option<String> {
+    header_value(mime, "X-TELEMESSAGE-ArchiveMessageID").map(|v| crate::world::header_ids::read_id_header(&v))
+}
+
 /// Create a draft from MIME in a folder (or refuse to, as the scenario says).
 ///
 /// `POST /users/{user}/mailFolders/{folder}/messages` with the base64 MIME (`text/plain`): 201
@@ -187,7 +193,7 @@ async fn store_mime(state: &Shared, u: &User, folder_key: &str, (headers, body):
         Ok(x) => x,
         Err(e) => return fail(e),
     };
-    let archive_id = header_value(&uploaded.head, "X-TELEMESSAGE-ArchiveMessageID");
+    let archive_id = archive_id_of(&uploaded.head);
     let addresses = state.tenant.directory.addresses(&u.id);
     let fault =
         state.faults.decide(FaultRequest { api: Api::Tenant, op: Op::Import, item: archive_id.as_deref(), mailbox: Some(&addresses) });
@@ -286,7 +292,7 @@ async fn receive(state: &Shared, user_id: &str, folder_key: &str, headers: &Head
         return Err(too_large());
     }
     let archive = &state.world.archive;
-    let item_of = |head: &[u8]| header_value(head, "X-TELEMESSAGE-ArchiveMessageID").and_then(|id| archive.position(&id));
+    let item_of = |head: &[u8]| archive_id_of(head).and_then(|id| archive.position(&id));
     let mut upload = Upload::new(archive, &item_of, state.options.keep_message_bodies);
     let mut received = 0usize;
     let invalid =

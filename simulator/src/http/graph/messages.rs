@@ -40,9 +40,11 @@ pub(super) fn concerning(mut response: Response, item_id: Option<String>) -> Res
     response
 }
 
-/// The archive item a `Message-ID` names (`<id@archive domain>`), if it names one.
+/// The archive item a `Message-ID` names (`<id@archive domain>`, the id percent-encoded where
+/// it must be: `world/header_ids.rs`), if it names one.
 fn archive_item_of(message_id: &str) -> Option<String> {
-    crate::tenant::mailboxes::local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN).map(str::to_string)
+    crate::tenant::mailboxes::local_part_at(message_id, crate::world::render::MESSAGE_ID_DOMAIN)
+        .and_then(crate::world::header_ids::item_id_of_local_part)
 }
 
 /// The query options a message listing takes (<https://learn.microsoft.com/graph/api/user-list-messages#optional-query-parameters>;

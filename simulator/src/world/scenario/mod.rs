@@ -13,6 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub(crate) mod access;
 mod failure_modes;
+mod item_id;
 mod model;
 mod raw;
 mod validate;

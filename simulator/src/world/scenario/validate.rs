@@ -402,7 +402,7 @@ fn items(
 fn item_id(ctx: &Ctx<'_>, i: usize, it: &RawItem, item_ids: &mut BTreeMap<String, usize>) -> Result<String, ScenarioError> {
     let at = |f: &str| format!("item[{i}].{f}");
     let id = match &it.id {
-        Some(v) => check_id(ctx, v, &at("id"))?,
+        Some(v) => super::item_id::check(ctx, v, &at("id"))?,
         None => format!("S{:04}", i + 1),
     };
     if item_ids.insert(id.clone(), i).is_some() {
