@@ -298,11 +298,17 @@ impl Conn<'_> {
     /// cut short (truncated or reset); `Ok(None)` when it exceeds `cap` bytes, `Err(reason)` when
     /// it never arrives whole.
     pub(crate) async fn raw(&self, item: &ItemRef, cap: u64) -> anyhow::Result<Result<Option<Vec<u8>>, &'static str>> {
-        let url = format!("{}/items/{}/raw", self.env.tm, item.id);
+        // The id is opaque: one percent-encoded path segment (`/`, `?`, `#`, `%`, spaces and all).
+        let mut url = reqwest::Url::parse(&self.env.tm)?;
+        url.path_segments_mut().map_err(|()| anyhow::anyhow!("TM_URL cannot be a base"))?.pop_if_empty().extend([
+            "items",
+            item.id.as_str(),
+            "raw",
+        ]);
         let trusting = self.mutation == Mutation::NoVerify;
         for _ in 0..3 {
-            let mut r = self.send(&format!("download {}", item.id), true, |h, t| h.get(&url).bearer_auth(t)).await?;
-            if r.status() == StatusCode::NOT_FOUND {
+            let mut r = self.send(&format!("download {}", item.id), true, |h, t| h.get(url.clone()).bearer_auth(t)).await?;
+            if r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::GONE {
                 return Ok(Err("malformed_item"));
             }
             if !r.status().is_success() {
