@@ -228,7 +228,14 @@ fn reference_equals_oracle(s: Small) -> TestResult {
     let exec = runtime.block_on(run_scenario(scenario, &Connector::Reference, &RunOptions::default())).expect("the scenario runs");
     let facts = ArchiveFacts::read(&exec.seen);
     let expected = Expectation::compute(&exec.seen, &facts).expect("the oracle computes").digest();
-    let actual = exec.digest();
+    // A `WeChat Archiver` the connector created for deliveries the tenant then refused (size,
+    // quota) stays empty: FOLDER allows it, the oracle does not predict it (whether the folder is
+    // made before the refusal is the connector's business).
+    let mut actual = exec.digest();
+    for folders in actual.tenant.values_mut() {
+        folders.retain(|name, ids| !(name == tm_simulator::FOLDER_NAME && ids.is_empty()));
+    }
+    actual.tenant.retain(|_, folders| !folders.is_empty());
     let failed =
         |d: &tm_conformance::Digest| -> BTreeSet<String> { d.failures.iter().flat_map(|f| f.values().flatten().cloned()).collect() };
     if expected.tenant != actual.tenant || failed(&expected) != failed(&actual) {
