@@ -114,7 +114,7 @@ impl Check for Integrity {
         (e.outcome == Outcome::Malformed).then(|| {
             let what = what_happened(j, d.id);
             let what = if what.is_empty() { "a corrupt, malformed or gone item per the scenario".to_string() } else { what };
-            d.finding(j, &format!("nowhere: its downloads never gave the item ({what}), reported malformed_item"))
+            d.finding(j, &format!("nowhere and reported malformed_item: its downloads never gave the item ({what})"))
         })
     }
 }
