@@ -26,13 +26,19 @@
 //!   that run (the connector does not ask a full mailbox again in the run); the next run asks
 //!   again. The quota is counted from an empty mailbox (the quota scenarios seed none).
 //!
+//! - INTEGRITY (docs/contract.md, "Failure modes"): an item whose downloads never give its bytes
+//!   as a message is `malformed_item`, imported nowhere: a `malformed` item (the archive holds bad
+//!   bytes), a `gone` one (404, 410), and one a `corrupt` rule corrupts on every download from
+//!   the first (`count = 0`, `after = 0`). Any other `corrupt` rule lets a download through after
+//!   the first corrupt one, which a connector downloads again: that item is imported as any other.
+//!
 //! An item that is both too large and routed nowhere is expected as `item_too_large` (a connector
 //! can tell the size from the listing before it routes); the judge accepts either reason for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use tm_contract::format_ms;
+use tm_contract::{FaultKind, format_ms};
 use tm_simulator::{Conversation, FOLDER_NAME, Kind, MAX_ITEM_BYTES, Observation};
 
 use crate::digest::Digest;
@@ -224,6 +230,8 @@ pub enum Outcome {
     /// Routed, but every mailbox it routes to refuses it (see [`ItemExpectation::refused`]):
     /// `sink_rejected` for each.
     Refused,
+    /// Its downloads never give its bytes as a message (INTEGRITY): `malformed_item`.
+    Malformed,
 }
 
 /// Why the tenant refuses a delivery (reported `sink_rejected` for its mailbox).
@@ -347,6 +355,7 @@ impl Expectation {
         }
         let mut items = BTreeMap::new();
         let mut tenant = TenantRefusals::new(seen, &resolver);
+        let unusable = unusable_items(seen);
         for item in &facts.items {
             let window = windows.iter().position(|w| w.from_ms <= item.captured_ms && item.captured_ms < w.to_ms);
             let expectation = match window {
@@ -358,6 +367,8 @@ impl Expectation {
                     let mut refused = BTreeMap::new();
                     let outcome = if item.oversize() {
                         Outcome::TooLarge
+                    } else if unusable.contains(&item.id) {
+                        Outcome::Malformed
                     } else if mailboxes.is_empty() {
                         Outcome::Drop
                     } else {
@@ -384,8 +395,12 @@ impl Expectation {
                         folders.entry(FOLDER_NAME.to_string()).or_default().push(id.clone());
                     }
                 }
-                Outcome::Drop | Outcome::TooLarge => {
-                    let reason = if e.outcome == Outcome::Drop { "user_mapping" } else { "item_too_large" };
+                Outcome::Drop | Outcome::TooLarge | Outcome::Malformed => {
+                    let reason = match e.outcome {
+                        Outcome::Drop => "user_mapping",
+                        Outcome::TooLarge => "item_too_large",
+                        _ => "malformed_item",
+                    };
                     digest.failures.as_mut().expect("set above").entry(reason.to_string()).or_default().insert(id.clone());
                 }
                 Outcome::Refused => {}
@@ -475,6 +490,17 @@ impl TenantRefusals {
         }
         accepted
     }
+}
+
+/// The items whose every download gives no usable message (INTEGRITY, see the module docs).
+pub fn unusable_items(seen: &Observation) -> BTreeSet<String> {
+    let every_download = |kind: &FaultKind, count: u64, after: u64| match kind {
+        FaultKind::Malformed(_) | FaultKind::Gone { .. } => true,
+        FaultKind::Corrupt => count == 0 && after == 0,
+        _ => false,
+    };
+    let faults = &seen.world().scenario.faults;
+    faults.iter().filter(|r| every_download(&r.record().kind, r.count, r.after)).filter_map(|r| r.item.clone()).collect()
 }
 
 fn route(resolver: &Resolver, window: &Window, person: u32, p: &PersonFacts) -> ParticipantRoute {

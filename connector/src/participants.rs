@@ -59,6 +59,24 @@ pub enum ParticipantsError {
     /// There is no `From` with an address or a mobile.
     #[error("the item has no usable From participant")]
     NoFrom,
+    /// The header block has no `Message-ID` (every archive item has one, docs/contract.md "The
+    /// item"; without it an import whose answer was lost cannot be looked for, so may land twice).
+    #[error("the item has no Message-ID")]
+    NoMessageId,
+}
+
+/// The item's `Message-ID` (see [`internet_message_id`]), or why the item is no message that has
+/// one: it is not an RFC 5322 message, or it has no `Message-ID`. Checked before routing: such an
+/// item is `malformed_item`, never imported.
+pub fn message_id(raw: &[u8]) -> Result<String, ParticipantsError> {
+    if !starts_with_a_field(raw) {
+        return Err(ParticipantsError::NotAMessage);
+    }
+    let message = MessageParser::default().parse_headers(raw).ok_or(ParticipantsError::NotAMessage)?;
+    if message.headers().is_empty() {
+        return Err(ParticipantsError::NotAMessage);
+    }
+    internet_message_id(raw).ok_or(ParticipantsError::NoMessageId)
 }
 
 /// Reads the participants of a raw item (headers only; the body is not parsed).
@@ -85,6 +103,13 @@ pub fn internet_message_id(raw: &[u8]) -> Option<String> {
     message.message_id().filter(|id| !id.is_empty()).map(|id| format!("<{id}>"))
 }
 
+/// Whether the bytes start with a header field: a name of printable ASCII but `:`, then `:`
+/// (RFC 5322 §2.2). mail-parser finds headers in almost anything; a blob does not start so.
+fn starts_with_a_field(raw: &[u8]) -> bool {
+    let name = raw.iter().take_while(|b| matches!(b, 33..=57 | 59..=126)).count();
+    name > 0 && raw.get(name) == Some(&b':')
+}
+
 fn push_all(out: &mut Vec<Participant>, role: Role, address: Option<&Address<'_>>) {
     let Some(address) = address else { return };
     for addr in address.iter() {
@@ -109,6 +134,16 @@ mod tests {
         Content-Type: text/plain; charset=utf-8\r\n\
         \r\n\
         hello\r\n";
+
+    #[test]
+    fn an_item_is_a_message_with_a_message_id_or_it_is_malformed() {
+        assert_eq!(message_id(ITEM.as_bytes()).as_deref(), Ok("<c-1@tm.example>"));
+        assert_eq!(message_id(b"\x1f\x8b\x08\x00noise without a header line"), Err(ParticipantsError::NotAMessage));
+        assert_eq!(message_id(b""), Err(ParticipantsError::NotAMessage));
+        assert_eq!(message_id(b"Fro m: x@y.cn\r\n\r\n"), Err(ParticipantsError::NotAMessage));
+        assert_eq!(message_id(b"From: a@b.cn\r\nTo: c@d.cn\r\n\r\nhi"), Err(ParticipantsError::NoMessageId));
+        assert_eq!(message_id(b"From: a@b.cn\r\nMessage-ID: <>\r\n\r\nhi"), Err(ParticipantsError::NoMessageId));
+    }
 
     #[test]
     fn from_to_and_cc_participants_are_read_in_order_with_their_mobiles() {

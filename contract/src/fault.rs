@@ -77,6 +77,45 @@ pub enum FaultKind {
     /// The simulator's data directory refused to store the change (a 500): its error, as the
     /// simulator writes it, always starting `data directory `.
     StoreFailed(String),
+    /// A download's body had the listed length but other bytes, so that its sha256 is not the
+    /// listed one (`body corrupted, same length`).
+    Corrupt,
+    /// The archive holds bytes for the item that are no usable message, and lists them
+    /// (`malformed item: garbage`, `malformed item: no_message_id`; see [`Malformation`]).
+    Malformed(Malformation),
+    /// A listed item's download answered 404 or 410: it is gone from the archive
+    /// (`item gone: status 410`).
+    Gone {
+        /// The status answered.
+        status: u16,
+    },
+}
+
+/// How a `malformed` fault's item is no usable message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Malformation {
+    /// Bytes that are no RFC 5322 message at all (a binary blob without a header line).
+    Garbage,
+    /// The item's message without its `Message-ID` header.
+    NoMessageId,
+}
+
+impl Malformation {
+    /// Every malformation.
+    pub const ALL: [Malformation; 2] = [Malformation::Garbage, Malformation::NoMessageId];
+
+    /// Its name in a scenario's `variant = "…"` and in the journal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Malformation::Garbage => "garbage",
+            Malformation::NoMessageId => "no_message_id",
+        }
+    }
+
+    /// The malformation of that name.
+    pub fn from_name(name: &str) -> Option<Malformation> {
+        Malformation::ALL.into_iter().find(|m| m.as_str() == name)
+    }
 }
 
 /// What a `break_entry` fault breaks in a listing entry.
@@ -174,6 +213,8 @@ impl From<FaultKind> for FaultRecord {
 
 /// What every data-directory error starts with (the text of [`FaultKind::StoreFailed`]).
 const STORE_FAILED: &str = "data directory ";
+/// The sentence of [`FaultKind::Corrupt`].
+const CORRUPT: &str = "body corrupted, same length";
 
 impl fmt::Display for FaultRecord {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -199,6 +240,9 @@ impl fmt::Display for FaultRecord {
             FaultKind::Throttled(Throttle::InFlight(n)) => write!(f, "throttled: over {n} in flight"),
             FaultKind::Throttled(Throttle::Limit(limit)) => write!(f, "throttled: over the {limit} limit"),
             FaultKind::StoreFailed(message) => f.write_str(message),
+            FaultKind::Corrupt => f.write_str(CORRUPT),
+            FaultKind::Malformed(m) => write!(f, "malformed item: {}", m.as_str()),
+            FaultKind::Gone { status } => write!(f, "item gone: status {status}"),
         }
     }
 }
@@ -224,6 +268,7 @@ fn parse(text: &str) -> Option<FaultKind> {
         "token expired" => FaultKind::ExpireToken,
         "foreign write" => FaultKind::ForeignWrite,
         "body truncated at byte half" => FaultKind::Truncate { at_byte: None },
+        CORRUPT => FaultKind::Corrupt,
         _ if text.starts_with(STORE_FAILED) => FaultKind::StoreFailed(text.to_string()),
         _ => {
             if let Some(rest) = text.strip_prefix("status ") {
@@ -236,6 +281,10 @@ fn parse(text: &str) -> Option<FaultKind> {
                 FaultKind::Truncate { at_byte: Some(number(b)?) }
             } else if let Some(n) = words("page repeats ", " items") {
                 FaultKind::RepeatPage { repeat: n.parse().ok()? }
+            } else if let Some(m) = text.strip_prefix("malformed item: ") {
+                FaultKind::Malformed(Malformation::from_name(m)?)
+            } else if let Some(status) = text.strip_prefix("item gone: status ") {
+                FaultKind::Gone { status: status.parse().ok()? }
             } else if let Some(field) = text.strip_prefix("broken entry: ") {
                 FaultKind::BrokenEntry(BrokenField::from_name(field)?)
             } else if let Some(size) = text.strip_prefix("listed size ") {
@@ -286,7 +335,7 @@ mod tests {
 
     impl Arbitrary for FaultRecord {
         fn arbitrary(g: &mut Gen) -> FaultRecord {
-            let kind = match u8::arbitrary(g) % 16 {
+            let kind = match u8::arbitrary(g) % 19 {
                 0 => FaultKind::Status { status: u16::arbitrary(g), retry_after: Option::arbitrary(g) },
                 1 => FaultKind::Latency { ms: u64::arbitrary(g) },
                 2 => FaultKind::Reset,
@@ -305,6 +354,9 @@ mod tests {
                 12 => FaultKind::StatusOddRetryAfter { status: u16::arbitrary(g), retry_after: OddRetryAfter::Absent },
                 13 => FaultKind::StoredThenStatus { status: u16::arbitrary(g) },
                 14 => FaultKind::BrokenEntry(*g.choose(&BrokenField::ALL).expect("not empty")),
+                15 => FaultKind::Corrupt,
+                16 => FaultKind::Malformed(*g.choose(&Malformation::ALL).expect("not empty")),
+                17 => FaultKind::Gone { status: u16::arbitrary(g) },
                 _ => FaultKind::StoreFailed(format!("{STORE_FAILED}{}", String::arbitrary(g))),
             };
             FaultRecord { kind }
@@ -343,6 +395,10 @@ mod tests {
         assert_eq!(said(odd(429, OddRetryAfter::Fractional { millis: 249 })), "status 429 retry-after 0.249");
         assert_eq!(said(odd(429, OddRetryAfter::Absent)), "status 429 retry-after absent");
         assert_eq!(said(FaultKind::StoredThenStatus { status: 504 }), "stored, then status 504");
+        assert_eq!(said(FaultKind::Corrupt), "body corrupted, same length");
+        assert_eq!(said(FaultKind::Malformed(Malformation::Garbage)), "malformed item: garbage");
+        assert_eq!(said(FaultKind::Malformed(Malformation::NoMessageId)), "malformed item: no_message_id");
+        assert_eq!(said(FaultKind::Gone { status: 410 }), "item gone: status 410");
         assert_eq!(seconds_text(2000), "2");
         assert_eq!(OddRetryAfter::Fractional { millis: 2050 }.header_value().as_deref(), Some("2.05"));
         let json = serde_json::to_string(&FaultRecord::from(FaultKind::Latency { ms: 5 })).unwrap();
@@ -366,6 +422,9 @@ mod tests {
             "throttled",
             "throttled: over many in flight",
             "broken entry: price",
+            "malformed item: shredded",
+            "item gone: status",
+            "body corrupted",
             "boom",
         ] {
             assert_eq!(text.parse::<FaultRecord>(), Err(BadFault(text.to_string())), "{text:?}");

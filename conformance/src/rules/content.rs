@@ -26,9 +26,10 @@ impl Check for Content {
     }
 
     /// Every imported copy has the archive's sha256 and size; a copy of an item whose download
-    /// was cut is TRUNCATION's.
+    /// was cut is TRUNCATION's, one whose download was corrupt or malformed INTEGRITY's.
     fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
         let cut = super::truncation::cut(j);
+        let bad = super::integrity::hit(j);
         for mailbox in &j.exec.last {
             for folder in &mailbox.folders {
                 // Messages another program wrote (FOREIGN-WRITES) are not the connector's.
@@ -42,7 +43,12 @@ impl Check for Content {
                     let size = j.exec.seen.world().archive.size(item);
                     if sha != view.sha256 || size != view.size {
                         let cut_short = cut.contains(id);
-                        let note = if cut_short { " (its download was cut short: imported as if whole)" } else { "" };
+                        let bad_bytes = !cut_short && bad.contains(id);
+                        let note = match (cut_short, bad_bytes) {
+                            (true, _) => " (its download was cut short: imported as if whole)",
+                            (_, true) => " (its download was corrupt or malformed: imported unchecked)",
+                            _ => "",
+                        };
                         let msg = format!(
                             "{}: the copy in {} / {} has {} bytes, sha256 {}; the archive's has {} bytes, sha256 {}{note}",
                             j.describe(id),
@@ -53,7 +59,12 @@ impl Check for Content {
                             size,
                             short(&sha)
                         );
-                        out.add(if cut_short { super::truncation::RULE } else { RULE }, msg);
+                        let rule = match (cut_short, bad_bytes) {
+                            (true, _) => super::truncation::RULE,
+                            (_, true) => super::integrity::RULE,
+                            _ => RULE,
+                        };
+                        out.add(rule, msg);
                     }
                 }
             }

@@ -62,6 +62,7 @@ registry! {
     tenant_limit,
     scope,
     quota,
+    integrity,
 }
 
 mod refusals;
@@ -294,7 +295,7 @@ mod tests {
     use super::*;
 
     /// The attribution order, as the README states it ("Attribution order").
-    const DOCUMENTED: &str = "CONTENT, TRUNCATION, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, WINDOW, \
+    const DOCUMENTED: &str = "CONTENT, TRUNCATION, INTEGRITY, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, WINDOW, \
                               INCREMENTAL, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
 
     #[test]

@@ -104,6 +104,13 @@ async fn importing_a_cut_download_as_if_whole_fails_truncation_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_corrupt_or_malformed_bytes_unchecked_fails_integrity_only() {
+    // A cut download is still downloaded again (TRUNCATION holds); the copies of the corrupt
+    // items are INTEGRITY's, not CONTENT's.
+    fails_exactly("trust-bytes", &["integrity", "truncation", "content"], &["INTEGRITY"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_the_checkpoint_after_a_failed_run_fails_resume_only() {
     fails_exactly("checkpoint-on-failure", &["resume"], &["RESUME"]).await;
 }
@@ -161,13 +168,33 @@ async fn the_unbroken_command_connector_imports_the_2026_way() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_unbroken_command_connector_copes_with_every_fault() {
-    let scenarios =
-        ["retry-after", "backoff", "concurrency", "reauth", "resume", "truncation", "foreign-writes", "token-refresh", "graph-paging"];
+    let scenarios = [
+        "retry-after",
+        "backoff",
+        "concurrency",
+        "reauth",
+        "resume",
+        "truncation",
+        "integrity",
+        "foreign-writes",
+        "token-refresh",
+        "graph-paging",
+    ];
     let verdicts = run(mutant("none"), &scenarios).await;
     assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
     let passed = rules_with(&verdicts, Verdict::Pass);
-    for id in ["RETRY-AFTER", "BACKOFF", "CONCURRENCY", "REAUTH", "RESUME", "TRUNCATION", "FOREIGN-WRITES", "TOKEN-REFRESH", "GRAPH-PAGING"]
-    {
+    for id in [
+        "RETRY-AFTER",
+        "BACKOFF",
+        "CONCURRENCY",
+        "REAUTH",
+        "RESUME",
+        "TRUNCATION",
+        "INTEGRITY",
+        "FOREIGN-WRITES",
+        "TOKEN-REFRESH",
+        "GRAPH-PAGING",
+    ] {
         assert!(passed.contains(&rule(id)), "{id} was not exercised");
     }
     assert!(verdicts.iter().all(|v| v.snapshot == tm_conformance::SnapshotStatus::Matches));

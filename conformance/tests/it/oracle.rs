@@ -1,5 +1,5 @@
 //! Differential property: on random small scenarios (directory, mapping, participants, sizes,
-//! runs), the tenant the reference connector leaves equals the oracle's expectation, which is
+//! runs, the archive's integrity faults), the tenant the reference connector leaves equals the oracle's expectation, which is
 //! computed from the contract's rules without any connector code.
 
 use std::collections::BTreeSet;
@@ -42,7 +42,20 @@ struct Item {
     to: Option<usize>,
     minute: u32,
     size: Option<u64>,
+    /// An integrity fault on the item's downloads (INTEGRITY), as the `[[fault]]` lines after its
+    /// item.
+    fault: Option<&'static str>,
 }
+
+/// The integrity faults an item may have (each `[[fault]]`'s lines after `item`).
+const INTEGRITY_FAULTS: [&str; 6] = [
+    "action = \"corrupt\"",
+    "action = \"corrupt\"\ncount = 0",
+    "action = \"malformed\"\nvariant = \"garbage\"",
+    "action = \"malformed\"\nvariant = \"no_message_id\"",
+    "action = \"gone\"",
+    "action = \"gone\"\nstatus = 410",
+];
 
 #[derive(Debug, Clone)]
 struct Small {
@@ -80,7 +93,8 @@ impl Arbitrary for Small {
             .map(|_| {
                 let from = usize::arbitrary(g) % n;
                 let to = if bool::arbitrary(g) { Some(usize::arbitrary(g) % n) } else { None };
-                Item { from, to, minute: u32::arbitrary(g) % (3 * 24 * 60), size: pick(g, &sizes) }
+                let fault = (u8::arbitrary(g) % 4 == 0).then(|| pick(g, &INTEGRITY_FAULTS));
+                Item { from, to, minute: u32::arbitrary(g) % (3 * 24 * 60), size: pick(g, &sizes), fault }
             })
             .collect();
         let all_runs = [(24 * 60, true), (36 * 60, true), (48 * 60, false), (72 * 60, true)];
@@ -194,6 +208,9 @@ fn render_items(s: &Small, group: bool, t: &mut String) {
         }
         if let Some(size) = it.size {
             let _ = writeln!(t, "size = {size}");
+        }
+        if let Some(fault) = it.fault {
+            let _ = writeln!(t, "\n[[fault]]\napi = \"vendor\"\nop = \"raw\"\nitem = \"i{k}\"\n{fault}");
         }
     }
 }

@@ -50,8 +50,8 @@
 //!
 //! # Where exactly-once degrades to at-least-once (never to at-most-once)
 //!
-//! An item without a `Message-ID` cannot be asked for: a retried or interrupted import of it
-//! may land twice (a warning says so; the vendor contract gives every item one). A request the
+//! An item without a `Message-ID` could not be asked for, so it is not imported at all (it is
+//! `malformed_item`, `pipeline/item.rs`; the vendor contract gives every item one). A request the
 //! tenant receives completely but only processes after the question was answered would be
 //! missed by it; that needs a tenant delaying an import beyond a retry or a process restart.
 //! Someone else importing the very same message (same `Message-ID`) into the archive folder

@@ -1,6 +1,13 @@
 //! One item: its size checked from the listing, its budget reserved, its download capped and
-//! its digest checked, its participants routed; then its deliveries (`deliver.rs`), each
-//! mailbox once.
+//! its digest checked, its message checked, its participants routed; then its deliveries
+//! (`deliver.rs`), each mailbox once.
+//!
+//! INTEGRITY: bytes whose sha256 is not the listed one are downloaded again (a corruption in
+//! transit heals), then, still wrong, reported `malformed_item` with both digests; bytes that
+//! match but are no RFC 5322 message, or have no `Message-ID`, are `malformed_item` too; so is a
+//! listed item whose download answers 404 or 410. None of them is imported, and the run goes on.
+//! A later run does not ask for them again: its window starts where this run's ended, as for
+//! every failure the report names (the report is where an operator finds them).
 
 use bytes::Bytes;
 use tm_contract::{Failure, FailureReason, MAX_ITEM_BYTES};
@@ -25,6 +32,10 @@ impl ItemOutcome {
     }
 }
 
+/// INTEGRITY: how many times an item whose bytes do not match the listed sha256 is downloaded
+/// before it is reported `malformed_item` (a corruption in transit heals on the second).
+const DOWNLOADS: u32 = 2;
+
 /// The failure of an item before routing (no mailbox), with a line of detail.
 fn unusable(item: &ItemRef, reason: FailureReason, detail: String) -> Failure {
     Failure::new(item.id.to_string(), None, reason).with_detail(detail)
@@ -46,6 +57,15 @@ impl Run<'_> {
             Ok(body) => body,
             Err(failure) => return Ok(ItemOutcome::failed_with(failure)),
         };
+        // INTEGRITY: the listed bytes, but no message with a Message-ID: never imported.
+        let message_id = match participants::message_id(&body.head) {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::warn!(item = %item.id, error = %e, "malformed_item");
+                let detail = format!("{e} ({} bytes, sha256 {} as listed)", body.len, body.sha256);
+                return Ok(ItemOutcome::failed_with(unusable(item, FailureReason::MalformedItem, detail)));
+            }
+        };
         // A source that understated the size: reserve the difference if it is free (waiting for it
         // while holding a reservation could deadlock); the download cap bounds the overrun.
         let _extra = match budget_units(body.len).checked_sub(budget_units(item.size)) {
@@ -58,10 +78,9 @@ impl Run<'_> {
         };
         // Encoded while it downloaded, shared by every delivery.
         let Body { encoded, head, .. } = body;
-        let message_id = participants::internet_message_id(&head);
         drop(head);
         drop(download_slot);
-        self.deliver_all(item, &targets, encoded, message_id.as_deref()).await
+        self.deliver_all(item, &targets, encoded, Some(&message_id)).await
     }
 
     /// The mailboxes the item goes to, from its header block: `malformed_item` without usable
@@ -124,7 +143,7 @@ impl Run<'_> {
     async fn fetch(&self, item: &ItemRef) -> Result<Result<Body, Failure>, ConnectorError> {
         let expected = item.sha256.trim().to_ascii_lowercase();
         let mut actual = String::new();
-        for attempt in 1..=2 {
+        for attempt in 1..=DOWNLOADS {
             match self.source.download(&item.id, item.size, MAX_ITEM_BYTES).await? {
                 Fetched::TooLarge { received } => {
                     tracing::warn!(item = %item.id, listed_size = item.size, received, "item_too_large (the source misreported its size)");
@@ -148,7 +167,7 @@ impl Run<'_> {
                 }
             }
         }
-        let detail = format!("downloaded twice, the bytes' sha256 {actual} is not the listed {expected}");
+        let detail = format!("downloaded {DOWNLOADS} times, the bytes' sha256 {actual} is not the listed {expected}");
         Ok(Err(unusable(item, FailureReason::MalformedItem, detail)))
     }
 }

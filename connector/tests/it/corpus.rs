@@ -179,9 +179,11 @@ upn = "rimap-test@example.test"
 "#;
 
 /// What each corpus file comes to with [`TENANT`]: the mailboxes it is imported into, or the
-/// reason it fails before routing. In short: no `From` header, or a `From` with neither an
-/// address nor a mobile (`From: Whomever`), is `malformed_item` (even when a `To` is a valid
-/// user, as in malformed-019); a usable `From` but no participant that is a valid user is
+/// reason it fails before routing. In short: no `Message-ID` (every archive item has one, and
+/// without it a lost import's answer cannot be looked for: INTEGRITY, issue 26), no header line
+/// first, no `From` header, or a `From` with neither an address nor a mobile
+/// (`From: Whomever`), is `malformed_item` (even when a `To` is a valid user, as in
+/// malformed-019); a usable `From` but no participant that is a valid user is
 /// `user_mapping`; otherwise one delivery per distinct valid user among From/To/Cc (only the
 /// top-level headers count, not those of attached messages). The connector reads participants
 /// with mail-parser, so a mail-parser upgrade may legitimately change a line here: review such a
@@ -204,22 +206,22 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("malformed-014", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-015", Expect::Imported(&["test2@example.org", "test@example.org"])),
     ("malformed-016", Expect::Failed(FailureReason::MalformedItem)),
-    ("malformed-017", Expect::Imported(&["test2@example.org", "test@example.org"])),
+    ("malformed-017", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-018", Expect::Failed(FailureReason::MalformedItem)),
     ("malformed-019", Expect::Failed(FailureReason::MalformedItem)),
-    ("malformed-020", Expect::Imported(&["test@example.com"])),
-    ("malformed-021", Expect::Imported(&["test@example.com"])),
-    ("malformed-022", Expect::Imported(&["a@example.com"])),
-    ("rfc-000", Expect::Imported(&["ned@innosoft.com"])),
+    ("malformed-020", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-021", Expect::Failed(FailureReason::MalformedItem)),
+    ("malformed-022", Expect::Failed(FailureReason::MalformedItem)),
+    ("rfc-000", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-001", Expect::Failed(FailureReason::MalformedItem)),
-    ("rfc-002", Expect::Imported(&["vice-president@whitehouse.gov"])),
-    ("rfc-003", Expect::Imported(&["ned@innosoft.com"])),
+    ("rfc-002", Expect::Failed(FailureReason::MalformedItem)),
+    ("rfc-003", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-004", Expect::Failed(FailureReason::MalformedItem)),
-    ("rfc-005", Expect::Imported(&["ned@innosoft.com"])),
-    ("rfc-006", Expect::Imported(&["sender@example.com"])),
+    ("rfc-005", Expect::Failed(FailureReason::MalformedItem)),
+    ("rfc-006", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-007", Expect::Failed(FailureReason::MalformedItem)),
     ("rfc-008", Expect::Failed(FailureReason::MalformedItem)),
-    ("rfc-009", Expect::Imported(&["someone@example.com"])),
+    ("rfc-009", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-000", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-001", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-002", Expect::Failed(FailureReason::MalformedItem)),
@@ -227,12 +229,12 @@ const EXPECTED: &[(&str, Expect)] = &[
     ("thirdparty-004", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-005", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-006", Expect::Failed(FailureReason::MalformedItem)),
-    ("thirdparty-007", Expect::Failed(FailureReason::UserMapping)),
-    ("thirdparty-008", Expect::Imported(&["user@domain.org"])),
+    ("thirdparty-007", Expect::Failed(FailureReason::MalformedItem)),
+    ("thirdparty-008", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-009", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-010", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-011", Expect::Failed(FailureReason::UserMapping)),
-    ("thirdparty-012", Expect::Imported(&["user@domain.org"])),
+    ("thirdparty-012", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-013", Expect::Failed(FailureReason::MalformedItem)),
     ("thirdparty-014", Expect::Failed(FailureReason::UserMapping)),
     ("thirdparty-015", Expect::Imported(&["jonas.sterr@gmx.net"])),

@@ -15,4 +15,5 @@ pub mod serve;
 pub mod sessions;
 pub mod tls;
 pub mod vendor;
+pub mod vendor_bytes;
 pub mod web_ui;

@@ -19,6 +19,7 @@ use tm_contract::{Session, SessionRequest};
 
 use crate::http::error::ApiError;
 use crate::http::fault_answer::{broken_body, fault_error, reset_later};
+use crate::http::vendor_bytes;
 use crate::observe::journal::Entry;
 use crate::state::Shared;
 
@@ -32,7 +33,16 @@ pub fn router() -> Router<Shared> {
     api().split_for_parts().0
 }
 
-fn journal(state: &Shared, op: Op, request: String, status: u16, code: Option<&str>, item_id: Option<String>, fault: Option<FaultRecord>) {
+/// Journals a vendor request (with the fault it met, if any).
+pub(crate) fn journal(
+    state: &Shared,
+    op: Op,
+    request: String,
+    status: u16,
+    code: Option<&str>,
+    item_id: Option<String>,
+    fault: Option<FaultRecord>,
+) {
     state.journal.lock().expect("journal lock").push(Entry {
         seq: 0,
         api: tm_contract::Api::Vendor,
@@ -212,6 +222,7 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
             item.size = lie.size.unwrap_or(item.size);
             journal(&state, Op::List, request.into(), 200, None, Some(item.id.to_string()), Some(lie.record()));
         }
+        vendor_bytes::describe_held(&state, item);
     }
     let body = match broken_entries(&state, &page, request) {
         Some(broken) => Bytes::from(broken),
@@ -261,6 +272,7 @@ fn broken_entries(state: &Shared, page: &ItemPage, request: &str) -> Option<Vec<
             headers(("ETag" = String, description = "The item's sha256, quoted"))),
         (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
         (status = 404, description = "No such item (or, live, not captured yet) (`not_found`)", body = ErrorBody),
+        (status = 410, description = "A listed item deleted from the archive since (`item_deleted`, the `gone` fault)", body = ErrorBody),
         crate::http::openapi::VendorFaults,
     ))]
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -283,6 +295,12 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
             Some(id),
         );
     };
+    if let Some(rule) = state.faults.gone(&id) {
+        return vendor_bytes::gone(&state, rule, &id, request());
+    }
+    if vendor_bytes::serves_bad_bytes(&state, &id, fault.as_ref()) {
+        return vendor_bytes::bad_bytes(&state, item, fault.as_ref(), request());
+    }
     let sha = state.world.archive.sha256(item);
     let etag = HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header");
     let rendered = state.world.archive.render(item);

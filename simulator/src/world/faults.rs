@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
-use tm_contract::{BrokenField, FaultKind, FaultRecord, OddRetryAfter};
+use tm_contract::{BrokenField, FaultKind, FaultRecord, Malformation, OddRetryAfter};
 
 /// Which API a rule applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -111,6 +111,14 @@ pub enum ActionKind {
     /// Tenant imports only: the message is stored, then the answer is `status` (a 5xx, e.g. 503
     /// or 504): the write landed, the client sees a failure.
     StoreThenStatus,
+    /// Vendor raw downloads of the named item: the listed length, other bytes (`count = 1`: the
+    /// next download is whole; `0`: every one). See `integrity.rs`.
+    Corrupt,
+    /// The archive holds the named item as bytes that are no usable message (`variant`), and
+    /// lists their size and sha256: every listing and download. See `integrity.rs`.
+    Malformed,
+    /// The named item is listed, but every download answers `status` (404, the default, or 410).
+    Gone,
 }
 
 /// A rule's `retry_after` as written: whole seconds (`7`), fractional seconds (`1.5`) or
@@ -219,6 +227,9 @@ pub struct FaultRule {
     /// `break_entry`: the field broken (`size`, the default; `sha256`, `captured_at`, `id`).
     #[serde(default)]
     pub field: Option<String>,
+    /// `malformed`: how the item is no message (`garbage`, `no_message_id`).
+    #[serde(default)]
+    pub variant: Option<String>,
 }
 
 fn any_op() -> Op {
@@ -275,6 +286,7 @@ impl FaultRule {
             ActionKind::LieSize if self.size.is_none() => return bad("size", "action lie_size needs size"),
             ActionKind::LieSize if self.item.is_none() => return bad("item", "action lie_size names the item whose size it lies about"),
             ActionKind::BreakEntry => return self.check_break_entry(),
+            ActionKind::Corrupt | ActionKind::Malformed | ActionKind::Gone => return crate::world::integrity::check(self),
             _ => {}
         }
         Ok(())
@@ -298,6 +310,11 @@ impl FaultRule {
     /// The field a `break_entry` rule breaks (`size` when not given; `None`: no such field).
     pub fn broken_field(&self) -> Option<BrokenField> {
         self.field.as_deref().map_or(Some(BrokenField::Size), BrokenField::from_name)
+    }
+
+    /// How a `malformed` rule's item is no message (`None`: no variant, or no such one).
+    pub fn malformation(&self) -> Option<Malformation> {
+        self.variant.as_deref().and_then(Malformation::from_name)
     }
 
     /// `store_then_status`: a tenant import answered 500..599, without `Retry-After`.
@@ -338,6 +355,9 @@ impl FaultRule {
             ActionKind::LieSize => FaultKind::LieSize { size: self.size.unwrap_or(0) },
             ActionKind::ForeignWrite => FaultKind::ForeignWrite,
             ActionKind::BreakEntry => FaultKind::BrokenEntry(self.broken_field().unwrap_or(BrokenField::Size)),
+            ActionKind::Corrupt => FaultKind::Corrupt,
+            ActionKind::Malformed => FaultKind::Malformed(self.malformation().unwrap_or(Malformation::Garbage)),
+            ActionKind::Gone => FaultKind::Gone { status: self.status.unwrap_or(404) },
         };
         kind.into()
     }
@@ -411,8 +431,8 @@ impl FaultPlan {
         let mut hit = None;
         for s in rules.iter_mut() {
             let r = &s.rule;
-            if matches!(r.action, ActionKind::LieSize | ActionKind::BreakEntry) {
-                continue; // applied to every listing, see `size_lie` and `broken_entry`
+            if matches!(r.action, ActionKind::LieSize | ActionKind::BreakEntry | ActionKind::Malformed | ActionKind::Gone) {
+                continue; // standing: see `size_lie`, `broken_entry`, `malformed` and `gone`
             }
             if r.api != req.api || (r.op != Op::Any && r.op != req.op) {
                 continue;
@@ -451,6 +471,16 @@ impl FaultPlan {
     /// Whether any `break_entry` rule is in the plan (a listing is re-written only then).
     pub fn breaks_entries(&self) -> bool {
         self.original.iter().any(|r| r.action == ActionKind::BreakEntry)
+    }
+
+    /// The `malformed` rule that names an item, if any: the archive holds it as bad bytes.
+    pub fn malformed(&self, item: &str) -> Option<&FaultRule> {
+        self.original.iter().find(|r| r.action == ActionKind::Malformed && r.item.as_deref() == Some(item))
+    }
+
+    /// The `gone` rule that names an item, if any: its downloads answer the rule's status.
+    pub fn gone(&self, item: &str) -> Option<&FaultRule> {
+        self.original.iter().find(|r| r.action == ActionKind::Gone && r.item.as_deref() == Some(item))
     }
 
     /// The size a listing reports for an item when a `lie_size` rule names it.

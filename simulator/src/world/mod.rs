@@ -2,7 +2,8 @@
 //! [`people`] (with [`faker`] names over the [`corpus`]) and traffic ([`generate`], as
 //! [`item`] specs); each item is [`render`]ed as an RFC 5322 message (its id written in its
 //! headers by [`header_ids`]), indexed in the
-//! [`archive`] with its [`digest`]s; the scenario's [`faults`] are a deterministic plan, and
+//! [`archive`] with its [`digest`]s; the scenario's [`faults`] are a deterministic plan (the archive's own failures:
+//! [`integrity`]), and
 //! [`locale`] names the mailboxes' default folders in the scenario's language.
 //!
 //! Deterministic (the scenario's seed drives a `ChaCha8Rng`; no clock, no hash order in outputs)
@@ -15,6 +16,7 @@ pub mod faker;
 pub mod faults;
 pub mod generate;
 pub mod header_ids;
+pub mod integrity;
 pub mod item;
 pub mod locale;
 pub mod people;

@@ -9,6 +9,7 @@ mod faults;
 mod graph_options;
 mod hostile_ids;
 mod import_paths;
+mod integrity;
 mod items;
 mod openapi;
 mod permissions;

@@ -332,7 +332,8 @@ impl Conn<'_> {
                 }
             }
             let whole = !broken && hex::encode(sha2::Sha256::digest(&out)) == item.sha256;
-            if whole || trusting {
+            let arrived = !broken && out.len() as u64 == item.size;
+            if whole || trusting || (arrived && self.mutation == Mutation::TrustBytes) {
                 return Ok(Ok(Some(out)));
             }
         }

@@ -6,9 +6,9 @@
 //! suite's self-tests run it through `--connector-cmd "tm-mutant --mutation NAME"`.
 //!
 //! It is sequential and simple: list the window, download each item (capped at the limit + 1
-//! byte, checked against the listed sha256 and downloaded again when cut short), read its
-//! participants, route them, import into `WeChat Archiver`, and keep in `STATE_DIR` a checkpoint
-//! and a ledger of import intents; an import cut short by a kill, a failure or a lost answer is
+//! byte, checked against the listed sha256 and downloaded again when cut short or corrupt, and
+//! checked to carry a Message-ID), read its participants, route them, import into `WeChat
+//! Archiver`, and keep in `STATE_DIR` a checkpoint and a ledger of import intents; an import cut short by a kill, a failure or a lost answer is
 //! resolved by asking the tenant for the item's `internetMessageId` in the folder (the
 //! `count-fence` mutation trusts the folder's item count instead). Calls are retried with manners: `Retry-After`
 //! honoured (a wait over a minute fails the run instead), exponential backoff from 200 ms

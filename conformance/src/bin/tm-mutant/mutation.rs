@@ -65,4 +65,8 @@ pub(crate) enum Mutation {
     AskOutOfScope,
     /// Does not remember a full mailbox: asks it again for every item (QUOTA).
     AskFullMailbox,
+    /// Imports whatever bytes a download delivered whole (the listed length, the connection not
+    /// broken): it checks neither their sha256 nor that they are a message with a Message-ID
+    /// (INTEGRITY; a cut download is still downloaded again, so TRUNCATION holds).
+    TrustBytes,
 }

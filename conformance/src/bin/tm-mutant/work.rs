@@ -212,7 +212,9 @@ async fn item_run(
         .and_then(|h| h.message_id().map(|id| format!("<{id}>")))
         .unwrap_or_default();
     let mut people = participants(&raw);
-    if people.is_empty() {
+    // An item without a Message-ID is no archive item (and a lost import of it could not be
+    // looked for): malformed, unless the mutation trusts whatever it got.
+    if people.is_empty() || (message_id.is_empty() && m != Mutation::TrustBytes) {
         fail(tally, "malformed_item");
         return Ok(());
     }
