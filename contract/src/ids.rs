@@ -5,7 +5,8 @@
 //! "The item"). Spaces, `#`, `?`, `/`, `+`, `%`, quotes and non-ASCII letters are all ids; a
 //! client percent-encodes an id as one path segment wherever it builds a URL of it. Control
 //! characters (C0, DEL, C1: tabs, newlines, NUL) are refused, so that an id can be written on
-//! one line of a log, a header or a file as it is; a listing entry with such an id (or an empty
+//! one line of a log, a header or a file as it is, and `.` and `..` are refused (the URL
+//! standard reads them as dot segments, however encoded); a listing entry with such an id (or an empty
 //! one) is unusable and a connector reports it. A user id is the tenant's (a GUID in Graph):
 //! non-empty, no whitespace, no control characters.
 
@@ -28,13 +29,15 @@ pub struct BadId {
 }
 
 /// What an item id is, in the words of [`BadId`].
-const ITEM_ID_RULE: &str = "item ids are non-empty and contain no control characters";
+const ITEM_ID_RULE: &str = "item ids are non-empty, contain no control characters and are not `.` or `..`";
 /// What a user id is, in the words of [`BadId`].
 const USER_ID_RULE: &str = "user ids are non-empty and contain no whitespace or control characters";
 
 /// An item id: non-empty, no control character (see the module docs).
 fn check_item(text: &str, what: &'static str) -> Result<(), BadId> {
-    if text.is_empty() || text.chars().any(char::is_control) {
+    // `.` and `..` name no path segment: the URL standard reads them (and `%2e`, `%2E.` …) as
+    // "this" and "parent" segments whatever the encoding, so no URL can download such an item.
+    if text.is_empty() || text.chars().any(char::is_control) || text == "." || text == ".." {
         return Err(BadId { what, text: text.to_owned(), rule: ITEM_ID_RULE });
     }
     Ok(())
@@ -156,10 +159,11 @@ mod tests {
             let json = serde_json::to_string(&id.parse::<ItemId>().unwrap()).unwrap();
             assert_eq!(serde_json::from_str::<ItemId>(&json).unwrap(), id);
         }
-        for bad in ["", "a\tb", "a\nb", "a\rb", "nul\0", "del\u{7f}", "c1\u{85}"] {
+        for bad in ["", "a\tb", "a\nb", "a\rb", "nul\0", "del\u{7f}", "c1\u{85}", ".", ".."] {
             let e = bad.parse::<ItemId>().unwrap_err();
             assert!(e.to_string().contains("control characters"), "{e}");
         }
+        assert_eq!("...".parse::<ItemId>().unwrap().as_str(), "...");
         assert!("a b".parse::<UserId>().unwrap_err().to_string().contains("whitespace"));
     }
 }
