@@ -81,8 +81,8 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         Kind::Call => Some(s.call.unwrap_or(CallSpec { call_type: CallType::Voice, duration: 60 })),
         _ => None,
     };
-    let text = s.text.clone().unwrap_or_else(|| match s.kind {
-        Kind::Chat => corpus::CHAT_ZH[rng.random_range(0..corpus::CHAT_ZH.len())].to_string(),
+    let text = s.text.clone().unwrap_or_else(|| match content {
+        ContentType::Text => corpus::CHAT_ZH[rng.random_range(0..corpus::CHAT_ZH.len())].to_string(),
         _ => String::new(),
     });
     let content_seed = rng.random();
