@@ -52,7 +52,8 @@ impl Check for RouteNested {
             return None;
         }
         let q = e.quoted.iter().find(|q| q.route.as_ref().is_some_and(|(m, _)| tm_contract::same_address(m, d.mailbox)))?;
-        let why = format!("{} ({} is only quoted inside the item, in a forwarded record or a contact card)", d.elsewhere(), j.person(q.person));
+        let why =
+            format!("{} ({} is only quoted inside the item, in a forwarded record or a contact card)", d.elsewhere(), j.person(q.person));
         Some(d.finding(j, &why))
     }
 }

@@ -32,7 +32,9 @@ fn nested_people(raw: &[u8]) -> Vec<(String, String)> {
         }
         if part.content_type().is_some_and(|c| c.c_subtype.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("vcard"))) {
             let card = String::from_utf8_lossy(part.contents()).to_string();
-            let field = |name: &str| card.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.starts_with(name)).map(|(_, v)| v.trim().to_string()));
+            let field = |name: &str| {
+                card.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.starts_with(name)).map(|(_, v)| v.trim().to_string()))
+            };
             let name = format!("{} {}", field("FN").unwrap_or_default(), field("TEL").unwrap_or_default());
             out.push((name, field("EMAIL").unwrap_or_default()));
         }

@@ -20,8 +20,11 @@ const WEAPPS: &[(&str, &str)] =
 /// To-dos.
 const TODOS: &[&str] = &["周五前提交季度报表", "确认客户合同条款", "更新项目排期", "准备周会材料"];
 /// Votes: (title, options).
-const VOTES: &[(&str, &[&str])] =
-    &[("团建地点投票", &["杭州西湖", "苏州园林", "莫干山"]), ("午餐订哪家", &["川菜", "粤菜", "轻食"]), ("Offsite date", &["Fri 4 Dec", "Fri 11 Dec"])];
+const VOTES: &[(&str, &[&str])] = &[
+    ("团建地点投票", &["杭州西湖", "苏州园林", "莫干山"]),
+    ("午餐订哪家", &["川菜", "粤菜", "轻食"]),
+    ("Offsite date", &["Fri 4 Dec", "Fri 11 Dec"]),
+];
 /// Forms: (title, questions).
 const FORMS: &[(&str, &[&str])] = &[("活动报名表", &["姓名", "部门", "是否参加"]), ("设备申领", &["设备类型", "数量", "用途"])];
 /// Red packet wishes.

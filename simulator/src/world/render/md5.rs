@@ -63,7 +63,8 @@ impl Md5 {
     }
 
     fn block(&mut self, block: &[u8; 64]) {
-        let m: [u32; 16] = std::array::from_fn(|i| u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]));
+        let m: [u32; 16] =
+            std::array::from_fn(|i| u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]));
         let [mut a, mut b, mut c, mut d] = self.state;
         for i in 0..64 {
             let (f, g) = match i / 16 {

@@ -84,7 +84,8 @@ pub(super) fn event(item: &ItemSpec, organiser: &Person, r: &mut ChaCha8Rng) -> 
     let (name, place, _, _) = corpus::PLACES[r.random_range(0..corpus::PLACES.len())];
     let meeting = item.content == ContentType::Meeting;
     let what = if meeting { "会议" } else { "日程" };
-    let mut ics = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//TeleMessage Simulator//WeCom Archive//EN\r\nMETHOD:PUBLISH\r\n");
+    let mut ics =
+        String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//TeleMessage Simulator//WeCom Archive//EN\r\nMETHOD:PUBLISH\r\n");
     ics.push_str("BEGIN:VEVENT\r\n");
     ics.push_str(&fold(&format!("UID:{}@{MESSAGE_ID_DOMAIN}", item.id.replace(|c: char| !c.is_ascii_graphic(), "_"))));
     ics.push_str(&format!("DTSTAMP:{}\r\nDTSTART:{}\r\nDTEND:{}\r\n", ical_time(item.captured_ms), ical_time(start), ical_time(end)));

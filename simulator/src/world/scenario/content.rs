@@ -41,7 +41,8 @@ pub(super) fn item_content(
     if list.get_ref().is_empty() || (t == ContentType::Card && list.get_ref().len() != 1) {
         return ctx.err(list.span(), at("quoted"), "a card names exactly one person, a chat record at least one");
     }
-    let members: Vec<&str> = group.and_then(|g| groups.iter().find(|x| x.id == g)).map_or(Vec::new(), |g| g.members.iter().map(String::as_str).collect());
+    let members: Vec<&str> =
+        group.and_then(|g| groups.iter().find(|x| x.id == g)).map_or(Vec::new(), |g| g.members.iter().map(String::as_str).collect());
     let mut quoted: Vec<String> = Vec::new();
     for (j, q) in list.get_ref().iter().enumerate() {
         let field = at(&format!("quoted[{j}]"));

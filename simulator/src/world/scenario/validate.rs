@@ -378,7 +378,8 @@ fn items(
         let (from, to, group) = item_participants(ctx, taken, i, it, groups, employees)?;
         item_kind_fields(ctx, i, it)?;
         let recalls = item_recalls(ctx, i, it)?;
-        let (content_type, quoted) = super::content::item_content(ctx, taken, i, it, groups, (from.as_str(), to.as_slice(), group.as_deref()))?;
+        let (content_type, quoted) =
+            super::content::item_content(ctx, taken, i, it, groups, (from.as_str(), to.as_slice(), group.as_deref()))?;
         items.push(ScriptedItem {
             id,
             at_ms: when.timestamp_millis(),
