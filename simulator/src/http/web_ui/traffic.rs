@@ -145,7 +145,7 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
         page + 1
     );
     body.push_str(
-        "<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\">Captured</th><th scope=\"col\">Kind</th><th scope=\"col\">Source</th>\
+        "<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\">Captured</th><th scope=\"col\">Kind</th><th scope=\"col\">Type</th><th scope=\"col\">Source</th>\
          <th scope=\"col\">From</th><th scope=\"col\">Thread</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>",
     );
     for i in selected.iter().skip(page * PAGE).take(PAGE) {
@@ -190,10 +190,11 @@ fn row(body: &mut String, archive: &crate::world::archive::Archive, i: &crate::w
     let (thread_id, thread_name) = thread(&i.spec, population);
     let _ = write!(
         body,
-        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
+        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
         enc(&i.spec.id),
         time(i.spec.captured_ms),
         i.spec.kind.as_str(),
+        i.spec.content.as_str(),
         i.spec.source.as_str(),
         esc(&actor.name),
         enc(&thread_id),
@@ -224,7 +225,7 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
     let mut body = format!(
         "<p class=\"actions\"><a class=\"button\" href=\"/traffic/{0}/eml\" download>Download .eml</a> \
          <a href=\"/traffic?thread={1}\">Thread: {2}</a></p>\
-         <dl class=\"facts\"><dt>Id</dt><dd><code>{3}</code></dd><dt>Captured</dt><dd>{4}</dd><dt>Kind</dt><dd>{5}</dd>\
+         <dl class=\"facts\"><dt>Id</dt><dd><code>{3}</code></dd><dt>Captured</dt><dd>{4}</dd><dt>Kind</dt><dd>{5}</dd><dt>Content type</dt><dd>{10}</dd>\
          <dt>Source</dt><dd>{6}</dd><dt>Size</dt><dd>{7} ({8} bytes)</dd><dt>sha256</dt><dd><code>{9}</code></dd>",
         enc(&spec.id),
         enc(&thread_id),
@@ -235,8 +236,13 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         spec.source.as_str(),
         size(state.world.archive.size(item)),
         state.world.archive.size(item),
-        state.world.archive.sha256(item)
+        state.world.archive.sha256(item),
+        spec.content.as_str()
     );
+    for q in &spec.quoted {
+        let p = population.person(*q);
+        let _ = write!(body, "<dt>Quoted (not a participant)</dt><dd>{}</dd>", esc(&p.name));
+    }
     if let Some(original) = &spec.recalls {
         let _ = write!(body, "<dt>Recalls</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(original), esc(original));
     }
