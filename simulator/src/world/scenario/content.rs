@@ -60,3 +60,51 @@ pub(super) fn item_content(
     }
     Ok((content_type, quoted))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Scenario;
+    use super::*;
+
+    const BASE: &str = "name = \"t\"\nseed = 1\nstart = \"2026-11-20T00:00:00Z\"\n\
+        [[employee]]\nid = \"a\"\nname = \"A\"\nemail = \"a@x.cn\"\n\
+        [[employee]]\nid = \"b\"\nname = \"B\"\nemail = \"b@x.cn\"\n\
+        [[employee]]\nid = \"c\"\nname = \"C\"\nemail = \"c@x.cn\"\n\
+        [[item]]\nat = \"2026-11-20T01:00:00Z\"\nfrom = \"a\"\nto = [\"b\"]\n";
+
+    fn load(item: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::from_toml_str(&format!("{BASE}{item}"), "t.toml")
+    }
+
+    fn refused(item: &str) -> (Option<String>, Option<usize>, String) {
+        let e = load(item).unwrap_err();
+        (e.field, e.line, e.message)
+    }
+
+    #[test]
+    fn a_content_type_of_the_kind_and_quoted_people_who_take_no_part_are_read() {
+        let s = load("kind = \"chat\"\ncontent_type = \"chatrecord\"\nquoted = [\"c\"]\n").unwrap();
+        assert_eq!((s.items[0].content_type, s.items[0].quoted.clone()), (Some(ContentType::Chatrecord), vec!["c".to_string()]));
+        assert_eq!(load("kind = \"chat\"\n").unwrap().items[0].content_type, None);
+    }
+
+    #[test]
+    fn unknown_or_mismatched_types_and_bad_quotes_are_named_with_field_and_line() {
+        let (field, line, msg) = refused("kind = \"chat\"\ncontent_type = \"transfer\"\n");
+        assert_eq!((field.as_deref(), line), (Some("item[0].content_type"), Some(21)));
+        assert!(msg.contains("unknown content type `transfer`") && msg.contains("chatrecord"), "{msg}");
+        let (field, _, msg) = refused("kind = \"chat\"\ncontent_type = \"image\"\n");
+        assert_eq!(field.as_deref(), Some("item[0].content_type"));
+        assert!(msg.contains("of kind attachment, not chat"), "{msg}");
+        let (field, _, msg) = refused("kind = \"chat\"\ncontent_type = \"card\"\nquoted = [\"b\"]\n");
+        assert_eq!(field.as_deref(), Some("item[0].quoted[0]"));
+        assert!(msg.contains("takes part"), "{msg}");
+        let (field, _, _) = refused("kind = \"chat\"\ncontent_type = \"card\"\nquoted = [\"nobody\"]\n");
+        assert_eq!(field.as_deref(), Some("item[0].quoted[0]"));
+        let (field, _, msg) = refused("kind = \"chat\"\nquoted = [\"c\"]\n");
+        assert_eq!(field.as_deref(), Some("item[0].quoted"));
+        assert!(msg.contains("only for content type chatrecord or card"), "{msg}");
+        let (field, _, _) = refused("kind = \"chat\"\ncontent_type = \"card\"\nquoted = [\"c\", \"a\"]\n");
+        assert_eq!(field.as_deref(), Some("item[0].quoted"));
+    }
+}
