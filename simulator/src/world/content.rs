@@ -154,7 +154,7 @@ impl ContentType {
             }
             at -= t.weight() as f64;
         }
-        of_kind().last().expect("every kind has a type")
+        of_kind().next_back().expect("every kind has a type")
     }
 }
 

@@ -290,17 +290,7 @@ impl Day<'_> {
             }
             Conversation::SelfNote => (employee, conversation, p.person(employee).app),
         };
-        let m = &self.traffic.mix;
-        let x = self.rng.random_range(0.0..(m.chat + m.attachment + m.file + m.call));
-        let kind = if x < m.chat {
-            Kind::Chat
-        } else if x < m.chat + m.attachment {
-            Kind::Attachment
-        } else if x < m.chat + m.attachment + m.file {
-            Kind::File
-        } else {
-            Kind::Call
-        };
+        let kind = self.kind();
         let kind = if kind == Kind::Call && conversation == Conversation::SelfNote { Kind::Chat } else { kind };
         let content = ContentType::draw(kind, self.rng.random());
         let (actor, conversation, content) = self.consent(actor, conversation, content);
@@ -324,15 +314,35 @@ impl Day<'_> {
             exact_size: None,
             listed_size: None,
         };
-        if content.quotes_people() {
-            let n = if content == ContentType::Card { 1 } else { self.rng.random_range(2..=4) };
-            item.quoted = draw_quoted(&mut self.rng, p, &item, n);
+        self.quote(&mut item);
+        self.content(&mut item);
+        item
+    }
+
+    /// A kind drawn by the traffic's mix.
+    fn kind(&mut self) -> Kind {
+        let m = &self.traffic.mix;
+        let x = self.rng.random_range(0.0..(m.chat + m.attachment + m.file + m.call));
+        if x < m.chat {
+            Kind::Chat
+        } else if x < m.chat + m.attachment {
+            Kind::Attachment
+        } else if x < m.chat + m.attachment + m.file {
+            Kind::File
+        } else {
+            Kind::Call
+        }
+    }
+
+    /// Whom a chat record (two to four people) or a card (one) quotes; a text when nobody can be.
+    fn quote(&mut self, item: &mut ItemSpec) {
+        if item.content.quotes_people() {
+            let n = if item.content == ContentType::Card { 1 } else { self.rng.random_range(2..=4) };
+            item.quoted = draw_quoted(&mut self.rng, self.population, item, n);
             if item.quoted.is_empty() {
                 item.content = ContentType::Text;
             }
         }
-        self.content(&mut item);
-        item
     }
 
     /// A consent event (agree, disagree) is the external contact's, in a 1:1 chat with them:

@@ -66,7 +66,7 @@ impl Md5 {
         let m: [u32; 16] =
             std::array::from_fn(|i| u32::from_le_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]));
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
+        for (i, shift) in S.iter().enumerate() {
             let (f, g) = match i / 16 {
                 0 => ((b & c) | (!b & d), i),
                 1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
@@ -77,7 +77,7 @@ impl Md5 {
             a = d;
             d = c;
             c = b;
-            b = b.wrapping_add(f.rotate_left(S[i]));
+            b = b.wrapping_add(f.rotate_left(*shift));
         }
         for (s, v) in self.state.iter_mut().zip([a, b, c, d]) {
             *s = s.wrapping_add(v);

@@ -67,9 +67,9 @@ mod tests {
     use super::*;
 
     const BASE: &str = "name = \"t\"\nseed = 1\nstart = \"2026-11-20T00:00:00Z\"\n\
-        [[employee]]\nid = \"a\"\nname = \"A\"\nemail = \"a@x.cn\"\n\
-        [[employee]]\nid = \"b\"\nname = \"B\"\nemail = \"b@x.cn\"\n\
-        [[employee]]\nid = \"c\"\nname = \"C\"\nemail = \"c@x.cn\"\n\
+        [[employee]]\nid = \"a\"\nname = \"A\"\nemail = \"a@x.cn\"\napp = \"wecom\"\n\
+        [[employee]]\nid = \"b\"\nname = \"B\"\nemail = \"b@x.cn\"\napp = \"wecom\"\n\
+        [[employee]]\nid = \"c\"\nname = \"C\"\nemail = \"c@x.cn\"\napp = \"wecom\"\n\
         [[item]]\nat = \"2026-11-20T01:00:00Z\"\nfrom = \"a\"\nto = [\"b\"]\n";
 
     fn load(item: &str) -> Result<Scenario, ScenarioError> {
@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn unknown_or_mismatched_types_and_bad_quotes_are_named_with_field_and_line() {
         let (field, line, msg) = refused("kind = \"chat\"\ncontent_type = \"transfer\"\n");
-        assert_eq!((field.as_deref(), line), (Some("item[0].content_type"), Some(21)));
+        assert_eq!((field.as_deref(), line), (Some("item[0].content_type"), Some(24)));
         assert!(msg.contains("unknown content type `transfer`") && msg.contains("chatrecord"), "{msg}");
         let (field, _, msg) = refused("kind = \"chat\"\ncontent_type = \"image\"\n");
         assert_eq!(field.as_deref(), Some("item[0].content_type"));
