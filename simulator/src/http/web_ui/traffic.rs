@@ -25,6 +25,9 @@ pub struct Filters {
     q: String,
     #[serde(default)]
     kind: String,
+    /// A WeCom message type (`X-TELEMESSAGE-ContentType`).
+    #[serde(default, rename = "type")]
+    content: String,
     #[serde(default)]
     source: String,
     /// A thread's id or part of its name.
@@ -80,6 +83,7 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
         .iter()
         .filter(|i| from.is_none_or(|t| i.spec.captured_ms >= t) && to.is_none_or(|t| i.spec.captured_ms < t))
         .filter(|i| f.kind.is_empty() || i.spec.kind.as_str() == f.kind)
+        .filter(|i| f.content.is_empty() || i.spec.content.as_str() == f.content)
         .filter(|i| f.source.is_empty() || i.spec.source.as_str() == f.source)
         .filter(|i| {
             needle.is_empty()
@@ -101,7 +105,7 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
 
 fn query_string(f: &Filters, page: usize) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("q", &f.q), ("kind", &f.kind), ("source", &f.source), ("thread", &f.thread), ("from", &f.from), ("to", &f.to)] {
+    for (k, v) in [("q", &f.q), ("kind", &f.kind), ("type", &f.content), ("source", &f.source), ("thread", &f.thread), ("from", &f.from), ("to", &f.to)] {
         if !v.is_empty() {
             q.append_pair(k, v);
         }
@@ -165,10 +169,12 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
 /// The search form, holding the filters asked for.
 fn filter_form(f: &Filters) -> String {
     let kinds: Vec<&str> = super::overview::KINDS.iter().map(|k| k.0).collect();
+    let types: Vec<&str> = crate::world::content::ContentType::ALL.iter().map(|t| t.as_str()).collect();
     format!(
         "<form class=\"filters\" method=\"get\" action=\"/traffic\" role=\"search\">\
          <label for=\"f-q\">Participant</label><input id=\"f-q\" name=\"q\" value=\"{}\" placeholder=\"name, mobile or address\">\
          <label for=\"f-kind\">Kind</label>{}\
+         <label for=\"f-type\">Type</label>{}\
          <label for=\"f-source\">Source</label>{}\
          <label for=\"f-thread\">Thread</label><input id=\"f-thread\" name=\"thread\" value=\"{}\" placeholder=\"id or name\">\
          <label for=\"f-from\">From</label><input id=\"f-from\" name=\"from\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
@@ -176,6 +182,7 @@ fn filter_form(f: &Filters) -> String {
          <button type=\"submit\">Search</button> <a href=\"/traffic\">Clear</a></form>",
         esc(&f.q),
         options("kind", &f.kind, &kinds),
+        options("type", &f.content, &types),
         options("source", &f.source, &["wechat", "wecom"]),
         esc(&f.thread),
         esc(&f.from),
@@ -190,10 +197,11 @@ fn row(body: &mut String, archive: &crate::world::archive::Archive, i: &crate::w
     let (thread_id, thread_name) = thread(&i.spec, population);
     let _ = write!(
         body,
-        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
+        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td><a href=\"/traffic?type={}\">{}</a></td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
         enc(&i.spec.id),
         time(i.spec.captured_ms),
         i.spec.kind.as_str(),
+        i.spec.content.as_str(),
         i.spec.content.as_str(),
         i.spec.source.as_str(),
         esc(&actor.name),
