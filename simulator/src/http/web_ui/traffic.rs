@@ -105,7 +105,15 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
 
 fn query_string(f: &Filters, page: usize) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("q", &f.q), ("kind", &f.kind), ("type", &f.content), ("source", &f.source), ("thread", &f.thread), ("from", &f.from), ("to", &f.to)] {
+    for (k, v) in [
+        ("q", &f.q),
+        ("kind", &f.kind),
+        ("type", &f.content),
+        ("source", &f.source),
+        ("thread", &f.thread),
+        ("from", &f.from),
+        ("to", &f.to),
+    ] {
         if !v.is_empty() {
             q.append_pair(k, v);
         }
