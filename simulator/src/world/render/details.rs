@@ -186,3 +186,28 @@ pub(super) fn china_time(ms: i64) -> String {
     let t = DateTime::from_timestamp_millis(ms + 8 * 3_600_000).unwrap_or_default();
     format!("{:04}-{:02}-{:02} {:02}:{:02}:{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::scenario::Scenario;
+
+    #[test]
+    fn every_type_says_something_and_has_its_parts() {
+        let s = Scenario::from_toml_str(include_str!("../../../../fixtures/samples/samples.toml"), "samples.toml").unwrap();
+        let population = Population::build(&s);
+        let items = crate::world::generate::items(&s, &population).unwrap();
+        assert_eq!(items.len(), T::ALL.len());
+        for item in &items {
+            let d = details(item, &population);
+            assert!(d.text.trim().len() > 2 && d.text.ends_with("\r\n"), "{:?}: {:?}", item.content, d.text);
+            assert!(!d.text.replace("\r\n", "").contains('\n'), "{:?}: bare LF", item.content);
+            let parts = match item.content {
+                T::Card | T::Meeting | T::Calendar => 1..=1,
+                T::Chatrecord => 2..=5,
+                _ => 0..=0,
+            };
+            assert!(parts.contains(&d.parts.len()), "{:?}: {} parts", item.content, d.parts.len());
+        }
+    }
+}

@@ -132,3 +132,72 @@ pub(super) fn chatrecord(item: &ItemSpec, population: &Population, r: &mut ChaCh
     }
     (summary, parts)
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::world::scenario::Scenario;
+
+    const PEOPLE: &str = "name = \"t\"\nseed = 3\nstart = \"2026-11-20T00:00:00Z\"\n\
+        [[employee]]\nid = \"a\"\nname = \"王伟\"\nmobile = \"+8613810000001\"\nemail = \"a@x.cn\"\napp = \"wecom\"\n\
+        [[employee]]\nid = \"b\"\nname = \"Tom Lee\"\nemail = \"b@x.cn\"\napp = \"wecom\"\n\
+        [[external]]\nid = \"c\"\nname = \"陈杰\"\nmobile = \"+8613910000001\"\nemail = \"c@y.example\"\napp = \"wecom\"\ncompany = \"Partner, 伙伴\"\n\
+        [[item]]\nid = \"r-1\"\nat = \"2026-11-20T01:00:00Z\"\nkind = \"chat\"\ncontent_type = \"chatrecord\"\nfrom = \"a\"\nto = [\"b\"]\nquoted = [\"c\"]\n";
+
+    fn world() -> (Population, ItemSpec) {
+        let s = Scenario::from_toml_str(PEOPLE, "t.toml").unwrap();
+        let population = Population::build(&s);
+        let item = crate::world::generate::items(&s, &population).unwrap().remove(0);
+        (population, item)
+    }
+
+    fn decoded(part: &[u8]) -> String {
+        let msg = mail_parser::MessageParser::default().parse(part).unwrap();
+        String::from_utf8(msg.parts[0].contents().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn a_vcard_names_the_person_with_mobile_address_and_escaped_company() {
+        let (population, _) = world();
+        let card = decoded(&vcard(population.person(2)));
+        assert!(card.starts_with("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:陈杰\r\nN:陈;杰;;;\r\n"), "{card}");
+        assert!(card.contains("TEL;TYPE=CELL:+8613910000001\r\n") && card.contains("EMAIL;TYPE=INTERNET:c@y.example\r\n"));
+        assert!(card.contains("ORG:Partner\\, 伙伴\r\n") && card.ends_with("END:VCARD\r\n"));
+        assert!(decoded(&vcard(population.person(1))).contains("N:Lee;Tom;;;"));
+    }
+
+    #[test]
+    fn an_event_is_one_vevent_ending_after_it_starts() {
+        let (population, item) = world();
+        let (summary, part) = event(&item, population.person(0), &mut ChaCha8Rng::seed_from_u64(1));
+        let ics = decoded(&part);
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n") && ics.ends_with("END:VEVENT\r\nEND:VCALENDAR\r\n"), "{ics}");
+        let field = |name: &str| ics.lines().find_map(|l| l.strip_prefix(name)).unwrap().to_string();
+        assert!(field("DTSTART:") < field("DTEND:") && field("DTSTAMP:") < field("DTSTART:"));
+        assert!(ics.contains("ORGANIZER;CN=\"王伟\":mailto:a@x.cn") && summary.contains("(UTC+8)"));
+    }
+
+    #[test]
+    fn a_chat_record_is_forwarded_messages_from_the_quoted_people() {
+        let (population, item) = world();
+        let (summary, parts) = chatrecord(&item, &population, &mut ChaCha8Rng::seed_from_u64(item.content_seed));
+        assert!(parts.len() >= 2 && summary.lines().count() == parts.len() + 1);
+        for part in &parts {
+            let outer = mail_parser::MessageParser::default().parse(part).unwrap();
+            let Some(mail_parser::PartType::Message(nested)) = outer.parts.first().map(|p| &p.body) else { panic!("not a message/rfc822") };
+            let from = nested.from().and_then(|f| f.first()).and_then(|a| a.address()).unwrap();
+            assert_eq!(from, "c@y.example");
+            assert!(nested.date().is_some() && nested.message_id().is_some_and(|m| m.starts_with("r-1.")));
+        }
+    }
+
+    quickcheck::quickcheck! {
+        fn folded_lines_are_at_most_75_octets_and_unfold_to_the_line(line: String) -> bool {
+            let line: String = line.chars().filter(|c| !c.is_control()).collect();
+            let folded = fold(&line);
+            folded.split("\r\n").all(|l| l.len() <= 75) && folded.trim_end_matches("\r\n").replace("\r\n ", "") == line
+        }
+    }
+}
