@@ -73,6 +73,9 @@ pub struct ItemFacts {
     pub actor: u32,
     /// Every participant (person indices), the actor first, each once.
     pub participants: Vec<u32>,
+    /// People named inside the item who are not its participants (a chat record's quoted
+    /// senders, a card's contact): they never route it (ROUTE-NESTED).
+    pub quoted: Vec<u32>,
     /// The recalled item, for a recall.
     pub recalls: Option<String>,
     /// Whether some recall in the archive recalls this item.
@@ -168,6 +171,7 @@ impl ArchiveFacts {
                 listed_size: spec.listed_size.unwrap_or_else(|| world.archive.size(item)),
                 actor: spec.actor,
                 participants,
+                quoted: spec.quoted.clone(),
                 recalls: spec.recalls.clone(),
                 recalled: recalled.contains(spec.id.as_str()),
                 label,
@@ -273,6 +277,9 @@ pub struct ItemExpectation {
     pub window: Option<usize>,
     /// How each participant routes (empty outside every window).
     pub participants: Vec<ParticipantRoute>,
+    /// How each quoted person would route were they a participant (ROUTE-NESTED: they are not;
+    /// empty outside every window).
+    pub quoted: Vec<ParticipantRoute>,
     /// The outcome.
     pub outcome: Outcome,
     /// The mailbox (primary address) that refuse the delivery routed to them, and why; they are
@@ -359,7 +366,13 @@ impl Expectation {
         for item in &facts.items {
             let window = windows.iter().position(|w| w.from_ms <= item.captured_ms && item.captured_ms < w.to_ms);
             let expectation = match window {
-                None => ItemExpectation { window: None, participants: Vec::new(), outcome: Outcome::Outside, refused: BTreeMap::new() },
+                None => ItemExpectation {
+                    window: None,
+                    participants: Vec::new(),
+                    quoted: Vec::new(),
+                    outcome: Outcome::Outside,
+                    refused: BTreeMap::new(),
+                },
                 Some(w) => {
                     let participants: Vec<ParticipantRoute> =
                         item.participants.iter().map(|p| route(&resolver, &windows[w], *p, &facts.persons[*p as usize])).collect();
@@ -375,7 +388,8 @@ impl Expectation {
                         let accepted = tenant.admit(w, item, mailboxes, &mut refused);
                         if accepted.is_empty() { Outcome::Refused } else { Outcome::Deliver(accepted) }
                     };
-                    ItemExpectation { window: Some(w), participants, outcome, refused }
+                    let quoted = item.quoted.iter().map(|p| route(&resolver, &windows[w], *p, &facts.persons[*p as usize])).collect();
+                    ItemExpectation { window: Some(w), participants, quoted, outcome, refused }
                 }
             };
             items.insert(item.id.clone(), expectation);

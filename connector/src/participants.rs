@@ -162,6 +162,27 @@ mod tests {
         assert_eq!(p[3].address.as_deref(), Some("carol@contoso.cn"));
     }
 
+    /// ROUTE-NESTED: a forwarded chat record's messages and a contact card name people with
+    /// their mobiles and addresses; only the item's own From and To are its participants.
+    #[test]
+    fn route_nested_people_inside_a_chat_record_or_a_card_are_no_participants() {
+        for sample in ["chatrecord", "card"] {
+            let path = format!("{}/../fixtures/samples/{sample}.eml", env!("CARGO_MANIFEST_DIR"));
+            let raw = std::fs::read(&path).unwrap();
+            let inside = String::from_utf8_lossy(&raw);
+            let full = MessageParser::default().parse(&raw).unwrap();
+            let in_a_part = full.parts.iter().any(|p| String::from_utf8_lossy(p.contents()).contains("chen.jie@partner.example"));
+            assert!(inside.contains("zhang.min@contoso.cn") || in_a_part, "{sample} quotes someone");
+            let p = parse(&raw).unwrap();
+            let addresses: Vec<&str> = p.iter().filter_map(|p| p.address.as_deref()).collect();
+            assert!(
+                addresses.iter().all(|a| ["wang.wei@contoso.cn", "li.na@contoso.cn", "tom.lee@acme.example"].contains(a)),
+                "{sample}: {addresses:?}"
+            );
+            assert!(p.iter().all(|p| p.mobile.as_ref().is_none_or(|m| !["+8613810000003", "+8613910000001"].contains(&m.as_str()))));
+        }
+    }
+
     #[test]
     fn an_item_without_from_is_malformed() {
         let raw = "Message-ID: <x@y>\r\nTo: a@b.c\r\n\r\nbody\r\n";

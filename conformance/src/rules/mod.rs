@@ -41,6 +41,7 @@ registry! {
     route_auto_off,
     route_fanout,
     route_drop,
+    route_nested,
     folder,
     size,
     content,
@@ -296,7 +297,7 @@ mod tests {
 
     /// The attribution order, as the README states it ("Attribution order").
     const DOCUMENTED: &str = "CONTENT, TRUNCATION, INTEGRITY, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, WINDOW, \
-                              INCREMENTAL, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
+                              INCREMENTAL, ROUTE-NESTED, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
 
     #[test]
     fn attribution_ranks_are_distinct_and_give_the_documented_order() {

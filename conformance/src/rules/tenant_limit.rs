@@ -27,6 +27,26 @@ const REQUIREMENT: Requirement = Requirement {
 
 struct TenantLimit;
 
+/// Deliveries over the cap a run may have tried for items outside its window (the run listed
+/// the wrong window: WINDOW's or INCREMENTAL's mistake, not a retried refusal): for each such
+/// item it downloaded, one per mailbox it routes to (per participant when outside every window).
+fn out_of_window(j: &Judging<'_>, run: usize, requests: &std::ops::Range<usize>) -> usize {
+    let cap = request_cap(&j.exec.seen);
+    let downloaded: std::collections::BTreeSet<&str> =
+        j.exec.requests[requests.clone()].iter().filter(|q| q.op == Op::Raw).filter_map(|q| q.item_id.as_deref()).collect();
+    downloaded
+        .into_iter()
+        .filter_map(|id| Some((j.facts.get(id)?, j.oracle.items.get(id)?)))
+        .filter(|(f, e)| request_bytes(f.size) > cap && !f.oversize() && e.window.is_none_or(|w| j.oracle.windows[w].run != run))
+        .map(|(f, e)| match e.window {
+            Some(_) => {
+                e.participants.iter().filter_map(|p| p.route.as_ref().map(|r| &r.0)).collect::<std::collections::BTreeSet<_>>().len()
+            }
+            None => f.participants.len(),
+        })
+        .sum()
+}
+
 impl Check for TenantLimit {
     fn requirement(&self) -> &'static Requirement {
         &REQUIREMENT
@@ -54,7 +74,7 @@ impl Check for TenantLimit {
                 .sum();
             let deliveries = expected.iter().filter(|(_, _, w)| in_run(Some(*w))).count();
             let answered_413 = j.exec.requests[run.requests.clone()].iter().filter(|q| q.op == Op::Import && q.status == 413).count();
-            let allowed = REQUESTS_PER_OVER_CAP_DELIVERY * deliveries + too_large;
+            let allowed = REQUESTS_PER_OVER_CAP_DELIVERY * (deliveries + out_of_window(j, run.index, &run.requests)) + too_large;
             if answered_413 > allowed {
                 out.add(
                     RULE,

@@ -47,6 +47,11 @@ async fn not_reporting_unroutable_items_fails_route_drop_only() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_by_the_people_an_item_quotes_fails_route_nested_only() {
+    fails_exactly("route-nested", &["route-nested", "route-map", "route-fanout"], &["ROUTE-NESTED"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_folder_name_fails_folder_only() {
     fails_exactly("folder-name", &["folder", "route-map"], &["FOLDER"]).await;
 }

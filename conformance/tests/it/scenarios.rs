@@ -77,6 +77,7 @@ scenarios! {
     unmapped_participants_are_routed_by_email => "route-email",
     items_reach_each_routed_mailbox_once => "route-fanout",
     mapped_numbers_route_to_the_mapped_mailbox => "route-map",
+    only_an_items_own_participants_route_it_never_the_people_it_quotes => "route-nested",
     a_mailbox_outside_the_apps_scope_is_reported_and_the_run_goes_on => "scope",
     oversized_items_are_refused_and_the_limit_is_imported => "size",
     a_week_of_faults_in_short_leaves_the_fault_free_tenant => "soak",

@@ -191,7 +191,7 @@ async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
 /// none is lost, none is sent twice after landing.
 #[tokio::test]
 async fn upload_volume_throttling_is_waited_out_without_loss() {
-    let tenant = "[tenant]\nupload_bytes_per_5_minutes = 2500\nrate_window_seconds = 2\n";
+    let tenant = "[tenant]\nupload_bytes_per_5_minutes = 3500\nrate_window_seconds = 2\n";
     let h = Harness::start("upload-volume", &format!("{PEOPLE}{tenant}{}", chats(6))).await;
 
     let report = h.run(h.config(DAY1_END)).await;

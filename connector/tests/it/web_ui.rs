@@ -155,9 +155,14 @@ async fn the_web_ui_shows_the_traffic_the_mailboxes_and_a_connector_run_as_it_go
     let page = text(&c, "main").await;
     assert!(page.contains("王伟") && page.contains("+8613812345678"), "the participant and their mobile are shown");
     assert!(page.contains("X-TELEMESSAGE-ArchiveMessageID"), "the headers are shown");
+    assert!(page.contains("Content type") && page.contains("X-TELEMESSAGE-ContentType"), "the WeCom message type is shown");
     let download = c.find(Locator::Css("a[download]")).await.unwrap().attr("href").await.unwrap().unwrap();
     assert!(download.ends_with("/eml"), "{download}");
     screenshot(&c, "item").await;
+    // Traffic by WeCom message type: the row's type links to its filter.
+    c.goto(&format!("{base}/traffic?type=text")).await.unwrap();
+    let texts: u64 = text(&c, "[data-count]").await.parse().unwrap();
+    assert!(0 < texts && texts < all, "{texts} of {all} items are texts");
 
     // Activity: a connector run's imports appear while it runs, the throttled one highlighted.
     c.goto(&format!("{base}/activity")).await.unwrap();

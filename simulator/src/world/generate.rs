@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::world::content::ContentType;
 use crate::world::item::{Attachment, Conversation, ItemSpec, Media};
 use crate::world::people::Population;
 use crate::world::scenario::{CallSpec, CallType, Kind, Scenario, ScenarioError, Traffic};
@@ -63,6 +64,7 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         Conversation::SelfNote => population.person(actor).app,
     });
     let mut rng = ChaCha8Rng::seed_from_u64(scenario.seed ^ fxhash(&s.id));
+    let content = s.content_type.unwrap_or_else(|| ContentType::default_for(s.kind, s.attachment.as_deref()));
     let attachment = match s.kind {
         Kind::Attachment | Kind::File => {
             let name = s
@@ -79,15 +81,20 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         Kind::Call => Some(s.call.unwrap_or(CallSpec { call_type: CallType::Voice, duration: 60 })),
         _ => None,
     };
-    let text = s.text.clone().unwrap_or_else(|| match s.kind {
-        Kind::Chat => corpus::CHAT_ZH[rng.random_range(0..corpus::CHAT_ZH.len())].to_string(),
+    let text = s.text.clone().unwrap_or_else(|| match content {
+        ContentType::Text => corpus::CHAT_ZH[rng.random_range(0..corpus::CHAT_ZH.len())].to_string(),
         _ => String::new(),
     });
-    Ok(ItemSpec {
+    let content_seed = rng.random();
+    let mut item = ItemSpec {
         id: s.id.clone(),
         captured_ms: s.at_ms,
         source,
         kind: s.kind,
+        content,
+        quoted: s.quoted.iter().map(|q| population.person_index(q).expect("validated")).collect(),
+        content_seed,
+        recalled: scenario.items.iter().any(|r| r.recalls.as_deref() == Some(s.id.as_str())),
         actor,
         conversation,
         text,
@@ -96,7 +103,38 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         recalls: s.recalls.clone(),
         exact_size: s.size,
         listed_size: s.listed_size,
-    })
+    };
+    if item.quoted.is_empty() && content.quotes_people() {
+        item.quoted = draw_quoted(&mut rng, population, &item, if content == ContentType::Card { 1 } else { 3 });
+    }
+    Ok(item)
+}
+
+/// Whether person `i` takes part in `item` (its actor, its peer, a member of its group).
+pub fn is_participant(item: &ItemSpec, population: &Population, i: u32) -> bool {
+    item.actor == i
+        || match item.conversation {
+            Conversation::Direct(p) => p == i,
+            Conversation::Group(g) => population.members(g).contains(&i),
+            Conversation::SelfNote => false,
+        }
+}
+
+/// Up to `n` distinct people, employees or external contacts, who do not take part in `item`:
+/// whom a chat record quotes or a card names.
+fn draw_quoted(rng: &mut ChaCha8Rng, population: &Population, item: &ItemSpec, n: usize) -> Vec<u32> {
+    let mut out = Vec::new();
+    let count = population.persons.len() as u32;
+    for _ in 0..n * 8 {
+        if out.len() == n || count == 0 {
+            break;
+        }
+        let pick = rng.random_range(0..count);
+        if !out.contains(&pick) && !is_participant(item, population, pick) {
+            out.push(pick);
+        }
+    }
+    out
 }
 
 /// A small, stable string hash (FNV-1a) for seeding per-item generators.
@@ -153,6 +191,8 @@ fn generate_day(
             let recalled = matches!(item.kind, Kind::Chat | Kind::Attachment | Kind::File) && d.rng.random_bool(traffic.recall_rate);
             if recalled {
                 let recall = d.recall_of(&item, ids);
+                let mut item = item;
+                item.recalled = true;
                 out.push(item);
                 out.push(recall);
             } else {
@@ -166,6 +206,8 @@ fn generate_day(
             let e = d.employees[d.rng.random_range(0..d.employees.len())];
             let mut item = d.event(e, ids);
             item.kind = if media == Media::Zip { Kind::File } else { Kind::Attachment };
+            item.content = if media == Media::Zip { ContentType::File } else { ContentType::Video };
+            item.quoted.clear();
             item.text = String::new();
             item.call = None;
             item.attachment = Some(Attachment { name: name.to_string(), media, len: None, seed: d.rng.random() });
@@ -248,18 +290,10 @@ impl Day<'_> {
             }
             Conversation::SelfNote => (employee, conversation, p.person(employee).app),
         };
-        let m = &self.traffic.mix;
-        let x = self.rng.random_range(0.0..(m.chat + m.attachment + m.file + m.call));
-        let kind = if x < m.chat {
-            Kind::Chat
-        } else if x < m.chat + m.attachment {
-            Kind::Attachment
-        } else if x < m.chat + m.attachment + m.file {
-            Kind::File
-        } else {
-            Kind::Call
-        };
+        let kind = self.kind();
         let kind = if kind == Kind::Call && conversation == Conversation::SelfNote { Kind::Chat } else { kind };
+        let content = ContentType::draw(kind, self.rng.random());
+        let (actor, conversation, content) = self.consent(actor, conversation, content);
         let captured_ms = self.time();
         let id = self.new_id(ids);
         let mut item = ItemSpec {
@@ -267,6 +301,10 @@ impl Day<'_> {
             captured_ms,
             source,
             kind,
+            content,
+            quoted: Vec::new(),
+            content_seed: 0,
+            recalled: false,
             actor,
             conversation,
             text: String::new(),
@@ -276,67 +314,68 @@ impl Day<'_> {
             exact_size: None,
             listed_size: None,
         };
+        self.quote(&mut item);
         self.content(&mut item);
         item
     }
 
+    /// A kind drawn by the traffic's mix.
+    fn kind(&mut self) -> Kind {
+        let m = &self.traffic.mix;
+        let x = self.rng.random_range(0.0..(m.chat + m.attachment + m.file + m.call));
+        if x < m.chat {
+            Kind::Chat
+        } else if x < m.chat + m.attachment {
+            Kind::Attachment
+        } else if x < m.chat + m.attachment + m.file {
+            Kind::File
+        } else {
+            Kind::Call
+        }
+    }
+
+    /// Whom a chat record (two to four people) or a card (one) quotes; a text when nobody can be.
+    fn quote(&mut self, item: &mut ItemSpec) {
+        if item.content.quotes_people() {
+            let n = if item.content == ContentType::Card { 1 } else { self.rng.random_range(2..=4) };
+            item.quoted = draw_quoted(&mut self.rng, self.population, item, n);
+            if item.quoted.is_empty() {
+                item.content = ContentType::Text;
+            }
+        }
+    }
+
+    /// A consent event (agree, disagree) is the external contact's, in a 1:1 chat with them:
+    /// elsewhere the draw is a text.
+    fn consent(&self, actor: u32, conversation: Conversation, content: ContentType) -> (u32, Conversation, ContentType) {
+        if !matches!(content, ContentType::Agree | ContentType::Disagree) {
+            return (actor, conversation, content);
+        }
+        let p = self.population;
+        match conversation {
+            Conversation::Direct(peer) if !p.person(peer).employee => (peer, Conversation::Direct(actor), content),
+            Conversation::Direct(_) if !p.person(actor).employee => (actor, conversation, content),
+            _ => (actor, conversation, ContentType::Text),
+        }
+    }
+
     fn content(&mut self, item: &mut ItemSpec) {
-        let r = &mut self.rng;
         let stamp = {
             use chrono::{Datelike, Timelike};
             let t = chrono::DateTime::from_timestamp_millis(item.captured_ms + 8 * 3_600_000).unwrap_or_default();
             format!("{:04}{:02}{:02}_{:02}{:02}{:02}", t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())
         };
-        let oversize =
-            |r: &mut ChaCha8Rng, rate: f64| r.random_bool(rate).then(|| r.random_range(MAX_ITEM_BYTES + 400_000..40 * 1024 * 1024));
-        match item.kind {
+        let oversize_rate = self.traffic.oversize_rate;
+        let r = &mut self.rng;
+        match item.content.kind() {
             Kind::Chat => {
-                let x: f64 = r.random();
-                item.text = if x < 0.7 {
-                    corpus::CHAT_ZH[r.random_range(0..corpus::CHAT_ZH.len())].to_string()
-                } else if x < 0.85 {
-                    faker::english_chat(r)
-                } else if x < 0.92 {
-                    let (title, url) = if r.random_bool(0.5) {
-                        let (t, u) = corpus::LINKS[r.random_range(0..corpus::LINKS.len())];
-                        (t.to_string(), u.to_string())
-                    } else {
-                        faker::link(r)
-                    };
-                    format!("[链接] {title}\n{url}")
-                } else {
-                    let (name, addr, lat, lon) = if r.random_bool(0.7) {
-                        let (n, a, lat, lon) = corpus::PLACES[r.random_range(0..corpus::PLACES.len())];
-                        (n.to_string(), a.to_string(), lat, lon)
-                    } else {
-                        faker::place(r)
-                    };
-                    format!("[位置] {name}\n{addr}\n{lat:.4},{lon:.4}\nhttps://maps.example.cn/?q={lat:.4},{lon:.4}")
+                item.text = match item.content {
+                    ContentType::Text if r.random_bool(0.82) => corpus::CHAT_ZH[r.random_range(0..corpus::CHAT_ZH.len())].to_string(),
+                    ContentType::Text => faker::english_chat(r),
+                    _ => String::new(),
                 };
             }
-            Kind::Attachment => {
-                let x: f64 = r.random();
-                let (media, name, len, text) = if x < 0.5 {
-                    (Media::Jpeg, format!("IMG_{stamp}.jpg"), lognormal_size(r, 180_000.0, 0.9, 15_000, 3_000_000), "[图片]".to_string())
-                } else if x < 0.75 {
-                    let secs = r.random_range(1..=60u64);
-                    (Media::Amr, format!("voice_{stamp}.amr"), 6 + secs * 1_600 + r.random_range(0..400), format!("[语音] {secs}\""))
-                } else if x < 0.9 {
-                    let secs = r.random_range(3..180u64);
-                    (
-                        Media::Mp4,
-                        format!("VID_{stamp}.mp4"),
-                        lognormal_size(r, 1_500_000.0, 0.8, 200_000, 9_000_000),
-                        format!("[视频] {}:{:02}", secs / 60, secs % 60),
-                    )
-                } else {
-                    let label = corpus::STICKERS[r.random_range(0..corpus::STICKERS.len())];
-                    (Media::Gif, format!("sticker_{stamp}.gif"), r.random_range(5_000..200_000), label.to_string())
-                };
-                let len = if media == Media::Mp4 { oversize(r, self.traffic.oversize_rate * 4.0).unwrap_or(len) } else { len };
-                item.text = text;
-                item.attachment = Some(Attachment { name, media, len: Some(len), seed: r.random() });
-            }
+            Kind::Attachment => media(r, item, &stamp, oversize_rate),
             Kind::File => {
                 let (base, ext) = if r.random_bool(0.2) {
                     const EXT: [&str; 4] = ["pdf", "docx", "xlsx", "zip"];
@@ -347,18 +386,20 @@ impl Day<'_> {
                 };
                 let media = Media::from_extension(&format!("x.{ext}")).unwrap_or(Media::Zip);
                 let len = lognormal_size(r, 250_000.0, 1.0, 12_000, 8_000_000);
-                let len = oversize(r, self.traffic.oversize_rate).unwrap_or(len);
+                let len = oversize(r, oversize_rate).unwrap_or(len);
                 let name = format!("{base}.{ext}");
                 item.text = format!("[文件] {name}");
                 item.attachment = Some(Attachment { name, media, len: Some(len), seed: r.random() });
             }
             Kind::Call => {
-                let call_type = if r.random_bool(0.3) { CallType::Video } else { CallType::Voice };
+                let video = item.content == ContentType::Voiptext && r.random_bool(0.3);
+                let call_type = if video { CallType::Video } else { CallType::Voice };
                 let duration = if r.random_bool(0.12) { 0 } else { (lognormal(r, 4.8, 1.0) as u32).clamp(3, 7_200) };
                 item.call = Some(CallSpec { call_type, duration });
             }
             Kind::Recall => {}
         }
+        item.content_seed = self.rng.random();
     }
 
     fn recall_of(&mut self, original: &ItemSpec, ids: &mut HashSet<String>) -> ItemSpec {
@@ -368,6 +409,10 @@ impl Day<'_> {
             captured_ms: original.captured_ms + self.rng.random_range(2_000..120_000),
             source: original.source,
             kind: Kind::Recall,
+            content: ContentType::Revoke,
+            quoted: Vec::new(),
+            content_seed: self.rng.random(),
+            recalled: false,
             actor: original.actor,
             conversation: original.conversation,
             text: String::new(),
@@ -378,6 +423,39 @@ impl Day<'_> {
             listed_size: None,
         }
     }
+}
+
+/// An item above the 10 MB limit, drawn at `rate`: its attachment's length.
+fn oversize(r: &mut ChaCha8Rng, rate: f64) -> Option<u64> {
+    r.random_bool(rate).then(|| r.random_range(MAX_ITEM_BYTES + 400_000..40 * 1024 * 1024))
+}
+
+/// A media item's attachment (image, voice note, video, sticker; a mixed message's image) and
+/// its caption.
+fn media(r: &mut ChaCha8Rng, item: &mut ItemSpec, stamp: &str, oversize_rate: f64) {
+    let (media, name, len, text) = match item.content {
+        ContentType::Voice => {
+            let secs = r.random_range(1..=60u64);
+            (Media::Amr, format!("voice_{stamp}.amr"), 6 + secs * 1_600 + r.random_range(0..400), format!("[语音] {secs}\""))
+        }
+        ContentType::Video => {
+            let secs = r.random_range(3..180u64);
+            let len = lognormal_size(r, 1_500_000.0, 0.8, 200_000, 9_000_000);
+            let len = oversize(r, oversize_rate * 4.0).unwrap_or(len);
+            (Media::Mp4, format!("VID_{stamp}.mp4"), len, format!("[视频] {}:{:02}", secs / 60, secs % 60))
+        }
+        ContentType::Emotion => {
+            let label = corpus::STICKERS[r.random_range(0..corpus::STICKERS.len())];
+            (Media::Gif, format!("sticker_{stamp}.gif"), r.random_range(5_000..200_000), label.to_string())
+        }
+        ContentType::Mixed => {
+            let text = corpus::CHAT_ZH[r.random_range(0..corpus::CHAT_ZH.len())].to_string();
+            (Media::Jpeg, format!("IMG_{stamp}.jpg"), lognormal_size(r, 180_000.0, 0.9, 15_000, 3_000_000), text)
+        }
+        _ => (Media::Jpeg, format!("IMG_{stamp}.jpg"), lognormal_size(r, 180_000.0, 0.9, 15_000, 3_000_000), "[图片]".to_string()),
+    };
+    item.text = text;
+    item.attachment = Some(Attachment { name, media, len: Some(len), seed: r.random() });
 }
 
 fn lognormal(r: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {

@@ -1,5 +1,6 @@
 //! What an archived item is before it is rendered: who, when, what kind, what content.
 
+use crate::world::content::ContentType;
 use crate::world::scenario::{App, CallSpec, Kind};
 
 /// The conversation an item belongs to.
@@ -100,6 +101,15 @@ pub struct ItemSpec {
     pub source: App,
     /// Kind.
     pub kind: Kind,
+    /// WeCom's message type (`X-TELEMESSAGE-ContentType`), one of `kind`'s.
+    pub content: ContentType,
+    /// People named inside the item who are not its participants: the quoted senders and
+    /// recipients of a chat record, the contact of a card (person indices). They never route it.
+    pub quoted: Vec<u32>,
+    /// Seed of the type's details (a link's title, a chat record's messages, a vote's options).
+    pub content_seed: u64,
+    /// Whether a recall in the archive recalls this item (`X-TELEMESSAGE-Status: Recalled`).
+    pub recalled: bool,
     /// The actor (person index): sender, caller, recaller.
     pub actor: u32,
     /// The conversation.

@@ -10,6 +10,7 @@
 //! and free of HTTP.
 
 pub mod archive;
+pub mod content;
 pub mod corpus;
 pub mod digest;
 pub mod faker;

@@ -6,6 +6,12 @@
 //! item always renders to the same bytes. Items with an exact size get it by choosing the
 //! attachment length and padding the (ignored) multipart preamble with at most 5 spaces.
 //!
+//! Each WeCom message type ([`ContentType`](crate::world::content::ContentType)) says what it
+//! says in the transcript; a card adds a `text/vcard` part, a meeting or calendar event a
+//! `text/calendar` part, a chat record one `message/rfc822` part per forwarded message
+//! ([`parts`]); a medium's part carries its `Content-MD5`, computed from its seed when the bytes
+//! are streamed (the head's size does not depend on it).
+//!
 //! Hand-written on purpose, not a MIME builder crate: none we know of streams an attachment of
 //! any size in constant memory, renders byte-identically from a seed, or hits an exact size.
 
@@ -18,7 +24,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::world::item::{Attachment, Conversation, ItemSpec, Media};
 use crate::world::people::Population;
-use crate::world::scenario::{Kind, Person};
+use crate::world::scenario::Person;
+
+mod details;
+mod md5;
+mod parts;
 
 /// The domain of generated `Message-ID`s.
 pub const MESSAGE_ID_DOMAIN: &str = "archive.telemessage.sim";
@@ -34,6 +44,8 @@ pub struct Rendered {
     head: Vec<u8>,
     body: Option<(Media, u64, u64)>,
     tail: Vec<u8>,
+    /// Where in `head` the attachment's `Content-MD5` goes (24 placeholder bytes).
+    md5_at: Option<usize>,
 }
 
 impl Rendered {
@@ -44,19 +56,35 @@ impl Rendered {
 
     /// The bytes, in chunks of at most ~80 KB.
     pub fn chunks(&self) -> Chunks {
+        let mut head = self.head.clone();
+        self.patch_md5(&mut head);
         Chunks {
-            head: Some(Bytes::from(self.head.clone())),
+            head: Some(Bytes::from(head)),
             body: self.body.map(|(m, len, seed)| AttachmentStream::new(m, len, seed)),
             tail: Some(Bytes::from(self.tail.clone())),
         }
     }
 
     /// The bytes in chunks, without copying the head.
-    pub fn into_chunks(self) -> Chunks {
+    pub fn into_chunks(mut self) -> Chunks {
+        let mut head = std::mem::take(&mut self.head);
+        self.patch_md5(&mut head);
         Chunks {
-            head: Some(Bytes::from(self.head)),
+            head: Some(Bytes::from(head)),
             body: self.body.map(|(m, len, seed)| AttachmentStream::new(m, len, seed)),
             tail: (!self.tail.is_empty()).then(|| Bytes::from(self.tail)),
+        }
+    }
+
+    /// Writes the attachment's `Content-MD5` into `head` (one pass over its seeded bytes).
+    fn patch_md5(&self, head: &mut [u8]) {
+        if let (Some(at), Some((media, len, seed))) = (self.md5_at, self.body) {
+            let mut stream = AttachmentStream::new(media, len, seed);
+            let mut sum = md5::Md5::new();
+            while stream.fill_raw() {
+                sum.update(&stream.raw);
+            }
+            head[at..at + 24].copy_from_slice(STANDARD.encode(sum.finish()).as_bytes());
         }
     }
 
@@ -121,9 +149,10 @@ impl AttachmentStream {
         }
     }
 
-    fn next_chunk(&mut self) -> Option<Bytes> {
+    /// The next chunk's raw bytes into `raw`; false at the end.
+    fn fill_raw(&mut self) -> bool {
         if self.produced >= self.len {
-            return None;
+            return false;
         }
         let want = ((self.len - self.produced) as usize).min(LINE_BYTES * LINES_PER_CHUNK);
         let raw = &mut self.raw;
@@ -135,6 +164,14 @@ impl AttachmentStream {
         }
         self.rng.fill_bytes(&mut raw[from..]);
         self.produced += want as u64;
+        true
+    }
+
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        if !self.fill_raw() {
+            return None;
+        }
+        let (raw, want) = (&self.raw, self.raw.len());
         // One SIMD pass over the chunk (`base64` encoded line by line at a third of the speed:
         // it was a third of a busy server's CPU), then the lines laid out with CRLF. A line is
         // 57 bytes, a multiple of 3, so the chunk's encoding split every 76 characters is the
@@ -230,44 +267,77 @@ pub fn render(item: &ItemSpec, population: &Population) -> Rendered {
     }
     let count = others.len();
     let others: Vec<&Person> = others.iter().take(TRANSCRIPT_PEOPLE).map(|i| population.person(*i)).collect();
-    let transcript = transcript(item, actor, &others, count, &thread_name);
+    let details = details::details(item, population);
+    let transcript = transcript(item, actor, &others, count, &thread_name, &details.text);
+    vendor_headers(&mut h, item, actor, &thread_id, &transcript);
     let text_part = base64_lines(transcript.as_bytes());
-
-    match &item.attachment {
-        None => {
-            h.raw("Content-Type", "text/plain; charset=utf-8");
-            h.raw("Content-Transfer-Encoding", "base64");
-            let mut head = h.0;
-            head.extend_from_slice(b"\r\n");
-            head.extend_from_slice(&text_part);
-            Rendered { head, body: None, tail: Vec::new() }
-        }
-        Some(att) => {
-            let boundary = format!("=_tm_{:016x}", crate::world::generate::fxhash(&item.id));
-            h.raw("Content-Type", &format!("multipart/mixed; boundary=\"{boundary}\""));
-            let mut before = h.0;
-            before.extend_from_slice(b"\r\nThis is a multi-part message in MIME format.");
-            let mut after = Vec::new();
-            after.extend_from_slice(
-                format!("\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-                    .as_bytes(),
-            );
-            after.extend_from_slice(&text_part);
-            after.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
-            after.extend_from_slice(attachment_headers(att).as_bytes());
-            after.extend_from_slice(b"Content-Transfer-Encoding: base64\r\n\r\n");
-            let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
-            let fixed = (before.len() + after.len() + tail.len()) as u64;
-            let (len, pad) = match (att.len, item.exact_size) {
-                (Some(len), _) => (len.max(1), 0),
-                (None, Some(target)) => fit(target.saturating_sub(fixed)),
-                (None, None) => (100_000, 0),
-            };
-            before.extend(std::iter::repeat_n(b' ', pad as usize));
-            before.extend_from_slice(&after);
-            Rendered { head: before, body: Some((att.media, len, att.seed)), tail }
-        }
+    if item.attachment.is_none() && details.parts.is_empty() {
+        h.raw("Content-Type", "text/plain; charset=utf-8");
+        h.raw("Content-Transfer-Encoding", "base64");
+        let mut head = h.0;
+        head.extend_from_slice(b"\r\n");
+        head.extend_from_slice(&text_part);
+        return Rendered { head, body: None, tail: Vec::new(), md5_at: None };
     }
+    multipart(item, h, &text_part, &details.parts)
+}
+
+/// The headers TeleMessage's parsers read beyond the seed's: WeCom's message type, who
+/// initiated the archived event, the network, the session, the status, and the integrity of the
+/// original (the sha256 of the transcript as captured, in hex).
+fn vendor_headers(h: &mut Headers, item: &ItemSpec, actor: &Person, thread_id: &str, transcript: &str) {
+    use sha2::Digest;
+    h.raw("X-TELEMESSAGE-ContentType", item.content.as_str());
+    h.raw("X-TELEMESSAGE-ArchiveInitiator", &actor.email);
+    h.raw("X-TELEMESSAGE-Network", item.source.header());
+    h.raw("X-TELEMESSAGE-SID", &session_id(thread_id));
+    h.raw("X-TELEMESSAGE-Status", if item.recalled { "Recalled" } else { "Delivered" });
+    h.raw("X-TELEMESSAGE-OriginalMesageIntegrity", &hex::encode(sha2::Sha256::digest(transcript.as_bytes())));
+}
+
+/// The archive session of a conversation (`X-TELEMESSAGE-SID`): stable, one per thread.
+pub fn session_id(thread_id: &str) -> String {
+    format!("sid{:016x}", crate::world::generate::fxhash(&format!("session|{thread_id}")))
+}
+
+/// A multipart item: the transcript, the type's parts, then the streamed attachment, if any.
+fn multipart(item: &ItemSpec, h: Headers, text_part: &[u8], parts: &[Vec<u8>]) -> Rendered {
+    let boundary = format!("=_tm_{:016x}", crate::world::generate::fxhash(&item.id));
+    let mut h = h;
+    h.raw("Content-Type", &format!("multipart/mixed; boundary=\"{boundary}\""));
+    let mut before = h.0;
+    before.extend_from_slice(b"\r\nThis is a multi-part message in MIME format.");
+    let mut after = Vec::new();
+    after.extend_from_slice(
+        format!("\r\n\r\n--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n").as_bytes(),
+    );
+    after.extend_from_slice(text_part);
+    for part in parts {
+        after.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+        after.extend_from_slice(part);
+    }
+    let Some(att) = &item.attachment else {
+        before.extend_from_slice(&after);
+        before.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        return Rendered { head: before, body: None, tail: Vec::new(), md5_at: None };
+    };
+    after.extend_from_slice(format!("\r\n--{boundary}\r\n").as_bytes());
+    after.extend_from_slice(attachment_headers(att).as_bytes());
+    after.extend_from_slice(b"Content-MD5: ");
+    let md5_in_after = after.len();
+    after.extend_from_slice(&[b'='; 24]);
+    after.extend_from_slice(b"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+    let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
+    let fixed = (before.len() + after.len() + tail.len()) as u64;
+    let (len, pad) = match (att.len, item.exact_size) {
+        (Some(len), _) => (len.max(1), 0),
+        (None, Some(target)) => fit(target.saturating_sub(fixed)),
+        (None, None) => (100_000, 0),
+    };
+    before.extend(std::iter::repeat_n(b' ', pad as usize));
+    let md5_at = Some(before.len() + md5_in_after);
+    before.extend_from_slice(&after);
+    Rendered { head: before, body: Some((att.media, len, att.seed)), tail, md5_at }
 }
 
 /// The largest attachment length whose encoding fits in `room`, and the padding left over.
@@ -283,7 +353,7 @@ fn fit(room: u64) -> (u64, u64) {
 /// How many recipients a transcript names before "(+N more)".
 const TRANSCRIPT_PEOPLE: usize = 10;
 
-fn transcript(item: &ItemSpec, actor: &Person, others: &[&Person], count: usize, thread: &str) -> String {
+fn transcript(item: &ItemSpec, actor: &Person, others: &[&Person], count: usize, thread: &str, content: &str) -> String {
     let when = DateTime::from_timestamp_millis(item.captured_ms + 8 * 3_600_000).unwrap_or_default();
     let mut t = String::new();
     t.push_str(&format!("{} {} — {}\r\n", item.source.header(), item.kind.header(), thread));
@@ -300,39 +370,7 @@ fn transcript(item: &ItemSpec, actor: &Person, others: &[&Person], count: usize,
     let to: Vec<String> = others.iter().map(|p| label(p)).collect();
     let more = if count > TRANSCRIPT_PEOPLE { format!(" (+{} more)", count - TRANSCRIPT_PEOPLE) } else { String::new() };
     t.push_str(&format!("To: {}{more}\r\n\r\n", to.join(", ")));
-    match item.kind {
-        Kind::Chat => t.push_str(&item.text.replace('\n', "\r\n")),
-        Kind::Attachment | Kind::File => {
-            let name = item.attachment.as_ref().map(|a| a.name.as_str()).unwrap_or("");
-            if !item.text.is_empty() {
-                t.push_str(&item.text.replace('\n', "\r\n"));
-                t.push_str("\r\n");
-            }
-            t.push_str(&format!("Attachment: {name}"));
-        }
-        Kind::Call => {
-            let call = item.call.expect("a call has call details");
-            let kind = match call.call_type {
-                crate::world::scenario::CallType::Voice => "语音通话 Voice call",
-                crate::world::scenario::CallType::Video => "视频通话 Video call",
-            };
-            if call.duration == 0 {
-                t.push_str(&format!("[{kind}] 未接通 / not answered"));
-            } else {
-                t.push_str(&format!(
-                    "[{kind}] 通话时长 {:02}:{:02}:{:02}",
-                    call.duration / 3600,
-                    call.duration / 60 % 60,
-                    call.duration % 60
-                ));
-            }
-        }
-        Kind::Recall => {
-            let target = item.recalls.as_deref().unwrap_or("");
-            t.push_str(&format!("{} 撤回了一条消息 / recalled a message\r\nRecalled message: {target}", actor.name));
-        }
-    }
-    t.push_str("\r\n");
+    t.push_str(content);
     t
 }
 

@@ -13,6 +13,7 @@ mod integrity;
 mod items;
 mod openapi;
 mod permissions;
+mod samples;
 mod snapshots;
 mod store;
 mod support;

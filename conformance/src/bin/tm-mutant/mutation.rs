@@ -17,6 +17,9 @@ pub(crate) enum Mutation {
     FirstParticipant,
     /// Does not report items that route nowhere (ROUTE-DROP).
     DropSilently,
+    /// Routes also by the people inside an item: every nested message's From, To and Cc, and
+    /// every vCard's name, mobile and email (ROUTE-NESTED).
+    RouteNested,
     /// Imports into `WeChat Archive` (FOLDER).
     FolderName,
     /// Imports items of any size (SIZE).

@@ -16,6 +16,33 @@ pub(crate) fn participants(raw: &[u8]) -> Vec<(String, String)> {
     out
 }
 
+/// (display name, address) of everyone inside an item: the From, To and Cc of every nested
+/// message/rfc822, and every vCard's `FN +TEL` and `EMAIL` (what ROUTE-NESTED forbids).
+fn nested_people(raw: &[u8]) -> Vec<(String, String)> {
+    use mail_parser::{MimeHeaders, PartType};
+    let Some(msg) = mail_parser::MessageParser::default().parse(raw) else { return Vec::new() };
+    let mut out = Vec::new();
+    for part in &msg.parts {
+        if let PartType::Message(nested) = &part.body {
+            for list in [nested.from(), nested.to(), nested.cc()].into_iter().flatten() {
+                for a in list.iter() {
+                    out.push((a.name().unwrap_or_default().to_string(), a.address().unwrap_or_default().to_string()));
+                }
+            }
+        }
+        if part.content_type().is_some_and(|c| c.c_subtype.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("vcard"))) {
+            let card = String::from_utf8_lossy(part.contents()).to_string();
+            let field = |name: &str| {
+                card.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.starts_with(name)).map(|(_, v)| v.trim().to_string()))
+            };
+            let name = format!("{} {}", field("FN").unwrap_or_default(), field("TEL").unwrap_or_default());
+            out.push((name, field("EMAIL").unwrap_or_default()));
+        }
+    }
+    out.retain(|(_, address)| !address.is_empty());
+    out
+}
+
 pub(crate) async fn run(m: Mutation) -> Result<(), Failure> {
     let env = env(m)?;
     std::fs::create_dir_all(&env.state).context("STATE_DIR")?;
@@ -220,6 +247,9 @@ async fn item_run(
     }
     if m == Mutation::FirstParticipant {
         people.truncate(1);
+    }
+    if m == Mutation::RouteNested {
+        people.extend(nested_people(&raw));
     }
     let targets = route(conn, &people).await?;
     if targets.is_empty() {

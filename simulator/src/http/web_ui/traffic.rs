@@ -25,6 +25,9 @@ pub struct Filters {
     q: String,
     #[serde(default)]
     kind: String,
+    /// A WeCom message type (`X-TELEMESSAGE-ContentType`).
+    #[serde(default, rename = "type")]
+    content: String,
     #[serde(default)]
     source: String,
     /// A thread's id or part of its name.
@@ -80,6 +83,7 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
         .iter()
         .filter(|i| from.is_none_or(|t| i.spec.captured_ms >= t) && to.is_none_or(|t| i.spec.captured_ms < t))
         .filter(|i| f.kind.is_empty() || i.spec.kind.as_str() == f.kind)
+        .filter(|i| f.content.is_empty() || i.spec.content.as_str() == f.content)
         .filter(|i| f.source.is_empty() || i.spec.source.as_str() == f.source)
         .filter(|i| {
             needle.is_empty()
@@ -101,7 +105,15 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
 
 fn query_string(f: &Filters, page: usize) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in [("q", &f.q), ("kind", &f.kind), ("source", &f.source), ("thread", &f.thread), ("from", &f.from), ("to", &f.to)] {
+    for (k, v) in [
+        ("q", &f.q),
+        ("kind", &f.kind),
+        ("type", &f.content),
+        ("source", &f.source),
+        ("thread", &f.thread),
+        ("from", &f.from),
+        ("to", &f.to),
+    ] {
         if !v.is_empty() {
             q.append_pair(k, v);
         }
@@ -145,7 +157,7 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
         page + 1
     );
     body.push_str(
-        "<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\">Captured</th><th scope=\"col\">Kind</th><th scope=\"col\">Source</th>\
+        "<div class=\"scroll\"><table class=\"items\"><thead><tr><th scope=\"col\">Captured</th><th scope=\"col\">Kind</th><th scope=\"col\">Type</th><th scope=\"col\">Source</th>\
          <th scope=\"col\">From</th><th scope=\"col\">Thread</th><th scope=\"col\" class=\"num\">Size</th></tr></thead><tbody>",
     );
     for i in selected.iter().skip(page * PAGE).take(PAGE) {
@@ -165,10 +177,12 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
 /// The search form, holding the filters asked for.
 fn filter_form(f: &Filters) -> String {
     let kinds: Vec<&str> = super::overview::KINDS.iter().map(|k| k.0).collect();
+    let types: Vec<&str> = crate::world::content::ContentType::ALL.iter().map(|t| t.as_str()).collect();
     format!(
         "<form class=\"filters\" method=\"get\" action=\"/traffic\" role=\"search\">\
          <label for=\"f-q\">Participant</label><input id=\"f-q\" name=\"q\" value=\"{}\" placeholder=\"name, mobile or address\">\
          <label for=\"f-kind\">Kind</label>{}\
+         <label for=\"f-type\">Type</label>{}\
          <label for=\"f-source\">Source</label>{}\
          <label for=\"f-thread\">Thread</label><input id=\"f-thread\" name=\"thread\" value=\"{}\" placeholder=\"id or name\">\
          <label for=\"f-from\">From</label><input id=\"f-from\" name=\"from\" value=\"{}\" placeholder=\"YYYY-MM-DD[THH:MM]\">\
@@ -176,6 +190,7 @@ fn filter_form(f: &Filters) -> String {
          <button type=\"submit\">Search</button> <a href=\"/traffic\">Clear</a></form>",
         esc(&f.q),
         options("kind", &f.kind, &kinds),
+        options("type", &f.content, &types),
         options("source", &f.source, &["wechat", "wecom"]),
         esc(&f.thread),
         esc(&f.from),
@@ -190,10 +205,12 @@ fn row(body: &mut String, archive: &crate::world::archive::Archive, i: &crate::w
     let (thread_id, thread_name) = thread(&i.spec, population);
     let _ = write!(
         body,
-        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
+        "<tr><td><a href=\"/traffic/{}\">{}</a></td><td>{}</td><td><a href=\"/traffic?type={}\">{}</a></td><td>{}</td><td>{}</td><td><a href=\"/traffic?thread={}\">{}</a></td><td class=\"num\">{}</td></tr>",
         enc(&i.spec.id),
         time(i.spec.captured_ms),
         i.spec.kind.as_str(),
+        i.spec.content.as_str(),
+        i.spec.content.as_str(),
         i.spec.source.as_str(),
         esc(&actor.name),
         enc(&thread_id),
@@ -224,7 +241,7 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
     let mut body = format!(
         "<p class=\"actions\"><a class=\"button\" href=\"/traffic/{0}/eml\" download>Download .eml</a> \
          <a href=\"/traffic?thread={1}\">Thread: {2}</a></p>\
-         <dl class=\"facts\"><dt>Id</dt><dd><code>{3}</code></dd><dt>Captured</dt><dd>{4}</dd><dt>Kind</dt><dd>{5}</dd>\
+         <dl class=\"facts\"><dt>Id</dt><dd><code>{3}</code></dd><dt>Captured</dt><dd>{4}</dd><dt>Kind</dt><dd>{5}</dd><dt>Content type</dt><dd>{10}</dd>\
          <dt>Source</dt><dd>{6}</dd><dt>Size</dt><dd>{7} ({8} bytes)</dd><dt>sha256</dt><dd><code>{9}</code></dd>",
         enc(&spec.id),
         enc(&thread_id),
@@ -235,8 +252,13 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         spec.source.as_str(),
         size(state.world.archive.size(item)),
         state.world.archive.size(item),
-        state.world.archive.sha256(item)
+        state.world.archive.sha256(item),
+        spec.content.as_str()
     );
+    for q in &spec.quoted {
+        let p = population.person(*q);
+        let _ = write!(body, "<dt>Quoted (not a participant)</dt><dd>{}</dd>", esc(&p.name));
+    }
     if let Some(original) = &spec.recalls {
         let _ = write!(body, "<dt>Recalls</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(original), esc(original));
     }

@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub(crate) mod access;
+mod content;
 mod failure_modes;
 mod item_id;
 mod model;

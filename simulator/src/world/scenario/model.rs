@@ -261,6 +261,11 @@ pub struct ScriptedItem {
     pub at_ms: i64,
     /// Kind.
     pub kind: Kind,
+    /// WeCom's message type, when given (`content_type`; else the kind's usual one).
+    pub content_type: Option<crate::world::content::ContentType>,
+    /// Whom a chat record quotes or a card names (`quoted`, person ids; none of the item's
+    /// participants). Empty: drawn from the population.
+    pub quoted: Vec<String>,
     /// Source app, when given (else the group's or the archived employee's).
     pub source: Option<App>,
     /// The actor.

@@ -133,6 +133,10 @@ pub(super) struct RawItem {
     pub(super) at: Spanned<String>,
     pub(super) kind: Kind,
     #[serde(default)]
+    pub(super) content_type: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) quoted: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
     pub(super) source: Option<App>,
     pub(super) from: Spanned<String>,
     #[serde(default)]

@@ -191,8 +191,8 @@ fn traffic(file: &str, t: &Traffic) -> Result<(), ScenarioError> {
 /// Ids taken so far (by section) and mobiles taken (by whom): people, groups and items share one
 /// id space, a mobile belongs to one person.
 #[derive(Default)]
-struct Taken {
-    ids: BTreeMap<String, &'static str>,
+pub(super) struct Taken {
+    pub(super) ids: BTreeMap<String, &'static str>,
     mobiles: BTreeMap<String, String>,
 }
 
@@ -378,10 +378,14 @@ fn items(
         let (from, to, group) = item_participants(ctx, taken, i, it, groups, employees)?;
         item_kind_fields(ctx, i, it)?;
         let recalls = item_recalls(ctx, i, it)?;
+        let (content_type, quoted) =
+            super::content::item_content(ctx, taken, i, it, groups, (from.as_str(), to.as_slice(), group.as_deref()))?;
         items.push(ScriptedItem {
             id,
             at_ms: when.timestamp_millis(),
             kind: it.kind,
+            content_type,
+            quoted,
             source: it.source,
             from,
             to,
