@@ -40,6 +40,7 @@ pub use tenant::data_dir::DATABASE_FILE;
 pub use tenant::export::{ExportError, Format as ExportFormat, from_data_dir as export_data_dir};
 pub use tenant::views::MailboxView;
 pub use world::World;
+pub use world::archive::Visible;
 pub use world::generate::MAX_ITEM_BYTES;
 pub use world::item::Conversation;
-pub use world::scenario::{Kind, Scenario, ScenarioError, Throttle};
+pub use world::scenario::{Kind, Offline, Scenario, ScenarioError, Throttle, Vendor, VendorClock};

@@ -36,6 +36,7 @@ pub fn items(scenario: &Scenario, population: &Population) -> Result<Vec<ItemSpe
         out.push(scripted(scenario, population, s)?);
     }
     out.sort_by(|a, b| (a.captured_ms, a.id.as_bytes()).cmp(&(b.captured_ms, b.id.as_bytes())));
+    crate::world::arrival::arrive(scenario, population, &mut out);
     Ok(out)
 }
 
@@ -96,6 +97,8 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         recalls: s.recalls.clone(),
         exact_size: s.size,
         listed_size: s.listed_size,
+        archived_ms: s.archived_ms.unwrap_or(s.at_ms),
+        seq: 0,
     })
 }
 
@@ -275,6 +278,8 @@ impl Day<'_> {
             recalls: None,
             exact_size: None,
             listed_size: None,
+            archived_ms: captured_ms,
+            seq: 0,
         };
         self.content(&mut item);
         item
@@ -363,9 +368,10 @@ impl Day<'_> {
 
     fn recall_of(&mut self, original: &ItemSpec, ids: &mut HashSet<String>) -> ItemSpec {
         let id = self.new_id(ids);
+        let captured_ms = original.captured_ms + self.rng.random_range(2_000..120_000);
         ItemSpec {
             id,
-            captured_ms: original.captured_ms + self.rng.random_range(2_000..120_000),
+            captured_ms,
             source: original.source,
             kind: Kind::Recall,
             actor: original.actor,
@@ -376,11 +382,13 @@ impl Day<'_> {
             recalls: Some(original.id.clone()),
             exact_size: None,
             listed_size: None,
+            archived_ms: captured_ms,
+            seq: 0,
         }
     }
 }
 
-fn lognormal(r: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
+pub(crate) fn lognormal(r: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
     // Box-Muller.
     let u1: f64 = r.random_range(f64::EPSILON..1.0);
     let u2: f64 = r.random();

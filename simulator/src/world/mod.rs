@@ -9,6 +9,7 @@
 //! and free of HTTP.
 
 pub mod archive;
+pub mod arrival;
 pub mod corpus;
 pub mod digest;
 pub mod faker;
@@ -20,6 +21,7 @@ pub mod locale;
 pub mod people;
 pub mod render;
 pub mod scenario;
+pub mod sequence;
 
 use archive::Archive;
 use scenario::{Scenario, ScenarioError};

@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub(crate) mod access;
+mod arrival;
 mod failure_modes;
 mod item_id;
 mod model;
@@ -19,6 +20,7 @@ mod raw;
 mod validate;
 
 pub use access::AppRegistration;
+pub use arrival::{Offline, Vendor, VendorClock};
 pub use failure_modes::FailureModes;
 pub use model::*;
 pub(crate) use validate::generated_external_email;
@@ -74,6 +76,7 @@ impl Scenario {
                 &self.tenant_users,
                 &self.traffic,
                 &self.items,
+                &self.offline,
             )
         );
         // Folder names' language is the tenant's content too; written only when it is not the
@@ -112,6 +115,10 @@ impl Scenario {
         self.start += shift;
         for item in &mut self.items {
             item.at_ms += shift.num_milliseconds();
+            item.archived_ms = item.archived_ms.map(|a| a + shift.num_milliseconds());
+        }
+        for o in &mut self.offline {
+            (o.from_ms, o.until_ms) = (o.from_ms + shift.num_milliseconds(), o.until_ms + shift.num_milliseconds());
         }
         for run in &mut self.runs {
             run.at += shift;
