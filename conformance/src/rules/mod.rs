@@ -47,6 +47,7 @@ registry! {
     recall,
     window,
     incremental,
+    late,
     dedup,
     report,
     retry_after,

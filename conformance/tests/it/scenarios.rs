@@ -63,6 +63,7 @@ scenarios! {
     others_writing_into_the_folder_do_not_break_exactly_once => "foreign-writes",
     the_archive_folder_is_found_beyond_the_first_page_of_folders => "graph-paging",
     later_runs_continue_without_gap_or_duplicate => "incremental",
+    late_arrivals_are_imported_once_by_the_first_run_after_they_arrive => "late",
     several_days_with_a_missed_day_and_a_killed_run_lose_nothing => "multi-day",
     a_full_mailbox_is_reported_per_delivery_and_not_asked_for_every_item => "quota",
     a_realistic_generated_day_passes_every_rule => "realistic-day",

@@ -62,7 +62,7 @@ impl Run<'_> {
                 .map(|listed| async move {
                     match listed {
                         Ok((_, Entry::Usable(item))) => self.process_listed(item, pass).await,
-                        Ok((page, Entry::Unusable(entry))) => Ok(self.unusable(&entry, page)),
+                        Ok((page, Entry::Unusable(entry))) => Ok(self.unusable(&entry, page, pass)),
                         Err(e) => Err(ConnectorError::Source(e)),
                     }
                 })
@@ -104,7 +104,14 @@ impl Run<'_> {
 
     /// A listing entry the connector cannot use: `malformed_item` with its id as given and what
     /// is wrong (`None`: an id already listed in this run, reported once).
-    fn unusable(&self, entry: &Unusable, page: usize) -> Option<ItemOutcome> {
+    /// In the sequence listing only one with an id, on a later run (what a first run finds
+    /// there is the window listing's, and an entry without an id cannot be told from the one the
+    /// window listing reported).
+    fn unusable(&self, entry: &Unusable, page: usize, pass: Pass) -> Option<ItemOutcome> {
+        if matches!(pass, Pass::Sequence { late } if !late || entry.id.is_none()) {
+            tracing::warn!(page, entry = entry.position + 1, detail = %entry.detail, "unusable entry in the sequence listing: left to the window listing");
+            return None;
+        }
         let id = placeholder_id(entry, page);
         if entry.id.is_some() && !self.seen.lock().expect("not poisoned").insert_text(&id) {
             tracing::warn!(item = ?id, "the listing returned an entry twice; reported once");
