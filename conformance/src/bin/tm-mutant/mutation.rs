@@ -65,4 +65,7 @@ pub(crate) enum Mutation {
     AskOutOfScope,
     /// Does not remember a full mailbox: asks it again for every item (QUOTA).
     AskFullMailbox,
+    /// Lists by capture window only, never the sequence: items archived after their window's run
+    /// are never seen (LATE).
+    WindowOnly,
 }
