@@ -12,6 +12,7 @@ mod import_paths;
 mod items;
 mod openapi;
 mod permissions;
+mod sequence;
 mod snapshots;
 mod store;
 mod support;

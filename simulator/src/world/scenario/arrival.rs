@@ -107,3 +107,77 @@ pub(super) fn scripted_archived(ctx: &Ctx<'_>, raw: &[RawItem], items: &mut [Scr
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Scenario;
+    use super::*;
+
+    const BASE: &str = r#"
+name = "t"
+seed = 1
+start = "2026-11-20T00:00:00Z"
+[[employee]]
+id = "a"
+name = "王伟"
+email = "a@contoso.cn"
+app = "wecom"
+[[external]]
+id = "b"
+name = "李娜"
+app = "wechat"
+[[item]]
+at = "2026-11-20T10:00:00Z"
+kind = "chat"
+from = "a"
+to = ["b"]
+"#;
+
+    fn err(extra: &str) -> ScenarioError {
+        Scenario::from_toml_str(&format!("{BASE}{extra}"), "bad.toml").unwrap_err()
+    }
+
+    #[test]
+    fn arrivals_default_to_capture_with_no_retention_and_no_clock() {
+        let s = Scenario::from_toml_str(BASE, "t.toml").unwrap();
+        assert_eq!((s.items[0].archived_ms, s.offline.len(), s.vendor), (None, 0, Vendor::default()));
+    }
+
+    #[test]
+    fn an_archived_at_before_the_capture_or_not_a_time_is_named_with_its_line() {
+        let e = err("archived_at = \"2026-11-20T09:00:00Z\"\n");
+        assert_eq!((e.field.as_deref(), e.line), (Some("item[0].archived_at"), Some(19)), "{e}");
+        assert!(e.message.contains("before the item's `at`"), "{e}");
+        let e = err("archived_at = \"tomorrow\"\n");
+        assert!(e.message.contains("not an RFC 3339 time"), "{e}");
+        let ok = Scenario::from_toml_str(&format!("{BASE}archived_at = \"2026-11-21T09:00:00+08:00\"\n"), "t").unwrap();
+        assert_eq!(ok.items[0].archived_ms, Some(chrono::DateTime::parse_from_rfc3339("2026-11-21T01:00:00Z").unwrap().timestamp_millis()));
+    }
+
+    #[test]
+    fn an_offline_phone_names_a_known_person_and_lasts_up_to_a_month() {
+        let e = err("[[offline]]\nperson = \"ghost\"\nfrom = \"2026-11-20T00:00:00Z\"\nhours = 5\n");
+        assert_eq!((e.field.as_deref(), e.line), (Some("offline[0].person"), Some(20)), "{e}");
+        let e = err("[[offline]]\nperson = \"a\"\nfrom = \"2026-11-20T00:00:00Z\"\nhours = 0\n");
+        assert_eq!(e.field.as_deref(), Some("offline[0].hours"), "{e}");
+        let e = err("[[offline]]\nperson = \"a\"\nfrom = \"noon\"\nhours = 3\n");
+        assert_eq!(e.field.as_deref(), Some("offline[0].from"), "{e}");
+        let s = Scenario::from_toml_str(&format!("{BASE}[[offline]]\nperson = \"b\"\nfrom = \"2026-11-20T00:00:00Z\"\nhours = 1.5\n"), "t")
+            .unwrap();
+        assert_eq!(s.offline[0].until_ms - s.offline[0].from_ms, 5_400_000);
+    }
+
+    #[test]
+    fn vendor_settings_are_checked_by_field() {
+        let e = err("[vendor]\nretention_days = 0\n");
+        assert_eq!((e.field.as_deref(), e.line), (Some("vendor.retention_days"), Some(20)), "{e}");
+        let e = err("[vendor]\nclock = \"wall\"\n");
+        assert_eq!(e.field.as_deref(), Some("vendor.clock"), "{e}");
+        assert!(e.message.contains("\"wall\""), "{e}");
+        let e = err("[traffic]\ndays = 1\nitems_per_employee_per_day = 1\nlate_share = 1.5\n");
+        assert_eq!(e.field.as_deref(), Some("traffic.late_share"), "{e}");
+        let s = Scenario::from_toml_str(&format!("{BASE}[vendor]\nretention_days = 3\nclock = \"run_at\"\n"), "t").unwrap();
+        assert_eq!(s.vendor, Vendor { retention_days: Some(3), clock: VendorClock::RunAt });
+        assert_eq!(s.vendor.retention_ms(), Some(3 * 86_400_000));
+    }
+}
