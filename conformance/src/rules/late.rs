@@ -54,7 +54,12 @@ impl Check for Late {
         let w = late_window(j, e, item)?;
         d.silent().then(|| {
             let run = j.oracle.windows[w].run + 1;
-            Explained::Finding(format!("{} (archived {}, late): run {run} is the first after it arrived; {}", j.describe(d.id), at(item.archived_ms), d.finding(j)))
+            Explained::Finding(format!(
+                "{} (archived {}, late): run {run} is the first after it arrived; {}",
+                j.describe(d.id),
+                at(item.archived_ms),
+                d.finding(j)
+            ))
         })
     }
 
