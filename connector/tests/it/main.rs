@@ -10,6 +10,7 @@ mod errors;
 mod final_import;
 mod folder;
 mod hostile_ids;
+mod late;
 mod limits;
 mod live;
 mod manners;
