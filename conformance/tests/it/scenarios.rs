@@ -109,3 +109,23 @@ fn every_rule_is_exercised_by_at_least_one_focused_scenario_and_the_catalogue_na
         assert_eq!(Rule::from_id(r.id), Some(rule));
     }
 }
+
+/// The runner sets the archive's clock to each run's RUN_AT only when the scenario asks
+/// (`[vendor] clock = "run_at"`): with it, the first run of `late` sees its 2 items on time;
+/// without it every item is there from the start and the first window holds 6.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_sets_the_archive_clock_to_run_at_only_when_the_scenario_asks() {
+    let suite = Suite::new(Connector::Reference);
+    let with = suite.fixtures.load("late").expect("late.toml");
+    let mut without = with.clone();
+    without.vendor.clock = tm_simulator::VendorClock::None;
+    let mut first = Vec::new();
+    for scenario in [with, without] {
+        let exec = suite.execute(scenario).await.expect("runs");
+        let verdict = judge(&exec, Err(SnapshotStatus::Missing("not compared".into()))).expect("the oracle judges");
+        assert!(!verdict.failed(), "{}", super::support::explain(std::slice::from_ref(&verdict)));
+        first.push(verdict.runs[0].report.clone());
+    }
+    assert!(first[0].contains("items 2,"), "with the clock: {}", first[0]);
+    assert!(first[1].contains("items 6,"), "without the clock: {}", first[1]);
+}
