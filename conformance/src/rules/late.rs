@@ -46,7 +46,7 @@ impl Check for Late {
     }
 
     fn attribution_rank(&self) -> Option<u16> {
-        Some(80)
+        Some(85)
     }
 
     fn missing(&self, j: &Judging<'_>, d: &Missing<'_>) -> Option<Explained> {
