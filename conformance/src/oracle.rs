@@ -5,6 +5,14 @@
 //! - Windows (WINDOW, INCREMENTAL): the first completed run at T covers `[T - 24 h, T)`; each later
 //!   completed run covers `[end of the last completed run, its T)`. Runs the scenario kills are
 //!   not completed: the run after one covers its window again.
+//! - Arrivals (LATE), with `[vendor] clock = "run_at"` (else every item is there from the
+//!   start and only the windows count): an item is there for a run at T when it was archived at
+//!   or before T. It is taken by the first completed run at T whose window's end T is after its
+//!   capture and that it had reached; out of scope when captured before the first window and
+//!   archived by the first run (a first run imports its window only). With `[vendor]
+//!   retention_days`, an item that run finds archived more than that before T has expired: it is
+//!   imported nowhere, and that run reports its range of sequence numbers `source_expired`
+//!   (`item_id` `expired:<first>-<last>`).
 //! - Routing (ROUTE-*): per participant, the mapping first (when it names a valid user), then, with
 //!   automatic mapping on, the participant's email address; an item goes once to each distinct
 //!   mailbox; an item routed nowhere is dropped (`user_mapping`).
@@ -63,6 +71,10 @@ pub struct ItemFacts {
     pub id: String,
     /// Capture time, ms since the epoch.
     pub captured_ms: i64,
+    /// When it reached the archive, ms since the epoch.
+    pub archived_ms: i64,
+    /// The archive's sequence number (arrival order).
+    pub seq: u64,
     /// Kind.
     pub kind: Kind,
     /// Real raw size.
@@ -112,6 +124,7 @@ pub struct ArchiveFacts {
     /// People by index.
     pub persons: Vec<PersonFacts>,
     by_id: BTreeMap<String, usize>,
+    arrival: Arrival,
 }
 
 impl ArchiveFacts {
@@ -163,9 +176,14 @@ impl ArchiveFacts {
             if let Some(r) = &spec.recalls {
                 label.push_str(&format!(", recalls {r}"));
             }
+            if spec.archived_ms != spec.captured_ms {
+                label.push_str(&format!(", archived {}", format_ms(spec.archived_ms).replace(".000Z", "Z")));
+            }
             items.push(ItemFacts {
                 id: spec.id.clone(),
                 captured_ms: spec.captured_ms,
+                archived_ms: spec.archived_ms,
+                seq: spec.seq,
                 kind: spec.kind,
                 size: world.archive.size(item),
                 listed_size: spec.listed_size.unwrap_or_else(|| world.archive.size(item)),
@@ -178,7 +196,14 @@ impl ArchiveFacts {
             });
         }
         let by_id = items.iter().enumerate().map(|(i, f)| (f.id.clone(), i)).collect();
-        ArchiveFacts { items, persons, by_id }
+        ArchiveFacts { items, persons, by_id, arrival: Arrival::of(seen) }
+    }
+
+    /// Whether the archive lists `item` at `at_ms` (a run's RUN_AT): always without `[vendor]
+    /// clock = "run_at"`; else once it was archived, until it expires.
+    pub fn listed_at(&self, item: &ItemFacts, at_ms: i64) -> bool {
+        let a = &self.arrival;
+        !a.clock || (item.archived_ms <= at_ms && a.retention_ms.is_none_or(|r| item.archived_ms >= at_ms - r))
     }
 
     /// An item by id.
@@ -304,6 +329,60 @@ pub struct Expectation {
     pub windows: Vec<Window>,
     /// Per item id.
     pub items: BTreeMap<String, ItemExpectation>,
+    /// Items that expired before the run that would take them (LATE), by that run's window.
+    pub expired: Vec<ExpiredRange>,
+}
+
+/// A range of sequence numbers a run finds expired and reports `source_expired` (LATE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredRange {
+    /// Index into [`Expectation::windows`].
+    pub window: usize,
+    /// The first and last expired `seq`.
+    pub first_seq: u64,
+    /// The last.
+    pub last_seq: u64,
+    /// The items (ids).
+    pub ids: Vec<String>,
+}
+
+impl ExpiredRange {
+    /// The failure's `item_id` (contract: `expired:<first>-<last>`).
+    pub fn failure_id(&self) -> String {
+        format!("expired:{}-{}", self.first_seq, self.last_seq)
+    }
+}
+
+/// When items are there (LATE): the scenario's clock and retention.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    /// `[vendor] clock = "run_at"`.
+    clock: bool,
+    /// `[vendor] retention_days`, ms (only with the clock).
+    retention_ms: Option<i64>,
+}
+
+impl Arrival {
+    fn of(seen: &Observation) -> Arrival {
+        let vendor = &seen.world().scenario.vendor;
+        let clock = vendor.clock == tm_simulator::VendorClock::RunAt;
+        Arrival { clock, retention_ms: vendor.retention_ms().filter(|_| clock) }
+    }
+
+    /// The completed window that takes `item` (see the module docs), and whether it expired
+    /// before that run.
+    fn window_of(&self, windows: &[Window], item: &ItemFacts) -> Option<(usize, bool)> {
+        let (c, a) = (item.captured_ms, item.archived_ms);
+        if !self.clock {
+            return windows.iter().position(|w| w.from_ms <= c && c < w.to_ms).map(|w| (w, false));
+        }
+        let first = windows.first()?;
+        if c < first.from_ms && a <= first.to_ms {
+            return None;
+        }
+        let w = windows.iter().position(|w| c < w.to_ms && a <= w.to_ms)?;
+        Some((w, self.retention_ms.is_some_and(|r| a < windows[w].to_ms - r)))
+    }
 }
 
 /// A scenario the oracle cannot judge.
@@ -363,8 +442,16 @@ impl Expectation {
         let mut items = BTreeMap::new();
         let mut tenant = TenantRefusals::new(seen, &resolver);
         let unusable = unusable_items(seen);
+        let arrival = Arrival::of(seen);
+        let mut expired: BTreeMap<usize, Vec<&ItemFacts>> = BTreeMap::new();
         for item in &facts.items {
-            let window = windows.iter().position(|w| w.from_ms <= item.captured_ms && item.captured_ms < w.to_ms);
+            let window = match arrival.window_of(&windows, item) {
+                Some((w, true)) => {
+                    expired.entry(w).or_default().push(item);
+                    None
+                }
+                other => other.map(|(w, _)| w),
+            };
             let expectation = match window {
                 None => ItemExpectation {
                     window: None,
@@ -394,7 +481,15 @@ impl Expectation {
             };
             items.insert(item.id.clone(), expectation);
         }
-        Ok(Expectation { windows, items })
+        let expired = expired
+            .into_iter()
+            .map(|(window, mut gone)| {
+                gone.sort_by_key(|i| i.seq);
+                let (first_seq, last_seq) = (gone.first().map_or(0, |i| i.seq), gone.last().map_or(0, |i| i.seq));
+                ExpiredRange { window, first_seq, last_seq, ids: gone.iter().map(|i| i.id.clone()).collect() }
+            })
+            .collect();
+        Ok(Expectation { windows, items, expired })
     }
 
     /// The expected digest: every delivery in `WeChat Archiver`, every failure by reason.
@@ -422,6 +517,9 @@ impl Expectation {
             if !e.refused.is_empty() {
                 digest.failures.as_mut().expect("set above").entry("sink_rejected".to_string()).or_default().insert(id.clone());
             }
+        }
+        for range in &self.expired {
+            digest.failures.as_mut().expect("set above").entry("source_expired".to_string()).or_default().insert(range.failure_id());
         }
         digest.normalise();
         digest

@@ -48,6 +48,8 @@ pub struct Page {
     pub entries: Vec<Entry>,
     /// The cursor of the next page; `None` at the end.
     pub next_cursor: Option<String>,
+    /// The sequence listing's expired range (items gone before they were listed).
+    pub expired: Option<tm_contract::Expired>,
 }
 
 /// The page's own shape, entries left unread.
@@ -56,6 +58,8 @@ struct RawPage<'a> {
     #[serde(borrow)]
     items: Vec<&'a RawValue>,
     next_cursor: Option<String>,
+    #[serde(default)]
+    expired: Option<tm_contract::Expired>,
 }
 
 /// The page is not the contract's shape (not JSON, no `items` array, a bad `next_cursor`).
@@ -67,7 +71,7 @@ pub struct BadPage(pub String);
 pub fn parse(body: &[u8]) -> Result<Page, BadPage> {
     let raw: RawPage<'_> = serde_json::from_slice(body).map_err(|e| BadPage(e.to_string()))?;
     let entries = raw.items.iter().enumerate().map(|(position, entry)| read_entry(position, entry.get())).collect();
-    Ok(Page { entries, next_cursor: raw.next_cursor })
+    Ok(Page { entries, next_cursor: raw.next_cursor, expired: raw.expired })
 }
 
 /// The report's id for an unusable entry: its id as given, or a placeholder naming the page

@@ -247,6 +247,33 @@ impl SourceClient {
         .await
     }
 
+    /// Lists one page of the sequence listing: the items after `after`, in `seq` order.
+    pub async fn list_seq_page(&self, after: u64, cursor: Option<&str>, limit: u32) -> Result<Page, SourceError> {
+        let url = endpoint(&self.base, &["items"]);
+        let (after_s, limit_s) = (after.to_string(), limit.to_string());
+        let what = "vendor sequence listing";
+        self.call(
+            what,
+            |token| {
+                let mut query = vec![("after", after_s.as_str()), ("limit", &limit_s)];
+                if let Some(c) = cursor {
+                    query.push(("cursor", c));
+                }
+                self.http.get(url.clone()).timeout(self.timeouts.request).bearer_auth(token).query(&query)
+            },
+            |r| async move {
+                match r.bytes().await {
+                    Ok(body) => match crate::entries::parse(&body) {
+                        Ok(page) => Step::Done(page),
+                        Err(e) => Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: e.to_string() }),
+                    },
+                    Err(e) => Step::Retry(transport(what, e)),
+                }
+            },
+        )
+        .await
+    }
+
     /// Downloads one item, holding at most `limit` bytes of it (see the module docs).
     /// `size_hint` (the listed size) only sizes the initial buffer, never beyond `limit`.
     pub async fn download(&self, id: &ItemId, size_hint: u64, limit: u64) -> Result<Fetched, SourceError> {

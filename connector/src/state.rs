@@ -3,9 +3,14 @@
 //! ```text
 //! STATE_DIR/
 //!   lock             held (flock) for the whole run; a second run on the same directory fails
-//!   checkpoint.json  {"version":1,"completed_to":"<RFC 3339>"}: every item captured before this
-//!                    instant has an outcome; replaced atomically (write temp, fsync, rename,
-//!                    fsync the directory)
+//!   checkpoint.json  {"version":2,"completed_to":"<RFC 3339>","after_seq":N}: every item captured
+//!                    before `completed_to` has an outcome, and every item of the vendor's
+//!                    sequence up to `after_seq` is done (imported, reported, out of scope, or
+//!                    captured at or after `completed_to`, which a later window lists); replaced
+//!                    atomically (write temp, fsync, rename, fsync the directory). A version 1
+//!                    file (no `after_seq`, written before the sequence listing) still reads:
+//!                    its next run follows the sequence from the start without importing what
+//!                    it finds before its window (a first run's scope) and writes version 2
 //!   ledger.jsonl     the delivery ledger (`ledger/`): append-only, one JSON record per line
 //! ```
 //!
@@ -72,6 +77,8 @@ pub struct StateDir {
 struct CheckpointFile {
     version: u32,
     completed_to: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after_seq: Option<u64>,
 }
 
 const CHECKPOINT: &str = "checkpoint.json";
@@ -93,6 +100,15 @@ impl StateDir {
 
     /// The committed checkpoint, if any run got that far.
     pub fn checkpoint(&self) -> Result<Option<DateTime<Utc>>, StateError> {
+        Ok(self.read_checkpoint()?.map(|f| f.completed_to))
+    }
+
+    /// The committed sequence cursor (`after_seq`), if a run got that far.
+    pub fn sequence(&self) -> Result<Option<u64>, StateError> {
+        Ok(self.read_checkpoint()?.and_then(|f| f.after_seq))
+    }
+
+    fn read_checkpoint(&self) -> Result<Option<CheckpointFile>, StateError> {
         let path = self.dir.join(CHECKPOINT);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
@@ -101,15 +117,23 @@ impl StateDir {
         };
         let file: CheckpointFile =
             serde_json::from_str(&text).map_err(|e| StateError::Corrupt { path: path.clone(), line: None, detail: e.to_string() })?;
-        if file.version != 1 {
+        if file.version != 1 && file.version != 2 {
             return Err(StateError::Corrupt { path, line: None, detail: format!("unknown checkpoint version {}", file.version) });
         }
-        Ok(Some(file.completed_to))
+        Ok(Some(file))
     }
 
-    /// Commits a checkpoint atomically (write temp, fsync, rename, fsync directory).
+    /// Commits a checkpoint atomically (write temp, fsync, rename, fsync directory), keeping
+    /// the sequence cursor committed before.
     pub fn write_checkpoint(&self, completed_to: DateTime<Utc>) -> Result<(), StateError> {
-        let text = serde_json::to_string(&CheckpointFile { version: 1, completed_to }).expect("serialisable");
+        let after_seq = self.sequence()?;
+        self.write_state(completed_to, after_seq)
+    }
+
+    /// Commits a checkpoint and the sequence cursor together, atomically.
+    pub fn write_state(&self, completed_to: DateTime<Utc>, after_seq: Option<u64>) -> Result<(), StateError> {
+        let version = if after_seq.is_some() { 2 } else { 1 };
+        let text = serde_json::to_string(&CheckpointFile { version, completed_to, after_seq }).expect("serialisable");
         self.replace_atomically(CHECKPOINT, text.as_bytes())
     }
 
@@ -158,6 +182,20 @@ mod tests {
         names.sort();
         assert!(names.iter().all(|n| !n.starts_with(".tmp")), "{names:?}");
         assert!(names.contains(&"checkpoint.json".to_owned()), "{names:?}");
+    }
+
+    #[test]
+    fn a_version_1_checkpoint_reads_without_a_cursor_and_the_cursor_is_kept_by_later_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CHECKPOINT), r#"{"version":1,"completed_to":"2026-11-21T00:00:00Z"}"#).unwrap();
+        let state = StateDir::open(dir.path()).unwrap();
+        let t: DateTime<Utc> = "2026-11-21T00:00:00Z".parse().unwrap();
+        assert_eq!((state.checkpoint().unwrap(), state.sequence().unwrap()), (Some(t), None));
+        state.write_state(t, Some(17)).unwrap();
+        state.write_checkpoint(t + chrono::TimeDelta::hours(1)).unwrap();
+        assert_eq!(state.sequence().unwrap(), Some(17));
+        let text = std::fs::read_to_string(dir.path().join(CHECKPOINT)).unwrap();
+        assert!(text.contains(r#""version":2"#) && text.contains(r#""after_seq":17"#), "{text}");
     }
 
     #[test]

@@ -93,6 +93,16 @@ pub struct ItemRef {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     #[serde(serialize_with = "millis", deserialize_with = "rfc3339")]
     pub captured_at: DateTime<Utc>,
+    /// When the item reached the archive (never before `captured_at`): RFC 3339, UTC with
+    /// milliseconds. A phone that was offline delivers its items late. Absent from a vendor
+    /// without the sequence listing (contract v3 and earlier).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "millis_opt", deserialize_with = "rfc3339_opt")]
+    pub archived_at: Option<DateTime<Utc>>,
+    /// The archive's sequence number: strictly increasing in arrival order, unique, from 1
+    /// (WeCom's `GetChatData` `seq`). Absent from a vendor without the sequence listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     /// The declared byte length of the raw item (a connector never trusts it for memory).
     pub size: u64,
     /// The declared lowercase hex sha256 of the raw item.
@@ -107,14 +117,42 @@ pub struct ItemRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemPage {
-    /// The items of the page, in `(captured_at, id)` order.
+    /// The items of the page: in `(captured_at, id)` order (the window listing), in `seq`
+    /// order (the sequence listing).
     pub items: Vec<ItemRef>,
     /// The cursor of the next page; null at the end.
     pub next_cursor: Option<String>,
+    /// Sequence listing only, on its first page: items after `after` that the archive no longer
+    /// holds (retention; WeCom's errcode 10010 "data expired"). Absent when none expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Expired>,
+}
+
+/// Items a sequence listing skipped because they expired (see [`ItemPage::expired`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Expired {
+    /// How many (`last_seq - first_seq + 1`).
+    pub count: u64,
+    /// The first expired sequence number after `after`.
+    pub first_seq: u64,
+    /// The last expired one; the page continues after it.
+    pub last_seq: u64,
 }
 
 fn millis<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&crate::time::format_time(*t))
+}
+
+fn millis_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => millis(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn rfc3339_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    rfc3339(d).map(Some)
 }
 
 fn rfc3339<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
@@ -131,12 +169,15 @@ mod tests {
             items: vec![ItemRef {
                 id: "tm-20261120-000001".parse().unwrap(),
                 captured_at: "2026-11-20T08:00:00.5+08:00".parse().unwrap(),
+                archived_at: Some("2026-11-21T09:30:00+08:00".parse().unwrap()),
+                seq: Some(42),
                 size: 1234,
                 sha256: "ab".repeat(32),
                 source: Source::Wecom,
                 kind: Kind::Attachment,
             }],
             next_cursor: Some("c1".into()),
+            expired: Some(Expired { count: 3, first_seq: 7, last_seq: 9 }),
         }
     }
 
@@ -146,6 +187,15 @@ mod tests {
         let json = serde_json::to_string(&page()).unwrap();
         assert!(json.contains("\"captured_at\":\"2026-11-20T00:00:00.500Z\""), "{json}");
         assert_eq!(serde_json::from_str::<ItemPage>(&json).unwrap(), page());
+        assert!(json.contains("\"archived_at\":\"2026-11-21T01:30:00.000Z\",\"seq\":42"), "{json}");
+    }
+
+    #[test]
+    fn a_listing_without_the_sequence_fields_still_reads() {
+        let json = r#"{"items":[{"id":"a","captured_at":"2026-11-20T00:00:00Z","size":1,"sha256":"ab","source":"wechat","kind":"chat"}],"next_cursor":null}"#;
+        let page: ItemPage = serde_json::from_str(json).unwrap();
+        assert_eq!((page.items[0].archived_at, page.items[0].seq, page.expired), (None, None, None));
+        assert!(!serde_json::to_string(&page).unwrap().contains("seq"), "absent fields are not written");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub use address::{BadAddress, MailboxAddress, address_key, same_address};
 pub use error_body::{ErrorBody, ErrorDetail, InnerError};
 pub use fault::{BadFault, BrokenField, FaultKind, FaultRecord, Malformation, OddRetryAfter, Throttle, seconds_text};
 pub use ids::{BadId, ItemId, UserId};
-pub use item::{ItemPage, ItemRef, Kind, MAX_ITEM_BYTES, Source};
+pub use item::{Expired, ItemPage, ItemRef, Kind, MAX_ITEM_BYTES, Source};
 pub use mapping::{Conflict, MappedMailbox, Mapping, MappingError, MappingErrorKind};
 pub use mobile::{MobileError, MobileNumber, Region};
 pub use observe::{Api, JournalEntry, Op, RequestEntry};

@@ -20,12 +20,21 @@ pub enum FailureReason {
     MalformedItem,
     /// The tenant refused the import with a final 4xx.
     SinkRejected,
+    /// LATE: items the vendor archive no longer holds (retention, WeCom's errcode 10010) expired
+    /// before the connector could list them; the failure's `item_id` names the sequence range
+    /// (`(expired: seq 12 to 15)`) and its `detail` the count.
+    SourceExpired,
 }
 
 impl FailureReason {
     /// Every reason.
-    pub const ALL: [FailureReason; 4] =
-        [FailureReason::UserMapping, FailureReason::ItemTooLarge, FailureReason::MalformedItem, FailureReason::SinkRejected];
+    pub const ALL: [FailureReason; 5] = [
+        FailureReason::UserMapping,
+        FailureReason::ItemTooLarge,
+        FailureReason::MalformedItem,
+        FailureReason::SinkRejected,
+        FailureReason::SourceExpired,
+    ];
 
     /// The contract's name.
     pub fn as_str(self) -> &'static str {
@@ -34,6 +43,7 @@ impl FailureReason {
             FailureReason::ItemTooLarge => "item_too_large",
             FailureReason::MalformedItem => "malformed_item",
             FailureReason::SinkRejected => "sink_rejected",
+            FailureReason::SourceExpired => "source_expired",
         }
     }
 }

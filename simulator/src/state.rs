@@ -72,7 +72,13 @@ pub struct State {
     pub public: std::sync::OnceLock<Public>,
     /// Options.
     pub options: Options,
+    /// The archive's clock when set (`PUT /sim/clock`, the suite's `RUN_AT`), epoch ms;
+    /// [`NO_CLOCK`] when not set.
+    pub clock_ms: std::sync::atomic::AtomicI64,
 }
+
+/// [`State::clock_ms`] when no clock is set.
+pub const NO_CLOCK: i64 = i64::MIN;
 
 /// Shared state handle.
 pub type Shared = Arc<State>;
@@ -139,13 +145,31 @@ impl State {
             journal: Mutex::new(journal),
             public: std::sync::OnceLock::new(),
             options,
+            clock_ms: std::sync::atomic::AtomicI64::new(NO_CLOCK),
         })
     }
 
-    /// In live mode, the current time in epoch milliseconds: items captured later are not there
-    /// yet. `None`: every item is there.
+    /// The archive's clock in epoch milliseconds: the one set (`PUT /sim/clock`), else in live
+    /// mode the current time; items archived later are not there yet. `None`: every item is
+    /// there.
     pub fn arrived_until_ms(&self) -> Option<i64> {
-        self.options.live.map(|_| chrono::Utc::now().timestamp_millis())
+        match self.clock_ms.load(std::sync::atomic::Ordering::SeqCst) {
+            NO_CLOCK => self.options.live.map(|_| chrono::Utc::now().timestamp_millis()),
+            set => Some(set),
+        }
+    }
+
+    /// Sets (or, with `None`, clears) the archive's clock.
+    pub fn set_clock(&self, at_ms: Option<i64>) {
+        self.clock_ms.store(at_ms.unwrap_or(NO_CLOCK), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// What the archive shows now: the items archived by its clock, less those archived more
+    /// than `[vendor] retention_days` before it (no clock, no retention).
+    pub fn visible(&self) -> crate::world::archive::Visible {
+        let until_ms = self.arrived_until_ms();
+        let horizon_ms = until_ms.zip(self.world.scenario.vendor.retention_ms()).map(|(u, r)| u.saturating_sub(r));
+        crate::world::archive::Visible { until_ms, horizon_ms }
     }
 
     /// The tenant's clock, epoch milliseconds: when a message is created (its
@@ -158,12 +182,13 @@ impl State {
         }
     }
 
-    /// Whether an item is there yet (always, outside live mode).
+    /// Whether an item is there yet (always, without a clock); expired ones too.
     pub fn has_arrived(&self, item: &ArchivedItem) -> bool {
-        self.arrived_until_ms().is_none_or(|now| item.spec.captured_ms <= now)
+        self.visible().arrived(item)
     }
 
-    /// The items that are there (all of them, outside live mode), in listing order.
+    /// The items captured by the clock (all of them, without one), in listing order: what the
+    /// web UI and `/sim/scenario` count (an item captured but not yet archived is among them).
     pub fn arrived_items(&self) -> &[ArchivedItem] {
         let items = self.world.archive.items();
         match self.arrived_until_ms() {

@@ -48,6 +48,7 @@ registry! {
     recall,
     window,
     incremental,
+    late,
     dedup,
     report,
     retry_after,
@@ -296,8 +297,8 @@ mod tests {
     use super::*;
 
     /// The attribution order, as the README states it ("Attribution order").
-    const DOCUMENTED: &str = "CONTENT, TRUNCATION, INTEGRITY, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, WINDOW, \
-                              INCREMENTAL, ROUTE-NESTED, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
+    const DOCUMENTED: &str = "CONTENT, TRUNCATION, INTEGRITY, GRAPH-PAGING, TOKEN-REFRESH, FOREIGN-WRITES, RESUME, SCOPE, QUOTA, TENANT-LIMIT, SIZE, RECALL, LATE, \
+                              WINDOW, INCREMENTAL, ROUTE-NESTED, ROUTE-AUTO-OFF, ROUTE-MAP, ROUTE-EMAIL, ROUTE-DROP, ROUTE-FANOUT";
 
     #[test]
     fn attribution_ranks_are_distinct_and_give_the_documented_order() {

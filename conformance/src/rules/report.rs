@@ -103,8 +103,23 @@ fn judge_report(j: &Judging<'_>, run: &RunRecord, report: &RunReport, out: &mut 
 fn judge_window(j: &Judging<'_>, run: &RunRecord, report: &RunReport, (from, to): (i64, i64), out: &mut Findings) {
     let n = run.index + 1;
     let c = &report.counts;
-    let in_window: BTreeSet<&str> =
-        j.facts.items.iter().filter(|i| from <= i.captured_ms && i.captured_ms < to).map(|i| i.id.as_str()).collect();
+    // The items the archive lists in the window at the run, and the late arrivals the run took
+    // from the sequence (the late arrivals it missed are LATE's).
+    let at = run.at.timestamp_millis();
+    let processed: BTreeSet<&str> = j.exec.journal[run.journal.clone()]
+        .iter()
+        .filter(|e| stored(e))
+        .filter_map(|e| e.item_id.as_deref())
+        .chain(report.failures.iter().map(|f| f.item_id.as_str()))
+        .collect();
+    let late = |i: &crate::oracle::ItemFacts| i.captured_ms < from && processed.contains(i.id.as_str());
+    let in_window: BTreeSet<&str> = j
+        .facts
+        .items
+        .iter()
+        .filter(|i| (from <= i.captured_ms && i.captured_ms < to && j.facts.listed_at(i, at)) || late(i))
+        .map(|i| i.id.as_str())
+        .collect();
     if c.items != in_window.len() as u64 {
         out.add(
             RULE,
@@ -134,10 +149,11 @@ fn judge_window(j: &Judging<'_>, run: &RunRecord, report: &RunReport, (from, to)
 fn judge_failures(j: &Judging<'_>, run: &RunRecord, report: &RunReport, out: &mut Findings) {
     let n = run.index + 1;
     for f in &report.failures {
-        if j.facts.get(&f.item_id).is_none() {
+        let expired_range = f.reason == "source_expired" && f.item_id.starts_with("expired:");
+        if j.facts.get(&f.item_id).is_none() && !expired_range {
             out.add(RULE, format!("run {n}: a failure names item {:?}, which the archive does not have", f.item_id));
         }
-        if !["user_mapping", "item_too_large", "malformed_item", "sink_rejected"].contains(&f.reason.as_str()) {
+        if !["user_mapping", "item_too_large", "malformed_item", "sink_rejected", "source_expired"].contains(&f.reason.as_str()) {
             out.add(RULE, format!("run {n}: failure of {} has reason {:?}, not one of the contract's", f.item_id, f.reason));
         }
         if let Some(m) = &f.mailbox

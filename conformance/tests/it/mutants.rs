@@ -155,6 +155,20 @@ async fn asking_a_full_mailbox_for_every_item_fails_quota_only() {
     fails_exactly("ask-full-mailbox", &["quota", "route-fanout"], &["QUOTA"]).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_by_capture_window_only_fails_late_only() {
+    fails_exactly("window-only", &["late", "incremental", "window"], &["LATE"]).await;
+}
+
+/// LATE passes for the unbroken connector, which follows the sequence too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_unbroken_command_connector_imports_late_arrivals_once() {
+    let verdicts = run(mutant("none"), &["late"]).await;
+    assert!(rules_with(&verdicts, Verdict::Fail).is_empty(), "{}", explain(&verdicts));
+    assert!(rules_with(&verdicts, Verdict::Pass).contains(&rule("LATE")), "LATE was not exercised");
+    assert!(verdicts.iter().all(|v| v.snapshot == tm_conformance::SnapshotStatus::Matches));
+}
+
 /// FINAL, TENANT-LIMIT, SCOPE and QUOTA pass for the unbroken connector, each exercised by its
 /// scenario, and the tenant and reports are the reviewed snapshots.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -64,6 +64,7 @@ scenarios! {
     the_archive_folder_is_found_beyond_the_first_page_of_folders => "graph-paging",
     later_runs_continue_without_gap_or_duplicate => "incremental",
     corrupt_malformed_or_gone_items_are_never_imported_as_the_item => "integrity",
+    late_arrivals_are_imported_once_by_the_first_run_after_they_arrive => "late",
     several_days_with_a_missed_day_and_a_killed_run_lose_nothing => "multi-day",
     a_full_mailbox_is_reported_per_delivery_and_not_asked_for_every_item => "quota",
     a_realistic_generated_day_passes_every_rule => "realistic-day",
@@ -109,4 +110,24 @@ fn every_rule_is_exercised_by_at_least_one_focused_scenario_and_the_catalogue_na
         }
         assert_eq!(Rule::from_id(r.id), Some(rule));
     }
+}
+
+/// The runner sets the archive's clock to each run's RUN_AT only when the scenario asks
+/// (`[vendor] clock = "run_at"`): with it, the first run of `late` sees its 2 items on time;
+/// without it every item is there from the start and the first window holds 6.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_sets_the_archive_clock_to_run_at_only_when_the_scenario_asks() {
+    let suite = Suite::new(Connector::Reference);
+    let with = suite.fixtures.load("late").expect("late.toml");
+    let mut without = with.clone();
+    without.vendor.clock = tm_simulator::VendorClock::None;
+    let mut first = Vec::new();
+    for scenario in [with, without] {
+        let exec = suite.execute(scenario).await.expect("runs");
+        let verdict = judge(&exec, Err(SnapshotStatus::Missing("not compared".into()))).expect("the oracle judges");
+        assert!(!verdict.failed(), "{}", super::support::explain(std::slice::from_ref(&verdict)));
+        first.push(verdict.runs[0].report.clone());
+    }
+    assert!(first[0].contains("items 2,"), "with the clock: {}", first[0]);
+    assert!(first[1].contains("items 6,"), "without the clock: {}", first[1]);
 }

@@ -9,6 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
+use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 use tm_contract::{Counts, Failure, FailureReason};
 
@@ -45,13 +46,23 @@ impl Run<'_> {
         });
         // Boxed as `Send` here, where the lifetimes are concrete: this keeps `run`'s future `Send`
         // (rustc cannot prove it through the unfold's async block higher up).
-        let items = pages.try_flatten().boxed().take_while(|_| std::future::ready(!self.stop.load(Ordering::SeqCst)));
+        self.drain(pages.try_flatten().boxed(), Pass::Window).await
+    }
+
+    /// Processes the listed entries of a pass with bounded concurrency, counting outcomes; the
+    /// first error stops it (the items in flight finish).
+    pub(super) async fn drain(
+        &self,
+        entries: BoxStream<'_, Result<(usize, Entry), SourceError>>,
+        pass: Pass,
+    ) -> Result<(Counts, Vec<Failure>), ConnectorError> {
+        let items = entries.take_while(|_| std::future::ready(!self.stop.load(Ordering::SeqCst)));
         let mut results = std::pin::pin!(
             items
                 .map(|listed| async move {
                     match listed {
-                        Ok((_, Entry::Usable(item))) => self.process_listed(item).await,
-                        Ok((page, Entry::Unusable(entry))) => Ok(self.unusable(&entry, page)),
+                        Ok((_, Entry::Usable(item))) => self.process_listed(item, pass).await,
+                        Ok((page, Entry::Unusable(entry))) => Ok(self.unusable(&entry, page, pass)),
                         Err(e) => Err(ConnectorError::Source(e)),
                     }
                 })
@@ -93,7 +104,14 @@ impl Run<'_> {
 
     /// A listing entry the connector cannot use: `malformed_item` with its id as given and what
     /// is wrong (`None`: an id already listed in this run, reported once).
-    fn unusable(&self, entry: &Unusable, page: usize) -> Option<ItemOutcome> {
+    /// In the sequence listing only one with an id, on a later run (what a first run finds
+    /// there is the window listing's, and an entry without an id cannot be told from the one the
+    /// window listing reported).
+    fn unusable(&self, entry: &Unusable, page: usize, pass: Pass) -> Option<ItemOutcome> {
+        if matches!(pass, Pass::Sequence { late } if !late || entry.id.is_none()) {
+            tracing::warn!(page, entry = entry.position + 1, detail = %entry.detail, "unusable entry in the sequence listing: left to the window listing");
+            return None;
+        }
         let id = placeholder_id(entry, page);
         if entry.id.is_some() && !self.seen.lock().expect("not poisoned").insert_text(&id) {
             tracing::warn!(item = ?id, "the listing returned an entry twice; reported once");
@@ -104,8 +122,11 @@ impl Run<'_> {
         Some(ItemOutcome { failures: vec![failure], ..ItemOutcome::default() })
     }
 
-    /// Filters listing anomalies, then processes the item. `None` = not an item of this window.
-    async fn process_listed(&self, item: ItemRef) -> Result<Option<ItemOutcome>, ConnectorError> {
+    /// Filters listing anomalies, then processes the item. `None` = not an item of this pass.
+    async fn process_listed(&self, item: ItemRef, pass: Pass) -> Result<Option<ItemOutcome>, ConnectorError> {
+        if let Pass::Sequence { late } = pass {
+            return self.process_sequenced(item, late).await;
+        }
         if item.captured_at < self.window.from || item.captured_at >= self.window.to {
             tracing::warn!(item = %item.id, captured_at = %item.captured_at, "the listing returned an item outside the window; ignored");
             return Ok(None);
@@ -116,4 +137,33 @@ impl Run<'_> {
         }
         self.process_item(&item).await.map(Some)
     }
+
+    /// An item of the sequence listing: imported unless a window lists it (captured at or after
+    /// the window's end: a later run's; in this run's window: listed by it, unless it arrived
+    /// after that listing read past it), or it lies before the first run's scope (`late` false).
+    async fn process_sequenced(&self, item: ItemRef, late: bool) -> Result<Option<ItemOutcome>, ConnectorError> {
+        if item.captured_at >= self.window.to || (!late && item.captured_at < self.window.from) {
+            return Ok(None);
+        }
+        if !self.seen.lock().expect("not poisoned").insert(&item.id) {
+            return Ok(None);
+        }
+        if item.captured_at < self.window.from {
+            tracing::info!(item = %item.id, captured_at = %item.captured_at, archived_at = ?item.archived_at, seq = ?item.seq, "a late arrival");
+        }
+        self.process_item(&item).await.map(Some)
+    }
+}
+
+/// Which listing an entry comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pass {
+    /// The window listing (by capture time).
+    Window,
+    /// The sequence listing; `late`: items captured before the window are imported (false on a
+    /// first run, which only positions the cursor).
+    Sequence {
+        /// Import items captured before the window.
+        late: bool,
+    },
 }

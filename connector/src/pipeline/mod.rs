@@ -29,7 +29,7 @@
 //!
 //! The modules, in the order of a run: `connect.rs` (clients, credentials, the checks at start),
 //! `window.rs`, `recovery.rs` (what an interrupted run left), `listing.rs` (pages, bounded
-//! concurrency, counts), `item.rs` (size, download, digest, routing), `deliver.rs` (one
+//! concurrency, counts), `sequence.rs` (late arrivals: the sequence listing after the window), `item.rs` (size, download, digest, routing), `deliver.rs` (one
 //! delivery, exactly once), with `budget.rs` and `seen.rs` beside them.
 
 mod budget;
@@ -39,6 +39,7 @@ mod item;
 mod listing;
 mod recovery;
 mod seen;
+mod sequence;
 mod window;
 
 use std::collections::HashMap;
@@ -85,6 +86,7 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         other => ConnectorError::State(other),
     })?;
     let checkpoint = state.checkpoint()?;
+    let cursor = state.sequence()?;
     connect::check(&config, &source, &tenant).await?;
 
     let window = window_for(checkpoint, run_at);
@@ -101,6 +103,7 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         auto_mapping = config.auto_mapping,
         ledger_records = stats.records,
         pending_intents = stats.pending_intents,
+        after_seq = ?cursor,
         "run starting"
     );
     let progress = progress_bar(config.progress);
@@ -109,11 +112,27 @@ pub async fn run(config: Config) -> Result<RunReport, ConnectorError> {
         Ok(()) => run.process_window().await,
         Err(e) => Err(e),
     };
+    let outcome = match outcome {
+        Ok(listed) => run.process_sequence(cursor).await.map(|sequenced| (listed, sequenced)),
+        Err(e) => Err(e),
+    };
     progress.finish_and_clear();
-    let (mut counts, failures) = outcome?;
+    let ((mut counts, mut failures), (late, late_failures, after_seq)) = outcome?;
+    counts.items += late.items;
+    counts.imported += late.imported;
+    counts.skipped_duplicate += late.skipped_duplicate;
+    counts.failed += late.failed;
+    failures.extend(late_failures);
     // FINAL: deliveries that landed as drafts (only with ALLOW_DRAFT_IMPORTS).
     counts.drafts = run.drafts.load(Ordering::Relaxed);
-    finish(&config, &state, ledger, checkpoint, RunReport { run_at, window, counts, failures }).await
+    let committed = Committed { checkpoint, after_seq };
+    finish(&config, &state, ledger, committed, RunReport { run_at, window, counts, failures }).await
+}
+
+/// What the state held at the start and the sequence cursor the run reached.
+struct Committed {
+    checkpoint: Option<DateTime<Utc>>,
+    after_seq: Option<u64>,
 }
 
 /// Every listed item has an outcome: the ledger is made durable, the report written, the window
@@ -122,7 +141,7 @@ async fn finish(
     config: &Config,
     state: &StateDir,
     ledger: Ledger,
-    checkpoint: Option<DateTime<Utc>>,
+    Committed { checkpoint, after_seq }: Committed,
     mut report: RunReport,
 ) -> Result<RunReport, ConnectorError> {
     // Every outcome queued in the ledger is durable before the run reports and commits.
@@ -132,7 +151,7 @@ async fn finish(
         crate::report::write(&report, path).map_err(|source| ConnectorError::Report { path: path.clone(), source })?;
     }
     let committed = checkpoint.map_or(report.window.to, |c| c.max(report.window.to));
-    state.write_checkpoint(committed)?;
+    state.write_state(committed, after_seq)?;
     state.reset_ledger(ledger)?;
     let counts = report.counts;
     tracing::info!(

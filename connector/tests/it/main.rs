@@ -11,6 +11,7 @@ mod final_import;
 mod folder;
 mod hostile_ids;
 mod integrity;
+mod late;
 mod limits;
 mod live;
 mod manners;

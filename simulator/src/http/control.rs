@@ -26,6 +26,7 @@ pub fn api() -> OpenApiRouter<Shared> {
         .routes(routes!(requests))
         .routes(routes!(reset))
         .routes(routes!(stats))
+        .routes(routes!(crate::http::clock::clock, crate::http::clock::set_clock))
 }
 
 /// Routes under `/sim`.

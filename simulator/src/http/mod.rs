@@ -4,6 +4,7 @@
 //! TLS ([`tls`]) and serving ([`serve`]). Handlers parse HTTP, call the world or the tenant store,
 //! and render the answer.
 
+pub mod clock;
 pub mod control;
 pub mod error;
 pub mod fault_answer;

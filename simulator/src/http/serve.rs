@@ -189,6 +189,11 @@ impl ThreadedSimulator {
         Observation::of(self.state.clone())
     }
 
+    /// Sets the vendor archive's clock (see [`Running::set_clock`]).
+    pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.state.set_clock(at.map(|t| t.timestamp_millis()));
+    }
+
     /// The summary `serve` prints: items, mailboxes, the data directory, the traffic's span.
     pub fn summary(&self) -> crate::http::control::ScenarioSummary {
         crate::http::control::summary(&self.state)
@@ -287,6 +292,11 @@ impl Running {
     /// Requests logged so far (dropped ones included).
     pub fn requests_total(&self) -> u64 {
         self.state.requests.total()
+    }
+    /// Sets the vendor archive's clock (`None`: clears it), as `PUT /sim/clock` does: items
+    /// archived later are not there yet, and `[vendor] retention_days` counts back from it.
+    pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        self.state.set_clock(at.map(|t| t.timestamp_millis()));
     }
     /// Stops serving and waits for the server task.
     pub async fn shutdown(mut self) {

@@ -171,17 +171,22 @@ fn authorise(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// One page of the items captured in `[from, to)`, in `(captured_at, id)` order.
+/// One page of a listing: with `from` and `to`, the items captured in `[from, to)` in
+/// `(captured_at, id)` order (the window listing); with `after`, the items with `seq > after` in
+/// `seq` order (the sequence listing, WeCom's `GetChatData`), its first page saying which expired
+/// (`expired`). Either way only the items that have reached the archive by its clock and not
+/// expired.
 #[utoipa::path(get, path = "/items", operation_id = "vendor_list", tag = crate::http::openapi::VENDOR, security(("vendorSession" = [])),
     params(
-        ("from" = String, Query, format = DateTime, description = "Window start (RFC 3339, years 1677 to 2262), inclusive"),
-        ("to" = String, Query, format = DateTime, description = "Window end (RFC 3339, years 1677 to 2262), exclusive"),
+        ("from" = Option<String>, Query, format = DateTime, description = "Window start (RFC 3339, years 1677 to 2262), inclusive; with `to`, not with `after`"),
+        ("to" = Option<String>, Query, format = DateTime, description = "Window end (RFC 3339, years 1677 to 2262), exclusive"),
+        ("after" = Option<u64>, Query, minimum = 0, description = "Sequence listing: the items after this `seq` (0: from the first); not with `from`/`to`"),
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Items per page (default 100)"),
         ("cursor" = Option<String>, Query, description = "The previous page's `next_cursor`"),
     ),
     responses(
         (status = 200, description = "A page", body = ItemPage),
-        (status = 400, description = "Missing or bad `from`, `to`, `limit` or `cursor` (`invalid_request`)", body = ErrorBody),
+        (status = 400, description = "Missing or bad `from`, `to`, `after`, `limit` or `cursor` (`invalid_request`)", body = ErrorBody),
         (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
         crate::http::openapi::VendorFaults,
     ))]
@@ -195,9 +200,6 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         return r;
     }
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", m);
-    let (Some(from), Some(to)) = (q.get("from"), q.get("to")) else {
-        return fail(&state, Op::List, request.into(), bad("`from` and `to` are required".into()), None);
-    };
     let limit = match q.get("limit") {
         None => 100,
         Some(l) => match l.parse::<usize>() {
@@ -210,9 +212,9 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
         Some(f) if f.action == ActionKind::RepeatPage && cursor.is_some() => f.repeat.unwrap_or(3).min(limit - 1),
         _ => 0,
     };
-    let mut page = match state.world.archive.list(from, to, limit, cursor, rewind, state.arrived_until_ms()) {
+    let mut page = match query_page(&state, &q, limit, cursor, rewind) {
         Ok(p) => p,
-        Err(e) => return fail(&state, Op::List, request.into(), bad(e.0), None),
+        Err(e) => return fail(&state, Op::List, request.into(), bad(e), None),
     };
     if rewind > 0 {
         journal(&state, Op::List, request.into(), 200, None, None, fault.as_ref().map(FaultRule::record));
@@ -235,6 +237,21 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
             json_response(broken_body(body, f.at_byte.map_or(len / 2, |b| b as usize)), len)
         }
         None => json_response(Body::from(body.clone()), body.len()),
+    }
+}
+
+/// The page a listing query asks for (window or sequence), or why it is refused.
+fn query_page(state: &Shared, q: &HashMap<String, String>, limit: usize, cursor: Option<&str>, rewind: usize) -> Result<ItemPage, String> {
+    let archive = &state.world.archive;
+    match (q.get("from"), q.get("to"), q.get("after")) {
+        (None, None, Some(after)) => {
+            let after =
+                after.parse::<u64>().map_err(|_| format!("`after` must be a sequence number (an integer from 0), not {after:?}"))?;
+            archive.list_seq(after, limit, cursor, state.visible()).map_err(|e| e.0)
+        }
+        (Some(from), Some(to), None) => archive.list(from, to, limit, cursor, rewind, state.visible()).map_err(|e| e.0),
+        (_, _, Some(_)) => Err("`after` (the sequence listing) is not given with `from`/`to` (the window listing)".into()),
+        _ => Err("`from` and `to` are required (or `after`, for the sequence listing)".into()),
     }
 }
 
@@ -271,8 +288,8 @@ fn broken_entries(state: &Shared, page: &ItemPage, request: &str) -> Option<Vec<
         (status = 200, description = "The item", content_type = "message/rfc822", body = crate::http::openapi::control::RawMessage,
             headers(("ETag" = String, description = "The item's sha256, quoted"))),
         (status = 401, description = "No token, or an unknown or expired one (`invalid_token`)", body = ErrorBody),
-        (status = 404, description = "No such item (or, live, not captured yet) (`not_found`)", body = ErrorBody),
-        (status = 410, description = "A listed item deleted from the archive since (`item_deleted`, the `gone` fault)", body = ErrorBody),
+        (status = 404, description = "No such item (or not archived yet, by the archive's clock) (`not_found`)", body = ErrorBody),
+        (status = 410, description = "The item has expired: archived more than `[vendor] retention_days` before the archive's clock (`data_expired`, WeCom's errcode 10010); or a listed item deleted from the archive since (`item_deleted`, the `gone` fault)", body = ErrorBody),
         crate::http::openapi::VendorFaults,
     ))]
 async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -286,7 +303,8 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
     {
         return r;
     }
-    let Some(item) = state.world.archive.get(&id).filter(|i| state.has_arrived(i)) else {
+    let visible = state.visible();
+    let Some(item) = state.world.archive.get(&id).filter(|i| visible.arrived(i)) else {
         return fail(
             &state,
             Op::Raw,
@@ -295,6 +313,18 @@ async fn raw(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<Str
             Some(id),
         );
     };
+    if visible.expired(item) {
+        let e = ApiError::new(
+            StatusCode::GONE,
+            "data_expired",
+            format!(
+                "item {id:?} (seq {}) has expired: the archive keeps {} days",
+                item.spec.seq,
+                state.world.scenario.vendor.retention_days.unwrap_or(0)
+            ),
+        );
+        return fail(&state, Op::Raw, request(), e, Some(id));
+    }
     if let Some(rule) = state.faults.gone(&id) {
         return vendor_bytes::gone(&state, rule, &id, request());
     }

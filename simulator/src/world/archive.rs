@@ -1,5 +1,7 @@
 //! The vendor's item index: every item's metadata sorted by `(captured_at, id)`, window queries
-//! with opaque cursors, and rendering on demand.
+//! with opaque cursors, and rendering on demand. What a query sees is a [`Visible`] view: the
+//! items that have arrived by the archive's clock and not yet expired; the sequence listing
+//! (`after`, in `seq` order) is `sequence.rs`.
 //!
 //! Sizes and digests (sha256 and checkpoints, see `digest.rs`) are computed the first time an item is listed or downloaded and then
 //! kept (a size from the item's rendered head, a digest by rendering it whole), so a large archive
@@ -43,6 +45,38 @@ pub struct Archive {
     pub population: Population,
     items: Vec<ArchivedItem>,
     by_id: std::collections::HashMap<String, usize>,
+    /// Positions in listing order, by `seq - 1`.
+    pub(crate) by_seq: Vec<usize>,
+}
+
+/// Which items a query sees: those archived by `until_ms` (the archive's clock; `None`: all)
+/// and not before `horizon_ms` (the retention horizon; `None`: none expired).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Visible {
+    /// The archive's clock, epoch ms: items archived later are not there yet.
+    pub until_ms: Option<i64>,
+    /// Items archived before this instant have expired.
+    pub horizon_ms: Option<i64>,
+}
+
+impl Visible {
+    /// Every item (no clock, no retention).
+    pub const ALL: Visible = Visible { until_ms: None, horizon_ms: None };
+
+    /// Whether an item has arrived (by the clock), expired or not.
+    pub fn arrived(&self, item: &ArchivedItem) -> bool {
+        self.until_ms.is_none_or(|u| item.spec.archived_ms <= u)
+    }
+
+    /// Whether an item has expired.
+    pub fn expired(&self, item: &ArchivedItem) -> bool {
+        self.horizon_ms.is_some_and(|h| item.spec.archived_ms < h)
+    }
+
+    /// Whether an item is listed and served.
+    pub fn sees(&self, item: &ArchivedItem) -> bool {
+        self.arrived(item) && !self.expired(item)
+    }
 }
 
 /// RFC 3339 with milliseconds in UTC, as the contract writes `captured_at`.
@@ -60,11 +94,15 @@ impl Archive {
     pub fn new(population: Population, specs: Vec<ItemSpec>) -> Archive {
         let mut items = Vec::with_capacity(specs.len());
         let mut by_id = std::collections::HashMap::with_capacity(specs.len());
+        let mut by_seq = vec![0; specs.len()];
         for (i, spec) in specs.into_iter().enumerate() {
             by_id.insert(spec.id.clone(), i);
+            if let Some(slot) = (spec.seq as usize).checked_sub(1).and_then(|s| by_seq.get_mut(s)) {
+                *slot = i;
+            }
             items.push(ArchivedItem { spec, size: AtomicU64::new(0), digests: OnceLock::new() });
         }
-        Archive { population, items, by_id }
+        Archive { population, items, by_id, by_seq }
     }
 
     /// Every item in listing order.
@@ -125,6 +163,8 @@ impl Archive {
         ItemRef {
             id: item.spec.id.parse().expect("generated ids are valid item ids"),
             captured_at: DateTime::<Utc>::from_timestamp_millis(item.spec.captured_ms).unwrap_or_default(),
+            archived_at: Some(DateTime::<Utc>::from_timestamp_millis(item.spec.archived_ms).unwrap_or_default()),
+            seq: Some(item.spec.seq),
             size: item.spec.listed_size.unwrap_or_else(|| self.size(item)),
             sha256: self.sha256(item),
             source: item.spec.source,
@@ -133,8 +173,8 @@ impl Archive {
     }
 
     /// The items with `from <= captured_at < to`, `limit` at a time, continuing after `cursor`
-    /// (`rewind` > 0 starts that many items earlier: the repeated-page fault). Items captured
-    /// after `until_ms` (live mode's clock) are not there yet.
+    /// (`rewind` > 0 starts that many items earlier: the repeated-page fault). Only the items
+    /// `visible` sees are listed (not yet arrived, or expired: not there).
     pub fn list(
         &self,
         from: &str,
@@ -142,7 +182,7 @@ impl Archive {
         limit: usize,
         cursor: Option<&str>,
         rewind: usize,
-        until_ms: Option<i64>,
+        visible: Visible,
     ) -> Result<Page, BadQuery> {
         let from_ns = parse_ns("from", from)?;
         let to_ns = parse_ns("to", to)?;
@@ -151,19 +191,33 @@ impl Archive {
         }
         let ns = |i: &ArchivedItem| i.spec.captured_ms as i128 * 1_000_000;
         let mut start = self.items.partition_point(|i| ns(i) < from_ns as i128);
-        let end = self.items.partition_point(|i| ns(i) < to_ns as i128 && until_ms.is_none_or(|u| i.spec.captured_ms <= u));
+        let end = self.items.partition_point(|i| ns(i) < to_ns as i128);
         if let Some(c) = cursor {
             let (last_ms, last_id) = decode_cursor(c, from_ns, to_ns)?;
             let after = self.items.partition_point(|i| (i.spec.captured_ms, i.spec.id.as_bytes()) <= (last_ms, last_id.as_bytes()));
-            start = start.max(after.saturating_sub(rewind));
+            start = start.max(self.rewound(after, rewind, start, visible));
         }
-        let stop = end.min(start.saturating_add(limit)).max(start);
-        let page: Vec<ItemRef> = self.items[start..stop].iter().map(|i| self.item_ref(i)).collect();
-        let next_cursor = (stop < end).then(|| {
-            let last = &self.items[stop - 1].spec;
-            encode_cursor(from_ns, to_ns, last.captured_ms, &last.id)
-        });
-        Ok(Page { items: page, next_cursor })
+        let start = start.min(end);
+        let mut picked = self.items[start..end].iter().filter(|i| visible.sees(i));
+        let page: Vec<ItemRef> = picked.by_ref().take(limit).map(|i| self.item_ref(i)).collect();
+        let next_cursor = match (page.last(), picked.next()) {
+            (Some(last), Some(_)) => Some(encode_cursor(from_ns, to_ns, last.captured_at.timestamp_millis(), last.id.as_str())),
+            _ => None,
+        };
+        Ok(Page { items: page, next_cursor, expired: None })
+    }
+
+    /// The position `rewind` visible items before `after` (not before `floor`).
+    fn rewound(&self, after: usize, rewind: usize, floor: usize, visible: Visible) -> usize {
+        let mut at = after;
+        let mut left = rewind;
+        while left > 0 && at > floor {
+            at -= 1;
+            if visible.sees(&self.items[at]) {
+                left -= 1;
+            }
+        }
+        at
     }
 }
 
@@ -247,15 +301,16 @@ boundary_items = false
                 let limit = (limit as usize % 40) + 1;
                 // Live mode: nothing captured after `until` is there yet.
                 let until = until.map(|u| start + (u as i64 % 90_000_000));
+                let visible = Visible { until_ms: until, horizon_ms: None };
                 let mut got = Vec::new();
                 let mut cursor: Option<String> = None;
                 loop {
-                    let page = arch.list(&from, &to, limit, cursor.as_deref(), 0, until).unwrap();
+                    let page = arch.list(&from, &to, limit, cursor.as_deref(), 0, visible).unwrap();
                     if page.items.len() > limit { return false; }
                     got.extend(page.items.into_iter().map(|r| r.id));
                     match page.next_cursor { Some(c) => cursor = Some(c), None => break }
                 }
-                let want: Vec<String> = arch.items().iter().filter(|i| from_ms <= i.spec.captured_ms && i.spec.captured_ms < to_ms && until.is_none_or(|u| i.spec.captured_ms <= u)).map(|i| i.spec.id.clone()).collect();
+                let want: Vec<String> = arch.items().iter().filter(|i| from_ms <= i.spec.captured_ms && i.spec.captured_ms < to_ms && visible.sees(i)).map(|i| i.spec.id.clone()).collect();
                 got == want
             }
         }

@@ -37,6 +37,7 @@ pub fn items(scenario: &Scenario, population: &Population) -> Result<Vec<ItemSpe
         out.push(scripted(scenario, population, s)?);
     }
     out.sort_by(|a, b| (a.captured_ms, a.id.as_bytes()).cmp(&(b.captured_ms, b.id.as_bytes())));
+    crate::world::arrival::arrive(scenario, population, &mut out);
     Ok(out)
 }
 
@@ -103,6 +104,8 @@ fn scripted(scenario: &Scenario, population: &Population, s: &crate::world::scen
         recalls: s.recalls.clone(),
         exact_size: s.size,
         listed_size: s.listed_size,
+        archived_ms: s.archived_ms.unwrap_or(s.at_ms),
+        seq: 0,
     };
     if item.quoted.is_empty() && content.quotes_people() {
         item.quoted = draw_quoted(&mut rng, population, &item, if content == ContentType::Card { 1 } else { 3 });
@@ -313,6 +316,8 @@ impl Day<'_> {
             recalls: None,
             exact_size: None,
             listed_size: None,
+            archived_ms: captured_ms,
+            seq: 0,
         };
         self.quote(&mut item);
         self.content(&mut item);
@@ -404,9 +409,10 @@ impl Day<'_> {
 
     fn recall_of(&mut self, original: &ItemSpec, ids: &mut HashSet<String>) -> ItemSpec {
         let id = self.new_id(ids);
+        let captured_ms = original.captured_ms + self.rng.random_range(2_000..120_000);
         ItemSpec {
             id,
-            captured_ms: original.captured_ms + self.rng.random_range(2_000..120_000),
+            captured_ms,
             source: original.source,
             kind: Kind::Recall,
             content: ContentType::Revoke,
@@ -421,6 +427,8 @@ impl Day<'_> {
             recalls: Some(original.id.clone()),
             exact_size: None,
             listed_size: None,
+            archived_ms: captured_ms,
+            seq: 0,
         }
     }
 }
@@ -458,7 +466,7 @@ fn media(r: &mut ChaCha8Rng, item: &mut ItemSpec, stamp: &str, oversize_rate: f6
     item.attachment = Some(Attachment { name, media, len: Some(len), seed: r.random() });
 }
 
-fn lognormal(r: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
+pub(crate) fn lognormal(r: &mut ChaCha8Rng, mu: f64, sigma: f64) -> f64 {
     // Box-Muller.
     let u1: f64 = r.random_range(f64::EPSILON..1.0);
     let u2: f64 = r.random();

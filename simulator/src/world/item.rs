@@ -126,4 +126,8 @@ pub struct ItemSpec {
     pub exact_size: Option<u64>,
     /// The size the listing reports instead of the real one (a fault).
     pub listed_size: Option<u64>,
+    /// When it reached the archive, milliseconds since the epoch (never before `captured_ms`).
+    pub archived_ms: i64,
+    /// The archive's sequence number: 1, 2, … in `(archived_ms, captured_ms, id)` order.
+    pub seq: u64,
 }

@@ -10,6 +10,7 @@
 //! and free of HTTP.
 
 pub mod archive;
+pub mod arrival;
 pub mod content;
 pub mod corpus;
 pub mod digest;
@@ -23,6 +24,7 @@ pub mod locale;
 pub mod people;
 pub mod render;
 pub mod scenario;
+pub mod sequence;
 
 use archive::Archive;
 use scenario::{Scenario, ScenarioError};

@@ -14,6 +14,7 @@ mod items;
 mod openapi;
 mod permissions;
 mod samples;
+mod sequence;
 mod snapshots;
 mod store;
 mod support;

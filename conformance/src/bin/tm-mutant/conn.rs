@@ -294,6 +294,20 @@ impl Conn<'_> {
         Ok(r.json().await?)
     }
 
+    /// A page of the sequence listing: the items after `after`, in `seq` order.
+    pub(crate) async fn seq_page(&self, after: u64, cursor: Option<&str>) -> anyhow::Result<Page> {
+        let mut query = vec![("after", after.to_string()), ("limit", "200".to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let url = format!("{}/items", self.env.tm);
+        let r = self.send("list", true, |h, t| h.get(&url).bearer_auth(t).query(&query)).await?;
+        if !r.status().is_success() {
+            bail!("sequence list: {}", r.status());
+        }
+        Ok(r.json().await?)
+    }
+
     /// The raw item, checked against the listing's sha256 and downloaded again when it arrives
     /// cut short (truncated or reset); `Ok(None)` when it exceeds `cap` bytes, `Err(reason)` when
     /// it never arrives whole.

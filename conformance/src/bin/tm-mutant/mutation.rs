@@ -72,4 +72,7 @@ pub(crate) enum Mutation {
     /// broken): it checks neither their sha256 nor that they are a message with a Message-ID
     /// (INTEGRITY; a cut download is still downloaded again, so TRUNCATION holds).
     TrustBytes,
+    /// Lists by capture window only, never the sequence: items archived after their window's run
+    /// are never seen (LATE).
+    WindowOnly,
 }

@@ -152,29 +152,74 @@ pub(crate) async fn work(m: Mutation, env: &Env, checkpoint_path: &Path) -> Resu
     let mut cursor: Option<String> = None;
     loop {
         let page = conn.page(&from_s, &to_s, cursor.as_deref()).await?;
-        let mut waiting: Vec<Delivery> = Vec::new();
-        for item in &page.items {
-            if !seen.insert(item.id.to_string()) {
-                continue; // a repeated listing page
-            }
-            tally.items += 1;
-            item_run(&mut conn, &mut ledger, item, &mut tally, &mut waiting).await?;
-        }
-        // The mutation: a page's imports go out 8 at a time, whatever mailbox they are for.
-        for batch in waiting.chunks(8) {
-            let sent = futures_util::future::join_all(batch.iter().map(|d| conn.import(&d.user, &d.folder, None, d.body.clone()))).await;
-            for (d, created) in batch.iter().zip(sent) {
-                record(&mut ledger, d, created?, &mut tally)?;
-            }
-        }
+        let fresh: Vec<&ItemRef> = page.items.iter().filter(|i| seen.insert(i.id.to_string())).collect(); // a repeated page
+        process_page(&mut conn, &mut ledger, &fresh, &mut tally).await?;
         cursor = page.next_cursor;
         if cursor.is_none() {
             break;
         }
     }
+    let seq_path = env.state.join("mutant-seq.txt");
+    let after_seq = match m {
+        Mutation::WindowOnly => None,
+        _ => Some(sequence(&mut conn, &mut ledger, &mut tally, &mut seen, (from, &seq_path)).await?),
+    };
     write_report(m, env, (&from_s, &to_s), tally)?;
     std::fs::write(checkpoint_path, rfc3339(env.run_at)).context("checkpoint")?;
+    if let Some(s) = after_seq {
+        std::fs::write(&seq_path, s.to_string()).context("sequence cursor")?;
+    }
     Ok(())
+}
+
+/// A page's new items: counted, run, and (the flood mutation) their imports sent.
+async fn process_page(conn: &mut Conn<'_>, ledger: &mut Ledger, items: &[&ItemRef], tally: &mut Tally) -> Result<(), Failure> {
+    let mut waiting: Vec<Delivery> = Vec::new();
+    for item in items {
+        tally.items += 1;
+        item_run(conn, ledger, item, tally, &mut waiting).await?;
+    }
+    // The mutation: a page's imports go out 8 at a time, whatever mailbox they are for.
+    for batch in waiting.chunks(8) {
+        let sent = futures_util::future::join_all(batch.iter().map(|d| conn.import(&d.user, &d.folder, None, d.body.clone()))).await;
+        for (d, created) in batch.iter().zip(sent) {
+            record(ledger, d, created?, tally)?;
+        }
+    }
+    Ok(())
+}
+
+/// The sequence after the cursor in `seq_path` (LATE): items captured before RUN_AT and not
+/// listed by the window are imported (on a first run only those of the window: it just places
+/// the cursor); expired ranges are reported. Returns the cursor to write after the run.
+async fn sequence(
+    conn: &mut Conn<'_>,
+    ledger: &mut Ledger,
+    tally: &mut Tally,
+    seen: &mut BTreeSet<String>,
+    (from, seq_path): (DateTime<Utc>, &Path),
+) -> Result<u64, Failure> {
+    let cursor_seq: Option<u64> = std::fs::read_to_string(seq_path).ok().and_then(|t| t.trim().parse().ok());
+    let (after, late, run_at) = (cursor_seq.unwrap_or(0), cursor_seq.is_some(), conn.env.run_at);
+    let (mut high, mut cursor) = (after, None::<String>);
+    loop {
+        let page = conn.seq_page(after, cursor.as_deref()).await?;
+        if let Some(e) = page.expired {
+            high = high.max(e.last_seq);
+            if late {
+                let detail = format!("{} items expired before they were listed", e.count);
+                tally.fail(&format!("expired:{}-{}", e.first_seq, e.last_seq), None, "source_expired", Some(detail));
+            }
+        }
+        high = page.items.iter().filter_map(|i| i.seq).fold(high, u64::max);
+        let wanted = |i: &&ItemRef| i.captured_at < run_at && (late || i.captured_at >= from);
+        let fresh: Vec<&ItemRef> = page.items.iter().filter(wanted).filter(|i| seen.insert(i.id.to_string())).collect();
+        process_page(conn, ledger, &fresh, tally).await?;
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            return Ok(high);
+        }
+    }
 }
 
 /// The run report (unless the mutation writes none).

@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, Utc};
 
 pub(crate) mod access;
+mod arrival;
 mod content;
 mod failure_modes;
 mod item_id;
@@ -20,6 +21,7 @@ mod raw;
 mod validate;
 
 pub use access::AppRegistration;
+pub use arrival::{Offline, Vendor, VendorClock};
 pub use failure_modes::FailureModes;
 pub use model::*;
 pub(crate) use validate::generated_external_email;
@@ -77,6 +79,11 @@ impl Scenario {
                 &self.items,
             )
         );
+        // Arrivals (issue 26) are content too; their defaults are left out, so that the
+        // fingerprints of scenarios without late items, and their data directories, stay as
+        // they were.
+        let content = content.replace(", late_share: 0.0", "").replace(", archived_ms: None", "")
+            + &(if self.offline.is_empty() { String::new() } else { format!("{:?}", self.offline) });
         // Folder names' language is the tenant's content too; written only when it is not the
         // default, so that the fingerprints of every other scenario stay as they were.
         let content = content + &self.failure_modes.locale_fingerprint().unwrap_or_default();
@@ -113,6 +120,10 @@ impl Scenario {
         self.start += shift;
         for item in &mut self.items {
             item.at_ms += shift.num_milliseconds();
+            item.archived_ms = item.archived_ms.map(|a| a + shift.num_milliseconds());
+        }
+        for o in &mut self.offline {
+            (o.from_ms, o.until_ms) = (o.from_ms + shift.num_milliseconds(), o.until_ms + shift.num_milliseconds());
         }
         for run in &mut self.runs {
             run.at += shift;

@@ -158,6 +158,10 @@ pub struct Traffic {
     /// Share of conversations held in group chats.
     #[serde(default = "default_group_share")]
     pub group_share: f64,
+    /// Share of generated items that reach the archive late (a phone offline): hours to ~3
+    /// days after capture (see `world/arrival.rs`).
+    #[serde(default)]
+    pub late_share: f64,
 }
 
 fn default_group_share() -> f64 {
@@ -286,6 +290,8 @@ pub struct ScriptedItem {
     pub call: Option<CallSpec>,
     /// The recalled item's id.
     pub recalls: Option<String>,
+    /// When it reaches the archive (`archived_at`), if not when it is captured.
+    pub archived_ms: Option<i64>,
 }
 
 /// A connector run the scenario schedules (used by the conformance suite).
@@ -347,6 +353,10 @@ pub struct Scenario {
     pub failure_modes: super::failure_modes::FailureModes,
     /// The app registration: its granted application permissions and the mailboxes it may reach.
     pub app: AppRegistration,
+    /// Phones offline for a while (`[[offline]]`): their items arrive late.
+    pub offline: Vec<super::Offline>,
+    /// The archive's retention and clock (`[vendor]`).
+    pub vendor: super::Vendor,
 }
 
 /// `[tenant]` settings beyond users: token lifetime and Graph's opt-in limits.

@@ -38,6 +38,27 @@ pub(super) struct RawScenario {
     pub(super) run: Vec<RawRun>,
     #[serde(default)]
     pub(super) fault: Vec<Spanned<FaultRule>>,
+    #[serde(default)]
+    pub(super) offline: Vec<RawOffline>,
+    #[serde(default)]
+    pub(super) vendor: Option<RawVendor>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOffline {
+    pub(super) person: Spanned<String>,
+    pub(super) from: Spanned<String>,
+    pub(super) hours: Spanned<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVendor {
+    #[serde(default)]
+    pub(super) retention_days: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub(super) clock: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +176,8 @@ pub(super) struct RawItem {
     pub(super) call: Option<CallSpec>,
     #[serde(default)]
     pub(super) recalls: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) archived_at: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

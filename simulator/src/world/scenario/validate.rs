@@ -41,7 +41,7 @@ impl Ctx<'_> {
     }
 }
 
-fn parse_time(ctx: &Ctx<'_>, value: &Spanned<String>, field: &str) -> Result<DateTime<Utc>, ScenarioError> {
+pub(super) fn parse_time(ctx: &Ctx<'_>, value: &Spanned<String>, field: &str) -> Result<DateTime<Utc>, ScenarioError> {
     match DateTime::parse_from_rfc3339(value.get_ref()) {
         Ok(t) => Ok(t.with_timezone(&Utc)),
         Err(e) => ctx.err(value.span(), field, format!("`{}` is not an RFC 3339 time: {e}", value.get_ref())),
@@ -106,7 +106,10 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
     let employees = persons(&ctx, &mut taken, &raw.employee, "employee", true)?;
     let externals = persons(&ctx, &mut taken, &raw.external, "external", false)?;
     let groups = groups(&ctx, &mut taken, &raw.group, &employees)?;
-    let items = items(&ctx, &taken, &raw.item, &groups, &employees)?;
+    let mut items = items(&ctx, &taken, &raw.item, &groups, &employees)?;
+    super::arrival::scripted_archived(&ctx, &raw.item, &mut items)?;
+    let known = |id: &str| employees.iter().chain(&externals).any(|p| p.id == id);
+    let (offline, vendor) = (super::arrival::offline(&ctx, &raw.offline, &known)?, super::arrival::vendor(&ctx, raw.vendor.as_ref())?);
     let failure_modes = super::failure_modes::check(&ctx, raw.tenant.as_ref())?;
     let app = match &raw.tenant {
         Some(t) => super::access::registration(&ctx, t.app_permissions.as_ref(), t.app_scope.as_deref())?,
@@ -139,6 +142,8 @@ pub(super) fn parse(text: &str, file: &str, base: Option<&Path>) -> Result<Scena
         limits,
         failure_modes,
         app,
+        offline,
+        vendor,
     })
 }
 
@@ -173,9 +178,12 @@ fn traffic(file: &str, t: &Traffic) -> Result<(), ScenarioError> {
     if !(t.items_per_employee_per_day >= 0.0 && t.items_per_employee_per_day <= 10_000.0) {
         return Err(plain(file, "traffic.items_per_employee_per_day", "must be between 0 and 10000"));
     }
-    for (field, share) in
-        [("traffic.recall_rate", t.recall_rate), ("traffic.oversize_rate", t.oversize_rate), ("traffic.group_share", t.group_share)]
-    {
+    for (field, share) in [
+        ("traffic.recall_rate", t.recall_rate),
+        ("traffic.oversize_rate", t.oversize_rate),
+        ("traffic.group_share", t.group_share),
+        ("traffic.late_share", t.late_share),
+    ] {
         if !(0.0..=1.0).contains(&share) {
             return Err(plain(file, field, format!("{share} is not a share between 0 and 1")));
         }
@@ -396,6 +404,7 @@ fn items(
             attachment: it.attachment.as_ref().map(|a| a.get_ref().trim().to_string()),
             call: it.call,
             recalls,
+            archived_ms: None,
         });
     }
     recall_targets(ctx, raw, &item_ids, &items)?;
