@@ -18,6 +18,7 @@ mod failure_modes;
 mod item_id;
 mod model;
 mod raw;
+mod tenant_section;
 mod validate;
 
 pub use access::AppRegistration;
