@@ -245,8 +245,12 @@ fn query_page(state: &Shared, q: &HashMap<String, String>, limit: usize, cursor:
     let archive = &state.world.archive;
     match (q.get("from"), q.get("to"), q.get("after")) {
         (None, None, Some(after)) => {
-            let after =
-                after.parse::<u64>().map_err(|_| format!("`after` must be a sequence number (an integer from 0), not {after:?}"))?;
+            // An int64 from 0, as the OpenAPI declares it (JSON clients read integers as int64).
+            let after = after
+                .parse::<i64>()
+                .ok()
+                .and_then(|a| u64::try_from(a).ok())
+                .ok_or_else(|| format!("`after` must be a sequence number (an integer from 0 to 2^63 - 1), not {after:?}"))?;
             archive.list_seq(after, limit, cursor, state.visible()).map_err(|e| e.0)
         }
         (Some(from), Some(to), None) => archive.list(from, to, limit, cursor, rewind, state.visible()).map_err(|e| e.0),

@@ -110,6 +110,7 @@ async fn bad_sequence_parameters_are_400_naming_them() {
     for (query, word) in [
         ("after=-1", "`after`"),
         ("after=x", "`after`"),
+        ("after=9223372036854775808", "`after`"),
         ("after=1&from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z", "`after`"),
         ("after=0&cursor=zz", "`cursor`"),
     ] {
