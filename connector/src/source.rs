@@ -218,44 +218,26 @@ impl SourceClient {
 
     /// Lists one page of `[from, to)`, read entry by entry (`entries.rs`).
     pub async fn list_page(&self, from: DateTime<Utc>, to: DateTime<Utc>, cursor: Option<&str>, limit: u32) -> Result<Page, SourceError> {
-        let url = endpoint(&self.base, &["items"]);
-        let from_s = format_time(from);
-        let to_s = format_time(to);
-        let limit_s = limit.to_string();
-        let what = "vendor listing";
-        self.call(
-            what,
-            |token| {
-                let mut query = vec![("from", from_s.as_str()), ("to", to_s.as_str()), ("limit", &limit_s)];
-                if let Some(c) = cursor {
-                    query.push(("cursor", c));
-                }
-                self.http.get(url.clone()).timeout(self.timeouts.request).bearer_auth(token).query(&query)
-            },
-            |r| async move {
-                // The page's shape strictly, its entries one by one (`entries.rs`): one broken
-                // entry is reported, not a reason to refuse the page.
-                match r.bytes().await {
-                    Ok(body) => match crate::entries::parse(&body) {
-                        Ok(page) => Step::Done(page),
-                        Err(e) => Step::Fail(HttpError::Protocol { what: what.to_owned(), detail: e.to_string() }),
-                    },
-                    Err(e) => Step::Retry(transport(what, e)),
-                }
-            },
-        )
-        .await
+        let (from_s, to_s) = (format_time(from), format_time(to));
+        self.list("vendor listing", &[("from", from_s.as_str()), ("to", to_s.as_str())], cursor, limit).await
     }
 
     /// Lists one page of the sequence listing: the items after `after`, in `seq` order.
     pub async fn list_seq_page(&self, after: u64, cursor: Option<&str>, limit: u32) -> Result<Page, SourceError> {
+        let after_s = after.to_string();
+        self.list("vendor sequence listing", &[("after", after_s.as_str())], cursor, limit).await
+    }
+
+    /// One page of either listing (`query` says which): the page's shape strictly, its entries
+    /// one by one (`entries.rs`): one broken entry is reported, not a reason to refuse the page.
+    async fn list(&self, what: &'static str, query: &[(&str, &str)], cursor: Option<&str>, limit: u32) -> Result<Page, SourceError> {
         let url = endpoint(&self.base, &["items"]);
-        let (after_s, limit_s) = (after.to_string(), limit.to_string());
-        let what = "vendor sequence listing";
+        let limit_s = limit.to_string();
         self.call(
             what,
             |token| {
-                let mut query = vec![("after", after_s.as_str()), ("limit", &limit_s)];
+                let mut query = query.to_vec();
+                query.push(("limit", &limit_s));
                 if let Some(c) = cursor {
                     query.push(("cursor", c));
                 }

@@ -145,8 +145,9 @@ async fn the_web_ui_shows_the_traffic_the_mailboxes_and_a_connector_run_as_it_go
     let all: u64 = text(&c, "[data-count]").await.parse().unwrap();
     c.find(Locator::Id("f-q")).await.unwrap().send_keys("138 1234 5678").await.unwrap();
     c.find(Locator::Css("form.filters button[type=submit]")).await.unwrap().click().await.unwrap();
+    // The count paragraph is on the page before the submit too: wait for the filtered page's URL.
+    assert!(url_query_holds(&c, "q=138").await, "the URL holds the filter");
     wait_for(&c, "//p[contains(@class,'count')]").await;
-    assert!(c.current_url().await.unwrap().query().unwrap_or("").contains("q=138"), "the URL holds the filter");
     let found: u64 = text(&c, "[data-count]").await.parse().unwrap();
     assert!(0 < found && found < all, "{found} of {all} items involve the participant");
     screenshot(&c, "traffic").await;
@@ -278,4 +279,15 @@ async fn live_items_are_seen_arriving_on_the_overview_without_a_reload() {
     c.find(Locator::Css("a[href='/traffic/live%2D03']")).await.unwrap().click().await.unwrap();
     wait_for(&c, "//h1[contains(.,'live-03')]").await;
     c.close().await.unwrap();
+}
+
+/// Whether the page's query comes to hold `part` within 5 s (a submitted form's page loading).
+async fn url_query_holds(c: &fantoccini::Client, part: &str) -> bool {
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().query().unwrap_or("").contains(part) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
