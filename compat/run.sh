@@ -69,11 +69,14 @@ imported=$(base64 -w0 "$work/fuzz-01.eml" | curl -sSf -H 'Authorization: Bearer 
 export MESSAGE_ID
 MESSAGE_ID=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' <<<"$imported")
 # Every check but positive_data_acceptance (compat/schemathesis/README.md says why); POST /sim/reset
-# last, on its own, as it empties the tenant the others are fuzzed against.
+# last, on its own, as it empties the tenant the others are fuzzed against. One worker: with two
+# threads, hypothesis's ast.parse on CPython 3.11 now and then fails with "SystemError: AST
+# constructor recursion depth mismatch" (the AST state is shared between threads,
+# https://github.com/python/cpython/issues/106905); CI met it once.
 st() {
   "$st_venv/bin/schemathesis" --config-file compat/schemathesis/schemathesis.toml run "$base/openapi.json" --url "$base" \
     --checks all --exclude-checks positive_data_acceptance --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
-    --phases examples,coverage,fuzzing --no-color --workers 2 "$@"
+    --phases examples,coverage,fuzzing --no-color --workers 1 "$@"
 }
 st --exclude-path /sim/reset
 st --include-path /sim/reset
