@@ -41,6 +41,11 @@ impl Verdict {
             Verdict::Skipped => "skipped",
         }
     }
+
+    /// The verdict of its name (`as_str`'s inverse).
+    pub fn from_str_opt(name: &str) -> Option<Verdict> {
+        [Verdict::Pass, Verdict::Fail, Verdict::Skipped].into_iter().find(|v| v.as_str() == name)
+    }
 }
 
 /// One rule in one scenario.

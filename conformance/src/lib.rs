@@ -23,7 +23,7 @@ pub mod soak;
 mod suite;
 
 pub use digest::{Digest, Snapshot};
-pub use judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict, judge};
+pub use judge::{RuleVerdict, RunSummary, ScenarioVerdict, SnapshotStatus, Verdict, judge};
 pub use requirements::{Requirement, Rule, catalogue};
 pub use runner::{Connector, Execution, RunOptions, run_scenario};
 pub use suite::{Fixtures, Suite, SuiteError};

@@ -25,6 +25,7 @@ pub fn to_json(report: &SuiteReport) -> Value {
                     "outcome": r.outcome,
                     "as_scheduled": r.as_scheduled,
                     "report": r.report,
+                    "log_tail": r.log_tail,
                 })).collect::<Vec<_>>(),
                 "snapshot": snapshot,
                 "expectation_errors": s.expectation_errors,

@@ -1,7 +1,9 @@
-//! The suite's verdicts for people (text) and machines (JSON, JUnit XML).
+//! The suite's verdicts for people (text) and machines (JSON, JUnit XML), and a JSON report read
+//! back.
 
 mod json;
 mod junit;
+mod read;
 mod text;
 
 use crate::judge::{ScenarioVerdict, Verdict};
@@ -9,6 +11,7 @@ use crate::requirements::Rule;
 
 pub use json::to_json;
 pub use junit::to_junit;
+pub use read::{ReadError, from_json_str, read_json_file};
 pub use text::to_text;
 
 /// Every scenario's verdicts for one connector.
