@@ -49,7 +49,12 @@ impl Observation {
     }
 
     /// An observation of a world and a tenant put together elsewhere (offline, `offline.rs`).
-    pub(super) fn assemble(world: Arc<World>, tenant: Arc<crate::tenant::store::Tenant>, journal: Vec<Entry>, requests: Vec<Logged>) -> Observation {
+    pub(super) fn assemble(
+        world: Arc<World>,
+        tenant: Arc<crate::tenant::store::Tenant>,
+        journal: Vec<Entry>,
+        requests: Vec<Logged>,
+    ) -> Observation {
         let mailboxes = mailbox_views(&tenant, &world.archive);
         Observation { world, tenant, mailboxes, journal, requests }
     }

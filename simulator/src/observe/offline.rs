@@ -218,7 +218,8 @@ fn restore_into(
         return Err(OfflineError::NoMailbox(mailbox.address.clone()));
     }
     for folder in &mailbox.folders {
-        let existing = contents.mailboxes.get(&user_id).and_then(|m| m.folders.iter().find(|f| f.name == folder.name)).map(|f| f.id.clone());
+        let existing =
+            contents.mailboxes.get(&user_id).and_then(|m| m.folders.iter().find(|f| f.name == folder.name)).map(|f| f.id.clone());
         let id = match existing {
             Some(id) => id,
             None => {
@@ -228,7 +229,8 @@ fn restore_into(
             }
         };
         for m in &folder.messages {
-            let at = |why: String| OfflineError::Bytes { mailbox: mailbox.address.clone(), folder: folder.name.clone(), number: m.number, why };
+            let at =
+                |why: String| OfflineError::Bytes { mailbox: mailbox.address.clone(), folder: folder.name.clone(), number: m.number, why };
             let message = match &m.body {
                 RecordedBody::Archive { item } => {
                     let Some(position) = archive.position(item) else {
@@ -249,7 +251,10 @@ fn restore_into(
                         let bytes = kept.get(sha256).ok_or_else(|| at(format!("its bytes (sha256 {sha256}) are not in the record")))?;
                         let found = hex::encode(Sha256::digest(bytes));
                         if found != *sha256 || bytes.len() as u64 != *size {
-                            return Err(at(format!("its bytes have sha256 {found} and {} bytes; the record says {sha256}, {size} bytes", bytes.len())));
+                            return Err(at(format!(
+                                "its bytes have sha256 {found} and {} bytes; the record says {sha256}, {size} bytes",
+                                bytes.len()
+                            )));
                         }
                         contents.blobs.add(digest, || bytes::Bytes::from(bytes.clone()));
                         Content::Blob
@@ -374,10 +379,18 @@ to = ["b"]
         let seen = Observation::offline(world.clone(), &recorded, &kept, vec![], vec![]).unwrap();
         let folder = seen.mailboxes[0].folders.iter().find(|f| f.name == "WeChat Archiver").unwrap();
         assert_eq!(folder.items.len(), 2);
-        assert!(folder.items.iter().any(|i| i.id.as_deref() == Some(item.as_str()) && i.sha256 == world.archive.sha256(&world.archive.items()[0])));
+        assert!(
+            folder
+                .items
+                .iter()
+                .any(|i| i.id.as_deref() == Some(item.as_str()) && i.sha256 == world.archive.sha256(&world.archive.items()[0]))
+        );
         let (again, kept_again) = seen.record_tenant();
         let mailbox = again.mailboxes.iter().find(|m| m.address == "a@contoso.cn").unwrap();
-        assert_eq!(mailbox.folders.iter().find(|f| f.name == "WeChat Archiver").unwrap().messages, recorded.mailboxes[0].folders[0].messages);
+        assert_eq!(
+            mailbox.folders.iter().find(|f| f.name == "WeChat Archiver").unwrap().messages,
+            recorded.mailboxes[0].folders[0].messages
+        );
         assert_eq!(kept_again, kept);
         let wrong = BTreeMap::from([(sha, b"other bytes".to_vec())]);
         let e = Observation::offline(world, &recorded, &wrong, vec![], vec![]).unwrap_err();
