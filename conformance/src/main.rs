@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_conformance::bundle::manifest::{ConnectorInfo, Invocation};
-use tm_conformance::bundle::{self, About, BundleWriter};
+use tm_conformance::bundle::{self, Bundling};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
 use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
@@ -53,8 +52,8 @@ enum Command {
         /// format, each run's evidence) that `verify` checks offline.
         #[arg(long, value_name = "FILE.tar.gz", env = "TM_CONFORMANCE_BUNDLE")]
         bundle: Option<PathBuf>,
-        /// A command that prints the connector's version (run as `sh -c CMD`; its standard
-        /// output goes in the bundle's manifest).
+        /// With --bundle: a command that prints the connector's version (run as `sh -c CMD`
+        /// before the scenarios; its standard output goes in the bundle's manifest).
         #[arg(long, value_name = "CMD", env = "TM_CONFORMANCE_CONNECTOR_VERSION")]
         connector_version: Option<String>,
     },
@@ -111,11 +110,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { file } => {
-            let v = bundle::verify::verify(&file, &fixtures)?;
-            print!("{}", v.to_text(&file));
-            Ok(if v.verified() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-        }
+        Command::Verify { file } => verify(&file, &fixtures),
         Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, bundle, connector_version } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
@@ -128,16 +123,14 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let names: Vec<String> =
                 if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-            let probed = (bundle.is_some() || connector_version.is_some())
-                .then(|| ConnectorInfo::probe(&suite.connector, connector_version.as_deref()))
-                .transpose()?;
-            let mut writer = bundle.as_ref().map(|_| BundleWriter::new(&suite.fixtures));
+            let mut bundling =
+                bundle.map(|p| Bundling::start(p, &suite.fixtures, &suite.connector, connector_version.as_deref())).transpose()?;
             let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
             for name in &names {
                 eprintln!("tm-conformance: running scenario {name} ...");
                 let (exec, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
-                if let Some(w) = &mut writer {
-                    w.add_scenario(name, &exec, &verdict)?;
+                if let Some(b) = &mut bundling {
+                    b.add(name, &exec, &verdict)?;
                 }
                 if print_digest {
                     println!("--- digest of {name} ---\n{}", verdict.digest);
@@ -152,17 +145,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = junit {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
-            if let (Some(w), Some(path), Some(connector)) = (writer, &bundle, probed) {
-                let options = bundle::options([
-                    ("scenario", serde_json::json!(names)),
-                    ("connector-cmd", serde_json::json!(connector.command)),
-                    ("connector-version", serde_json::json!(connector.version_command)),
-                    ("run-timeout", serde_json::json!(run_timeout)),
-                    ("tls", serde_json::json!(tls)),
-                    ("fixtures", serde_json::json!(suite.fixtures.root.display().to_string())),
-                ]);
-                let invocation = Invocation { args: std::env::args().skip(1).collect(), options };
-                let digest = w.finish(&report, About::now(invocation, connector), path)?;
+            if let Some(b) = bundling {
+                let (path, digest) = b.finish(&report, serde_json::json!({"scenario": names, "run-timeout": run_timeout, "tls": tls}))?;
                 eprintln!("tm-conformance: bundle {} written (manifest sha256 {digest})", path.display());
             }
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -198,6 +182,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
+}
+
+/// `verify`: exit 0 verified, 1 not verified (an unreadable bundle is an error: exit 2).
+fn verify(file: &std::path::Path, fixtures: &Fixtures) -> anyhow::Result<ExitCode> {
+    let v = bundle::verify::verify(file, fixtures)?;
+    print!("{}", v.to_text(file));
+    Ok(if v.verified() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {

@@ -1,7 +1,8 @@
 //! The bundle's container: a gzip-compressed tar archive, deterministic (paths sorted, every
 //! entry a regular file of mode 0644, uid and gid 0, no owner names, mtime 0; the gzip header's
 //! time 0), so that the same files always give the same bytes; and read back into memory, every
-//! path checked (relative, no `..`, each once).
+//! path checked (relative, no `..`, each once; folders and a leading `./`, as `tar` packs them,
+//! are passed over).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -55,7 +56,12 @@ pub fn read(bytes: &[u8]) -> Result<Files, ArchiveError> {
     let mut files = Files::new();
     for entry in tar.entries().map_err(unreadable)? {
         let mut entry = entry.map_err(unreadable)?;
-        let path = entry.path().map_err(unreadable)?.to_string_lossy().into_owned();
+        let raw = entry.path().map_err(unreadable)?.to_string_lossy().into_owned();
+        // An archive packed again by hand (`tar czf b.tar.gz -C dir .`) has folders and `./`.
+        let path = raw.trim_start_matches("./").trim_end_matches('/').to_string();
+        if entry.header().entry_type().is_dir() {
+            continue;
+        }
         if !entry.header().entry_type().is_file() {
             return Err(ArchiveError::BadEntry { path, why: "not a regular file" });
         }
@@ -102,6 +108,21 @@ mod tests {
         assert!(matches!(read(b"not an archive"), Err(ArchiveError::Unreadable(_))));
         let a = write(&files(&[("a", &[7u8; 5000])])).unwrap();
         assert!(read(&a[..a.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn folders_and_a_leading_dot_are_passed_over() {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_size(0);
+        tar.append_data(&mut dir, "./", &[][..]).unwrap();
+        let mut file = tar::Header::new_gnu();
+        file.set_size(1);
+        tar.append_data(&mut file, "./a/b", &b"x"[..]).unwrap();
+        let bytes = tar.into_inner().unwrap().finish().unwrap();
+        assert_eq!(read(&bytes).unwrap(), files(&[("a/b", b"x")]));
     }
 
     #[test]

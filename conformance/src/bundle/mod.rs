@@ -27,10 +27,10 @@ use std::path::{Path, PathBuf};
 use crate::evidence;
 use crate::judge::ScenarioVerdict;
 use crate::report::{SuiteReport, to_json, to_junit, to_text};
-use crate::runner::Execution;
+use crate::runner::{Connector, Execution};
 use crate::suite::Fixtures;
 use archive::Files;
-use manifest::{ConnectorInfo, Environment, FORMAT, Invocation, Manifest, SuiteInfo, sha256_hex};
+use manifest::{ConnectorInfo, Environment, FORMAT, Invocation, Manifest, SuiteInfo, VersionError, sha256_hex};
 
 /// One report format a bundle holds: its file under `verdicts/` and how it is rendered from
 /// the verdicts. `verify` renders each again from the re-judged verdicts and compares.
@@ -120,8 +120,8 @@ impl BundleWriter {
         let real = std::fs::canonicalize(path).map_err(|e| fail(e.to_string()))?;
         let rel = real.strip_prefix(&self.root).map_err(|_| fail(format!("not in the fixture folder {}", self.root.display())))?;
         let rel = rel.to_str().filter(|r| archive::plain(r)).ok_or_else(|| fail("not a plain UTF-8 path".into()))?.to_string();
-        if !self.fixture_files.contains_key(&rel) {
-            self.fixture_files.insert(rel, std::fs::read(&real).map_err(|e| fail(e.to_string()))?);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.fixture_files.entry(rel) {
+            e.insert(std::fs::read(&real).map_err(|e| fail(e.to_string()))?);
         }
         Ok(())
     }
@@ -181,7 +181,44 @@ impl About {
     }
 }
 
-/// The options of an invocation, by flag name, from `(name, value)` pairs.
-pub fn options(pairs: impl IntoIterator<Item = (&'static str, serde_json::Value)>) -> BTreeMap<String, serde_json::Value> {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+/// A bundle being made by `run --bundle`: where it goes, the connector (its version told
+/// before the first run, so that a failing version command stops the suite early), the writer.
+#[derive(Debug)]
+pub struct Bundling {
+    path: PathBuf,
+    connector: ConnectorInfo,
+    writer: BundleWriter,
+}
+
+impl Bundling {
+    /// Starts a bundle for `path`: tells the connector's version (`--connector-version`).
+    pub fn start(
+        path: PathBuf,
+        fixtures: &Fixtures,
+        connector: &Connector,
+        version_command: Option<&str>,
+    ) -> Result<Bundling, VersionError> {
+        Ok(Bundling { path, connector: ConnectorInfo::probe(connector, version_command)?, writer: BundleWriter::new(fixtures) })
+    }
+
+    /// Adds a scenario that ran (see [`BundleWriter::add_scenario`]).
+    pub fn add(&mut self, name: &str, exec: &Execution, verdict: &ScenarioVerdict) -> Result<(), BundleError> {
+        self.writer.add_scenario(name, exec, verdict)
+    }
+
+    /// Writes the bundle with the verdicts; `options` are the run's flags in effect (a JSON
+    /// object by flag name; the connector's and the fixtures' are added). Returns where it
+    /// went and the manifest's sha256.
+    pub fn finish(self, report: &SuiteReport, options: serde_json::Value) -> Result<(PathBuf, String), BundleError> {
+        let mut options: BTreeMap<String, serde_json::Value> = match options {
+            serde_json::Value::Object(map) => map.into_iter().collect(),
+            _ => BTreeMap::new(),
+        };
+        options.insert("connector-cmd".into(), self.connector.command.clone().into());
+        options.insert("connector-version".into(), self.connector.version_command.clone().into());
+        options.insert("fixtures".into(), self.writer.fixtures.root.display().to_string().into());
+        let invocation = Invocation { args: std::env::args().skip(1).collect(), options };
+        let digest = self.writer.finish(report, About::now(invocation, self.connector), &self.path)?;
+        Ok((self.path, digest))
+    }
 }

@@ -161,9 +161,33 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
     for format in REPORT_FORMATS {
         let file = format!("verdicts/{}", format.file);
         let recorded = files.get(&file).ok_or_else(|| format!("{file}: not in the bundle"))?;
-        first_difference(&file, &String::from_utf8_lossy(recorded), &(format.render)(&report))?;
+        first_difference(&file, &String::from_utf8_lossy(recorded), &(format.render)(&report)).map_err(|e| {
+            let rules = serde_json::from_slice(recorded).map(|v| rule_differences(&v, &report)).unwrap_or_default();
+            rules.into_iter().fold(e, |e, r| format!("{e}\n  {r}"))
+        })?;
     }
     Ok(report.scenarios.len())
+}
+
+/// The rules whose re-judged verdict is not the recorded one (JSON report), in words.
+fn rule_differences(recorded: &serde_json::Value, report: &SuiteReport) -> Vec<String> {
+    let mut out = Vec::new();
+    let scenarios = recorded["scenarios"].as_array().map(Vec::as_slice).unwrap_or_default();
+    for s in &report.scenarios {
+        let Some(rec) = scenarios.iter().find(|r| r["name"] == s.scenario.as_str()) else {
+            out.push(format!("scenario {}: not in the recorded verdicts", s.scenario));
+            continue;
+        };
+        let rules = rec["rules"].as_array().map(Vec::as_slice).unwrap_or_default();
+        for r in &s.rules {
+            let was = rules.iter().find(|x| x["id"] == r.rule.id()).and_then(|x| x["verdict"].as_str()).unwrap_or("(none)");
+            if was != r.verdict.as_str() {
+                let why = r.findings.first().map(|f| format!(": {f}")).unwrap_or_default();
+                out.push(format!("scenario {}: {} recorded {was}, judged again {}{why}", s.scenario, r.rule.id(), r.verdict.as_str()));
+            }
+        }
+    }
+    out
 }
 
 /// `Ok` when the texts are equal, else the first line that differs.
