@@ -17,9 +17,9 @@ use tm_simulator::{Scenario, World};
 
 use super::REPORT_FORMATS;
 use super::archive::{self, Files};
-use super::manifest::{Manifest, sha256_hex};
+use super::manifest::{Invocation, Manifest, sha256_hex};
 use crate::evidence;
-use crate::judge::judge;
+use crate::judge::{SnapshotStatus, judge};
 use crate::report::SuiteReport;
 use crate::suite::Fixtures;
 
@@ -152,7 +152,8 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
             .map(|(p, b)| (p[prefix.len()..].to_string(), b.clone()))
             .collect();
         let exec = evidence::from_files(&own, world).map_err(|e| format!("{prefix}{e}"))?;
-        let mut verdict = judge(&exec, fixtures.snapshot(name)).map_err(|e| format!("scenario {name}: the judge: {e}"))?;
+        let snapshot = fixtures.snapshot(name).map_err(|status| relocated(status, &fixtures.root, &manifest.invocation));
+        let mut verdict = judge(&exec, snapshot).map_err(|e| format!("scenario {name}: the judge: {e}"))?;
         verdict.scenario = name.clone();
         let recorded = own.get("digest.yaml").map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
         first_difference(&format!("{prefix}digest.yaml"), &recorded, &verdict.digest)?;
@@ -167,6 +168,18 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
         })?;
     }
     Ok(report.scenarios.len())
+}
+
+/// A snapshot that is missing or unreadable names its path: the run's fixture folder's (the
+/// manifest's option `fixtures`), not the work folder `verify` judges in.
+fn relocated(status: SnapshotStatus, here: &Path, invocation: &Invocation) -> SnapshotStatus {
+    let Some(there) = invocation.options.get("fixtures").and_then(|v| v.as_str()) else { return status };
+    let here = here.display().to_string();
+    match status {
+        SnapshotStatus::Missing(p) => SnapshotStatus::Missing(p.replace(&here, there)),
+        SnapshotStatus::Unreadable(e) => SnapshotStatus::Unreadable(e.replace(&here, there)),
+        other => other,
+    }
 }
 
 /// The rules whose re-judged verdict is not the recorded one (JSON report), in words.

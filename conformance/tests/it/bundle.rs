@@ -140,25 +140,29 @@ fn a_changed_journal_rehashed_in_the_manifest_fails_the_judging_again() {
     not_verified(&verify(&deleted, None), "scenarios/folder/runs.json");
 }
 
+/// A copy of the repository's fixture folder (scenarios, snapshots, mappings).
+fn copy_fixtures(copy: &Path) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    for sub in ["scenarios", "expected", "mappings"] {
+        std::fs::create_dir_all(copy.join(sub)).unwrap();
+        for e in std::fs::read_dir(repo.join(sub)).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_file() {
+                std::fs::copy(e.path(), copy.join(sub).join(e.file_name())).unwrap();
+            }
+        }
+    }
+}
+
 #[test]
 fn a_changed_fixture_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = make_bundle(dir.path());
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     for (file, naming) in
         [("scenarios/folder.toml", "fixture scenarios/folder.toml"), ("expected/dedup.snap", "fixture expected/dedup.snap")]
     {
         let copy = dir.path().join(format!("fixtures-{}", file.replace('/', "-")));
-        for sub in ["scenarios", "expected", "mappings"] {
-            std::fs::create_dir_all(copy.join(sub)).unwrap();
-            for e in std::fs::read_dir(repo.join(sub)).unwrap() {
-                let e = e.unwrap();
-                if !e.file_type().unwrap().is_file() {
-                    continue;
-                }
-                std::fs::copy(e.path(), copy.join(sub).join(e.file_name())).unwrap();
-            }
-        }
+        copy_fixtures(&copy);
         let mut bytes = std::fs::read(copy.join(file)).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x20;
@@ -237,4 +241,19 @@ fn the_bundle_flags_have_environment_variables() {
     assert!(String::from_utf8_lossy(&failing.stderr).contains("--connector-version `exit 4`"), "{}", text(&failing));
     assert!(!String::from_utf8_lossy(&failing.stderr).contains("running scenario"), "stops before the runs: {}", text(&failing));
     assert!(!dir.path().join("never.tar.gz").exists());
+}
+
+#[test]
+fn a_scenario_judged_without_a_snapshot_verifies_where_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("fixtures");
+    copy_fixtures(&copy);
+    std::fs::remove_file(copy.join("expected/folder.snap")).unwrap();
+    let bundle = dir.path().join("b.tar.gz");
+    let out = conformance().arg("--fixtures").arg(&copy).args(["run", "--scenario", "folder", "--bundle"]).arg(&bundle).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot: none at"), "{}", text(&out));
+    assert!(!files(&bundle).contains_key("fixtures/expected/folder.snap"));
+    let out = verify(&bundle, Some(&copy));
+    assert!(out.status.success(), "{}", text(&out));
 }
