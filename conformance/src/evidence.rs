@@ -188,8 +188,14 @@ pub fn from_files(files: &BTreeMap<String, Vec<u8>>, world: Arc<World>) -> Resul
         if run.number != i + 1 {
             return Err(error("runs.json", None, format!("run {} is numbered {}", i + 1, run.number)));
         }
-        journal.extend(read_lines::<JournalEntry>(files, &format!("{dir}/journal.jsonl"))?);
-        requests.extend(read_lines::<LoggedRequest>(files, &format!("{dir}/requests.jsonl"))?);
+        let path = format!("{dir}/journal.jsonl");
+        let entries = read_lines::<JournalEntry>(files, &path)?;
+        in_sequence(entries.iter().map(|e| e.seq), journal.len(), &path)?;
+        journal.extend(entries);
+        let path = format!("{dir}/requests.jsonl");
+        let entries = read_lines::<LoggedRequest>(files, &path)?;
+        in_sequence(entries.iter().map(|e| e.seq), requests.len(), &path)?;
+        requests.extend(entries);
         let report_bytes = files.get(&format!("{dir}/report.json")).cloned();
         if report_bytes.is_some() != run.report_written {
             let says = if run.report_written { "a report was written" } else { "no report was written" };
@@ -230,6 +236,23 @@ fn run_record(i: usize, run: &RunEvidence, report_bytes: Option<Vec<u8>>) -> Res
         held_before: run.held_before.iter().cloned().collect::<BTreeSet<_>>(),
         log_tail: run.log_tail.clone(),
     })
+}
+
+/// The journal and the access log number their entries 1, 2, 3, … (`seq`, nothing dropped: the
+/// runner keeps every entry): an entry taken out or put in shows. `before` entries precede
+/// this file's.
+fn in_sequence(seqs: impl Iterator<Item = u64>, before: usize, path: &str) -> Result<(), EvidenceError> {
+    for (i, seq) in seqs.enumerate() {
+        let expected = (before + i + 1) as u64;
+        if seq != expected {
+            return Err(error(
+                path,
+                Some(i + 1),
+                format!("seq {seq} where the log's entry {expected} belongs (an entry taken out or put in)"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The journal and access log put together must be as long as recorded, and every run's
@@ -288,6 +311,14 @@ mod tests {
         let e = read_lines::<JournalEntry>(&files, "run-1/journal.jsonl").unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("run-1/journal.jsonl", Some(1)));
         assert!(e.to_string().starts_with("run-1/journal.jsonl line 1: "), "{e}");
+    }
+
+    #[test]
+    fn entries_follow_one_another() {
+        assert!(in_sequence([3, 4, 5].into_iter(), 2, "f").is_ok());
+        let e = in_sequence([3, 5].into_iter(), 2, "run-2/journal.jsonl").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.to_string().contains("seq 5 where the log's entry 4 belongs"), "{e}");
     }
 
     #[test]

@@ -98,46 +98,64 @@ fn a_bundle_from_a_run_verifies_and_one_changed_byte_does_not() {
     not_verified(&verify(&changed, None), "scenarios/folder/run-1/journal.jsonl: sha256");
 }
 
-#[test]
-fn a_changed_journal_rehashed_in_the_manifest_fails_the_judging_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = make_bundle(dir.path());
-    // A smarter tamper: an import the tenant stored is deleted from the journal, the runs'
-    // ranges and totals made to fit, the manifest re-hashed.
-    let tampered = dir.path().join("tampered.tar.gz");
-    rewrite(&bundle, &tampered, true, |f| {
-        let j = f.get_mut("scenarios/folder/run-1/journal.jsonl").unwrap();
-        let text = String::from_utf8(j.clone()).unwrap();
-        let line = text.lines().find(|l| l.contains("\"op\":\"import\"") && l.contains("\"status\":201")).expect("an import").to_string();
-        *j = text.replacen(&format!("{line}\n"), "", 1).into_bytes();
+/// Deletes the first import the tenant stored from run 1's journal of `folder`; with
+/// `fix_ranges`, the runs' ranges and totals are made to fit; with `renumber`, the entries after
+/// it are numbered again (`seq`).
+fn delete_an_import(f: &mut Files, fix_ranges: bool, renumber: bool) {
+    let j = f.get_mut("scenarios/folder/run-1/journal.jsonl").unwrap();
+    let text = String::from_utf8(j.clone()).unwrap();
+    let line = text.lines().find(|l| l.contains("\"op\":\"import\"") && l.contains("\"status\":201")).expect("an import").to_string();
+    *j = text.replacen(&format!("{line}\n"), "", 1).into_bytes();
+    if fix_ranges {
         let runs = f.get_mut("scenarios/folder/runs.json").unwrap();
         let mut v: serde_json::Value = serde_json::from_slice(runs).unwrap();
         v["journal_total"] = (v["journal_total"].as_u64().unwrap() - 1).into();
         for (i, run) in v["runs"].as_array_mut().unwrap().iter_mut().enumerate() {
-            let r = run["journal"].as_array_mut().unwrap();
-            for (k, bound) in r.iter_mut().enumerate() {
+            for (k, bound) in run["journal"].as_array_mut().unwrap().iter_mut().enumerate() {
                 if i > 0 || k == 1 {
                     *bound = (bound.as_u64().unwrap() - 1).into();
                 }
             }
         }
         *runs = serde_json::to_vec_pretty(&v).unwrap();
-    });
+    }
+    if renumber {
+        let mut seq = 0;
+        for n in 1.. {
+            let Some(file) = f.get_mut(&format!("scenarios/folder/run-{n}/journal.jsonl")) else { break };
+            let mut out = String::new();
+            for l in String::from_utf8(file.clone()).unwrap().lines() {
+                let mut e: serde_json::Value = serde_json::from_str(l).unwrap();
+                seq += 1;
+                e["seq"] = seq.into();
+                out += &format!("{e}\n");
+            }
+            *file = out.into_bytes();
+        }
+    }
+}
+
+#[test]
+fn a_changed_journal_rehashed_in_the_manifest_fails_the_judging_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = make_bundle(dir.path());
+    // The smartest tamper: an import the tenant stored deleted from the journal, the runs'
+    // ranges and totals made to fit, the entries numbered again, the manifest re-hashed.
+    let tampered = dir.path().join("tampered.tar.gz");
+    rewrite(&bundle, &tampered, true, |f| delete_an_import(f, true, true));
     let out = verify(&tampered, None);
     not_verified(&out, "the verdicts do not follow from the evidence");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("verdicts/verdicts.json line"), "{}", text(&out));
     assert!(stdout.contains("scenario folder: REPORT recorded pass, judged again fail"), "{}", text(&out));
 
-    // Deleting an import without fixing the runs' record: the evidence does not add up.
-    let deleted = dir.path().join("deleted.tar.gz");
-    rewrite(&bundle, &deleted, true, |f| {
-        let j = f.get_mut("scenarios/folder/run-1/journal.jsonl").unwrap();
-        let text = String::from_utf8(j.clone()).unwrap();
-        let line = text.lines().find(|l| l.contains("\"op\":\"import\"")).expect("an import").to_string();
-        *j = text.replacen(&format!("{line}\n"), "", 1).into_bytes();
-    });
-    not_verified(&verify(&deleted, None), "scenarios/folder/runs.json");
+    // Less careful tampers: the entries' numbers, or the runs' record, do not add up.
+    let unnumbered = dir.path().join("unnumbered.tar.gz");
+    rewrite(&bundle, &unnumbered, true, |f| delete_an_import(f, true, false));
+    not_verified(&verify(&unnumbered, None), "an entry taken out or put in");
+    let unranged = dir.path().join("unranged.tar.gz");
+    rewrite(&bundle, &unranged, true, |f| delete_an_import(f, false, true));
+    not_verified(&verify(&unranged, None), "scenarios/folder/runs.json");
 }
 
 /// A copy of the repository's fixture folder (scenarios, snapshots, mappings).
