@@ -110,6 +110,12 @@ fn check_hashes(manifest: &Manifest, files: &Files) -> Vec<String> {
             problems.push(format!("{path}: in the manifest but not in the bundle"));
         }
     }
+    let run: std::collections::BTreeSet<&str> = manifest.scenarios.iter().map(String::as_str).collect();
+    let folders: std::collections::BTreeSet<&str> =
+        files.keys().filter_map(|p| p.strip_prefix("scenarios/")).filter_map(|p| p.split('/').next()).collect();
+    for name in folders.difference(&run) {
+        problems.push(format!("scenarios/{name}/: evidence of a scenario the manifest does not list as run"));
+    }
     problems
 }
 
@@ -257,6 +263,10 @@ mod tests {
         };
         let problems = check_hashes(&m, &files);
         assert_eq!(problems.len(), 3, "{problems:?}");
+        let mut with_scenario = files.clone();
+        with_scenario.insert("scenarios/hidden/runs.json".into(), b"{}".to_vec());
+        let more = check_hashes(&m, &with_scenario);
+        assert!(more.iter().any(|p| p.starts_with("scenarios/hidden/: evidence of a scenario the manifest does not list")), "{more:?}");
         assert!(problems[0].starts_with("extra: in the bundle but not in the manifest"));
         assert!(problems[1].starts_with("fixtures/scenarios/s.toml: sha256"));
         assert!(problems[2].starts_with("gone: in the manifest but not in the bundle"));
