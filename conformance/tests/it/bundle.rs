@@ -275,3 +275,23 @@ fn a_scenario_judged_without_a_snapshot_verifies_where_it_ran() {
     let out = verify(&bundle, Some(&copy));
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn failing_connectors_bundles_verify_killed_runs_faults_and_foreign_writes_included() {
+    let dir = tempfile::tempdir().unwrap();
+    for (mutation, scenarios) in
+        [("count-fence", &["foreign-writes", "resume"][..]), ("draft-import", &["final"]), ("first-page-only", &["graph-paging"])]
+    {
+        let bundle = dir.path().join(format!("{mutation}.tar.gz"));
+        let cmd = format!("{} --mutation {mutation}", env!("CARGO_BIN_EXE_tm-mutant"));
+        let mut run = conformance();
+        run.args(["run", "--connector-cmd", &cmd]).arg("--bundle").arg(&bundle);
+        for s in scenarios {
+            run.args(["--scenario", s]);
+        }
+        let out = run.output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{mutation}: {}", text(&out));
+        let out = verify(&bundle, None);
+        assert!(out.status.success(), "{mutation}: {}", text(&out));
+    }
+}
