@@ -9,9 +9,11 @@
 //! independent [`oracle`]) → [`report`] (text, JSON, JUnit). The library's surface is what the
 //! `tm-conformance` binary and a CI job need: [`Suite`] over [`Fixtures`], the rules
 //! ([`Rule`], their [`catalogue`]), the verdict types, [`oracle`] for tests of the oracle itself, [`report`] and
-//! [`soak`]; the rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
+//! [`soak`], and the certification [`bundle`] (`run --bundle`, `verify`); the rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
 
+pub mod bundle;
 mod digest;
+mod evidence;
 mod judge;
 mod manners;
 pub mod oracle;

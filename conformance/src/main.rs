@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tm_conformance::bundle::{self, Bundling};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
 use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
@@ -47,6 +48,22 @@ enum Command {
         /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
         #[arg(long)]
         tls: bool,
+        /// Also write a certification bundle (a .tar.gz: manifest, fixtures, verdicts in every
+        /// format, each run's evidence) that `verify` checks offline.
+        #[arg(long, value_name = "FILE.tar.gz", env = "TM_CONFORMANCE_BUNDLE")]
+        bundle: Option<PathBuf>,
+        /// With --bundle: a command that prints the connector's version (run as `sh -c CMD`
+        /// before the scenarios; its standard output goes in the bundle's manifest).
+        #[arg(long, value_name = "CMD", env = "TM_CONFORMANCE_CONNECTOR_VERSION")]
+        connector_version: Option<String>,
+    },
+    /// Check a certification bundle offline: every file's sha256, the fixtures against this
+    /// suite's, and every scenario judged again from the recorded evidence. Exit 0 verified,
+    /// 1 not verified, 2 unreadable.
+    Verify {
+        /// The bundle (`run --bundle`).
+        #[arg(value_name = "FILE.tar.gz")]
+        file: PathBuf,
     },
     /// List the rules and the scenarios.
     List,
@@ -93,7 +110,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls } => {
+        Command::Verify { file } => verify(&file, &fixtures),
+        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, bundle, connector_version } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -105,10 +123,15 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let names: Vec<String> =
                 if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            let mut bundling =
+                bundle.map(|p| Bundling::start(p, &suite.fixtures, &suite.connector, connector_version.as_deref())).transpose()?;
             let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
             for name in &names {
                 eprintln!("tm-conformance: running scenario {name} ...");
-                let (_, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                let (exec, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                if let Some(b) = &mut bundling {
+                    b.add(name, &exec, &verdict)?;
+                }
                 if print_digest {
                     println!("--- digest of {name} ---\n{}", verdict.digest);
                 }
@@ -121,6 +144,10 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if let Some(path) = junit {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if let Some(b) = bundling {
+                let (path, digest) = b.finish(&report, serde_json::json!({"scenario": names, "run-timeout": run_timeout, "tls": tls}))?;
+                eprintln!("tm-conformance: bundle {} written (manifest sha256 {digest})", path.display());
             }
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
@@ -155,6 +182,13 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
+}
+
+/// `verify`: exit 0 verified, 1 not verified (an unreadable bundle is an error: exit 2).
+fn verify(file: &std::path::Path, fixtures: &Fixtures) -> anyhow::Result<ExitCode> {
+    let v = bundle::verify::verify(file, fixtures)?;
+    print!("{}", v.to_text(file));
+    Ok(if v.verified() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
