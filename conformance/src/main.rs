@@ -15,7 +15,7 @@ use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
 struct Cli {
     /// The fixture folder (scenarios/, mappings/, expected/); default: the repository's fixtures/.
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", env = "TM_CONFORMANCE_FIXTURES")]
     fixtures: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -26,27 +26,27 @@ enum Command {
     /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails.
     Run {
         /// Only these scenarios (repeatable; default: all).
-        #[arg(long = "scenario", value_name = "NAME")]
+        #[arg(long = "scenario", value_name = "NAME", env = "TM_CONFORMANCE_SCENARIO", value_delimiter = ',')]
         scenarios: Vec<String>,
         /// The connector under test, run as `sh -c CMD` with the contract's environment
         /// variables (default: the reference connector, in-process).
-        #[arg(long, value_name = "CMD")]
+        #[arg(long, value_name = "CMD", env = "TM_CONFORMANCE_CONNECTOR_CMD")]
         connector_cmd: Option<String>,
         /// Also write the verdicts as JSON.
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JSON")]
         json: Option<PathBuf>,
         /// Also write the verdicts as JUnit XML (one test case per rule per scenario).
-        #[arg(long, value_name = "PATH")]
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JUNIT")]
         junit: Option<PathBuf>,
         /// Longest one connector run may take, in seconds.
-        #[arg(long, default_value_t = 600, value_name = "SECS")]
+        #[arg(long, default_value_t = 600, value_name = "SECS", env = "TM_CONFORMANCE_RUN_TIMEOUT")]
         run_timeout: u64,
         /// Print each scenario's digest (the snapshot body) too.
-        #[arg(long)]
+        #[arg(long, env = "TM_CONFORMANCE_PRINT_DIGEST")]
         print_digest: bool,
         /// Serve the simulator over HTTPS (a CA of its own, given to the connector in
         /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
-        #[arg(long)]
+        #[arg(long, env = "TM_CONFORMANCE_TLS")]
         tls: bool,
         /// Also write a certification bundle (a .tar.gz: manifest, fixtures, verdicts in every
         /// format, each run's evidence) that `verify` checks offline.
@@ -208,4 +208,30 @@ fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
         println!("  {name:<16} {runs} run(s){kills}  {description}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// A CI service container or a job's `env:` cannot pass flags: every flag of `run` (and the
+    /// global `--fixtures`) has its variable, `TM_CONFORMANCE_` and the flag's name.
+    #[test]
+    fn every_run_flag_has_an_environment_variable() {
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").expect("run");
+        let flags: Vec<_> = run
+            .get_arguments()
+            .chain(cli.get_arguments())
+            .filter(|a| a.get_long().is_some_and(|l| l != "help" && l != "version"))
+            .collect();
+        assert!(flags.len() >= 8);
+        for arg in flags {
+            let long = arg.get_long().unwrap_or_default();
+            let expected = format!("TM_CONFORMANCE_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(expected.as_str()), "--{long}");
+        }
+    }
 }

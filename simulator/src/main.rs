@@ -20,36 +20,36 @@ enum Command {
     /// Serve the vendor API, the tenant API and the control plane.
     Serve {
         /// Scenario file (default: the embedded demo scenario).
-        #[arg(long)]
+        #[arg(long, env = "TM_SIMULATOR_SCENARIO")]
         scenario: Option<PathBuf>,
         /// Address to listen on (port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, default_value = "127.0.0.1:8080", env = "TM_SIMULATOR_LISTEN")]
         listen: SocketAddr,
         /// Do not keep the bytes of imported messages that are no archive item (for benchmarks).
-        #[arg(long)]
+        #[arg(long, env = "TM_SIMULATOR_NO_KEEP_BODIES")]
         no_keep_bodies: bool,
         /// Keep the tenant (folders, messages, journal) in this directory (SQLite), so that a
         /// restart on it finds every mailbox as it was. Without it nothing touches the disk.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", env = "TM_SIMULATOR_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// Journal entries and access-log requests kept in memory, each (older ones are dropped
         /// and counted; with --data-dir the journal keeps them on disk).
-        #[arg(long, value_name = "N", default_value_t = tm_simulator::DEFAULT_LOG_CAPACITY)]
+        #[arg(long, value_name = "N", default_value_t = tm_simulator::DEFAULT_LOG_CAPACITY, env = "TM_SIMULATOR_LOG_CAPACITY")]
         log_capacity: usize,
         /// Serving threads (0: one per core).
-        #[arg(long, value_name = "N", default_value_t = 0)]
+        #[arg(long, value_name = "N", default_value_t = 0, env = "TM_SIMULATOR_THREADS")]
         threads: usize,
         /// Serve HTTPS with a certificate made at start, signed by a CA of its own whose PEM is
         /// written to --tls-ca-file (default: a file in the temporary directory) and printed.
-        #[arg(long)]
+        #[arg(long, env = "TM_SIMULATOR_TLS")]
         tls: bool,
         /// Where --tls writes the CA certificate (PEM).
-        #[arg(long, value_name = "FILE", requires = "tls")]
+        #[arg(long, value_name = "FILE", requires = "tls", env = "TM_SIMULATOR_TLS_CA_FILE")]
         tls_ca_file: Option<PathBuf>,
         /// Live mode: move the scenario by whole days so that its last day of traffic is today
         /// (UTC) and let items arrive in real time (an item is listed once its capture time has
         /// passed), so that a connector run without --run-at imports the last 24 hours.
-        #[arg(long)]
+        #[arg(long, env = "TM_SIMULATOR_LIVE")]
         live: bool,
     },
     /// Write a mailbox (or one folder) kept in a data directory as an mbox or a Maildir tarball.
@@ -320,4 +320,24 @@ fn generate(scenario: Scenario, out: &std::path::Path) -> anyhow::Result<()> {
     std::fs::write(out.join("index.json"), text + "\n")?;
     println!("wrote {} items and index.json to {}", index.len(), out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// A CI service container cannot pass flags: every flag of `serve` has its variable,
+    /// `TM_SIMULATOR_` and the flag's name.
+    #[test]
+    fn every_serve_flag_has_an_environment_variable() {
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        for arg in serve.get_arguments().filter(|a| a.get_long().is_some_and(|l| l != "help")) {
+            let long = arg.get_long().unwrap_or_default();
+            let expected = format!("TM_SIMULATOR_{}", long.to_uppercase().replace('-', "_"));
+            assert_eq!(arg.get_env().and_then(|e| e.to_str()), Some(expected.as_str()), "--{long}");
+        }
+    }
 }

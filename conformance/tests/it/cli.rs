@@ -80,3 +80,25 @@ fn run_over_tls_passes_for_the_reference_and_a_command_connector() {
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("ROUTE-EMAIL      pass"), "{text}");
 }
+
+/// `run` configured by environment variables alone (a CI job's `env:`): two scenarios from a
+/// comma-separated TM_CONFORMANCE_SCENARIO, the JSON report's path, a boolean left off by `false`.
+#[test]
+fn run_takes_its_flags_from_the_environment() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let json = dir.path().join("env.json");
+    let out = conformance()
+        .arg("run")
+        .env("TM_CONFORMANCE_SCENARIO", "window,route-drop")
+        .env("TM_CONFORMANCE_JSON", &json)
+        .env("TM_CONFORMANCE_PRINT_DIGEST", "false")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("tm-conformance: 2 scenario(s)"), "{text}");
+    assert!(!text.contains("--- digest of"), "TM_CONFORMANCE_PRINT_DIGEST=false prints no digest: {text}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("JSON");
+    let names: Vec<&str> = v["scenarios"].as_array().expect("scenarios").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, ["window", "route-drop"]);
+}

@@ -116,3 +116,35 @@ fn serve_refuses_a_data_directory_of_another_scenario_with_exit_2_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("written for scenario \"small\" (seed 42), not for \"small\" (seed 43)"), "{err}");
 }
+
+/// `serve` configured by its environment variables alone (as a CI service container is): the
+/// scenario, the listen address, and a boolean flag that `false` leaves off.
+#[test]
+fn serve_takes_every_flag_from_the_environment() {
+    for (live, says_live) in [("false", false), ("true", true)] {
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .env("TM_SIMULATOR_SCENARIO", SMALL)
+            .env("TM_SIMULATOR_LISTEN", "127.0.0.1:0")
+            .env("TM_SIMULATOR_LIVE", live)
+            .env("TM_SIMULATOR_THREADS", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut printed = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Ctrl-C stops.");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let text = printed.join("\n");
+        assert!(text.contains("TM_URL=http://127.0.0.1:") && !text.contains("127.0.0.1:0/"), "{text}");
+        assert_eq!(text.contains("  live "), says_live, "TM_SIMULATOR_LIVE={live}: {text}");
+    }
+}
