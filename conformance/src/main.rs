@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
-use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
+use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue, compare, report, selection, waivers};
 
 #[derive(Parser)]
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
@@ -47,6 +47,29 @@ enum Command {
         /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
         #[arg(long)]
         tls: bool,
+        /// Waivers of known failures (TOML or JSON): a waived failure is reported `waived` with
+        /// its reason; a waiver that matches nothing, or has expired, fails the run.
+        #[arg(long, env = "TM_CONFORMANCE_EXPECT_FAILURES", value_name = "FILE")]
+        expect_failures: Option<PathBuf>,
+        /// Only these rules (repeatable): run the scenarios that exercise them (or those given
+        /// with --scenario) and report only them, the others skipped as not selected.
+        #[arg(long = "rule", env = "TM_CONFORMANCE_RULE", value_delimiter = ',', value_name = "ID")]
+        rules: Vec<String>,
+        /// The day waivers' `expires` is judged against (default: today, UTC), for reproducible
+        /// runs.
+        #[arg(long, env = "TM_CONFORMANCE_TODAY", value_name = "YYYY-MM-DD")]
+        today: Option<String>,
+    },
+    /// Compare two JSON reports (`run --json`): verdicts and findings that appeared, disappeared
+    /// or changed; exit 1 on a regression.
+    Compare {
+        /// The earlier report.
+        old: PathBuf,
+        /// The later report.
+        new: PathBuf,
+        /// Also write the comparison as JSON.
+        #[arg(long, env = "TM_CONFORMANCE_COMPARE_JSON", value_name = "PATH")]
+        json: Option<PathBuf>,
     },
     /// List the rules and the scenarios.
     List,
@@ -93,7 +116,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls } => {
+        Command::Compare { old, new, json } => compare(&old, &new, json.as_deref()),
+        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, expect_failures, rules, today } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -102,17 +126,33 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             suite.fixtures = fixtures;
             suite.options.run_timeout = Duration::from_secs(run_timeout);
             suite.options.tls = tls;
-            let names: Vec<String> =
-                if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
+            let available: Vec<String> = suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect();
+            let selected = selection::rules(&rules)?;
+            let names = selection::scenarios(&available, &scenarios, selected.as_ref())?;
+            let waivers = match &expect_failures {
+                Some(path) => Some((
+                    waivers::read_file(path, &available.iter().cloned().collect())?,
+                    waivers::today(today.as_deref()).map_err(anyhow::Error::msg)?,
+                )),
+                None => None,
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-            let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
+            let mut report = SuiteReport::new(suite.connector.describe(), Vec::new());
             for name in &names {
                 eprintln!("tm-conformance: running scenario {name} ...");
-                let (_, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                let (_, mut verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
                 if print_digest {
                     println!("--- digest of {name} ---\n{}", verdict.digest);
                 }
+                if let Some(only) = &selected {
+                    selection::restrict(&mut verdict, only);
+                }
                 report.scenarios.push(verdict);
+            }
+            if let (Some((entries, today)), Some(path)) = (waivers, &expect_failures) {
+                let run = report.scenarios.iter().map(|s| s.scenario.clone()).collect();
+                let scope = waivers::Scope { available: available.into_iter().collect(), run, rules: selected };
+                waivers::apply(&mut report, &path.display().to_string(), &entries, today, &scope);
             }
             print!("{}", to_text(&report));
             if let Some(path) = json {
@@ -135,7 +175,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
             eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
             let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
-            let report = SuiteReport { connector: connector.describe(), scenarios: vec![outcome.verdict.clone()] };
+            let report = SuiteReport::new(connector.describe(), vec![outcome.verdict.clone()]);
             print!("{}", to_text(&report));
             println!("\nfaults injected:");
             for (kind, n) in &outcome.faults {
@@ -155,6 +195,18 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }
+}
+
+/// `compare OLD NEW`: exit 1 on a regression, 2 (an error) when a report cannot be read.
+fn compare(old: &std::path::Path, new: &std::path::Path, json: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let (a, b) = (report::read_json_file(old)?, report::read_json_file(new)?);
+    let c = compare::compare(&a, &b, &old.display().to_string(), &new.display().to_string());
+    print!("{}", c.to_text());
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&c.to_json()).context("JSON")?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if c.regressed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
