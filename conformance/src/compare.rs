@@ -67,7 +67,8 @@ pub struct Comparison {
     pub old: String,
     /// How the new report is named.
     pub new: String,
-    /// The changes, in catalogue order: rules first, then per scenario (the new report's order).
+    /// The changes: the rules (catalogue order), then the scenarios of the old report only, then
+    /// per scenario of the new report (its order) its rules, then the waivers.
     pub changes: Vec<Change>,
     /// Rules and (scenario, rule) pairs compared that did not change.
     pub unchanged: usize,

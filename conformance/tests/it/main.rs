@@ -4,9 +4,11 @@
 //! CLI does what vendors read in the README. One test binary, real simulators on loopback port 0.
 
 mod cli;
+mod compare;
 mod mutants;
 mod oracle;
 mod registry;
 mod scenarios;
 mod soak;
 mod support;
+mod verdicts;
