@@ -129,13 +129,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let available: Vec<String> = suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect();
             let selected = selection::rules(&rules)?;
             let names = selection::scenarios(&available, &scenarios, selected.as_ref())?;
-            let waivers = match &expect_failures {
-                Some(path) => Some((
-                    waivers::read_file(path, &available.iter().cloned().collect())?,
-                    waivers::today(today.as_deref()).map_err(anyhow::Error::msg)?,
-                )),
-                None => None,
-            };
+            let waivers = expect_failures.map(|p| waivers::WaiverFile::load(&p, &available, today.as_deref())).transpose()?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
             let mut report = SuiteReport::new(suite.connector.describe(), Vec::new());
             for name in &names {
@@ -149,10 +143,8 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 report.scenarios.push(verdict);
             }
-            if let (Some((entries, today)), Some(path)) = (waivers, &expect_failures) {
-                let run = report.scenarios.iter().map(|s| s.scenario.clone()).collect();
-                let scope = waivers::Scope { available: available.into_iter().collect(), run, rules: selected };
-                waivers::apply(&mut report, &path.display().to_string(), &entries, today, &scope);
+            if let Some(w) = &waivers {
+                w.apply_to(&mut report, &available, selected.as_ref());
             }
             print!("{}", to_text(&report));
             if let Some(path) = json {

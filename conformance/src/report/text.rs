@@ -72,6 +72,13 @@ pub fn to_text(report: &SuiteReport) -> String {
             }
         }
     }
+    table(&mut out, report);
+    waivers(&mut out, report);
+    out
+}
+
+/// Per rule over all scenarios: verdict, counts, where; then the totals.
+fn table(out: &mut String, report: &SuiteReport) {
     let _ = writeln!(out, "\n{:<16} {:<8} {:>4} {:>4} {:>4} {:>4}  scenarios", "RULE", "VERDICT", "PASS", "FAIL", "WAIV", "SKIP");
     let summary = report.summary();
     for r in &summary {
@@ -103,8 +110,6 @@ pub fn to_text(report: &SuiteReport) -> String {
         count(Verdict::Waived),
         count(Verdict::Skipped)
     );
-    waivers(&mut out, report);
-    out
 }
 
 /// The waivers given and what became of each; a line saying why they fail the run, if they do.

@@ -34,6 +34,9 @@ pub enum WaiverError {
         /// The file.
         path: String,
     },
+    /// `TM_CONFORMANCE_TODAY` (`--today`) is no day.
+    #[error("{0}")]
+    Today(String),
     /// Not a waiver file, or an entry is invalid.
     #[error("waivers {path}: {message}")]
     Invalid {

@@ -16,6 +16,7 @@
 mod file;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use chrono::NaiveDate;
 
@@ -151,8 +152,36 @@ impl Scope {
 /// Today (UTC) for expiry: `override_day` (`TM_CONFORMANCE_TODAY`) when given, else the clock.
 pub fn today(override_day: Option<&str>) -> Result<NaiveDate, String> {
     match override_day {
-        Some(text) => parse_day(text.trim()).map_err(|m| format!("TM_CONFORMANCE_TODAY: {m}")),
+        Some(text) => parse_day(text.trim()).map_err(|m| format!("TM_CONFORMANCE_TODAY (--today): {m}")),
         None => Ok(chrono::Utc::now().date_naive()),
+    }
+}
+
+/// A waiver file read for one run, and the day its expiries are judged on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverFile {
+    /// The file, as given.
+    pub file: String,
+    /// Its entries.
+    pub entries: Vec<Waiver>,
+    /// Today (UTC), or `TM_CONFORMANCE_TODAY`'s day.
+    pub today: NaiveDate,
+}
+
+impl WaiverFile {
+    /// Reads `path` (entries may name the scenarios `available`) and settles today ([`today`]).
+    pub fn load(path: &Path, available: &[String], today_override: Option<&str>) -> Result<WaiverFile, WaiverError> {
+        let today = today(today_override).map_err(WaiverError::Today)?;
+        let entries = read_file(path, &available.iter().cloned().collect())?;
+        Ok(WaiverFile { file: path.display().to_string(), entries, today })
+    }
+
+    /// Applies the waivers to a judged report of the scenarios it holds, out of `available`,
+    /// judged on `rules` (`None`: every rule).
+    pub fn apply_to(&self, report: &mut SuiteReport, available: &[String], rules: Option<&BTreeSet<Rule>>) {
+        let run = report.scenarios.iter().map(|s| s.scenario.clone()).collect();
+        let scope = Scope { available: available.iter().cloned().collect(), run, rules: rules.cloned() };
+        apply(report, &self.file, &self.entries, self.today, &scope);
     }
 }
 
