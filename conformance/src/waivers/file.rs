@@ -215,6 +215,9 @@ reason = "  known gap  "
         assert_eq!(a[0].expires, NaiveDate::from_ymd_opt(2027, 1, 31));
         assert_eq!((a[1].entry, a[1].reason.as_str(), a[1].scenario.as_deref()), (2, "known gap", None));
         assert_eq!(parse("", Syntax::Toml, &scenarios()).unwrap(), vec![]);
+        let quoted =
+            parse("[[waiver]]\nrule = \"FOLDER\"\nreason = \"x\"\nexpires = \"2027-01-31\"\n", Syntax::Toml, &scenarios()).unwrap();
+        assert_eq!(quoted[0].expires, a[0].expires);
     }
 
     #[test]
@@ -237,6 +240,13 @@ reason = "  known gap  "
         let twice = "[[waiver]]\nrule = \"FOLDER\"\nreason = \"x\"\n[[waiver]]\nrule = \"WINDOW\"\nreason = \"y\"\n[[waiver]]\nrule = \"FOLDER\"\nreason = \"z\"\n";
         let e = parse(twice, Syntax::Toml, &scenarios()).unwrap_err();
         assert!(e.contains("entry 3 waives FOLDER in every scenario again (entry 1 already does)"), "{e}");
+    }
+
+    #[test]
+    fn the_example_in_the_docs_is_a_valid_waiver_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/waivers.example.toml");
+        let w = read_file(&path, &scenarios()).unwrap();
+        assert_eq!((w.len(), w[0].rule, w[1].scenario.as_deref()), (2, Rule::from_id("FOLDER").unwrap(), None));
     }
 
     #[test]
