@@ -37,13 +37,15 @@ fn known() -> String {
     Rule::all().iter().map(|r| r.id()).collect::<Vec<_>>().join(", ")
 }
 
-/// The rules of these IDs (exact, as reported); `None` when no ID is given (every rule).
+/// The rules of these IDs (exact, as reported; blank ones ignored, as an empty
+/// `TM_CONFORMANCE_RULE` gives); `None` when no ID is given (every rule).
 pub fn rules(ids: &[String]) -> Result<Option<BTreeSet<Rule>>, SelectionError> {
+    let ids: Vec<&str> = ids.iter().map(|id| id.trim()).filter(|id| !id.is_empty()).collect();
     if ids.is_empty() {
         return Ok(None);
     }
     ids.iter()
-        .map(|id| Rule::from_id(id.trim()).ok_or_else(|| SelectionError::UnknownRule { id: id.clone() }))
+        .map(|&id| Rule::from_id(id).ok_or_else(|| SelectionError::UnknownRule { id: id.to_string() }))
         .collect::<Result<_, _>>()
         .map(Some)
 }
@@ -92,6 +94,7 @@ mod tests {
     #[test]
     fn unknown_ids_are_named_with_the_known_ones() {
         assert_eq!(rules(&[]), Ok(None));
+        assert_eq!(rules(&names(&["", " "])), Ok(None));
         assert_eq!(rules(&names(&["FOLDER", "WINDOW"])), Ok(Some([rule("FOLDER"), rule("WINDOW")].into())));
         let e = rules(&names(&["FOLDER", "FOLDR"])).unwrap_err().to_string();
         assert!(e.starts_with("--rule FOLDR: no such rule") && e.contains("ROUTE-MAP, ") && e.contains("FOLDER"), "{e}");

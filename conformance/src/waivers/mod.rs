@@ -223,5 +223,46 @@ pub fn apply(report: &mut SuiteReport, file: &str, waivers: &[Waiver], today: Na
         .collect();
 }
 
+/// Settles the waivers of a report merged from partial runs (the shards of one suite): each waiver
+/// once (by file and entry), its `waived_in` and status recomputed from the merged verdicts as
+/// [`apply`] decides them for one run of all those scenarios: expired if any part found it
+/// expired; applied where a failure of its rule is waived in a scenario it matches; else
+/// unmatched if the merged scenarios and rules cover it, else not checked. The rules judged are
+/// those some scenario reports otherwise than [`NOT_SELECTED`](crate::selection::NOT_SELECTED).
+pub fn reconcile(report: &mut SuiteReport, available: &[String]) {
+    let run: BTreeSet<String> = report.scenarios.iter().map(|s| s.scenario.clone()).collect();
+    let verdicts = || report.scenarios.iter().flat_map(|s| &s.rules);
+    let selected = |r: &&crate::judge::RuleVerdict| r.note != crate::selection::NOT_SELECTED;
+    let rules = verdicts().any(|r| !selected(&r)).then(|| verdicts().filter(selected).map(|r| r.rule).collect());
+    let scope = Scope { available: available.iter().cloned().collect(), run, rules };
+    let all = std::mem::take(&mut report.waivers);
+    let mut settled: Vec<WaiverOutcome> = Vec::new();
+    for o in &all {
+        if settled.iter().any(|s| s.file == o.file && s.waiver.entry == o.waiver.entry) {
+            continue;
+        }
+        let copies = || all.iter().filter(|c| c.file == o.file && c.waiver.entry == o.waiver.entry);
+        let w = &o.waiver;
+        let waived_in: Vec<String> = report
+            .scenarios
+            .iter()
+            .filter(|s| w.scenario.as_deref().is_none_or(|x| x == s.scenario) && s.verdict(w.rule) == Verdict::Waived)
+            .map(|s| s.scenario.clone())
+            .collect();
+        let status = if copies().any(|c| c.status == WaiverStatus::Expired) {
+            WaiverStatus::Expired
+        } else if !waived_in.is_empty() {
+            WaiverStatus::Applied
+        } else if scope.covers(w) {
+            WaiverStatus::Unmatched
+        } else {
+            WaiverStatus::NotChecked
+        };
+        let waived_in = if status == WaiverStatus::Expired { Vec::new() } else { waived_in };
+        settled.push(WaiverOutcome { file: o.file.clone(), waiver: w.clone(), status, waived_in });
+    }
+    report.waivers = settled;
+}
+
 #[cfg(test)]
 mod tests;

@@ -157,3 +157,39 @@ quickcheck! {
         verdicts_ok && after.waivers.len() == waivers.len() && after.failed() == (unwaived || bad_waiver)
     }
 }
+
+quickcheck! {
+    /// Applying waivers to the parts of a suite (shards) and reconciling the merged report gives
+    /// what applying them to one run of the whole gives.
+    fn shards_reconciled_are_the_whole(fails: Vec<(u8, u8)>, entries: Vec<(u8, Option<u8>, bool)>, cut: u8) -> bool {
+        let all = Rule::all();
+        let names = ["a", "b", "c", "d"];
+        let failing = |s: usize| -> Vec<Rule> {
+            fails.iter().filter(|(sc, _)| usize::from(*sc) % 4 == s).map(|(_, r)| all[usize::from(*r) % 5]).collect()
+        };
+        let whole = SuiteReport::new("c".into(), (0..4).map(|s| scenario(names[s], &failing(s))).collect());
+        let mut waivers: Vec<Waiver> = Vec::new();
+        for (r, s, expired) in entries {
+            let (rule, scenario) = (all[usize::from(r) % 5], s.map(|s| names[usize::from(s) % 4].to_string()));
+            if !waivers.iter().any(|w| w.rule == rule && w.scenario == scenario) {
+                let expires = expired.then(|| day("2026-01-01"));
+                waivers.push(Waiver { entry: waivers.len() + 1, rule, scenario, reason: "r".into(), expires });
+            }
+        }
+        let available: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let today = day("2026-12-07");
+        let applied = |mut r: SuiteReport| {
+            let scope = Scope { available: available.iter().cloned().collect(), run: r.scenarios.iter().map(|s| s.scenario.clone()).collect(), rules: None };
+            apply(&mut r, "w", &waivers, today, &scope);
+            r
+        };
+        let expected = applied(whole.clone());
+        let cut = usize::from(cut) % 5;
+        let (first, second) = whole.scenarios.split_at(cut);
+        let (a, b) = (applied(SuiteReport::new("c".into(), first.to_vec())), applied(SuiteReport::new("c".into(), second.to_vec())));
+        let mut merged = SuiteReport::new("c".into(), [a.scenarios, b.scenarios].concat());
+        merged.waivers = [a.waivers, b.waivers].concat();
+        reconcile(&mut merged, &available);
+        merged == expected
+    }
+}
