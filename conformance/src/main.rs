@@ -22,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails.
+    /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails
+    /// (or a waiver is unmatched or expired), 2 on a usage or input error.
     Run {
         /// Only these scenarios (repeatable; default: all).
         #[arg(long = "scenario", value_name = "NAME")]

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use tm_conformance::compare::compare;
 use tm_conformance::report::SuiteReport;
+use tm_conformance::waivers::{Waiver, WaiverOutcome, WaiverStatus};
 use tm_conformance::{Rule, RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict};
 
 use super::support::rule;
@@ -65,6 +66,16 @@ fn the_comparison_of_two_hand_built_reports_reads_as_reviewed() {
             scenario("late", &[("LATE", Skipped, &[])]),
         ],
     );
+    let (mut old, mut new) = (old, new);
+    let dedup = Waiver { entry: 1, rule: rule("DEDUP"), scenario: Some("route-map".into()), reason: "issue 31".into(), expires: None };
+    let outcome = |status, waived_in: &[&str]| WaiverOutcome {
+        file: "w.toml".into(),
+        waiver: dedup.clone(),
+        status,
+        waived_in: waived_in.iter().map(|s| s.to_string()).collect(),
+    };
+    old.waivers = vec![outcome(WaiverStatus::Applied, &["route-map"])];
+    new.waivers = vec![outcome(WaiverStatus::Expired, &[])];
     let c = compare(&old, &new, "old.json", "new.json");
     assert!(c.regressed());
     // One line a YAML item, for people to read.
