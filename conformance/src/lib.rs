@@ -9,11 +9,14 @@
 //! independent [`oracle`]) → [`report`] (text, JSON, JUnit). The library's surface is what the
 //! `tm-conformance` binary and a CI job need: [`Suite`] over [`Fixtures`], the rules
 //! ([`Rule`], their [`catalogue`]), the verdict types, [`oracle`] for tests of the oracle itself, [`report`] and
-//! [`soak`], and what works on verdicts: [`waivers`] (`--expect-failures`), [`selection`]
-//! (`--rule`), [`compare`] (two JSON reports); the rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
+//! [`soak`], the certification [`bundle`] (`run --bundle`, `verify`), and what works on verdicts:
+//! [`waivers`] (`--expect-failures`), [`selection`] (`--rule`), [`compare`] (two JSON reports); the
+//! rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
 
+pub mod bundle;
 pub mod compare;
 mod digest;
+mod evidence;
 mod judge;
 mod manners;
 pub mod oracle;

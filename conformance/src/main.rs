@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tm_conformance::bundle::{self, Bundling};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
 use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue, compare, report, selection, waivers};
@@ -48,6 +49,14 @@ enum Command {
         /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
         #[arg(long)]
         tls: bool,
+        /// Also write a certification bundle (a .tar.gz: manifest, fixtures, verdicts in every
+        /// format, each run's evidence) that `verify` checks offline.
+        #[arg(long, value_name = "FILE.tar.gz", env = "TM_CONFORMANCE_BUNDLE")]
+        bundle: Option<PathBuf>,
+        /// With --bundle: a command that prints the connector's version (run as `sh -c CMD`
+        /// before the scenarios; its standard output goes in the bundle's manifest).
+        #[arg(long, value_name = "CMD", env = "TM_CONFORMANCE_CONNECTOR_VERSION")]
+        connector_version: Option<String>,
         /// Waivers of known failures (TOML or JSON): a waived failure is reported `waived` with
         /// its reason; a waiver that matches nothing, or has expired, fails the run.
         #[arg(long, env = "TM_CONFORMANCE_EXPECT_FAILURES", value_name = "FILE")]
@@ -60,6 +69,14 @@ enum Command {
         /// runs.
         #[arg(long, env = "TM_CONFORMANCE_TODAY", value_name = "YYYY-MM-DD")]
         today: Option<String>,
+    },
+    /// Check a certification bundle offline: every file's sha256, the fixtures against this
+    /// suite's, and every scenario judged again from the recorded evidence. Exit 0 verified,
+    /// 1 not verified, 2 unreadable.
+    Verify {
+        /// The bundle (`run --bundle`).
+        #[arg(value_name = "FILE.tar.gz")]
+        file: PathBuf,
     },
     /// Compare two JSON reports (`run --json`): verdicts and findings that appeared, disappeared
     /// or changed; exit 1 on a regression.
@@ -117,8 +134,22 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify { file } => verify(&file, &fixtures),
         Command::Compare { old, new, json } => compare(&old, &new, json.as_deref()),
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, expect_failures, rules, today } => {
+        Command::Run {
+            scenarios,
+            connector_cmd,
+            json,
+            junit,
+            run_timeout,
+            print_digest,
+            tls,
+            bundle,
+            connector_version,
+            expect_failures,
+            rules,
+            today,
+        } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -132,10 +163,15 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             let names = selection::scenarios(&available, &scenarios, selected.as_ref())?;
             let waivers = expect_failures.map(|p| waivers::WaiverFile::load(&p, &available, today.as_deref())).transpose()?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+            let mut bundling =
+                bundle.map(|p| Bundling::start(p, &suite.fixtures, &suite.connector, connector_version.as_deref())).transpose()?;
             let mut report = SuiteReport::new(suite.connector.describe(), Vec::new());
             for name in &names {
                 eprintln!("tm-conformance: running scenario {name} ...");
-                let (_, mut verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                let (exec, mut verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                if let Some(b) = &mut bundling {
+                    b.add(name, &exec, &verdict)?;
+                }
                 if print_digest {
                     println!("--- digest of {name} ---\n{}", verdict.digest);
                 }
@@ -155,39 +191,47 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = junit {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
+            if let Some(b) = bundling {
+                let today = waivers.as_ref().map(|w| w.today.to_string());
+                let options = serde_json::json!({"scenario": names, "run-timeout": run_timeout, "tls": tls, "rule": rules, "today": today});
+                let (path, digest) = b.finish(&report, options)?;
+                eprintln!("tm-conformance: bundle {} written (manifest sha256 {digest})", path.display());
+            }
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Soak { days, employees, seed, connector_cmd, print_scenario, run_timeout } => {
-            let o = SoakOptions { days, employees, seed };
-            if print_scenario {
-                print!("{}", soak::scenario_toml(&o, true));
-                return Ok(ExitCode::SUCCESS);
-            }
-            let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
-            let options = RunOptions { run_timeout: Duration::from_secs(run_timeout), ..RunOptions::default() };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-            eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
-            let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
-            let report = SuiteReport::new(connector.describe(), vec![outcome.verdict.clone()]);
-            print!("{}", to_text(&report));
-            println!("\nfaults injected:");
-            for (kind, n) in &outcome.faults {
-                println!("  {n:>5}  {kind}");
-            }
-            if outcome.baseline_differences.is_empty() {
-                println!("\ntenant: equal to the same scenario's without faults");
-            } else {
-                println!(
-                    "\ntenant: differs from the same scenario's without faults ({} difference(s)):",
-                    outcome.baseline_differences.len()
-                );
-                for d in &outcome.baseline_differences {
-                    println!("  {d}");
-                }
-            }
-            Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            soak_command(SoakOptions { days, employees, seed }, connector_cmd, print_scenario, run_timeout)
         }
     }
+}
+
+/// `soak`: exit 1 if the connector fails.
+fn soak_command(o: SoakOptions, connector_cmd: Option<String>, print_scenario: bool, run_timeout: u64) -> anyhow::Result<ExitCode> {
+    let SoakOptions { days, employees, seed } = o;
+    if print_scenario {
+        print!("{}", soak::scenario_toml(&o, true));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
+    let options = RunOptions { run_timeout: Duration::from_secs(run_timeout), ..RunOptions::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
+    let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
+    let report = SuiteReport::new(connector.describe(), vec![outcome.verdict.clone()]);
+    print!("{}", to_text(&report));
+    println!("\nfaults injected:");
+    for (kind, n) in &outcome.faults {
+        println!("  {n:>5}  {kind}");
+    }
+    if outcome.baseline_differences.is_empty() {
+        println!("\ntenant: equal to the same scenario's without faults");
+    } else {
+        println!("\ntenant: differs from the same scenario's without faults ({} difference(s)):", outcome.baseline_differences.len());
+        for d in &outcome.baseline_differences {
+            println!("  {d}");
+        }
+    }
+    Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// `compare OLD NEW`: exit 1 on a regression, 2 (an error) when a report cannot be read.
@@ -200,6 +244,13 @@ fn compare(old: &std::path::Path, new: &std::path::Path, json: Option<&std::path
         std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if c.regressed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `verify`: exit 0 verified, 1 not verified (an unreadable bundle is an error: exit 2).
+fn verify(file: &std::path::Path, fixtures: &Fixtures) -> anyhow::Result<ExitCode> {
+    let v = bundle::verify::verify(file, fixtures)?;
+    print!("{}", v.to_text(file));
+    Ok(if v.verified() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn list(fixtures: &Fixtures) -> anyhow::Result<()> {

@@ -153,6 +153,8 @@ pub struct RunRecord {
     pub outcome: RunOutcome,
     /// The report it wrote.
     pub report: ReportFile,
+    /// The bytes it wrote at `REPORT_PATH`, as written (`None`: no file).
+    pub report_bytes: Option<Vec<u8>>,
     /// Its entries in the simulator journal.
     pub journal: Range<usize>,
     /// Its requests in the simulator's access log.
@@ -279,7 +281,8 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
         }
         let end = sim.journal_total() as usize;
         let requests_end = sim.requests_total() as usize;
-        let report = read_report(&report_path);
+        let report_bytes = std::fs::read(&report_path).ok();
+        let report = parse_report(index + 1, report_bytes.as_deref());
         records.push(RunRecord {
             index,
             at: run.at,
@@ -287,6 +290,7 @@ pub async fn run_scenario(scenario: Scenario, connector: &Connector, options: &R
             kill_after_imports: run.kill_after_imports,
             outcome,
             report,
+            report_bytes,
             journal: start..end,
             requests: requests_start..requests_end,
             held_before,
@@ -326,12 +330,15 @@ pub fn stored(e: &JournalEntry) -> bool {
     e.api == tm_contract::Api::Tenant && e.op == tm_contract::Op::Import && (e.status == 201 || e.folder.is_some())
 }
 
-fn read_report(path: &Path) -> ReportFile {
-    match std::fs::read(path) {
-        Err(_) => ReportFile::Missing,
-        Ok(bytes) => match serde_json::from_slice::<RunReport>(&bytes) {
+/// What the bytes a run wrote at `REPORT_PATH` are (`None`: it wrote none); an invalid report is
+/// named by its file name (`report-N.json`, N the run's number), so that verdicts name no
+/// temporary folder.
+pub fn parse_report(run_number: usize, bytes: Option<&[u8]>) -> ReportFile {
+    match bytes {
+        None => ReportFile::Missing,
+        Some(bytes) => match serde_json::from_slice::<RunReport>(bytes) {
             Ok(r) => ReportFile::Parsed(r),
-            Err(e) => ReportFile::Invalid(format!("{}: {e}", path.display())),
+            Err(e) => ReportFile::Invalid(format!("report-{run_number}.json: {e}")),
         },
     }
 }

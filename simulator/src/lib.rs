@@ -34,6 +34,7 @@ pub use observe::Observation;
 pub use observe::access_log::Logged as LoggedRequest;
 pub use observe::journal::{DEFAULT_CAPACITY as DEFAULT_LOG_CAPACITY, Entry as JournalEntry};
 pub use observe::observation::StoredMessage;
+pub use observe::offline::{OfflineError, Recorded, RecordedBody, RecordedFolder, RecordedMailbox, RecordedMessage, RecordedTenant};
 pub use state::{BuildError, Options};
 pub use tenant::FOLDER_NAME;
 pub use tenant::data_dir::DATABASE_FILE;

@@ -185,6 +185,20 @@ impl WaiverFile {
     }
 }
 
+/// The waivers a report records (its `waivers`' entries, once each), as a file to apply again to
+/// the same verdicts judged again (`verify` of a bundle) on the day the run judged expiry on;
+/// `None` when it records none.
+pub fn recorded(report: &SuiteReport, today: NaiveDate) -> Option<WaiverFile> {
+    let first = report.waivers.first()?;
+    let mut entries: Vec<Waiver> = Vec::new();
+    for o in &report.waivers {
+        if !entries.iter().any(|w| w.entry == o.waiver.entry) {
+            entries.push(o.waiver.clone());
+        }
+    }
+    Some(WaiverFile { file: first.file.clone(), entries, today })
+}
+
 /// Applies waivers to a judged report: failed rules a live waiver matches become waived (the most
 /// specific waiver's reason: one naming the scenario, else the first in the file), and
 /// `report.waivers` says what became of each waiver.

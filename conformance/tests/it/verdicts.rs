@@ -147,3 +147,26 @@ fn rule_selection_runs_the_rules_scenarios_and_judges_only_them() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--rule FOLDR: no such rule; the rules are: ROUTE-MAP, "), "{err}");
 }
+
+/// A bundle of a run with waivers and `--rule` verifies: `verify` judges again, then selects and
+/// waives as the run did (the manifest's options `rule` and `today`, the recorded waivers).
+#[test]
+fn a_bundle_of_a_run_with_waivers_and_selected_rules_verifies() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let waivers = write(dir.path(), "w.toml", FOLDER_WAIVER);
+    let bundle = dir.path().join("b.tar.gz");
+    let out = conformance()
+        .args(["run", "--scenario", "folder", "--rule", "FOLDER,ROUTE-EMAIL", "--connector-cmd", &folder_mutant(), "--expect-failures"])
+        .arg(&waivers)
+        .arg("--bundle")
+        .arg(&bundle)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("WAIVED FOLDER") && text.contains("  pass:    ROUTE-EMAIL\n"), "{text}");
+    // Another day: verify judges expiry on the run's day, not on its own.
+    let out = conformance().env("TM_CONFORMANCE_TODAY", "2030-01-01").arg("verify").arg(&bundle).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+}

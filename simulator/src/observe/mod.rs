@@ -5,5 +5,6 @@
 pub mod access_log;
 pub mod journal;
 pub mod observation;
+pub mod offline;
 
 pub use observation::Observation;

@@ -48,6 +48,22 @@ impl Observation {
         Observation { world: state.world.clone(), tenant: state.tenant.clone(), mailboxes, journal, requests }
     }
 
+    /// An observation of a world and a tenant put together elsewhere (offline, `offline.rs`).
+    pub(super) fn assemble(
+        world: Arc<World>,
+        tenant: Arc<crate::tenant::store::Tenant>,
+        journal: Vec<Entry>,
+        requests: Vec<Logged>,
+    ) -> Observation {
+        let mailboxes = mailbox_views(&tenant, &world.archive);
+        Observation { world, tenant, mailboxes, journal, requests }
+    }
+
+    /// The tenant store observed.
+    pub(super) fn tenant(&self) -> &crate::tenant::store::Tenant {
+        &self.tenant
+    }
+
     /// The scenario and its archive.
     pub fn world(&self) -> &World {
         &self.world

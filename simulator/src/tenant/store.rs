@@ -176,6 +176,12 @@ impl Tenant {
         f(&self.lock())
     }
 
+    /// Changes the mailboxes directly, past the quota and the data directory: only to put back
+    /// a recorded tenant (an offline observation, `observe/offline.rs`).
+    pub fn put_back<R>(&self, f: impl FnOnce(&mut Contents) -> R) -> R {
+        f(&mut self.lock())
+    }
+
     /// Stores `message` in a folder: numbered, written to the data directory (with `kept`, its
     /// bytes when they are no archive item's) before memory changes.
     fn write_through<'a>(
