@@ -30,21 +30,25 @@ pub enum Verdict {
     Fail,
     /// Not judged (why: in the note).
     Skipped,
+    /// Broken, but a waiver (`--expect-failures`) accepts it for now: the findings are kept and
+    /// the waiver's reason is in [`RuleVerdict::waiver`]. Does not fail the run.
+    Waived,
 }
 
 impl Verdict {
-    /// `pass`, `fail`, `skipped`.
+    /// `pass`, `fail`, `skipped`, `waived`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::Skipped => "skipped",
+            Verdict::Waived => "waived",
         }
     }
 
     /// The verdict of its name (`as_str`'s inverse).
     pub fn from_str_opt(name: &str) -> Option<Verdict> {
-        [Verdict::Pass, Verdict::Fail, Verdict::Skipped].into_iter().find(|v| v.as_str() == name)
+        [Verdict::Pass, Verdict::Fail, Verdict::Skipped, Verdict::Waived].into_iter().find(|v| v.as_str() == name)
     }
 }
 
@@ -57,8 +61,10 @@ pub struct RuleVerdict {
     pub verdict: Verdict,
     /// Why skipped, or what was checked.
     pub note: String,
-    /// The differences, in words (empty unless failed).
+    /// The differences, in words (empty unless failed or waived).
     pub findings: Vec<String>,
+    /// The reason of the waiver that accepts this failure (`Some` exactly when waived).
+    pub waiver: Option<String>,
 }
 
 /// How the actual digest compares with the stored snapshot.
@@ -453,7 +459,7 @@ impl<'a> Judging<'a> {
                         Err(why) => (Verdict::Skipped, why),
                     }
                 };
-                RuleVerdict { rule, verdict, note, findings }
+                RuleVerdict { rule, verdict, note, findings, waiver: None }
             })
             .collect()
     }

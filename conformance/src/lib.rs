@@ -9,9 +9,12 @@
 //! independent [`oracle`]) → [`report`] (text, JSON, JUnit). The library's surface is what the
 //! `tm-conformance` binary and a CI job need: [`Suite`] over [`Fixtures`], the rules
 //! ([`Rule`], their [`catalogue`]), the verdict types, [`oracle`] for tests of the oracle itself, [`report`] and
-//! [`soak`], and the certification [`bundle`] (`run --bundle`, `verify`); the rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
+//! [`soak`], the certification [`bundle`] (`run --bundle`, `verify`), and what works on verdicts:
+//! [`waivers`] (`--expect-failures`), [`selection`] (`--rule`), [`compare`] (two JSON reports); the
+//! rest is private. The wire vocabulary (mapping CSV, report shape) is `tm-contract`'s.
 
 pub mod bundle;
+pub mod compare;
 mod digest;
 mod evidence;
 mod judge;
@@ -21,8 +24,10 @@ pub mod report;
 mod requirements;
 mod rules;
 mod runner;
+pub mod selection;
 pub mod soak;
 mod suite;
+pub mod waivers;
 
 pub use digest::{Digest, Snapshot};
 pub use judge::{RuleVerdict, RunSummary, ScenarioVerdict, SnapshotStatus, Verdict, judge};

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use tm_conformance::bundle::{self, Bundling};
 use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
-use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
+use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue, compare, report, selection, waivers};
 
 #[derive(Parser)]
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails.
+    /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails
+    /// (or a waiver is unmatched or expired), 2 on a usage or input error.
     Run {
         /// Only these scenarios (repeatable; default: all).
         #[arg(long = "scenario", value_name = "NAME", env = "TM_CONFORMANCE_SCENARIO", value_delimiter = ',')]
@@ -56,6 +57,18 @@ enum Command {
         /// before the scenarios; its standard output goes in the bundle's manifest).
         #[arg(long, value_name = "CMD", env = "TM_CONFORMANCE_CONNECTOR_VERSION")]
         connector_version: Option<String>,
+        /// Waivers of known failures (TOML or JSON): a waived failure is reported `waived` with
+        /// its reason; a waiver that matches nothing, or has expired, fails the run.
+        #[arg(long, env = "TM_CONFORMANCE_EXPECT_FAILURES", value_name = "FILE")]
+        expect_failures: Option<PathBuf>,
+        /// Only these rules (repeatable): run the scenarios that exercise them (or those given
+        /// with --scenario) and report only them, the others skipped as not selected.
+        #[arg(long = "rule", env = "TM_CONFORMANCE_RULE", value_delimiter = ',', value_name = "ID")]
+        rules: Vec<String>,
+        /// The day waivers' `expires` is judged against (default: today, UTC), for reproducible
+        /// runs.
+        #[arg(long, env = "TM_CONFORMANCE_TODAY", value_name = "YYYY-MM-DD")]
+        today: Option<String>,
     },
     /// Check a certification bundle offline: every file's sha256, the fixtures against this
     /// suite's, and every scenario judged again from the recorded evidence. Exit 0 verified,
@@ -64,6 +77,17 @@ enum Command {
         /// The bundle (`run --bundle`).
         #[arg(value_name = "FILE.tar.gz")]
         file: PathBuf,
+    },
+    /// Compare two JSON reports (`run --json`): verdicts and findings that appeared, disappeared
+    /// or changed; exit 1 on a regression.
+    Compare {
+        /// The earlier report.
+        old: PathBuf,
+        /// The later report.
+        new: PathBuf,
+        /// Also write the comparison as JSON.
+        #[arg(long, env = "TM_CONFORMANCE_COMPARE_JSON", value_name = "PATH")]
+        json: Option<PathBuf>,
     },
     /// List the rules and the scenarios.
     List,
@@ -111,7 +135,21 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { file } => verify(&file, &fixtures),
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, bundle, connector_version } => {
+        Command::Compare { old, new, json } => compare(&old, &new, json.as_deref()),
+        Command::Run {
+            scenarios,
+            connector_cmd,
+            json,
+            junit,
+            run_timeout,
+            print_digest,
+            tls,
+            bundle,
+            connector_version,
+            expect_failures,
+            rules,
+            today,
+        } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -120,22 +158,30 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             suite.fixtures = fixtures;
             suite.options.run_timeout = Duration::from_secs(run_timeout);
             suite.options.tls = tls;
-            let names: Vec<String> =
-                if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
+            let available: Vec<String> = suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect();
+            let selected = selection::rules(&rules)?;
+            let names = selection::scenarios(&available, &scenarios, selected.as_ref())?;
+            let waivers = expect_failures.map(|p| waivers::WaiverFile::load(&p, &available, today.as_deref())).transpose()?;
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
             let mut bundling =
                 bundle.map(|p| Bundling::start(p, &suite.fixtures, &suite.connector, connector_version.as_deref())).transpose()?;
-            let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
+            let mut report = SuiteReport::new(suite.connector.describe(), Vec::new());
             for name in &names {
                 eprintln!("tm-conformance: running scenario {name} ...");
-                let (exec, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
+                let (exec, mut verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
                 if let Some(b) = &mut bundling {
                     b.add(name, &exec, &verdict)?;
                 }
                 if print_digest {
                     println!("--- digest of {name} ---\n{}", verdict.digest);
                 }
+                if let Some(only) = &selected {
+                    selection::restrict(&mut verdict, only);
+                }
                 report.scenarios.push(verdict);
+            }
+            if let Some(w) = &waivers {
+                w.apply_to(&mut report, &available, selected.as_ref());
             }
             print!("{}", to_text(&report));
             if let Some(path) = json {
@@ -146,42 +192,58 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
             if let Some(b) = bundling {
-                let (path, digest) = b.finish(&report, serde_json::json!({"scenario": names, "run-timeout": run_timeout, "tls": tls}))?;
+                let today = waivers.as_ref().map(|w| w.today.to_string());
+                let options = serde_json::json!({"scenario": names, "run-timeout": run_timeout, "tls": tls, "rule": rules, "today": today});
+                let (path, digest) = b.finish(&report, options)?;
                 eprintln!("tm-conformance: bundle {} written (manifest sha256 {digest})", path.display());
             }
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Soak { days, employees, seed, connector_cmd, print_scenario, run_timeout } => {
-            let o = SoakOptions { days, employees, seed };
-            if print_scenario {
-                print!("{}", soak::scenario_toml(&o, true));
-                return Ok(ExitCode::SUCCESS);
-            }
-            let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
-            let options = RunOptions { run_timeout: Duration::from_secs(run_timeout), ..RunOptions::default() };
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-            eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
-            let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
-            let report = SuiteReport { connector: connector.describe(), scenarios: vec![outcome.verdict.clone()] };
-            print!("{}", to_text(&report));
-            println!("\nfaults injected:");
-            for (kind, n) in &outcome.faults {
-                println!("  {n:>5}  {kind}");
-            }
-            if outcome.baseline_differences.is_empty() {
-                println!("\ntenant: equal to the same scenario's without faults");
-            } else {
-                println!(
-                    "\ntenant: differs from the same scenario's without faults ({} difference(s)):",
-                    outcome.baseline_differences.len()
-                );
-                for d in &outcome.baseline_differences {
-                    println!("  {d}");
-                }
-            }
-            Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+            soak_command(SoakOptions { days, employees, seed }, connector_cmd, print_scenario, run_timeout)
         }
     }
+}
+
+/// `soak`: exit 1 if the connector fails.
+fn soak_command(o: SoakOptions, connector_cmd: Option<String>, print_scenario: bool, run_timeout: u64) -> anyhow::Result<ExitCode> {
+    let SoakOptions { days, employees, seed } = o;
+    if print_scenario {
+        print!("{}", soak::scenario_toml(&o, true));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let connector = connector_cmd.map_or(Connector::Reference, Connector::Command);
+    let options = RunOptions { run_timeout: Duration::from_secs(run_timeout), ..RunOptions::default() };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    eprintln!("tm-conformance: soak of {days} day(s), {employees} employees, seed {seed}: with faults, then without ...");
+    let outcome = runtime.block_on(soak::run(&o, &connector, &options)).context("soak")?;
+    let report = SuiteReport::new(connector.describe(), vec![outcome.verdict.clone()]);
+    print!("{}", to_text(&report));
+    println!("\nfaults injected:");
+    for (kind, n) in &outcome.faults {
+        println!("  {n:>5}  {kind}");
+    }
+    if outcome.baseline_differences.is_empty() {
+        println!("\ntenant: equal to the same scenario's without faults");
+    } else {
+        println!("\ntenant: differs from the same scenario's without faults ({} difference(s)):", outcome.baseline_differences.len());
+        for d in &outcome.baseline_differences {
+            println!("  {d}");
+        }
+    }
+    Ok(if outcome.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `compare OLD NEW`: exit 1 on a regression, 2 (an error) when a report cannot be read.
+fn compare(old: &std::path::Path, new: &std::path::Path, json: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let (a, b) = (report::read_json_file(old)?, report::read_json_file(new)?);
+    let c = compare::compare(&a, &b, &old.display().to_string(), &new.display().to_string());
+    print!("{}", c.to_text());
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&c.to_json()).context("JSON")?;
+        std::fs::write(path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(if c.regressed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// `verify`: exit 0 verified, 1 not verified (an unreadable bundle is an error: exit 2).

@@ -20,8 +20,9 @@ use super::archive::{self, Files};
 use super::manifest::{Invocation, Manifest, sha256_hex};
 use crate::evidence;
 use crate::judge::{SnapshotStatus, judge};
-use crate::report::SuiteReport;
+use crate::report::{self, SuiteReport};
 use crate::suite::Fixtures;
+use crate::{selection, waivers};
 
 /// A bundle that cannot be read at all (exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -147,7 +148,7 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
         written.map_err(|e| format!("cannot write {}: {e}", target.display()))?;
     }
     let fixtures = Fixtures::at(work.path().join("fixtures"));
-    let mut report = SuiteReport { connector: manifest.connector.description.clone(), scenarios: Vec::new() };
+    let mut report = SuiteReport::new(manifest.connector.description.clone(), Vec::new());
     for name in &manifest.scenarios {
         let scenario = Scenario::from_path(fixtures.scenario_path(name)).map_err(|e| format!("scenario {name}: {e}"))?;
         let world = Arc::new(World::generate(scenario).map_err(|e| format!("scenario {name}: {e}"))?);
@@ -165,6 +166,7 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
         first_difference(&format!("{prefix}digest.yaml"), &recorded, &verdict.digest)?;
         report.scenarios.push(verdict);
     }
+    policy(&mut report, manifest, files, &fixtures)?;
     for format in REPORT_FORMATS {
         let file = format!("verdicts/{}", format.file);
         let recorded = files.get(&file).ok_or_else(|| format!("{file}: not in the bundle"))?;
@@ -174,6 +176,32 @@ fn rejudge(manifest: &Manifest, files: &Files) -> Result<usize, String> {
         })?;
     }
     Ok(report.scenarios.len())
+}
+
+/// What the run did to the judge's verdicts, done again: `--rule` (the manifest's option `rule`)
+/// reports only the rules selected, and the waivers the recorded JSON verdicts list are applied
+/// on the day the run judged expiry on (the option `today`).
+fn policy(report: &mut SuiteReport, manifest: &Manifest, files: &Files, fixtures: &Fixtures) -> Result<(), String> {
+    let option = |name: &str| manifest.invocation.options.get(name);
+    let ids: Vec<String> = option("rule").and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default();
+    let rules = selection::rules(&ids).map_err(|e| format!("manifest.json, option `rule`: {e}"))?;
+    for s in report.scenarios.iter_mut() {
+        if let Some(only) = &rules {
+            selection::restrict(s, only);
+        }
+    }
+    let Some(json) = files.get("verdicts/verdicts.json") else { return Ok(()) };
+    let recorded = report::from_json_str(&String::from_utf8_lossy(json)).map_err(|e| format!("verdicts/verdicts.json: {e}"))?;
+    if recorded.waivers.is_empty() {
+        return Ok(());
+    }
+    let day = option("today").and_then(|v| v.as_str()).ok_or("manifest.json: waivers without the option `today`")?;
+    let today = waivers::parse_day(day).map_err(|e| format!("manifest.json, option `today`: {e}"))?;
+    let available: Vec<String> = fixtures.scenarios().map_err(|e| e.to_string())?.into_iter().map(|(n, _)| n).collect();
+    if let Some(w) = waivers::recorded(&recorded, today) {
+        w.apply_to(report, &available, rules.as_ref());
+    }
+    Ok(())
 }
 
 /// A snapshot that is missing or unreadable names its path: the run's fixture folder's (the

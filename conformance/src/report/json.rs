@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::SuiteReport;
 use crate::judge::SnapshotStatus;
+use crate::waivers::WaiverOutcome;
 
 /// The report as a JSON document.
 pub fn to_json(report: &SuiteReport) -> Value {
@@ -34,6 +35,7 @@ pub fn to_json(report: &SuiteReport) -> Value {
                     "verdict": r.verdict.as_str(),
                     "note": r.note,
                     "findings": r.findings,
+                    "waiver": r.waiver,
                 })).collect::<Vec<_>>(),
                 "digest": s.digest,
             })
@@ -49,6 +51,7 @@ pub fn to_json(report: &SuiteReport) -> Value {
                 "passed": r.passed,
                 "failed": r.failed,
                 "skipped": r.skipped,
+                "waived": r.waived,
             })
         })
         .collect();
@@ -57,5 +60,21 @@ pub fn to_json(report: &SuiteReport) -> Value {
         "failed": report.failed(),
         "summary": summary,
         "scenarios": scenarios,
+        "waivers": report.waivers.iter().map(waiver).collect::<Vec<_>>(),
+    })
+}
+
+/// A waiver and what became of it.
+fn waiver(w: &WaiverOutcome) -> Value {
+    json!({
+        "file": w.file,
+        "entry": w.waiver.entry,
+        "rule": w.waiver.rule.id(),
+        "scenario": w.waiver.scenario,
+        "reason": w.waiver.reason,
+        "expires": w.waiver.expires.map(|d| d.to_string()),
+        "status": w.status.as_str(),
+        "waived_in": w.waived_in,
+        "description": w.describe(),
     })
 }

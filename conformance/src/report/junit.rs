@@ -4,6 +4,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::SuiteReport;
 use crate::judge::Verdict;
+use crate::waivers::WaiverStatus;
 
 /// The report as JUnit XML.
 pub fn to_junit(report: &SuiteReport) -> String {
@@ -16,6 +17,12 @@ pub fn to_junit(report: &SuiteReport) -> String {
                 Verdict::Skipped => {
                     let mut st = TestCaseStatus::skipped();
                     st.set_message(r.note.clone());
+                    st
+                }
+                Verdict::Waived => {
+                    let mut st = TestCaseStatus::skipped();
+                    st.set_message(format!("waived: {}", r.waiver.as_deref().unwrap_or("")));
+                    st.set_description(r.findings.join("\n"));
                     st
                 }
                 Verdict::Fail => {
@@ -40,5 +47,34 @@ pub fn to_junit(report: &SuiteReport) -> String {
         }
         junit.add_test_suite(suite);
     }
+    if !report.waivers.is_empty() {
+        junit.add_test_suite(waivers(report));
+    }
     junit.to_string().unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->"))
+}
+
+/// The waivers as a test suite of their own: an unmatched or expired waiver fails, one that was
+/// not checked is skipped.
+fn waivers(report: &SuiteReport) -> TestSuite {
+    let mut suite = TestSuite::new("waivers");
+    for w in &report.waivers {
+        let status = match w.status {
+            WaiverStatus::Applied => TestCaseStatus::success(),
+            WaiverStatus::NotChecked => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(w.describe());
+                st
+            }
+            WaiverStatus::Unmatched | WaiverStatus::Expired => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_message(w.describe());
+                st.set_type(format!("waiver-{}", w.status.as_str()));
+                st
+            }
+        };
+        let mut case = TestCase::new(format!("waiver {}: {}", w.waiver.entry, w.waiver.what()), status);
+        case.set_classname("tm-conformance.waivers");
+        suite.add_test_case(case);
+    }
+    suite
 }

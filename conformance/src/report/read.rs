@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::SuiteReport;
 use crate::judge::{RuleVerdict, RunSummary, ScenarioVerdict, SnapshotStatus, Verdict};
 use crate::requirements::Rule;
+use crate::waivers::{Waiver, WaiverOutcome, WaiverStatus, parse_day};
 
 /// Why a report cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,21 @@ pub enum ReadError {
 struct JsonReport {
     connector: String,
     scenarios: Vec<JsonScenario>,
+    /// Absent in reports written before waivers.
+    #[serde(default)]
+    waivers: Vec<JsonWaiver>,
+}
+
+#[derive(Deserialize)]
+struct JsonWaiver {
+    file: String,
+    entry: usize,
+    rule: String,
+    scenario: Option<String>,
+    reason: String,
+    expires: Option<String>,
+    status: String,
+    waived_in: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +90,8 @@ struct JsonRule {
     verdict: String,
     note: String,
     findings: Vec<String>,
+    #[serde(default)]
+    waiver: Option<String>,
 }
 
 /// Reads a JSON report from a file.
@@ -94,7 +112,7 @@ pub fn from_json_str(text: &str) -> Result<SuiteReport, String> {
                 let rule = Rule::from_id(&r.id).ok_or_else(|| format!("scenario {}: unknown rule `{}`", s.name, r.id))?;
                 let verdict = Verdict::from_str_opt(&r.verdict)
                     .ok_or_else(|| format!("scenario {}, rule {}: unknown verdict `{}`", s.name, r.id, r.verdict))?;
-                Ok(RuleVerdict { rule, verdict, note: r.note, findings: r.findings })
+                Ok(RuleVerdict { rule, verdict, note: r.note, findings: r.findings, waiver: r.waiver })
             })
             .collect::<Result<Vec<_>, String>>()?;
         let snapshot = match s.snapshot {
@@ -126,7 +144,17 @@ pub fn from_json_str(text: &str) -> Result<SuiteReport, String> {
             rules,
         });
     }
-    Ok(SuiteReport { connector: raw.connector, scenarios })
+    let waivers = raw.waivers.into_iter().map(waiver).collect::<Result<Vec<_>, String>>()?;
+    Ok(SuiteReport { connector: raw.connector, scenarios, waivers })
+}
+
+fn waiver(w: JsonWaiver) -> Result<WaiverOutcome, String> {
+    let at = format!("waiver {} of {}", w.entry, w.file);
+    let rule = Rule::from_id(&w.rule).ok_or_else(|| format!("{at}: unknown rule `{}`", w.rule))?;
+    let status = WaiverStatus::from_str_opt(&w.status).ok_or_else(|| format!("{at}: unknown status `{}`", w.status))?;
+    let expires = w.expires.map(|d| parse_day(&d)).transpose().map_err(|m| format!("{at}: expires: {m}"))?;
+    let waiver = Waiver { entry: w.entry, rule, scenario: w.scenario, reason: w.reason, expires };
+    Ok(WaiverOutcome { file: w.file, waiver, status, waived_in: w.waived_in })
 }
 
 #[cfg(test)]
@@ -141,9 +169,10 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &rule)| {
-                let verdict = [Verdict::Pass, Verdict::Fail, Verdict::Skipped][i % 3];
-                let findings = if verdict == Verdict::Fail { vec![finding.clone()] } else { Vec::new() };
-                RuleVerdict { rule, verdict, note: note.clone(), findings }
+                let verdict = [Verdict::Pass, Verdict::Fail, Verdict::Skipped, Verdict::Waived][i % 4];
+                let findings = if matches!(verdict, Verdict::Fail | Verdict::Waived) { vec![finding.clone()] } else { Vec::new() };
+                let waiver = (verdict == Verdict::Waived).then(|| note.clone());
+                RuleVerdict { rule, verdict, note: note.clone(), findings, waiver }
             })
             .collect();
         let run = RunSummary {
@@ -160,11 +189,26 @@ mod tests {
             digest: finding.clone(),
             expected_digest: String::new(),
             snapshot: SnapshotStatus::Differs(lines.clone()),
-            expectation_errors: lines,
+            expectation_errors: lines.clone(),
             rules,
         };
-        let missing = ScenarioVerdict { scenario: "b".into(), snapshot: SnapshotStatus::Missing(note), ..scenario.clone() };
-        SuiteReport { connector: finding, scenarios: vec![scenario, missing] }
+        let missing = ScenarioVerdict { scenario: "b".into(), snapshot: SnapshotStatus::Missing(note.clone()), ..scenario.clone() };
+        let waiver = |entry: usize, status: WaiverStatus, expires: Option<chrono::NaiveDate>| WaiverOutcome {
+            file: note.clone(),
+            waiver: Waiver { entry, rule: Rule::all()[entry], scenario: Some(finding.clone()), reason: note.clone(), expires },
+            status,
+            waived_in: lines.iter().take(entry).cloned().collect(),
+        };
+        let waivers = vec![
+            waiver(1, WaiverStatus::Applied, None),
+            waiver(2, WaiverStatus::Unmatched, chrono::NaiveDate::from_ymd_opt(2027, 1, 31)),
+            waiver(3, WaiverStatus::Expired, chrono::NaiveDate::from_ymd_opt(2026, 1, 1)),
+            WaiverOutcome {
+                waiver: Waiver { scenario: None, ..waiver(4, WaiverStatus::NotChecked, None).waiver },
+                ..waiver(4, WaiverStatus::NotChecked, None)
+            },
+        ];
+        SuiteReport { connector: finding, scenarios: vec![scenario, missing], waivers }
     }
 
     quickcheck! {
@@ -184,6 +228,10 @@ mod tests {
         v["scenarios"][1]["rules"][0]["verdict"] = "maybe".into();
         let e = from_json_str(&v.to_string()).unwrap_err();
         assert!(e.contains("scenario b") && e.contains("unknown verdict `maybe`"), "{e}");
+        let mut v = to_json(&report("f".into(), "n".into(), vec![]));
+        v["waivers"][1]["status"] = "maybe".into();
+        let e = from_json_str(&v.to_string()).unwrap_err();
+        assert!(e.contains("waiver 2 of n: unknown status `maybe`"), "{e}");
         let e = from_json_str("{\"connector\": \"x\"}").unwrap_err();
         assert!(e.contains("missing field `scenarios`") && e.contains("line 1"), "{e}");
     }

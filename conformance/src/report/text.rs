@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::SuiteReport;
 use crate::judge::{SnapshotStatus, Verdict};
+use crate::waivers::WaiverStatus;
 
 /// Most findings shown per rule and scenario.
 const MAX_FINDINGS: usize = 12;
@@ -48,14 +49,21 @@ pub fn to_text(report: &SuiteReport) -> String {
             }
         }
         let line = |v: Verdict| -> String { s.rules.iter().filter(|r| r.verdict == v).map(|r| r.rule.id()).collect::<Vec<_>>().join(" ") };
-        for v in [Verdict::Pass, Verdict::Fail, Verdict::Skipped] {
+        for v in [Verdict::Pass, Verdict::Fail, Verdict::Waived, Verdict::Skipped] {
             let ids = line(v);
             if !ids.is_empty() {
                 let _ = writeln!(out, "  {:<8} {ids}", format!("{}:", v.as_str()));
             }
         }
-        for r in s.rules.iter().filter(|r| r.verdict == Verdict::Fail) {
-            let _ = writeln!(out, "  FAIL {}: {}", r.rule.id(), r.note);
+        for r in s.rules.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Waived)) {
+            match &r.waiver {
+                Some(reason) if r.verdict == Verdict::Waived => {
+                    let _ = writeln!(out, "  WAIVED {}: {} (waiver: {reason})", r.rule.id(), r.note);
+                }
+                _ => {
+                    let _ = writeln!(out, "  FAIL {}: {}", r.rule.id(), r.note);
+                }
+            }
             for f in r.findings.iter().take(MAX_FINDINGS) {
                 let _ = writeln!(out, "    - {f}");
             }
@@ -64,28 +72,64 @@ pub fn to_text(report: &SuiteReport) -> String {
             }
         }
     }
-    let _ = writeln!(out, "\n{:<16} {:<8} {:>4} {:>4} {:>4}  scenarios", "RULE", "VERDICT", "PASS", "FAIL", "SKIP");
+    table(&mut out, report);
+    waivers(&mut out, report);
+    out
+}
+
+/// Per rule over all scenarios: verdict, counts, where; then the totals.
+fn table(out: &mut String, report: &SuiteReport) {
+    let _ = writeln!(out, "\n{:<16} {:<8} {:>4} {:>4} {:>4} {:>4}  scenarios", "RULE", "VERDICT", "PASS", "FAIL", "WAIV", "SKIP");
     let summary = report.summary();
     for r in &summary {
-        let names = if r.failed.is_empty() { r.passed.join(", ") } else { format!("failed in {}", r.failed.join(", ")) };
+        let names = if !r.failed.is_empty() {
+            format!("failed in {}", r.failed.join(", "))
+        } else if !r.waived.is_empty() {
+            format!("waived in {}", r.waived.join(", "))
+        } else {
+            r.passed.join(", ")
+        };
         let _ = writeln!(
             out,
-            "{:<16} {:<8} {:>4} {:>4} {:>4}  {names}",
+            "{:<16} {:<8} {:>4} {:>4} {:>4} {:>4}  {names}",
             r.rule.id(),
             r.verdict.as_str(),
             r.passed.len(),
             r.failed.len(),
+            r.waived.len(),
             r.skipped.len()
         );
     }
     let count = |v: Verdict| summary.iter().filter(|r| r.verdict == v).count();
     let _ = writeln!(
         out,
-        "\n{} rules: {} passed, {} failed, {} skipped",
+        "\n{} rules: {} passed, {} failed, {} waived, {} skipped",
         summary.len(),
         count(Verdict::Pass),
         count(Verdict::Fail),
+        count(Verdict::Waived),
         count(Verdict::Skipped)
     );
-    out
+}
+
+/// The waivers given and what became of each; a line saying why they fail the run, if they do.
+fn waivers(out: &mut String, report: &SuiteReport) {
+    if report.waivers.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nwaivers:");
+    for w in &report.waivers {
+        let mark = match w.status {
+            WaiverStatus::Applied => "WAIVER",
+            WaiverStatus::Unmatched => "UNMATCHED WAIVER",
+            WaiverStatus::Expired => "EXPIRED WAIVER",
+            WaiverStatus::NotChecked => "waiver not checked",
+        };
+        let _ = writeln!(out, "  {mark}: {}", w.describe());
+    }
+    let failing: Vec<String> =
+        report.waivers.iter().filter(|w| w.status.fails()).map(|w| format!("{} ({})", w.waiver.entry, w.status.as_str())).collect();
+    if !failing.is_empty() {
+        let _ = writeln!(out, "the waivers fail the run: entry {}", failing.join(", entry "));
+    }
 }

@@ -5,9 +5,11 @@
 
 mod bundle;
 mod cli;
+mod compare;
 mod mutants;
 mod oracle;
 mod registry;
 mod scenarios;
 mod soak;
 mod support;
+mod verdicts;
