@@ -14,11 +14,14 @@
 mod digest;
 mod judge;
 mod manners;
+pub mod merge;
 pub mod oracle;
 pub mod report;
 mod requirements;
 mod rules;
 mod runner;
+pub mod schedule;
+pub mod shard;
 pub mod soak;
 mod suite;
 

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
+use tm_conformance::report::{Outputs, SuiteReport, to_text, write_all};
+use tm_conformance::shard::Shard;
 use tm_conformance::soak::{self, SoakOptions};
-use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
+use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue, merge, schedule};
 
 #[derive(Parser)]
 #[command(name = "tm-conformance", version, about = "Judges a WeChat Archiver connector against the wire contract (v3), rule by rule")]
@@ -25,7 +26,7 @@ enum Command {
     /// Run scenarios against a connector and print a verdict per rule; exit 1 if any rule fails.
     Run {
         /// Only these scenarios (repeatable; default: all).
-        #[arg(long = "scenario", value_name = "NAME")]
+        #[arg(long = "scenario", value_name = "NAME", env = "TM_CONFORMANCE_SCENARIO", value_delimiter = ',')]
         scenarios: Vec<String>,
         /// The connector under test, run as `sh -c CMD` with the contract's environment
         /// variables (default: the reference connector, in-process).
@@ -47,6 +48,27 @@ enum Command {
         /// SSL_CERT_FILE, REQUESTS_CA_BUNDLE and NODE_EXTRA_CA_CERTS).
         #[arg(long)]
         tls: bool,
+        /// Scenarios run at once (0: one per CPU); the backoff scenarios still run alone. Reports
+        /// list the scenarios in the same order whatever the number.
+        #[arg(long, default_value_t = 1, value_name = "N", env = "TM_CONFORMANCE_JOBS")]
+        jobs: usize,
+        /// Only the K-th of N stable, balanced parts of the scenarios selected (for a CI matrix;
+        /// `merge` joins the parts' JSON reports).
+        #[arg(long, value_name = "K/N", env = "TM_CONFORMANCE_SHARD")]
+        shard: Option<Shard>,
+    },
+    /// Join the JSON reports of a sharded run (`run --shard K/N --json ...`) into one report, as
+    /// `run` writes it: text on stdout, and JSON and JUnit if asked; exit 1 if the merged report fails.
+    Merge {
+        /// The shards' JSON reports.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Also write the merged verdicts as JSON.
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JSON")]
+        json: Option<PathBuf>,
+        /// Also write the merged verdicts as JUnit XML.
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JUNIT")]
+        junit: Option<PathBuf>,
     },
     /// List the rules and the scenarios.
     List,
@@ -93,7 +115,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             list(&fixtures)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls } => {
+        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, jobs, shard } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -102,26 +124,30 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             suite.fixtures = fixtures;
             suite.options.run_timeout = Duration::from_secs(run_timeout);
             suite.options.tls = tls;
-            let names: Vec<String> =
+            let mut names: Vec<String> =
                 if scenarios.is_empty() { suite.fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect() } else { scenarios };
+            if let Some(shard) = shard {
+                names = shard.select(&names);
+            }
+            let jobs = if jobs == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { jobs };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-            let mut report = SuiteReport { connector: suite.connector.describe(), scenarios: Vec::new() };
-            for name in &names {
-                eprintln!("tm-conformance: running scenario {name} ...");
-                let (_, verdict) = runtime.block_on(suite.run(name)).with_context(|| format!("scenario {name}"))?;
-                if print_digest {
-                    println!("--- digest of {name} ---\n{}", verdict.digest);
+            let progress = |name: &str| eprintln!("tm-conformance: running scenario {name} ...");
+            let verdicts = schedule::run_all(&suite, &names, jobs, &runtime, &progress)?;
+            if print_digest {
+                for verdict in &verdicts {
+                    println!("--- digest of {} ---\n{}", verdict.scenario, verdict.digest);
                 }
-                report.scenarios.push(verdict);
             }
+            let report = SuiteReport { connector: suite.connector.describe(), scenarios: verdicts };
             print!("{}", to_text(&report));
-            if let Some(path) = json {
-                let text = serde_json::to_string_pretty(&to_json(&report)).context("JSON")?;
-                std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
-            }
-            if let Some(path) = junit {
-                std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
-            }
+            write_all(&report, &Outputs { json, junit })?;
+            Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Merge { reports, json, junit } => {
+            // The error names the file and says why in one sentence (no cause chain to add).
+            let report = merge::merge_files(&reports).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{}", to_text(&report));
+            write_all(&report, &Outputs { json, junit })?;
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Soak { days, employees, seed, connector_cmd, print_scenario, run_timeout } => {
