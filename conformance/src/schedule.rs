@@ -90,10 +90,7 @@ pub fn run_all(
     Ok(out)
 }
 
-type Outcome = (usize, Result<ScenarioVerdict, SuiteError>);
-
-/// Runs the scenarios at `queue` (positions in `names`) on `jobs` threads; stops handing out
-/// scenarios after the first error.
+/// Runs and judges the scenarios at `queue` (positions in `names`) on `jobs` threads.
 fn run_queue(
     suite: &Suite,
     names: &[String],
@@ -101,17 +98,26 @@ fn run_queue(
     jobs: usize,
     runtime: &tokio::runtime::Runtime,
     progress: &(dyn Fn(&str) + Sync),
-) -> Vec<Outcome> {
+) -> Vec<(usize, Result<ScenarioVerdict, SuiteError>)> {
+    pool(queue, jobs, |i| {
+        progress(&names[i]);
+        runtime.handle().block_on(suite.run(&names[i])).map(|(_, verdict)| verdict)
+    })
+}
+
+/// Calls `work` on each item of `queue`, on `jobs` threads (this one and `jobs - 1` more), each
+/// taking the next item when it is free; no item is taken after an error. Results in completion
+/// order, with their items.
+fn pool<T: Send, E: Send>(queue: Vec<usize>, jobs: usize, work: impl Fn(usize) -> Result<T, E> + Sync) -> Vec<(usize, Result<T, E>)> {
     let queue = Mutex::new(VecDeque::from(queue));
-    let done: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<(usize, Result<T, E>)>> = Mutex::new(Vec::new());
     let next = || -> Option<usize> {
         let failed = done.lock().expect("results lock").iter().any(|(_, r)| r.is_err());
         if failed { None } else { queue.lock().expect("queue lock").pop_front() }
     };
     let worker = || {
         while let Some(i) = next() {
-            progress(&names[i]);
-            let result = runtime.handle().block_on(suite.run(&names[i])).map(|(_, verdict)| verdict);
+            let result = work(i);
             done.lock().expect("results lock").push((i, result));
         }
     };
@@ -127,6 +133,53 @@ fn run_queue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many calls of `work` were running at most at once, over `items` items on `jobs` threads.
+    /// The first calls wait (5 s at most) until as many as could run at once have started.
+    fn most_at_once(items: usize, jobs: usize) -> usize {
+        let (started, now, most) = (Mutex::new(0usize), Mutex::new(0usize), Mutex::new(0usize));
+        let out = pool((0..items).collect(), jobs, |i| {
+            *started.lock().unwrap() += 1;
+            let n = {
+                let mut now = now.lock().unwrap();
+                *now += 1;
+                *now
+            };
+            let mut m = most.lock().unwrap();
+            *m = (*m).max(n);
+            drop(m);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while i < jobs && *started.lock().unwrap() < jobs.min(items) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            *now.lock().unwrap() -= 1;
+            Ok::<usize, ()>(i)
+        });
+        let mut seen: Vec<usize> = out
+            .into_iter()
+            .map(|(i, r)| {
+                assert_eq!(r, Ok(i));
+                i
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen, (0..items).collect::<Vec<_>>(), "every item once");
+        most.into_inner().unwrap()
+    }
+
+    #[test]
+    fn the_pool_runs_up_to_jobs_items_at_once() {
+        assert_eq!(most_at_once(6, 1), 1);
+        assert_eq!(most_at_once(6, 3), 3);
+        assert_eq!(most_at_once(2, 4), 2);
+    }
+
+    #[test]
+    fn the_pool_takes_no_item_after_an_error() {
+        let out = pool((0..10).collect(), 1, |i| if i == 2 { Err(i) } else { Ok(i) });
+        let taken: Vec<usize> = out.iter().map(|(i, _)| *i).collect();
+        assert_eq!(taken, [0, 1, 2]);
+    }
 
     #[test]
     fn the_backoff_scenarios_run_alone_and_the_others_do_not() {

@@ -6,6 +6,7 @@
 mod cli;
 mod mutants;
 mod oracle;
+mod parallel;
 mod registry;
 mod scenarios;
 mod soak;
