@@ -3,6 +3,7 @@
 //! with the reference connector on random small scenarios; the registry lists every rule once; the
 //! CLI does what vendors read in the README. One test binary, real simulators on loopback port 0.
 
+mod ci_docs;
 mod cli;
 mod mutants;
 mod oracle;
