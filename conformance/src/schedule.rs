@@ -45,7 +45,7 @@ pub struct ScheduleError {
     pub name: String,
     /// Why it could not be judged.
     #[source]
-    pub source: SuiteError,
+    pub source: Box<SuiteError>,
 }
 
 /// The rule whose verdict a stall could flip (see the module docs).
@@ -82,7 +82,7 @@ pub fn run_all(
     for (i, r) in results.into_iter().enumerate() {
         match r {
             Some(Ok(v)) => out.push(v),
-            Some(Err(source)) => return Err(ScheduleError { name: names[i].clone(), source }),
+            Some(Err(source)) => return Err(ScheduleError { name: names[i].clone(), source: Box::new(source) }),
             // Not run: an earlier error (in completion order) stopped the queue.
             None => {}
         }
