@@ -5,6 +5,7 @@ mod json;
 mod junit;
 mod read;
 mod text;
+mod write;
 
 use crate::judge::{ScenarioVerdict, Verdict};
 use crate::requirements::Rule;
@@ -14,6 +15,7 @@ pub use json::to_json;
 pub use junit::to_junit;
 pub use read::{ReadError, from_json_str, read_json_file};
 pub use text::to_text;
+pub use write::{Outputs, WriteError, write_all};
 
 /// Every scenario's verdicts for one connector.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,10 +4,12 @@
 //! CLI does what vendors read in the README; a certification bundle verifies, and a tampered one does not. One test binary, real simulators on loopback port 0.
 
 mod bundle;
+mod ci_docs;
 mod cli;
 mod compare;
 mod mutants;
 mod oracle;
+mod parallel;
 mod registry;
 mod scenarios;
 mod soak;
