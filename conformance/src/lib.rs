@@ -23,6 +23,7 @@ mod rules;
 mod runner;
 pub mod soak;
 mod suite;
+pub mod timeline;
 
 pub use digest::{Digest, Snapshot};
 pub use judge::{RuleVerdict, RunSummary, ScenarioVerdict, SnapshotStatus, Verdict, judge};

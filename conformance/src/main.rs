@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tm_conformance::bundle::{self, Bundling};
-use tm_conformance::report::{SuiteReport, to_json, to_junit, to_text};
+use tm_conformance::report::{SuiteReport, to_html, to_json, to_junit, to_text};
 use tm_conformance::soak::{self, SoakOptions};
 use tm_conformance::{Connector, Fixtures, RunOptions, Suite, catalogue};
 
@@ -38,6 +38,10 @@ enum Command {
         /// Also write the verdicts as JUnit XML (one test case per rule per scenario).
         #[arg(long, value_name = "PATH")]
         junit: Option<PathBuf>,
+        /// Also write the verdicts as one self-contained HTML page (findings, each run's requests
+        /// on a time line).
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_HTML")]
+        html: Option<PathBuf>,
         /// Longest one connector run may take, in seconds.
         #[arg(long, default_value_t = 600, value_name = "SECS")]
         run_timeout: u64,
@@ -111,7 +115,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { file } => verify(&file, &fixtures),
-        Command::Run { scenarios, connector_cmd, json, junit, run_timeout, print_digest, tls, bundle, connector_version } => {
+        Command::Run { scenarios, connector_cmd, json, junit, html, run_timeout, print_digest, tls, bundle, connector_version } => {
             let connector = match connector_cmd {
                 Some(cmd) => Connector::Command(cmd),
                 None => Connector::Reference,
@@ -141,6 +145,9 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(path) = json {
                 let text = serde_json::to_string_pretty(&to_json(&report)).context("JSON")?;
                 std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            if let Some(path) = html {
+                std::fs::write(&path, to_html(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
             if let Some(path) = junit {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;

@@ -124,6 +124,8 @@ pub fn from_json_str(text: &str) -> Result<SuiteReport, String> {
             snapshot,
             expectation_errors: s.expectation_errors,
             rules,
+            // Not in the JSON report (thousands of requests a run; the evidence has them).
+            timeline: Vec::new(),
         });
     }
     Ok(SuiteReport { connector: raw.connector, scenarios })
@@ -162,6 +164,7 @@ mod tests {
             snapshot: SnapshotStatus::Differs(lines.clone()),
             expectation_errors: lines,
             rules,
+            timeline: Vec::new(),
         };
         let missing = ScenarioVerdict { scenario: "b".into(), snapshot: SnapshotStatus::Missing(note), ..scenario.clone() };
         SuiteReport { connector: finding, scenarios: vec![scenario, missing] }
