@@ -5,6 +5,7 @@
 
 mod bundle;
 mod cli;
+mod html;
 mod mutants;
 mod oracle;
 mod registry;
