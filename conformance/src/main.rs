@@ -146,9 +146,7 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
                 let text = serde_json::to_string_pretty(&to_json(&report)).context("JSON")?;
                 std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
             }
-            if let Some(path) = html {
-                std::fs::write(&path, to_html(&report)).with_context(|| format!("cannot write {}", path.display()))?;
-            }
+            html.map(|p| write_file(&p, to_html(&report))).transpose()?;
             if let Some(path) = junit {
                 std::fs::write(&path, to_junit(&report)).with_context(|| format!("cannot write {}", path.display()))?;
             }
@@ -215,4 +213,9 @@ fn list(fixtures: &Fixtures) -> anyhow::Result<()> {
         println!("  {name:<16} {runs} run(s){kills}  {description}");
     }
     Ok(())
+}
+
+/// Writes a report file, naming it on failure.
+fn write_file(path: &std::path::Path, text: String) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

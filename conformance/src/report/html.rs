@@ -166,7 +166,9 @@ fn snapshot(out: &mut String, s: &ScenarioVerdict) {
 }
 
 fn rules(out: &mut String, s: &ScenarioVerdict) {
-    out.push_str("<h3>Rules</h3><table class=\"rules\"><thead><tr><th>rule</th><th>verdict</th><th>note and findings</th></tr></thead><tbody>");
+    out.push_str(
+        "<h3>Rules</h3><table class=\"rules\"><thead><tr><th>rule</th><th>verdict</th><th>note and findings</th></tr></thead><tbody>",
+    );
     for r in &s.rules {
         let _ = write!(
             out,

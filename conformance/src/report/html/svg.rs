@@ -105,7 +105,13 @@ pub(super) fn svg(t: &RunTimeline) -> String {
             title.unwrap_or_default()
         );
     }
-    let y = LANE * waits_lane as f64;
+    waits(&mut out, t, &x, LANE * waits_lane as f64);
+    out.push_str("</svg>");
+    out
+}
+
+/// The waits lane at `y`: per wait, the `Retry-After` asked (an outline) and the wait made.
+fn waits(out: &mut String, t: &RunTimeline, x: &dyn Fn(u64) -> f64, y: f64) {
     for w in &t.waits {
         let x0 = x(w.from_us);
         let asked = x(w.from_us + w.retry_after * 1_000_000) - x0;
@@ -130,8 +136,6 @@ pub(super) fn svg(t: &RunTimeline) -> String {
             );
         }
     }
-    out.push_str("</svg>");
-    out
 }
 
 fn axis(out: &mut String, span: u64, x: &dyn Fn(u64) -> f64, y: f64) {
@@ -227,7 +231,14 @@ mod tests {
         let mut requests: Vec<_> = (0..10_000).map(|i| request(i + 1, "tenant", i as u64 * 100, 201, Mark::Ok)).collect();
         requests.push(request(10_001, "vendor", 5_000, 429, Mark::Throttle));
         requests.push(request(10_002, "vendor", 500_000, 503, Mark::Fault));
-        let wait = Wait { after: 10_001, retry: Some(10_002), target: "vendor listing".into(), from_us: 7_000, waited_us: Some(493_000), retry_after: 1 };
+        let wait = Wait {
+            after: 10_001,
+            retry: Some(10_002),
+            target: "vendor listing".into(),
+            from_us: 7_000,
+            waited_us: Some(493_000),
+            retry_after: 1,
+        };
         let t = RunTimeline { run: 1, requests, waits: vec![wait] };
         let s = svg(&t);
         let marks = s.matches("class=\"mark ").count();

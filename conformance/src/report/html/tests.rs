@@ -17,7 +17,8 @@ fn report(text: String) -> SuiteReport {
         .enumerate()
         .map(|(i, &rule)| {
             let verdict = [Verdict::Pass, Verdict::Fail, Verdict::Skipped][i % 3];
-            let findings = if verdict == Verdict::Fail { vec![text.clone(), format!("in a@b.cn / `{text}`: expected in x@y.cn")] } else { Vec::new() };
+            let findings =
+                if verdict == Verdict::Fail { vec![text.clone(), format!("in a@b.cn / `{text}`: expected in x@y.cn")] } else { Vec::new() };
             RuleVerdict { rule, verdict, note: text.clone(), findings }
         })
         .collect();
@@ -96,8 +97,14 @@ fn failing_scenarios_open_and_findings_show_item_and_mailboxes() {
     let html = to_html(&r);
     assert_eq!(html.matches("<details class=\"scenario failing\" id=\"s-ra-01\" open>").count(), 1, "{html}");
     assert!(html.contains("<details class=\"scenario\" id=\"s-passing_one\">"), "{html}");
-    assert!(html.contains("<li>in <span class=\"mbx\">a@b.cn</span> / <code>ra-01</code>: expected in <span class=\"mbx\">x@y.cn</span></li>"));
-    assert!(html.contains("<td><code>ra-01</code></td><td><span class=\"mbx\">a@b.cn</span> / ra-01</td><td><span class=\"none\">nowhere</span></td>"));
-    assert!(html.contains("<span class=\"verdict v-fail\">fail</span>") && html.contains("<span class=\"verdict v-skipped\">skipped</span>"));
+    assert!(
+        html.contains("<li>in <span class=\"mbx\">a@b.cn</span> / <code>ra-01</code>: expected in <span class=\"mbx\">x@y.cn</span></li>")
+    );
+    assert!(html.contains(
+        "<td><code>ra-01</code></td><td><span class=\"mbx\">a@b.cn</span> / ra-01</td><td><span class=\"none\">nowhere</span></td>"
+    ));
+    assert!(
+        html.contains("<span class=\"verdict v-fail\">fail</span>") && html.contains("<span class=\"verdict v-skipped\">skipped</span>")
+    );
     assert!(html.contains("class=\"mark throttle\"") && html.contains("class=\"asked\""));
 }

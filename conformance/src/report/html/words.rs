@@ -118,7 +118,11 @@ pub(super) fn difference_table(lines: &[String]) -> String {
         out.push_str("<table class=\"diff\"><thead><tr><th>item</th><th>expected in</th><th>found in</th></tr></thead><tbody>");
         for (id, p) in items.iter().take(MAX_ITEMS) {
             let cell = |v: &[String]| {
-                if v.is_empty() { "<span class=\"none\">nowhere</span>".to_string() } else { v.iter().map(|x| finding(x)).collect::<Vec<_>>().join("<br>") }
+                if v.is_empty() {
+                    "<span class=\"none\">nowhere</span>".to_string()
+                } else {
+                    v.iter().map(|x| finding(x)).collect::<Vec<_>>().join("<br>")
+                }
             };
             let _ = write!(out, "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>", esc(id), cell(&p.expected), cell(&p.found));
         }
