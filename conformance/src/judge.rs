@@ -20,6 +20,7 @@ use crate::oracle::{ArchiveFacts, Expectation, ItemExpectation, OracleError, Out
 use crate::requirements::Rule;
 use crate::rules::{self, Explained, Findings, Missing, Observed, RULES, Unexpected};
 use crate::runner::{Execution, ReportFile};
+use crate::timeline::{self, RunTimeline};
 
 /// A rule's verdict in one scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -114,6 +115,8 @@ pub struct ScenarioVerdict {
     pub expectation_errors: Vec<String>,
     /// A verdict per rule, in catalogue order.
     pub rules: Vec<RuleVerdict>,
+    /// Per run, its requests on a time line (not in the JSON report: empty when read back).
+    pub timeline: Vec<RunTimeline>,
 }
 
 impl ScenarioVerdict {
@@ -178,6 +181,7 @@ pub fn judge(exec: &Execution, snapshot: Result<Snapshot, SnapshotStatus>) -> Re
         rule.check().judge(&j, &mut findings);
     }
     let rules = j.verdicts(findings);
+    let timeline = j.traffic().iter().map(timeline::of_run).collect();
     let runs = exec
         .runs
         .iter()
@@ -210,6 +214,7 @@ pub fn judge(exec: &Execution, snapshot: Result<Snapshot, SnapshotStatus>) -> Re
         snapshot: snapshot_status,
         expectation_errors,
         rules,
+        timeline,
     })
 }
 

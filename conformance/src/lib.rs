@@ -30,6 +30,7 @@ pub mod selection;
 pub mod shard;
 pub mod soak;
 mod suite;
+pub mod timeline;
 pub mod waivers;
 
 pub use digest::{Digest, Snapshot};

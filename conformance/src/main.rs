@@ -58,6 +58,10 @@ enum Command {
         /// Also write the merged verdicts as JUnit XML.
         #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JUNIT")]
         junit: Option<PathBuf>,
+        /// Also write the merged verdicts as HTML (without the runs' time lines: JSON reports do
+        /// not hold the requests).
+        #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_HTML")]
+        html: Option<PathBuf>,
     },
     /// List the rules and the scenarios.
     List,
@@ -102,6 +106,10 @@ struct RunArgs {
     /// Also write the verdicts as JUnit XML (one test case per rule per scenario).
     #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_JUNIT")]
     junit: Option<PathBuf>,
+    /// Also write the verdicts as one self-contained HTML page (findings, each run's requests on
+    /// a time line).
+    #[arg(long, value_name = "PATH", env = "TM_CONFORMANCE_HTML")]
+    html: Option<PathBuf>,
     /// Longest one connector run may take, in seconds.
     #[arg(long, default_value_t = 600, value_name = "SECS", env = "TM_CONFORMANCE_RUN_TIMEOUT")]
     run_timeout: u64,
@@ -163,14 +171,14 @@ fn real_main(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { file } => verify(&file, &fixtures),
         Command::Compare { old, new, json } => compare(&old, &new, json.as_deref()),
         Command::Run(args) => run_command(args, fixtures),
-        Command::Merge { reports, json, junit } => {
+        Command::Merge { reports, json, junit, html } => {
             // The error names the file and says why in one sentence (no cause chain to add).
             let mut report = merge::merge_files(&reports).map_err(|e| anyhow::anyhow!("{e}"))?;
             // A waiver not checked in one shard and applied in another is settled here.
             let available: Vec<String> = fixtures.scenarios()?.into_iter().map(|(n, _)| n).collect();
             waivers::reconcile(&mut report, &available);
             print!("{}", to_text(&report));
-            write_all(&report, &Outputs { json, junit })?;
+            write_all(&report, &Outputs { json, junit, html })?;
             Ok(if report.failed() { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Soak { days, employees, seed, connector_cmd, print_scenario, run_timeout } => {
@@ -226,7 +234,7 @@ fn run_command(a: RunArgs, fixtures: Fixtures) -> anyhow::Result<ExitCode> {
         w.apply_to(&mut report, &available, selected.as_ref());
     }
     print!("{}", to_text(&report));
-    write_all(&report, &Outputs { json: a.json, junit: a.junit })?;
+    write_all(&report, &Outputs { json: a.json, junit: a.junit, html: a.html })?;
     if let Some(b) = bundling {
         let b = b.into_inner().expect("bundle lock");
         let today = waivers.as_ref().map(|w| w.today.to_string());

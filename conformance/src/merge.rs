@@ -106,7 +106,10 @@ mod tests {
     use crate::judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict};
 
     fn scenario(name: &str, verdict: Verdict) -> ScenarioVerdict {
-        let rules = Rule::all().iter().map(|&rule| RuleVerdict { rule, verdict, note: String::new(), findings: Vec::new(), waiver: None }).collect();
+        let rules = Rule::all()
+            .iter()
+            .map(|&rule| RuleVerdict { rule, verdict, note: String::new(), findings: Vec::new(), waiver: None })
+            .collect();
         ScenarioVerdict {
             scenario: name.into(),
             runs: Vec::new(),
@@ -114,6 +117,7 @@ mod tests {
             expected_digest: String::new(),
             snapshot: SnapshotStatus::Matches,
             expectation_errors: Vec::new(),
+            timeline: Vec::new(),
             rules,
         }
     }

@@ -128,6 +128,7 @@ mod tests {
             expected_digest: String::new(),
             snapshot: crate::judge::SnapshotStatus::Matches,
             expectation_errors: Vec::new(),
+            timeline: Vec::new(),
             rules,
         }
     }

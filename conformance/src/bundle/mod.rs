@@ -10,6 +10,7 @@
 //! verdicts/verdicts.json           the verdicts in every report format (REPORT_FORMATS)
 //! verdicts/verdicts.txt
 //! verdicts/verdicts.junit.xml
+//! verdicts/verdicts.html
 //! scenarios/NAME/digest.yaml       the scenario's digest (the snapshot body found)
 //! scenarios/NAME/…                 its evidence: each run's journal, access log and report, the
 //!                                  tenant after the runs (see `evidence.rs`)
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use crate::evidence;
 use crate::judge::ScenarioVerdict;
-use crate::report::{SuiteReport, to_json, to_junit, to_text};
+use crate::report::{SuiteReport, to_html, to_json, to_junit, to_text};
 use crate::runner::{Connector, Execution};
 use crate::suite::Fixtures;
 use archive::Files;
@@ -48,6 +49,7 @@ pub const REPORT_FORMATS: &[ReportFormat] = &[
     ReportFormat { file: "verdicts.json", render: json_text },
     ReportFormat { file: "verdicts.txt", render: to_text },
     ReportFormat { file: "verdicts.junit.xml", render: to_junit },
+    ReportFormat { file: "verdicts.html", render: to_html },
 ];
 
 /// The JSON report as `run --json` writes it.

@@ -1,6 +1,7 @@
-//! The suite's verdicts for people (text) and machines (JSON, JUnit XML), and a JSON report read
+//! The suite's verdicts for people (text, HTML) and machines (JSON, JUnit XML), and a JSON report read
 //! back.
 
+mod html;
 mod json;
 mod junit;
 mod read;
@@ -11,6 +12,7 @@ use crate::judge::{ScenarioVerdict, Verdict};
 use crate::requirements::Rule;
 use crate::waivers::WaiverOutcome;
 
+pub use html::to_html;
 pub use json::to_json;
 pub use junit::to_junit;
 pub use read::{ReadError, from_json_str, read_json_file};

@@ -142,6 +142,8 @@ pub fn from_json_str(text: &str) -> Result<SuiteReport, String> {
             snapshot,
             expectation_errors: s.expectation_errors,
             rules,
+            // Not in the JSON report (thousands of requests a run; the evidence has them).
+            timeline: Vec::new(),
         });
     }
     let waivers = raw.waivers.into_iter().map(waiver).collect::<Result<Vec<_>, String>>()?;
@@ -191,6 +193,7 @@ mod tests {
             snapshot: SnapshotStatus::Differs(lines.clone()),
             expectation_errors: lines.clone(),
             rules,
+            timeline: Vec::new(),
         };
         let missing = ScenarioVerdict { scenario: "b".into(), snapshot: SnapshotStatus::Missing(note.clone()), ..scenario.clone() };
         let waiver = |entry: usize, status: WaiverStatus, expires: Option<chrono::NaiveDate>| WaiverOutcome {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{SuiteReport, to_json, to_junit};
+use super::{SuiteReport, to_html, to_json, to_junit};
 
 /// The report files asked for (each `None` when not asked).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,6 +12,9 @@ pub struct Outputs {
     pub json: Option<PathBuf>,
     /// `--junit PATH`: the verdicts as JUnit XML.
     pub junit: Option<PathBuf>,
+    /// `--html PATH`: the verdicts as one self-contained page (the time lines only where the
+    /// report holds the executions' requests: not in a report read back from JSON).
+    pub html: Option<PathBuf>,
 }
 
 /// A report file that could not be written.
@@ -33,6 +36,9 @@ pub fn write_all(report: &SuiteReport, outputs: &Outputs) -> Result<(), WriteErr
     }
     if let Some(path) = &outputs.junit {
         write(path, to_junit(report))?;
+    }
+    if let Some(path) = &outputs.html {
+        write(path, to_html(report))?;
     }
     Ok(())
 }

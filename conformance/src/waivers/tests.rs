@@ -31,6 +31,7 @@ fn scenario(name: &str, failing: &[Rule]) -> ScenarioVerdict {
         expected_digest: String::new(),
         snapshot: SnapshotStatus::Matches,
         expectation_errors: Vec::new(),
+        timeline: Vec::new(),
         rules,
     }
 }

@@ -30,6 +30,7 @@ fn scenario(name: &str, verdicts: &[(&str, Verdict, &[&str])]) -> ScenarioVerdic
         snapshot: SnapshotStatus::Matches,
         expectation_errors: Vec::new(),
         rules,
+        timeline: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ mod bundle;
 mod ci_docs;
 mod cli;
 mod compare;
+mod html;
 mod mutants;
 mod oracle;
 mod parallel;
