@@ -28,7 +28,7 @@ th{background:#eaeef2;font-weight:600}td.n{text-align:right}code{font:12px ui-mo
 tr.fail td{background:#fff5f5}details.scenario{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:8px 0;padding:4px 14px}
 details.scenario>summary{cursor:pointer;font-weight:600;padding:4px 0}details.failing{border-color:#ff8182}
 ul.findings{margin:4px 0 10px;padding-left:22px}ul.findings li{margin:2px 0}.mbx{font-weight:600;color:#0550ae}.none{color:#8c959f;font-style:italic}
-.note{color:#57606a}.more{color:#57606a;font-style:italic}.error{color:#a40e26;font-weight:600}pre{background:#f6f8fa;padding:6px;overflow:auto}
+.note{color:#57606a}.waiver{color:#7d4e00;margin:2px 0}.more{color:#57606a;font-style:italic}.error{color:#a40e26;font-weight:600}pre{background:#f6f8fa;padding:6px;overflow:auto}
 svg.timeline{display:block;max-width:100%;height:auto;background:#fff;margin:4px 0}.lane{fill:#f6f8fa;stroke:#eaeef2}
 .lane-name,.tick-label{font:11px ui-monospace,monospace;fill:#57606a}.tick{stroke:#d0d7de;stroke-dasharray:2 3}
 .mark.ok{fill:#8fb8de}.mark.throttle{fill:#fb8f00}.mark.fault{fill:#cf222e}.asked{fill:none;stroke:#fb8f00;stroke-dasharray:4 2}
@@ -45,7 +45,7 @@ pub fn to_html(report: &SuiteReport) -> String {
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>tm-conformance: {}</title><style>{STYLE}</style></head><body><header><h1>tm-conformance report \
-         <span class=\"verdict {}\">{}</span></h1><p>connector: {} · {} scenario(s) · {} rules: {} passed, {} failed, {} skipped</p></header><main>",
+         <span class=\"verdict {}\">{}</span></h1><p>connector: {} · {} scenario(s) · {} rules: {} passed, {} failed, {} waived, {} skipped</p></header><main>",
         esc(&report.connector),
         verdict_class(if report.failed() { Verdict::Fail } else { Verdict::Pass }),
         if report.failed() { "fail" } else { "pass" },
@@ -54,6 +54,7 @@ pub fn to_html(report: &SuiteReport) -> String {
         summary.len(),
         count(Verdict::Pass),
         count(Verdict::Fail),
+        count(Verdict::Waived),
         count(Verdict::Skipped),
     );
     out.push_str(
@@ -74,7 +75,9 @@ pub fn to_html(report: &SuiteReport) -> String {
             failed_in.join(", ")
         );
     }
-    out.push_str("</tbody></table><h2>Scenarios</h2>");
+    out.push_str("</tbody></table>");
+    waivers(&mut out, report);
+    out.push_str("<h2>Scenarios</h2>");
     for s in &report.scenarios {
         scenario(&mut out, s);
     }
@@ -178,6 +181,9 @@ fn rules(out: &mut String, s: &ScenarioVerdict) {
             badge(r.verdict),
             esc(&r.note)
         );
+        if let Some(reason) = &r.waiver {
+            let _ = write!(out, "<p class=\"waiver\">waived: {}</p>", esc(reason));
+        }
         if !r.findings.is_empty() {
             out.push_str("<ul class=\"findings\">");
             for f in r.findings.iter().take(MAX_FINDINGS) {
@@ -189,6 +195,34 @@ fn rules(out: &mut String, s: &ScenarioVerdict) {
             }
         }
         out.push_str("</td></tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// The waivers given (`--expect-failures`), each with its status: applied (where), unmatched,
+/// expired (both fail the run) or not checked.
+fn waivers(out: &mut String, report: &SuiteReport) {
+    if report.waivers.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h2>Waivers</h2><table class=\"waivers\"><thead><tr><th>rule</th><th>scenario</th><th>reason</th><th>expires</th>\
+         <th>status</th><th>waived in</th></tr></thead><tbody>",
+    );
+    for o in &report.waivers {
+        let w = &o.waiver;
+        let failing = matches!(o.status, crate::waivers::WaiverStatus::Unmatched | crate::waivers::WaiverStatus::Expired);
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            if failing { "fail" } else { "waived" },
+            esc(w.rule.id()),
+            esc(w.scenario.as_deref().unwrap_or("every scenario")),
+            esc(&w.reason),
+            w.expires.map(|d| d.to_string()).unwrap_or_default(),
+            esc(o.status.as_str()),
+            esc(&o.waived_in.join(", "))
+        );
     }
     out.push_str("</tbody></table>");
 }

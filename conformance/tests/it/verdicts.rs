@@ -30,6 +30,8 @@ fn run_mutant_with(waivers: &Path, dir: &Path) -> (Output, String) {
         .arg(dir.join("v.json"))
         .arg("--junit")
         .arg(dir.join("v.xml"))
+        .arg("--html")
+        .arg(dir.join("v.html"))
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -60,6 +62,10 @@ fn a_waived_failure_passes_the_run_and_every_report_shows_it_with_its_reason() {
     assert_eq!(xml.matches("<failure").count(), 0, "{xml}");
     assert!(xml.contains("<skipped message=\"waived: issue 31: renamed folder\">"), "{xml}");
     assert!(xml.contains("name=\"waiver 1: FOLDER in folder\""), "{xml}");
+    let html = std::fs::read_to_string(dir.path().join("v.html")).expect("html");
+    assert!(html.contains("<p class=\"waiver\">waived: issue 31: renamed folder</p>"), "the rule's row shows the reason");
+    assert!(html.contains("<h2>Waivers</h2>") && html.contains("<td>applied</td><td>folder</td>"), "the waivers table");
+    assert!(html.contains("0 failed, 1 waived"), "the header counts it");
 }
 
 #[test]
