@@ -38,8 +38,14 @@ extra=$(cd "$root" && find . -mindepth 1 -not -path './fixtures*' -not -name 'tm
 
 echo "-- tm-simulator serve in the empty root, configured by environment variables only"
 out="$root.serve.log"
-cmd=(/tm-simulator serve)
-in_root TM_SIMULATOR_LISTEN=0.0.0.0:0 TM_SIMULATOR_THREADS=2 >"$out" 2>&1 &
+# Started directly in the background (not through the function, whose subshell would be the pid
+# killed): env execs chroot, which execs the server, so $! is the server's own pid.
+serve_env=(TM_SIMULATOR_LISTEN=0.0.0.0:0 TM_SIMULATOR_THREADS=2)
+if [ "$(id -u)" = 0 ]; then
+  env -i "${serve_env[@]}" "$chroot" "$root" /tm-simulator serve >"$out" 2>&1 &
+else
+  env -i "${serve_env[@]}" "$unshare" --map-root-user "$chroot" "$root" /tm-simulator serve >"$out" 2>&1 &
+fi
 server=$!
 port=""
 for _ in $(seq 1 100); do
