@@ -15,6 +15,7 @@
 //! Entries are kept as raw JSON text (`serde_json::value::RawValue`) until they are read, so a
 //! well-formed page costs one parse, as before.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -39,6 +40,11 @@ pub struct Unusable {
     pub position: usize,
     /// What is wrong with it, in a line.
     pub detail: String,
+    /// Its `captured_at` when that is an RFC 3339 time: which listing reports an entry without
+    /// an id (the sequence pass leaves one captured in a window to that window's listing).
+    pub captured_at: Option<DateTime<Utc>>,
+    /// Its `seq` when that is a non-negative integer (named in the report's placeholder).
+    pub seq: Option<u64>,
 }
 
 /// A listing page, read entry by entry.
@@ -74,12 +80,14 @@ pub fn parse(body: &[u8]) -> Result<Page, BadPage> {
     Ok(Page { entries, next_cursor: raw.next_cursor, expired: raw.expired })
 }
 
-/// The report's id for an unusable entry: its id as given, or a placeholder naming the page
-/// (1-based, in the order this run read them) and the entry's position (1-based).
-pub fn placeholder_id(unusable: &Unusable, page: usize) -> String {
-    match &unusable.id {
-        Some(id) => id.clone(),
-        None => format!("(no id: listing page {page}, entry {})", unusable.position + 1),
+/// The report's id for an unusable entry: its id as given, or a placeholder naming the listing
+/// (`listing` for the window's, `sequence listing`), the page (1-based, in the order this run
+/// read them), the entry's position (1-based) and its `seq` when it has one.
+pub fn placeholder_id(unusable: &Unusable, listing: &str, page: usize) -> String {
+    match (&unusable.id, unusable.seq) {
+        (Some(id), _) => id.clone(),
+        (None, None) => format!("(no id: {listing} page {page}, entry {})", unusable.position + 1),
+        (None, Some(seq)) => format!("(no id: {listing} page {page}, entry {}, seq {seq})", unusable.position + 1),
     }
 }
 
@@ -90,12 +98,17 @@ fn read_entry(position: usize, text: &str) -> Entry {
             id: Some(item.id.to_string()),
             position,
             detail: format!("`sha256` is not 64 hex digits: {:?}", item.sha256),
+            captured_at: Some(item.captured_at),
+            seq: item.seq,
         }),
         Err(e) => {
             let value: Option<Value> = serde_json::from_str(text).ok();
-            let id = value.as_ref().and_then(|v| v.get("id")).and_then(Value::as_str).map(str::to_owned);
+            let field = |name: &str| value.as_ref().and_then(|v| v.get(name));
+            let id = field("id").and_then(Value::as_str).map(str::to_owned);
             let detail = value.as_ref().and_then(diagnose).unwrap_or_else(|| without_position(&e.to_string()));
-            Entry::Unusable(Unusable { id, position, detail })
+            let captured_at = field("captured_at").and_then(Value::as_str).and_then(|t| tm_contract::parse_time(t).ok());
+            let seq = field("seq").and_then(Value::as_u64);
+            Entry::Unusable(Unusable { id, position, detail, captured_at, seq })
         }
     }
 }
@@ -214,9 +227,13 @@ mod tests {
     #[test]
     fn an_entry_without_a_string_id_is_named_by_page_and_position() {
         let u = unusable(r#"{"size":1}"#);
-        assert_eq!(placeholder_id(&u, 3), "(no id: listing page 3, entry 2)");
-        let named = Unusable { id: Some("x y".into()), position: 0, detail: String::new() };
-        assert_eq!(placeholder_id(&named, 3), "x y");
+        assert_eq!(placeholder_id(&u, "listing", 3), "(no id: listing page 3, entry 2)");
+        assert_eq!((u.captured_at, u.seq), (None, None));
+        let sequenced = unusable(r#"{"captured_at":"2026-11-20T08:00:00Z","seq":17}"#);
+        assert_eq!(sequenced.captured_at, Some(tm_contract::parse_time("2026-11-20T08:00:00Z").unwrap()));
+        assert_eq!(placeholder_id(&sequenced, "sequence listing", 1), "(no id: sequence listing page 1, entry 2, seq 17)");
+        let named = Unusable { id: Some("x y".into()), position: 0, detail: String::new(), captured_at: None, seq: None };
+        assert_eq!(placeholder_id(&named, "listing", 3), "x y");
     }
 
     #[test]

@@ -103,23 +103,45 @@ impl Run<'_> {
     }
 
     /// A listing entry the connector cannot use: `malformed_item` with its id as given and what
-    /// is wrong (`None`: an id already listed in this run, reported once).
-    /// In the sequence listing only one with an id, on a later run (what a first run finds
-    /// there is the window listing's, and an entry without an id cannot be told from the one the
-    /// window listing reported).
+    /// is wrong (`None`: an id already listed in this run, reported once; or not this pass's).
+    ///
+    /// In the sequence listing, a first run reports none (it only positions the cursor: what
+    /// lies before its window is out of scope, what lies in it is the window listing's). A later
+    /// run leaves an entry captured at or after the window's end to a later run's window listing,
+    /// and an entry without an id captured in the window to this run's window listing, which
+    /// lists them too; an entry with an id is reported once whichever listing met it first; an
+    /// entry captured before the window (a late arrival) or with no usable `captured_at` is
+    /// reported here, an id-less one named by the sequence listing's
+    /// page, position and `seq`. (An id-less entry captured in the window that arrived after the
+    /// window listing read past it is the one case neither listing reports: the entry gives no
+    /// way to tell it from the one the window listing reported, and a vendor that drops an
+    /// entry's id while it arrives is not one this connector can follow.)
     fn unusable(&self, entry: &Unusable, page: usize, pass: Pass) -> Option<ItemOutcome> {
-        if matches!(pass, Pass::Sequence { late } if !late || entry.id.is_none()) {
-            tracing::warn!(page, entry = entry.position + 1, detail = %entry.detail, "unusable entry in the sequence listing: left to the window listing");
-            return None;
-        }
-        let id = placeholder_id(entry, page);
+        let listing = match pass {
+            Pass::Window => "listing",
+            Pass::Sequence { late: true } if self.sequence_reports(entry) => "sequence listing",
+            Pass::Sequence { .. } => {
+                tracing::warn!(page, entry = entry.position + 1, detail = %entry.detail, "unusable entry in the sequence listing: left to the window listing");
+                return None;
+            }
+        };
+        let id = placeholder_id(entry, listing, page);
         if entry.id.is_some() && !self.seen.lock().expect("not poisoned").insert_text(&id) {
             tracing::warn!(item = ?id, "the listing returned an entry twice; reported once");
             return None;
         }
-        tracing::warn!(item = ?id, page, entry = entry.position + 1, detail = %entry.detail, "malformed_item: unusable listing entry");
-        let failure = Failure::new(id, None, FailureReason::MalformedItem).with_detail(format!("listing entry: {}", entry.detail));
+        tracing::warn!(item = ?id, listing, page, entry = entry.position + 1, detail = %entry.detail, "malformed_item: unusable listing entry");
+        let failure = Failure::new(id, None, FailureReason::MalformedItem).with_detail(format!("{listing} entry: {}", entry.detail));
         Some(ItemOutcome { failures: vec![failure], ..ItemOutcome::default() })
+    }
+
+    /// Whether a later run's sequence pass reports this unusable entry (see [`Self::unusable`]).
+    fn sequence_reports(&self, entry: &Unusable) -> bool {
+        match entry.captured_at {
+            None => true,
+            Some(t) if t < self.window.from => true,
+            Some(t) => entry.id.is_some() && t < self.window.to,
+        }
     }
 
     /// Filters listing anomalies, then processes the item. `None` = not an item of this pass.

@@ -67,7 +67,7 @@ async fn a_page_with_one_broken_entry_reports_it_and_imports_every_other_item() 
     assert_eq!(
         failures,
         vec![
-            ("(no id: listing page 1, entry 2)", None, FailureReason::MalformedItem, "listing entry: the entry has no `id`"),
+            ("(no id: listing page 1, entry 2, seq 2)", None, FailureReason::MalformedItem, "listing entry: the entry has no `id`"),
             (
                 "slash/ed",
                 None,

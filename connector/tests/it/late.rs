@@ -88,3 +88,43 @@ async fn late_items_that_expired_before_the_next_run_are_reported_as_one_range()
     assert!(expired[0].detail.as_deref().unwrap_or("").contains("4 items"), "{expired:?}");
     assert_eq!(h.archived("zhang.min@contoso.cn").await, vec!["on-time"]);
 }
+
+#[tokio::test]
+async fn late_arrivals_whose_listing_entries_are_broken_are_reported_by_the_run_that_meets_them() {
+    // off-1's entry loses its id, off-2's its size, day-2's (captured in the second window) its
+    // id: the late ones are only in the sequence listing, day-2 in the window listing too.
+    let faults = ["off-1", "off-2", "day-2"]
+        .iter()
+        .zip(["id", "size", "id"])
+        .map(|(item, field)| {
+            format!("[[fault]]\napi = \"vendor\"\nop = \"list\"\nitem = \"{item}\"\naction = \"break_entry\"\nfield = \"{field}\"\n")
+        })
+        .collect::<String>();
+    let h = Harness::start("offline-broken", &format!("{}{faults}", offline_day())).await;
+    h.sim.set_clock(at(DAY1_END));
+    h.run(h.config(DAY1_END)).await;
+    h.sim.set_clock(at(DAY2_END));
+    let report = h.run(h.config(DAY2_END)).await;
+
+    let mut failures: Vec<(&str, FailureReason, &str)> =
+        report.failures.iter().map(|f| (f.item_id.as_str(), f.reason, f.detail.as_deref().unwrap_or(""))).collect();
+    failures.sort();
+    assert_eq!(
+        failures,
+        vec![
+            ("(no id: listing page 1, entry 2, seq 6)", FailureReason::MalformedItem, "listing entry: the entry has no `id`"),
+            (
+                "(no id: sequence listing page 1, entry 1, seq 3)",
+                FailureReason::MalformedItem,
+                "sequence listing entry: the entry has no `id`"
+            ),
+            (
+                "off-2",
+                FailureReason::MalformedItem,
+                "sequence listing entry: `size` is not a byte count (a non-negative integer): \"large\""
+            ),
+        ],
+        "each broken entry reported once, by the listing that holds it: {report:?}"
+    );
+    assert_eq!(h.archived("zhang.min@contoso.cn").await, vec!["off-3", "on-time"], "the usable items of the day are imported");
+}
