@@ -30,6 +30,12 @@ fn late_window(j: &Judging<'_>, e: &ItemExpectation, item: &ItemFacts) -> Option
     e.window.filter(|w| item.captured_ms < j.oracle.windows[*w].from_ms)
 }
 
+/// Whether an item is a late arrival (a run's window holds it, captured before that window):
+/// what a report leaves unsaid of it is LATE's when no run imported it (ROUTE-DROP hands it on).
+pub(crate) fn concerns(j: &Judging<'_>, e: &ItemExpectation, item: &ItemFacts) -> bool {
+    late_window(j, e, item).is_some()
+}
+
 impl Check for Late {
     fn requirement(&self) -> &'static Requirement {
         &REQUIREMENT

@@ -28,13 +28,20 @@ impl Check for RouteDrop {
     }
 
     /// An item routed nowhere is named `user_mapping` by a report (a recall left unreported is
-    /// RECALL's).
+    /// RECALL's, a late arrival LATE's: a connector that never follows the sequence never sees
+    /// it to report it).
     fn judge(&self, j: &Judging<'_>, out: &mut Findings) {
         for (id, e, item) in unreported(j) {
             let reported = j.reported.get(id).is_some_and(|x| x.contains("user_mapping"));
             if e.outcome == Outcome::Drop && !reported {
                 let msg = format!("{}: routed nowhere, in no mailbox, but no report names it user_mapping", j.describe(id));
-                out.add(if super::recall::concerns(item) { super::recall::RULE } else { RULE }, msg);
+                if super::recall::concerns(item) {
+                    out.add(super::recall::RULE, msg);
+                } else if super::late::concerns(j, e, item) {
+                    out.add(super::late::RULE, format!("{msg} (a late arrival: no run after it arrived took it)"));
+                } else {
+                    out.add(RULE, msg);
+                }
             }
         }
     }

@@ -157,7 +157,7 @@ async fn asking_a_full_mailbox_for_every_item_fails_quota_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listing_by_capture_window_only_fails_late_only() {
-    fails_exactly("window-only", &["late", "incremental", "window"], &["LATE"]).await;
+    fails_exactly("window-only", &["late", "incremental", "window", "realistic-day"], &["LATE"]).await;
 }
 
 /// LATE passes for the unbroken connector, which follows the sequence too.
