@@ -62,8 +62,9 @@ mix = {{ chat = 88, attachment = 3, file = 1, call = 8 }}
 recall_rate = 0.02
 oversize_rate = 0.002
 
-# Graph caps a request at 4 MB; the generated media are larger once base64 and the reference
-# connector does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+# Graph caps a request at 4 MB; the generated media are larger once base64 and would be
+# refused (413, sink_rejected). This is a throughput measurement of every item as one upload on
+# both sides (connector and ceilings), so the cap is contract v1's 150 MiB.
 [tenant]
 max_request_bytes = 157286400
 

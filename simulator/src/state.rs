@@ -187,13 +187,19 @@ impl State {
         self.visible().arrived(item)
     }
 
-    /// The items captured by the clock (all of them, without one), in listing order: what the
-    /// web UI and `/sim/scenario` count (an item captured but not yet archived is among them).
-    pub fn arrived_items(&self) -> &[ArchivedItem] {
+    /// The items that have reached the archive by its clock (all of them, without one), in
+    /// listing order: what the web UI and `/sim/scenario` show and count. An item captured but
+    /// not yet archived (a phone offline) is not among them; an expired one is (the page says
+    /// so: it was there).
+    pub fn arrived_items(&self) -> Vec<&ArchivedItem> {
         let items = self.world.archive.items();
         match self.arrived_until_ms() {
-            Some(now) => &items[..items.partition_point(|i| i.spec.captured_ms <= now)],
-            None => items,
+            Some(now) => {
+                // Captured by the clock is a prefix (listing order); archived by it, a subset.
+                let captured = &items[..items.partition_point(|i| i.spec.captured_ms <= now)];
+                captured.iter().filter(|i| i.spec.archived_ms <= now).collect()
+            }
+            None => items.iter().collect(),
         }
     }
 

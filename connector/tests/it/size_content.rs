@@ -8,8 +8,9 @@ use crate::proxy::{Action, Fault, Proxy};
 fn body() -> String {
     format!(
         r#"{PEOPLE}
-# Graph caps a request at 4 MB; these items are larger once base64 and the reference connector
-# does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+# Graph caps a request at 4 MB (such items are sink_rejected: tests/it/limits.rs); these tests
+# are about the seed's exact 10 MB boundary, so the cap is contract v1's 150 MiB, as the brief
+# has scenarios that exercise that boundary set it.
 [tenant]
 max_request_bytes = 157286400
 

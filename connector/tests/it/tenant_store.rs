@@ -16,8 +16,8 @@ days = 3
 items_per_employee_per_day = 6
 mix = { chat = 60, attachment = 25, file = 10, call = 5 }
 
-# Graph caps a request at 4 MB; these items are larger once base64 and the reference connector
-# does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+# Graph caps a request at 4 MB (TENANT-LIMIT's tests cover it: such items are sink_rejected);
+# these tests are about the store, so the cap is contract v1's 150 MiB: every item lands.
 [tenant]
 max_request_bytes = 157286400
 "#;

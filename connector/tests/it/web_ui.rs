@@ -31,8 +31,8 @@ days = 1
 items_per_employee_per_day = 30
 oversize_rate = 0.0
 
-# Graph caps a request at 4 MB; these items are larger once base64 and the reference connector
-# does not use upload sessions yet (the next issue moves it): contract v1's 150 MiB.
+# Graph caps a request at 4 MB (such items are sink_rejected: tests/it/limits.rs); this test is
+# about the pages, so the cap is contract v1's 150 MiB: every item lands.
 [tenant]
 max_request_bytes = 157286400
 

@@ -64,7 +64,7 @@ fn person_matches(p: &crate::world::scenario::Person, needle: &str) -> bool {
 }
 
 /// The items a set of filters selects, in listing order.
-pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filters) -> Result<Vec<&'a ArchivedItem>, String> {
+pub fn select<'a>(items: &[&'a ArchivedItem], population: &Population, f: &Filters) -> Result<Vec<&'a ArchivedItem>, String> {
     let from = match f.from.trim() {
         "" => None,
         t => Some(parse_time(t).ok_or_else(|| format!("from: {t:?} is no time (YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)"))?),
@@ -81,6 +81,7 @@ pub fn select<'a>(items: &'a [ArchivedItem], population: &Population, f: &Filter
     let thread_needle = f.thread.trim().to_lowercase();
     Ok(items
         .iter()
+        .copied()
         .filter(|i| from.is_none_or(|t| i.spec.captured_ms >= t) && to.is_none_or(|t| i.spec.captured_ms < t))
         .filter(|i| f.kind.is_empty() || i.spec.kind.as_str() == f.kind)
         .filter(|i| f.content.is_empty() || i.spec.content.as_str() == f.content)
@@ -138,7 +139,7 @@ pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Resp
     let population = &state.world.archive.population;
     let items = state.arrived_items();
     let mut body = filter_form(&f);
-    let selected = match select(items, population, &f) {
+    let selected = match select(&items, population, &f) {
         Ok(s) => s,
         Err(e) => {
             let _ = write!(body, "<p class=\"error\" role=\"alert\">{}</p>", esc(&e));
@@ -263,7 +264,7 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
         let _ = write!(body, "<dt>Recalls</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(original), esc(original));
     }
     let recalled_by: Vec<&ArchivedItem> =
-        state.arrived_items().iter().filter(|i| i.spec.recalls.as_deref() == Some(spec.id.as_str())).collect();
+        state.arrived_items().into_iter().filter(|i| i.spec.recalls.as_deref() == Some(spec.id.as_str())).collect();
     for r in recalled_by {
         let _ = write!(body, "<dt>Recalled by</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(&r.spec.id), esc(&r.spec.id));
     }
