@@ -182,7 +182,9 @@ async fn an_import_over_the_request_cap_is_sink_rejected_after_one_attempt() {
         ]
     );
     let refused: Vec<_> = h.journal().await.into_iter().filter(|e| e.op == Op::Import && e.status == 413).collect();
-    assert_eq!(refused.len(), 2, "one attempt per mailbox: {refused:?}");
+    // At most one attempt per mailbox: once a 413 has taught the run the cap, a request as large
+    // is not sent again, so the second mailbox's copy is sent only when it was already on its way.
+    assert!((1..=2).contains(&refused.len()), "one attempt per mailbox at most: {refused:?}");
     assert_eq!(h.archived("wang.wei@contoso.cn").await, ids(&["m00", "m01"]));
 }
 
