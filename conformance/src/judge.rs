@@ -120,6 +120,22 @@ pub struct ScenarioVerdict {
 }
 
 impl ScenarioVerdict {
+    /// A scenario's verdicts from its rule verdicts alone: no runs, no digests, the snapshot
+    /// matching, no time line: where a report is built by hand (tests, tools) rather than by a
+    /// run, so that such code keeps compiling as the verdict grows fields.
+    pub fn of_rules(scenario: impl Into<String>, rules: Vec<RuleVerdict>) -> ScenarioVerdict {
+        ScenarioVerdict {
+            scenario: scenario.into(),
+            runs: Vec::new(),
+            digest: String::new(),
+            expected_digest: String::new(),
+            snapshot: SnapshotStatus::Matches,
+            expectation_errors: Vec::new(),
+            rules,
+            timeline: Vec::new(),
+        }
+    }
+
     /// Any rule failed, or the expectation is inconsistent.
     pub fn failed(&self) -> bool {
         !self.expectation_errors.is_empty() || self.rules.iter().any(|r| r.verdict == Verdict::Fail)

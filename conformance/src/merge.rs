@@ -103,23 +103,14 @@ pub fn merge(reports: Vec<(String, SuiteReport)>) -> Result<SuiteReport, MergeEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict};
+    use crate::judge::{RuleVerdict, ScenarioVerdict, Verdict};
 
     fn scenario(name: &str, verdict: Verdict) -> ScenarioVerdict {
         let rules = Rule::all()
             .iter()
             .map(|&rule| RuleVerdict { rule, verdict, note: String::new(), findings: Vec::new(), waiver: None })
             .collect();
-        ScenarioVerdict {
-            scenario: name.into(),
-            runs: Vec::new(),
-            digest: String::new(),
-            expected_digest: String::new(),
-            snapshot: SnapshotStatus::Matches,
-            expectation_errors: Vec::new(),
-            timeline: Vec::new(),
-            rules,
-        }
+        ScenarioVerdict::of_rules(name, rules)
     }
 
     fn report(names: &[&str]) -> SuiteReport {

@@ -121,16 +121,7 @@ mod tests {
                 RuleVerdict { rule, verdict, note: "n".into(), findings, waiver: None }
             })
             .collect();
-        ScenarioVerdict {
-            scenario: "s".into(),
-            runs: Vec::new(),
-            digest: String::new(),
-            expected_digest: String::new(),
-            snapshot: crate::judge::SnapshotStatus::Matches,
-            expectation_errors: Vec::new(),
-            timeline: Vec::new(),
-            rules,
-        }
+        ScenarioVerdict::of_rules("s", rules)
     }
 
     quickcheck! {

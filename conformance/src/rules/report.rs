@@ -19,7 +19,8 @@ const REQUIREMENT: Requirement = Requirement {
                failed before routing) and every failure names item id, mailbox (or null) and reason.",
     check: "each completed run's report parses; `failed` equals the failures listed; `imported` equals the imports the \
                 tenant saw; `skipped_duplicate` does not exceed what the tenant already held; `items` equals the items the \
-                archive lists in the reported window; every failure names an archive item, a valid mailbox or null, and a \
+                archive lists in the reported window and the late arrivals the run took (those it found already \
+                delivered counted or not); every failure names an archive item, a valid mailbox or null, and a \
                 contract reason. Skipped, not passed, when the connector writes no report",
     scenarios: &["report", "route-drop", "size", "realistic-day", "multi-day"],
 };

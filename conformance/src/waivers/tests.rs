@@ -3,7 +3,7 @@
 use quickcheck::quickcheck;
 
 use super::*;
-use crate::judge::{RuleVerdict, ScenarioVerdict, SnapshotStatus};
+use crate::judge::{RuleVerdict, ScenarioVerdict};
 
 fn rule(id: &str) -> Rule {
     Rule::from_id(id).unwrap()
@@ -24,16 +24,7 @@ fn scenario(name: &str, failing: &[Rule]) -> ScenarioVerdict {
             RuleVerdict { rule, verdict, note: "n".into(), findings, waiver: None }
         })
         .collect();
-    ScenarioVerdict {
-        scenario: name.into(),
-        runs: Vec::new(),
-        digest: String::new(),
-        expected_digest: String::new(),
-        snapshot: SnapshotStatus::Matches,
-        expectation_errors: Vec::new(),
-        timeline: Vec::new(),
-        rules,
-    }
+    ScenarioVerdict::of_rules(name, rules)
 }
 
 fn waiver(entry: usize, id: &str, scenario: Option<&str>, expires: Option<&str>) -> Waiver {

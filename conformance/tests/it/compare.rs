@@ -8,7 +8,7 @@ use std::process::Command;
 use tm_conformance::compare::compare;
 use tm_conformance::report::SuiteReport;
 use tm_conformance::waivers::{Waiver, WaiverOutcome, WaiverStatus};
-use tm_conformance::{Rule, RuleVerdict, ScenarioVerdict, SnapshotStatus, Verdict};
+use tm_conformance::{Rule, RuleVerdict, ScenarioVerdict, Verdict};
 
 use super::support::rule;
 
@@ -22,16 +22,7 @@ fn scenario(name: &str, verdicts: &[(&str, Verdict, &[&str])]) -> ScenarioVerdic
             RuleVerdict { rule: r, verdict, note: "n".into(), findings: findings.iter().map(|f| f.to_string()).collect(), waiver }
         })
         .collect();
-    ScenarioVerdict {
-        scenario: name.into(),
-        runs: Vec::new(),
-        digest: String::new(),
-        expected_digest: String::new(),
-        snapshot: SnapshotStatus::Matches,
-        expectation_errors: Vec::new(),
-        rules,
-        timeline: Vec::new(),
-    }
+    ScenarioVerdict::of_rules(name, rules)
 }
 
 #[test]

@@ -282,26 +282,7 @@ mod tests {
     use super::*;
     use crate::world::scenario::Scenario;
 
-    const SMALL: &str = r#"
-name = "t"
-seed = 1
-start = "2026-11-20T00:00:00Z"
-[[employee]]
-id = "a"
-name = "王伟"
-mobile = "138 1234 5678"
-email = "a@contoso.cn"
-app = "wecom"
-[[external]]
-id = "b"
-name = "李娜"
-app = "wechat"
-[[item]]
-at = "2026-11-20T10:00:00Z"
-kind = "chat"
-from = "a"
-to = ["b"]
-"#;
+    use crate::world::scenario::MINIMAL as SMALL;
 
     #[test]
     fn a_recorded_tenant_round_trips_as_json() {

@@ -113,25 +113,12 @@ mod tests {
     use super::super::Scenario;
     use super::*;
 
-    const BASE: &str = r#"
-name = "t"
-seed = 1
-start = "2026-11-20T00:00:00Z"
-[[employee]]
-id = "a"
-name = "王伟"
-email = "a@contoso.cn"
-app = "wecom"
-[[external]]
-id = "b"
-name = "李娜"
-app = "wechat"
-[[item]]
-at = "2026-11-20T10:00:00Z"
-kind = "chat"
-from = "a"
-to = ["b"]
-"#;
+    use super::super::MINIMAL as BASE;
+
+    /// The line of `extra`'s first line once appended to `BASE`.
+    fn first_extra_line() -> usize {
+        BASE.lines().count() + 1
+    }
 
     fn err(extra: &str) -> ScenarioError {
         Scenario::from_toml_str(&format!("{BASE}{extra}"), "bad.toml").unwrap_err()
@@ -146,7 +133,7 @@ to = ["b"]
     #[test]
     fn an_archived_at_before_the_capture_or_not_a_time_is_named_with_its_line() {
         let e = err("archived_at = \"2026-11-20T09:00:00Z\"\n");
-        assert_eq!((e.field.as_deref(), e.line), (Some("item[0].archived_at"), Some(19)), "{e}");
+        assert_eq!((e.field.as_deref(), e.line), (Some("item[0].archived_at"), Some(first_extra_line())), "{e}");
         assert!(e.message.contains("before the item's `at`"), "{e}");
         let e = err("archived_at = \"tomorrow\"\n");
         assert!(e.message.contains("not an RFC 3339 time"), "{e}");
@@ -157,7 +144,7 @@ to = ["b"]
     #[test]
     fn an_offline_phone_names_a_known_person_and_lasts_up_to_a_month() {
         let e = err("[[offline]]\nperson = \"ghost\"\nfrom = \"2026-11-20T00:00:00Z\"\nhours = 5\n");
-        assert_eq!((e.field.as_deref(), e.line), (Some("offline[0].person"), Some(20)), "{e}");
+        assert_eq!((e.field.as_deref(), e.line), (Some("offline[0].person"), Some(first_extra_line() + 1)), "{e}");
         let e = err("[[offline]]\nperson = \"a\"\nfrom = \"2026-11-20T00:00:00Z\"\nhours = 0\n");
         assert_eq!(e.field.as_deref(), Some("offline[0].hours"), "{e}");
         let e = err("[[offline]]\nperson = \"a\"\nfrom = \"noon\"\nhours = 3\n");
@@ -170,7 +157,7 @@ to = ["b"]
     #[test]
     fn vendor_settings_are_checked_by_field() {
         let e = err("[vendor]\nretention_days = 0\n");
-        assert_eq!((e.field.as_deref(), e.line), (Some("vendor.retention_days"), Some(20)), "{e}");
+        assert_eq!((e.field.as_deref(), e.line), (Some("vendor.retention_days"), Some(first_extra_line() + 1)), "{e}");
         let e = err("[vendor]\nclock = \"wall\"\n");
         assert_eq!(e.field.as_deref(), Some("vendor.clock"), "{e}");
         assert!(e.message.contains("\"wall\""), "{e}");

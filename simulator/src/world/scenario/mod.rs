@@ -138,11 +138,10 @@ impl Scenario {
     }
 }
 
+/// The smallest valid scenario (an employee, an outside contact, one chat), for the tests of
+/// this module and its neighbours (`arrival.rs`, `observe/offline.rs`).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MINIMAL: &str = r#"
+pub(crate) const MINIMAL: &str = r#"
 name = "t"
 seed = 1
 start = "2026-11-20T00:00:00Z"
@@ -162,6 +161,10 @@ kind = "chat"
 from = "a"
 to = ["b"]
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn err(text: &str) -> ScenarioError {
         Scenario::from_toml_str(text, "bad.toml").unwrap_err()
