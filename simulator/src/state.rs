@@ -191,16 +191,12 @@ impl State {
     /// listing order: what the web UI and `/sim/scenario` show and count. An item captured but
     /// not yet archived (a phone offline) is not among them; an expired one is (the page says
     /// so: it was there).
-    pub fn arrived_items(&self) -> Vec<&ArchivedItem> {
+    pub fn arrived_items(&self) -> impl Iterator<Item = &ArchivedItem> {
         let items = self.world.archive.items();
-        match self.arrived_until_ms() {
-            Some(now) => {
-                // Captured by the clock is a prefix (listing order); archived by it, a subset.
-                let captured = &items[..items.partition_point(|i| i.spec.captured_ms <= now)];
-                captured.iter().filter(|i| i.spec.archived_ms <= now).collect()
-            }
-            None => items.iter().collect(),
-        }
+        let now = self.arrived_until_ms();
+        // Captured by the clock is a prefix (listing order); archived by it, a subset of that.
+        let captured = now.map_or(items.len(), |now| items.partition_point(|i| i.spec.captured_ms <= now));
+        items[..captured].iter().filter(move |i| now.is_none_or(|now| i.spec.archived_ms <= now))
     }
 
     /// Puts the tenant back as the scenario defines it and clears the journal (and the data

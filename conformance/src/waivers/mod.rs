@@ -223,18 +223,25 @@ pub fn apply(report: &mut SuiteReport, file: &str, waivers: &[Waiver], today: Na
         .iter()
         .zip(waived_in)
         .map(|(w, waived_in)| {
-            let status = if !live(&w) {
-                WaiverStatus::Expired
-            } else if !waived_in.is_empty() {
-                WaiverStatus::Applied
-            } else if scope.covers(w) {
-                WaiverStatus::Unmatched
-            } else {
-                WaiverStatus::NotChecked
-            };
+            let status = status(!live(&w), &waived_in, scope, w);
             WaiverOutcome { file: file.to_string(), waiver: w.clone(), status, waived_in }
         })
         .collect();
+}
+
+/// A waiver's status: expired first, then applied where it waived a failure, else unmatched
+/// when the run covered what it names, else not checked (one decision for `apply` and
+/// `reconcile`).
+fn status(expired: bool, waived_in: &[String], scope: &Scope, w: &Waiver) -> WaiverStatus {
+    if expired {
+        WaiverStatus::Expired
+    } else if !waived_in.is_empty() {
+        WaiverStatus::Applied
+    } else if scope.covers(w) {
+        WaiverStatus::Unmatched
+    } else {
+        WaiverStatus::NotChecked
+    }
 }
 
 /// Settles the waivers of a report merged from partial runs (the shards of one suite): each waiver
@@ -263,15 +270,7 @@ pub fn reconcile(report: &mut SuiteReport, available: &[String]) {
             .filter(|s| w.scenario.as_deref().is_none_or(|x| x == s.scenario) && s.verdict(w.rule) == Verdict::Waived)
             .map(|s| s.scenario.clone())
             .collect();
-        let status = if copies().any(|c| c.status == WaiverStatus::Expired) {
-            WaiverStatus::Expired
-        } else if !waived_in.is_empty() {
-            WaiverStatus::Applied
-        } else if scope.covers(w) {
-            WaiverStatus::Unmatched
-        } else {
-            WaiverStatus::NotChecked
-        };
+        let status = status(copies().any(|c| c.status == WaiverStatus::Expired), &waived_in, &scope, w);
         let waived_in = if status == WaiverStatus::Expired { Vec::new() } else { waived_in };
         settled.push(WaiverOutcome { file: o.file.clone(), waiver: w.clone(), status, waived_in });
     }

@@ -200,7 +200,7 @@ pub fn summary(state: &crate::state::State) -> ScenarioSummary {
         live: state.arrived_until_ms().map(|now| Live {
             start: crate::world::archive::format_ms(state.world.scenario.start.timestamp_millis()),
             now: crate::world::archive::format_ms(now),
-            arrived: state.arrived_items().len(),
+            arrived: state.arrived_items().count(),
         }),
     }
 }

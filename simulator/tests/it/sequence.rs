@@ -81,6 +81,10 @@ async fn the_sequence_lists_by_arrival_and_the_clock_hides_what_has_not_arrived(
     assert_eq!(ids(&window), vec![("early", 1), ("noon", 2)]);
     let (s, v) = get_json(&format!("{}/items/offline/raw", sim.vendor_url()), Some(&t)).await;
     assert_eq!((s, code(&v)), (404, "not_found"));
+    // /sim/scenario (and the web UI) count what has reached the archive: not `offline` and
+    // `scripted-late`, captured by 17:00 but archived after it.
+    let (_, scenario) = get_json(&format!("{}/scenario", sim.sim_url()), None).await;
+    assert_eq!(scenario["live"]["arrived"], 2, "{scenario}");
     let (s, _) = set_clock(&sim, serde_json::Value::Null).await;
     assert_eq!(s, 200);
 }

@@ -137,7 +137,7 @@ fn options(name: &str, current: &str, values: &[&str]) -> String {
 
 pub async fn list(State(state): State<Shared>, Query(f): Query<Filters>) -> Response {
     let population = &state.world.archive.population;
-    let items = state.arrived_items();
+    let items: Vec<&ArchivedItem> = state.arrived_items().collect();
     let mut body = filter_form(&f);
     let selected = match select(&items, population, &f) {
         Ok(s) => s,
@@ -263,8 +263,7 @@ pub async fn item(State(state): State<Shared>, Path(id): Path<String>) -> Respon
     if let Some(original) = &spec.recalls {
         let _ = write!(body, "<dt>Recalls</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(original), esc(original));
     }
-    let recalled_by: Vec<&ArchivedItem> =
-        state.arrived_items().into_iter().filter(|i| i.spec.recalls.as_deref() == Some(spec.id.as_str())).collect();
+    let recalled_by: Vec<&ArchivedItem> = state.arrived_items().filter(|i| i.spec.recalls.as_deref() == Some(spec.id.as_str())).collect();
     for r in recalled_by {
         let _ = write!(body, "<dt>Recalled by</dt><dd><a href=\"/traffic/{}\">{}</a></dd>", enc(&r.spec.id), esc(&r.spec.id));
     }
